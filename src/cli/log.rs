@@ -1,0 +1,612 @@
+//! `cc-log`: flags and subcommands, and `exec`, which turns them into library calls.
+
+use std::io::{BufRead, Write};
+
+use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+
+use super::{CommonArgs, Settings, print_completions, print_man};
+use crate::error::{Error, Result};
+use crate::log::{self, Filter, GroupBy};
+use crate::output;
+use crate::record::{SkillInvocation, SkillResult, Timestamp, parse_record};
+use crate::store::{Stream, Writer, follow::Follower, prune};
+use crate::timespec;
+
+const EXAMPLES: &str = "\
+Examples:
+  cc-log log --skill multi-ai-code-review --duration 1234 --agent developer
+  cc-log run --skill lint -- cargo clippy
+  cc-log query --skill multi-ai-code-review --limit 10
+  cc-log stats --by agent --since 7d
+  cc-log tail -f --result failure
+  some-tool | cc-log log -";
+
+/// cc-log: a structured log of skill invocations.
+///
+/// Records go to ROOT/logs/skill-invocations-YYYY-MM-DD.jsonl (one JSON object per
+/// line, UTC day of the record), redacted before they reach disk.
+#[derive(Debug, Parser)]
+#[command(name = "cc-log", version, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Log one invocation (flags or --record JSON), or NDJSON from standard input (-).
+    Log(LogArgs),
+    /// Run a command, time it, log success or failure from its exit status, and exit
+    /// with its code.
+    Run(RunArgs),
+    /// Show matching invocations, newest first.
+    Query(QueryArgs),
+    /// Counts, success and cache-hit rates and duration percentiles per group.
+    Stats(StatsArgs),
+    /// Show the last invocations, oldest first; with -f, follow new ones.
+    Tail(TailArgs),
+    /// Redact secrets from JSONL on standard input to standard output.
+    Sanitize,
+    /// Delete (or gzip) daily files wholly older than a cutoff.
+    Prune(PruneArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page.
+    Man,
+}
+
+/// Optional fields shared by `log` and `run`.
+#[derive(Debug, Args)]
+struct RecordFields {
+    /// Parameters the skill was called with, as JSON (redacted on write).
+    #[arg(long, value_name = "JSON")]
+    params: Option<String>,
+    /// The result came from a cache.
+    #[arg(long)]
+    cache_hit: bool,
+    /// The agent that invoked the skill.
+    #[arg(long, value_name = "A")]
+    agent: Option<String>,
+    /// The run the invocation belongs to.
+    #[arg(long = "run-id", visible_alias = "runId", value_name = "R")]
+    run_id: Option<String>,
+    /// The journey (CUJ) the invocation belongs to.
+    #[arg(long = "cuj-id", visible_alias = "cujId", value_name = "C")]
+    cuj_id: Option<String>,
+    /// Free-form details, as JSON.
+    #[arg(long, value_name = "JSON")]
+    metadata: Option<String>,
+    /// A label (repeatable).
+    #[arg(long = "tag", value_name = "T")]
+    tags: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["skill", "record", "input"])))]
+struct LogArgs {
+    /// The skill's name.
+    #[arg(long, value_name = "S")]
+    skill: Option<String>,
+    /// How it ended [default: success].
+    #[arg(long, value_name = "R", value_parser = parse_result)]
+    result: Option<SkillResult>,
+    /// How long it took: milliseconds, or a DURATION such as 1.5s.
+    #[arg(long, value_name = "MS")]
+    duration: Option<String>,
+    /// The error message.
+    #[arg(long, value_name = "MSG")]
+    error: Option<String>,
+    #[command(flatten)]
+    fields: RecordFields,
+    /// A whole record as a JSON object (every field of the format).
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["skill", "input"])]
+    record: Option<String>,
+    /// `-`: read NDJSON records from standard input and append them in batches.
+    #[arg(value_name = "-", conflicts_with = "skill")]
+    input: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The skill's name.
+    #[arg(long, value_name = "S")]
+    skill: String,
+    #[command(flatten)]
+    fields: RecordFields,
+    /// The command to run, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct FilterArgs {
+    /// Only this skill.
+    #[arg(long, value_name = "S")]
+    skill: Option<String>,
+    /// Only this agent.
+    #[arg(long, value_name = "A")]
+    agent: Option<String>,
+    /// Only this run.
+    #[arg(long = "run-id", visible_alias = "runId", value_name = "R")]
+    run_id: Option<String>,
+    /// Only this journey.
+    #[arg(long = "cuj-id", visible_alias = "cujId", value_name = "C")]
+    cuj_id: Option<String>,
+    /// Only this result (success, failure, partial, timeout, skipped).
+    #[arg(long, value_name = "R", value_parser = parse_result)]
+    result: Option<SkillResult>,
+    /// Only cache hits.
+    #[arg(long, conflicts_with = "no_cache_hit")]
+    cache_hit: bool,
+    /// Only cache misses.
+    #[arg(long)]
+    no_cache_hit: bool,
+    /// From this TIME: RFC 3339, YYYY-MM-DD, or a DURATION ago (24h, 7d).
+    #[arg(long, value_name = "T")]
+    since: Option<String>,
+    /// Up to this TIME.
+    #[arg(long, value_name = "T")]
+    until: Option<String>,
+    /// Only records whose stored line matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    grep: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct QueryArgs {
+    #[command(flatten)]
+    filter: FilterArgs,
+    /// At most this many records (0 for all).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    limit: usize,
+    /// Print only how many records match.
+    #[arg(long)]
+    count: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ByArg {
+    Skill,
+    Agent,
+    Cuj,
+    Result,
+    Day,
+}
+
+#[derive(Debug, Args)]
+struct StatsArgs {
+    /// Group by this field [default: skill].
+    #[arg(long, value_enum, value_name = "FIELD")]
+    by: Option<ByArg>,
+    #[command(flatten)]
+    filter: FilterArgs,
+}
+
+#[derive(Debug, Args)]
+struct TailArgs {
+    /// How many records to show first.
+    #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 10)]
+    lines: usize,
+    /// Keep following new records as they are appended.
+    #[arg(short, long)]
+    follow: bool,
+    #[command(flatten)]
+    filter: FilterArgs,
+}
+
+#[derive(Debug, Args)]
+struct PruneArgs {
+    /// Files whose whole day is older than this DURATION (e.g. 30d).
+    #[arg(long, value_name = "DURATION")]
+    older_than: String,
+    /// Gzip them (to .jsonl.gz, still readable) instead of deleting them.
+    #[arg(long)]
+    compress: bool,
+    /// Say what would be done, change nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+fn parse_result(s: &str) -> std::result::Result<SkillResult, String> {
+    s.parse()
+}
+
+/// Runs a parsed `cc-log` command line; returns the exit code.
+pub fn exec(cli: Cli) -> Result<u8> {
+    let settings = Settings::from_args(&cli.common)?;
+    match cli.command {
+        Command::Log(args) => exec_log(&settings, args),
+        Command::Run(args) => exec_run(&settings, args),
+        Command::Query(args) => exec_query(&settings, args),
+        Command::Stats(args) => exec_stats(&settings, args),
+        Command::Tail(args) => exec_tail(&settings, args),
+        Command::Sanitize => exec_sanitize(&settings),
+        Command::Prune(args) => exec_prune(&settings, args),
+        Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
+        Command::Man => print_man(Cli::command()).map(|()| 0),
+    }
+}
+
+fn json_flag(value: Option<&str>, flag: &str) -> Result<Option<Value>> {
+    value
+        .map(|v| {
+            serde_json::from_str(v)
+                .map_err(|e| Error::invalid(flag, format!("not valid JSON: {e}")))
+        })
+        .transpose()
+}
+
+fn build_record(skill: &str, fields: &RecordFields) -> Result<SkillInvocation> {
+    let mut rec = SkillInvocation::new(skill);
+    rec.params = json_flag(fields.params.as_deref(), "--params")?;
+    rec.metadata = json_flag(fields.metadata.as_deref(), "--metadata")?;
+    rec.cache_hit = fields.cache_hit;
+    rec.agent.clone_from(&fields.agent);
+    rec.run_id.clone_from(&fields.run_id);
+    rec.cuj_id.clone_from(&fields.cuj_id);
+    if !fields.tags.is_empty() {
+        rec.tags = Some(fields.tags.clone());
+    }
+    if skill.trim().is_empty() {
+        return Err(Error::invalid("--skill", "must not be empty"));
+    }
+    Ok(rec)
+}
+
+fn print_written(settings: &Settings, written: &[Value]) -> Result<()> {
+    if settings.style.json {
+        let mut out = output::stdout();
+        for v in written {
+            writeln!(out, "{v}")?;
+        }
+        out.flush()?;
+    }
+    Ok(())
+}
+
+fn exec_log(settings: &Settings, args: LogArgs) -> Result<u8> {
+    let writer = settings.writer()?;
+    let record = if let Some(json) = &args.record {
+        parse_record::<SkillInvocation>(json, "--record")?
+    } else if let Some(skill) = &args.skill {
+        let mut rec = build_record(skill, &args.fields)?;
+        rec.result = args.result.unwrap_or_default();
+        rec.duration = args
+            .duration
+            .as_deref()
+            .map(|d| timespec::parse_duration_ms(d, "--duration"))
+            .transpose()?;
+        rec.error = args.error.map_or(Value::Null, Value::String);
+        rec
+    } else {
+        return exec_log_bulk(settings, &writer, args.input.as_deref().unwrap_or("-"));
+    };
+    let written = writer.append(record)?;
+    print_written(settings, &[written])?;
+    Ok(0)
+}
+
+/// Records per batch: one lock and one write per daily file per batch.
+const BATCH: usize = 8192;
+
+fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<u8> {
+    if input != "-" {
+        return Err(Error::invalid(
+            "input",
+            format!("{input:?}: only - (standard input) is accepted"),
+        ));
+    }
+    let stdin = std::io::stdin();
+    let mut reader = stdin.lock();
+    let (mut batch, mut written, mut invalid) = (Vec::with_capacity(BATCH), 0u64, 0u64);
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n > 0 {
+            number += 1;
+            let text = String::from_utf8_lossy(&line);
+            if !text.trim().is_empty() {
+                let what = format!("line {number}");
+                let prepared = parse_record::<SkillInvocation>(text.trim_end(), &what)
+                    .and_then(|rec| writer.prepare(rec, Timestamp::now()));
+                match prepared {
+                    Ok(p) => batch.push(p),
+                    Err(e) => {
+                        invalid += 1;
+                        eprintln!("error: {e}");
+                    }
+                }
+            }
+        }
+        if batch.len() >= BATCH || (n == 0 && !batch.is_empty()) {
+            writer.write(&batch)?;
+            written += batch.len() as u64;
+            let values: Vec<Value> = batch.drain(..).map(|p| p.value).collect();
+            print_written(settings, &values)?;
+        }
+        if n == 0 {
+            break;
+        }
+    }
+    if invalid > 0 {
+        eprintln!("logged {written} records; {invalid} invalid lines were not written");
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
+    // Check everything before running anything: bad flags must not run the command.
+    let writer = settings.writer()?;
+    let mut rec = build_record(&args.skill, &args.fields)?;
+    let (program, rest) = args
+        .command
+        .split_first()
+        .ok_or_else(|| Error::invalid("CMD", "a command is required after --"))?;
+    let started = Timestamp::now();
+    let outcome = log::run_logged(program, rest);
+    rec.timestamp = Some(started);
+    rec.duration = Some(outcome.duration_ms);
+    rec.result = if outcome.success() {
+        SkillResult::Success
+    } else {
+        SkillResult::Failure
+    };
+    rec.error = outcome.error_message().map_or(Value::Null, Value::String);
+    let mut meta = match rec.metadata.take() {
+        Some(Value::Object(m)) => m,
+        Some(other) => {
+            let mut m = serde_json::Map::new();
+            m.insert("value".into(), other);
+            m
+        }
+        None => serde_json::Map::new(),
+    };
+    meta.insert("exitCode".into(), Value::from(outcome.code));
+    meta.insert("command".into(), Value::String(args.command.join(" ")));
+    rec.metadata = Some(Value::Object(meta));
+    let written = writer.append(rec)?;
+    print_written(settings, &[written])?;
+    Ok(u8::try_from(outcome.code.clamp(0, 255)).unwrap_or(1))
+}
+
+fn filter(settings: &Settings, f: FilterArgs) -> Result<Filter> {
+    let grep = f
+        .grep
+        .as_deref()
+        .map(|g| regex::Regex::new(g).map_err(|e| Error::invalid("--grep", e.to_string())))
+        .transpose()?;
+    Ok(Filter {
+        skill: f.skill,
+        agent: f.agent,
+        run_id: f.run_id,
+        cuj_id: f.cuj_id,
+        result: f.result,
+        cache_hit: if f.cache_hit {
+            Some(true)
+        } else if f.no_cache_hit {
+            Some(false)
+        } else {
+            None
+        },
+        since: settings.time(f.since.as_deref(), "--since")?,
+        until: settings.time(f.until.as_deref(), "--until")?,
+        grep,
+    })
+}
+
+fn exec_query(settings: &Settings, args: QueryArgs) -> Result<u8> {
+    let filter = filter(settings, args.filter)?;
+    let mut out = output::stdout();
+    let skipped = if args.count {
+        let (n, skipped) = log::count(&settings.roots, &filter)?;
+        if settings.style.json {
+            output::write_json(&mut out, &serde_json::json!({ "count": n }))?;
+        } else {
+            writeln!(out, "{n}")?;
+        }
+        skipped
+    } else {
+        let (lines, skipped) = log::query(&settings.roots, &filter, args.limit)?;
+        let redactor = settings.redactor()?;
+        if settings.style.json {
+            for found in &lines {
+                writeln!(out, "{}", log::render_record_line(&found.bytes, &redactor))?;
+            }
+        } else if lines.is_empty() {
+            writeln!(out, "no skill invocations match")?;
+        } else {
+            log::render_table(&mut out, &lines, settings.style, &redactor)?;
+        }
+        skipped
+    };
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_stats(settings: &Settings, args: StatsArgs) -> Result<u8> {
+    let by = match args.by {
+        None | Some(ByArg::Skill) => GroupBy::Skill,
+        Some(ByArg::Agent) => GroupBy::Agent,
+        Some(ByArg::Cuj) => GroupBy::Cuj,
+        Some(ByArg::Result) => GroupBy::Result,
+        Some(ByArg::Day) => GroupBy::Day,
+    };
+    let filter = filter(settings, args.filter)?;
+    let (rows, skipped) = log::stats(&settings.roots, &filter, by, settings.style.utc)?;
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &rows)?;
+    } else if rows.is_empty() {
+        writeln!(out, "no skill invocations match")?;
+    } else {
+        log::render_stats(&mut out, &rows, by, settings.style)?;
+    }
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_tail(settings: &Settings, args: TailArgs) -> Result<u8> {
+    let filter = filter(settings, args.filter)?;
+    let redactor = settings.redactor()?;
+    // Watch before reading, so nothing appended in between is missed.
+    let mut follower = if args.follow {
+        Some(Follower::start(&settings.roots, Stream::SkillInvocations)?)
+    } else {
+        None
+    };
+    let (mut lines, skipped) = if args.lines == 0 {
+        (Vec::new(), Default::default())
+    } else {
+        log::query(&settings.roots, &filter, args.lines)?
+    };
+    lines.reverse();
+    let mut out = output::stdout();
+    let print = |out: &mut dyn Write, bytes: &[u8]| -> std::io::Result<()> {
+        if settings.style.json {
+            writeln!(out, "{}", log::render_record_line(bytes, &redactor))
+        } else {
+            writeln!(
+                out,
+                "{}",
+                log::render_line(bytes, settings.style, &redactor)
+            )
+        }
+    };
+    for found in &lines {
+        print(&mut out, &found.bytes)?;
+    }
+    out.flush()?;
+    let code = settings.finish(&skipped);
+    let Some(follower) = follower.as_mut() else {
+        return Ok(code);
+    };
+    loop {
+        for new in follower.next_lines(None)? {
+            match log::matches_line(&filter, &new.bytes) {
+                Ok(true) => print(&mut out, &new.bytes)?,
+                Ok(false) => {}
+                Err(()) if !settings.quiet => {
+                    eprintln!("warning: skipped a malformed line in {}", new.file)
+                }
+                Err(()) => {}
+            }
+        }
+        out.flush()?;
+    }
+}
+
+fn exec_sanitize(settings: &Settings) -> Result<u8> {
+    let redactor = settings.redactor()?;
+    let stdin = std::io::stdin();
+    let mut out = output::stdout();
+    let mut not_json = 0u64;
+    let mut line = Vec::new();
+    let mut reader = stdin.lock();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let body = line.strip_suffix(b"\n").unwrap_or(&line);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        if body.trim_ascii().is_empty() {
+            writeln!(out)?;
+            continue;
+        }
+        match serde_json::from_slice::<Value>(body) {
+            Ok(mut v) => {
+                redactor.redact_value(&mut v);
+                writeln!(out, "{v}")?;
+            }
+            Err(_) => {
+                not_json += 1;
+                writeln!(
+                    out,
+                    "{}",
+                    redactor.redact_str(&String::from_utf8_lossy(body))
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    if not_json > 0 && !settings.quiet {
+        eprintln!("warning: {not_json} lines were not JSON; they were redacted as plain text");
+    }
+    Ok(if settings.strict && not_json > 0 {
+        1
+    } else {
+        0
+    })
+}
+
+fn exec_prune(settings: &Settings, args: PruneArgs) -> Result<u8> {
+    let age = timespec::parse_duration(&args.older_than, "--older-than")?;
+    let cutoff = Timestamp::from(settings.now.to_datetime() - age);
+    let actions = prune::prune(
+        &settings.roots,
+        Stream::SkillInvocations,
+        cutoff,
+        args.compress,
+        args.dry_run,
+    )?;
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &actions)?;
+    } else if actions.is_empty() {
+        writeln!(
+            out,
+            "nothing to prune: no daily files wholly older than {}",
+            args.older_than
+        )?;
+    } else {
+        let verb = |a: &str| match (args.dry_run, a) {
+            (true, "compressed") => "would compress",
+            (true, _) => "would delete",
+            (false, a) => {
+                if a == "compressed" {
+                    "compressed"
+                } else {
+                    "deleted"
+                }
+            }
+        };
+        for a in &actions {
+            writeln!(
+                out,
+                "{} {} ({})",
+                verb(a.action),
+                a.path,
+                human_bytes(a.bytes)
+            )?;
+        }
+        let total: u64 = actions.iter().map(|a| a.bytes).sum();
+        writeln!(
+            out,
+            "{} {} files, {}",
+            verb(actions[0].action),
+            actions.len(),
+            human_bytes(total)
+        )?;
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30)),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}

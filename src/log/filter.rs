@@ -1,0 +1,124 @@
+//! Which skill invocations a query selects, and the fast per-line test.
+
+use memchr::memmem;
+use regex::Regex;
+
+use crate::record::{SkillResult, SkillView, Timestamp};
+use crate::store::{LineError, Scan};
+
+/// A selection of skill invocations. Every field that is set must match.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Exact skill.
+    pub skill: Option<String>,
+    /// Exact agent.
+    pub agent: Option<String>,
+    /// Exact run id.
+    pub run_id: Option<String>,
+    /// Exact journey id.
+    pub cuj_id: Option<String>,
+    /// Exact result.
+    pub result: Option<SkillResult>,
+    /// Cache hits only (`true`) or misses only (`false`).
+    pub cache_hit: Option<bool>,
+    /// At or after.
+    pub since: Option<Timestamp>,
+    /// At or before.
+    pub until: Option<Timestamp>,
+    /// A regular expression the stored line must match.
+    pub grep: Option<Regex>,
+}
+
+/// A filter prepared for scanning: the substring every matching line must contain.
+pub(crate) struct LineFilter<'f> {
+    filter: &'f Filter,
+    needle: Option<memmem::Finder<'static>>,
+}
+
+impl<'f> LineFilter<'f> {
+    pub(crate) fn new(filter: &'f Filter) -> Self {
+        // The most selective exact value, as it appears in JSON: `"multi-ai-code-review"`.
+        let exact = [&filter.skill, &filter.run_id, &filter.cuj_id, &filter.agent]
+            .into_iter()
+            .find_map(|v| v.as_deref());
+        let needle = exact
+            .and_then(|v| serde_json::to_string(v).ok())
+            .map(|json| memmem::Finder::new(json.as_bytes()).into_owned());
+        LineFilter { filter, needle }
+    }
+
+    /// Parses and tests one line: `Ok(Some(view))` when it matches, `Ok(None)` when it
+    /// does not, `Err` when it is malformed. Lines without the prefilter substring are
+    /// not parsed, only checked to be a whole JSON object line, so torn lines and
+    /// garbage are still reported.
+    pub(crate) fn test<'a>(
+        &self,
+        scan: Option<&Scan>,
+        bytes: &'a [u8],
+    ) -> Result<Option<SkillView<'a>>, LineError> {
+        if let Some(needle) = &self.needle
+            && needle.find(bytes).is_none()
+            && !has_escapes(bytes)
+        {
+            return if looks_like_object(bytes) {
+                Ok(None)
+            } else {
+                parse(bytes).map(|_| None)
+            };
+        }
+        let view = parse(bytes)?;
+        if !self.matches(&view, bytes) {
+            return Ok(None);
+        }
+        if let Some(scan) = scan
+            && !scan.first_sighting(view.id.as_deref())
+        {
+            return Ok(None);
+        }
+        Ok(Some(view))
+    }
+
+    fn matches(&self, v: &SkillView<'_>, bytes: &[u8]) -> bool {
+        let f = self.filter;
+        let eq = |want: &Option<String>, have: &Option<std::borrow::Cow<'_, str>>| {
+            want.as_deref().is_none_or(|w| have.as_deref() == Some(w))
+        };
+        f.skill.as_deref().is_none_or(|s| v.skill == s)
+            && eq(&f.agent, &v.agent)
+            && eq(&f.run_id, &v.run_id)
+            && eq(&f.cuj_id, &v.cuj_id)
+            && f.result.is_none_or(|r| v.result == r)
+            && f.cache_hit.is_none_or(|c| v.cache_hit == c)
+            && f.since.is_none_or(|s| v.timestamp >= s)
+            && f.until.is_none_or(|u| v.timestamp <= u)
+            && f.grep
+                .as_ref()
+                .is_none_or(|re| std::str::from_utf8(bytes).is_ok_and(|s| re.is_match(s)))
+    }
+}
+
+fn parse(bytes: &[u8]) -> Result<SkillView<'_>, LineError> {
+    serde_json::from_slice(bytes).map_err(|_| LineError::Malformed)
+}
+
+/// A `\u` escape could spell the needle differently; such lines are always parsed.
+fn has_escapes(bytes: &[u8]) -> bool {
+    memmem::find(bytes, b"\\u").is_some()
+}
+
+/// Cheap shape test for lines the prefilter rules out: one JSON object, whole, valid
+/// UTF-8. Torn writes and binary garbage fail it and get parsed (and reported).
+fn looks_like_object(bytes: &[u8]) -> bool {
+    let trimmed = bytes.trim_ascii();
+    trimmed.first() == Some(&b'{')
+        && trimmed.last() == Some(&b'}')
+        && std::str::from_utf8(trimmed).is_ok()
+}
+
+/// Whether one line (from a followed file) matches `filter`; `Err` when malformed.
+pub fn matches_line(filter: &Filter, bytes: &[u8]) -> Result<bool, ()> {
+    LineFilter::new(filter)
+        .test(None, bytes)
+        .map(|v| v.is_some())
+        .map_err(|_| ())
+}

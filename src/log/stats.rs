@@ -1,0 +1,237 @@
+//! `cc-log stats`: per-group counts, rates and duration percentiles.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use chrono::Local;
+use comfy_table::{Cell, CellAlignment};
+use serde::Serialize;
+
+use super::filter::{Filter, LineFilter};
+use crate::error::Result;
+use crate::output::{self, Style};
+use crate::record::{SkillResult, SkillView, Timestamp};
+use crate::stats::{DurationStats, rate};
+use crate::store::{Roots, Scan, Skipped, Stream};
+
+/// What `stats` groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    /// The skill (default).
+    #[default]
+    Skill,
+    /// The agent.
+    Agent,
+    /// The journey.
+    Cuj,
+    /// The result.
+    Result,
+    /// The day (local time zone, or UTC).
+    Day,
+}
+
+impl GroupBy {
+    fn header(self) -> &'static str {
+        match self {
+            GroupBy::Skill => "SKILL",
+            GroupBy::Agent => "AGENT",
+            GroupBy::Cuj => "CUJ",
+            GroupBy::Result => "RESULT",
+            GroupBy::Day => "DAY",
+        }
+    }
+}
+
+/// One group's figures. Rates are fractions, durations milliseconds.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsRow {
+    /// The group (`null` for records without the grouped field).
+    pub key: Option<String>,
+    /// Invocations.
+    pub count: u64,
+    /// Results `success`.
+    pub successes: u64,
+    /// Results `failure` or `timeout`.
+    pub failures: u64,
+    /// successes / count.
+    pub success_rate: Option<f64>,
+    /// Cache hits / count.
+    pub cache_hit_rate: Option<f64>,
+    /// Mean duration of the invocations that have one.
+    pub mean: Option<f64>,
+    /// Median duration.
+    pub p50: Option<f64>,
+    /// 95th percentile duration.
+    pub p95: Option<f64>,
+    /// 99th percentile duration.
+    pub p99: Option<f64>,
+}
+
+#[derive(Default)]
+struct Group {
+    count: u64,
+    successes: u64,
+    failures: u64,
+    cache_hits: u64,
+    durations: DurationStats,
+}
+
+impl Group {
+    fn add(&mut self, v: &SkillView<'_>) {
+        self.count += 1;
+        self.successes += u64::from(v.result == SkillResult::Success);
+        self.failures += u64::from(v.result.is_failure());
+        self.cache_hits += u64::from(v.cache_hit);
+        if let Some(d) = v.duration {
+            self.durations.record(d);
+        }
+    }
+
+    fn merge(&mut self, o: Group) {
+        self.count += o.count;
+        self.successes += o.successes;
+        self.failures += o.failures;
+        self.cache_hits += o.cache_hits;
+        self.durations.merge(o.durations);
+    }
+}
+
+/// Per-worker state: the groups, and the last day computed (time-zone lookups are
+/// the slow part of grouping by day).
+#[derive(Default)]
+struct Acc {
+    groups: HashMap<Box<str>, Group>,
+    day_slot: i64,
+    day: String,
+}
+
+/// Quarter-hours: every time zone offset is a multiple of 15 minutes.
+const SLOT_MS: i64 = 15 * 60 * 1000;
+
+impl Acc {
+    fn refresh_day(&mut self, t: Timestamp, utc: bool) {
+        let slot = t.millis().div_euclid(SLOT_MS) + 1;
+        if slot != self.day_slot {
+            self.day_slot = slot;
+            self.day = day_of(t, utc);
+        }
+    }
+
+    fn add(&mut self, by: GroupBy, v: &SkillView<'_>, utc: bool) {
+        if by == GroupBy::Day {
+            self.refresh_day(v.timestamp, utc);
+        }
+        let Acc { groups, day, .. } = self;
+        let key: &str = match by {
+            GroupBy::Skill => &v.skill,
+            GroupBy::Agent => v.agent.as_deref().unwrap_or(""),
+            GroupBy::Cuj => v.cuj_id.as_deref().unwrap_or(""),
+            GroupBy::Result => v.result.as_str(),
+            GroupBy::Day => day,
+        };
+        match groups.get_mut(key) {
+            Some(g) => g.add(v),
+            None => groups.entry(key.into()).or_default().add(v),
+        }
+    }
+}
+
+fn day_of(t: Timestamp, utc: bool) -> String {
+    let dt = t.to_datetime();
+    if utc {
+        dt.format("%Y-%m-%d").to_string()
+    } else {
+        dt.with_timezone(&Local).format("%Y-%m-%d").to_string()
+    }
+}
+
+/// Statistics of the records matching `filter`, grouped `by`, largest group first
+/// (days in date order). Memory is bounded by the number of groups.
+pub fn stats(
+    roots: &Roots,
+    filter: &Filter,
+    by: GroupBy,
+    utc: bool,
+) -> Result<(Vec<StatsRow>, Skipped)> {
+    let files = roots.files(Stream::SkillInvocations, filter.since, filter.until)?;
+    let scan = Scan::new(files, roots.needs_dedup());
+    let test = LineFilter::new(filter);
+    let (acc, skipped) = scan.run(
+        Acc::default,
+        |acc, line| {
+            if let Some(view) = test.test(Some(&scan), line.bytes)? {
+                acc.add(by, &view, utc);
+            }
+            Ok(())
+        },
+        |mut a, b| {
+            for (k, g) in b.groups {
+                a.groups.entry(k).or_default().merge(g);
+            }
+            a
+        },
+    )?;
+    let mut rows: Vec<StatsRow> = acc
+        .groups
+        .into_iter()
+        .map(|(key, g)| StatsRow {
+            key: (!key.is_empty()).then(|| key.into()),
+            count: g.count,
+            successes: g.successes,
+            failures: g.failures,
+            success_rate: rate(g.successes, g.count),
+            cache_hit_rate: rate(g.cache_hits, g.count),
+            mean: g.durations.mean(),
+            p50: g.durations.percentile(0.50),
+            p95: g.durations.percentile(0.95),
+            p99: g.durations.percentile(0.99),
+        })
+        .collect();
+    if by == GroupBy::Day {
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
+    } else {
+        rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    }
+    Ok((rows, skipped))
+}
+
+/// Renders statistics as a table for people.
+pub fn render_stats(
+    out: &mut dyn Write,
+    rows: &[StatsRow],
+    by: GroupBy,
+    style: Style,
+) -> std::io::Result<()> {
+    let header = [
+        by.header(),
+        "COUNT",
+        "SUCCESS",
+        "CACHE HIT",
+        "MEAN",
+        "P50",
+        "P95",
+        "P99",
+        "FAILURES",
+    ];
+    let mut t = output::table(style, &header);
+    for r in rows {
+        t.add_row(vec![
+            Cell::new(r.key.as_deref().unwrap_or("-")),
+            Cell::new(r.count),
+            Cell::new(output::human_rate(r.success_rate)),
+            Cell::new(output::human_rate(r.cache_hit_rate)),
+            Cell::new(output::human_opt_duration(r.mean)),
+            Cell::new(output::human_opt_duration(r.p50)),
+            Cell::new(output::human_opt_duration(r.p95)),
+            Cell::new(output::human_opt_duration(r.p99)),
+            Cell::new(r.failures),
+        ]);
+    }
+    for i in 1..header.len() {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    output::write_table(out, &t)
+}

@@ -1,0 +1,234 @@
+//! Rendering reports: aligned tables, colours, humanized durations and rates, JSON.
+//! Reports are computed first as serializable values, then rendered here.
+
+use std::io::{self, IsTerminal, Write};
+
+use chrono::{Local, SecondsFormat};
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use serde::Serialize;
+
+use crate::record::Timestamp;
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorChoice {
+    /// Colour on a terminal, unless `NO_COLOR` is set (or when `FORCE_COLOR` is).
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorChoice {
+    /// Decides for standard output, honouring `NO_COLOR` and `FORCE_COLOR` in `auto`.
+    pub fn resolve(self) -> bool {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto if set("NO_COLOR") => false,
+            ColorChoice::Auto if set("FORCE_COLOR") => {
+                std::env::var("FORCE_COLOR").map_or(true, |v| v != "0")
+            }
+            ColorChoice::Auto => io::stdout().is_terminal(),
+        }
+    }
+}
+
+/// How to render: for people (tables, colours) or for programs (JSON).
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Machine output.
+    pub json: bool,
+    /// Colour human output.
+    pub color: bool,
+    /// Show times in UTC instead of the local time zone.
+    pub utc: bool,
+}
+
+/// Humanized duration: `450ms`, `1.23s`, `2m 03s`, `1h 02m`, `3d 04h`.
+///
+/// ```
+/// use ccmon::output::human_duration;
+/// assert_eq!(human_duration(450.0), "450ms");
+/// assert_eq!(human_duration(1234.0), "1.23s");
+/// assert_eq!(human_duration(123_000.0), "2m 03s");
+/// ```
+pub fn human_duration(ms: f64) -> String {
+    if !ms.is_finite() {
+        return "-".into();
+    }
+    if ms < 10.0 && ms.fract() != 0.0 {
+        return format!("{ms:.1}ms");
+    }
+    if ms < 1000.0 {
+        return format!("{}ms", ms.round());
+    }
+    let s = ms / 1000.0;
+    if s < 10.0 {
+        return format!("{s:.2}s");
+    }
+    if s < 60.0 {
+        return format!("{s:.1}s");
+    }
+    let total = s.round() as u64;
+    let (d, h, m, sec) = (
+        total / 86_400,
+        total / 3600 % 24,
+        total / 60 % 60,
+        total % 60,
+    );
+    if d > 0 {
+        format!("{d}d {h:02}h")
+    } else if h > 0 {
+        format!("{h}h {m:02}m")
+    } else {
+        format!("{m}m {sec:02}s")
+    }
+}
+
+/// A rate as a percentage with one decimal, `93.4%`, or `no data`.
+pub fn human_rate(rate: Option<f64>) -> String {
+    match rate {
+        Some(r) => format!("{:.1}%", r * 100.0),
+        None => "no data".into(),
+    }
+}
+
+/// An optional duration, humanized, or `-`.
+pub fn human_opt_duration(ms: Option<f64>) -> String {
+    ms.map_or_else(|| "-".into(), human_duration)
+}
+
+/// A time for people: local (or UTC) `2026-11-20 13:45:01`.
+pub fn human_time(t: Timestamp, utc: bool) -> String {
+    let dt = t.to_datetime();
+    if utc {
+        dt.format("%Y-%m-%d %H:%M:%S").to_string()
+    } else {
+        dt.with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    }
+}
+
+/// A time for programs: RFC 3339 UTC with milliseconds.
+pub fn json_time(t: Timestamp) -> String {
+    t.to_datetime().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The colour of a status word: pending gray, running blue, success and completed
+/// green, failures red, cancelled and partial amber.
+pub fn status_color(word: &str) -> Option<Color> {
+    match word {
+        "pending" | "skipped" | "unknown" => Some(Color::Grey),
+        "running" => Some(Color::Blue),
+        "completed" | "success" | "healthy" | "ok" => Some(Color::Green),
+        "failed" | "failure" | "timeout" | "down" => Some(Color::Red),
+        "cancelled" | "partial" | "degraded" => Some(Color::Rgb {
+            r: 255,
+            g: 176,
+            b: 0,
+        }),
+        _ => None,
+    }
+}
+
+/// Wraps `text` in ANSI colour codes for line output (tables colour their cells).
+pub fn paint(text: &str, color: Option<Color>, enabled: bool) -> String {
+    let code = match (enabled, color) {
+        (true, Some(Color::Grey)) => "90",
+        (true, Some(Color::Blue)) => "34",
+        (true, Some(Color::Green)) => "32",
+        (true, Some(Color::Red)) => "31",
+        (true, Some(Color::Rgb { .. })) => "33",
+        _ => return text.to_string(),
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// A borderless, aligned table with the given header.
+pub fn table(style: Style, header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if style.color {
+        t.enforce_styling();
+        t.set_header(
+            header
+                .iter()
+                .map(|h| Cell::new(h).add_attribute(comfy_table::Attribute::Bold)),
+        );
+    } else {
+        t.force_no_tty();
+        t.set_header(header.iter().copied());
+    }
+    t
+}
+
+/// A table cell holding a status word, coloured when colour is on.
+pub fn status_cell(word: &str, style: Style) -> Cell {
+    let cell = Cell::new(word);
+    match (style.color, status_color(word)) {
+        (true, Some(c)) => cell.fg(c),
+        _ => cell,
+    }
+}
+
+/// Writes a table, trimming the padding the borderless preset leaves at line ends.
+pub fn write_table(out: &mut dyn Write, table: &Table) -> io::Result<()> {
+    for line in table.lines() {
+        writeln!(
+            out,
+            "{}",
+            line.strip_prefix(' ').unwrap_or(&line).trim_end()
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes one JSON document, pretty-printed, with a final newline.
+pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::from)?;
+    writeln!(out)
+}
+
+/// Standard output, locked and buffered: line-buffered on a terminal (for `-f`),
+/// block-buffered otherwise.
+pub fn stdout() -> Box<dyn Write> {
+    let out = io::stdout();
+    if out.is_terminal() {
+        Box::new(io::LineWriter::new(out.lock()))
+    } else {
+        Box::new(io::BufWriter::with_capacity(64 * 1024, out.lock()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_rates() {
+        let cases = [
+            (0.0, "0ms"),
+            (2.5, "2.5ms"),
+            (450.0, "450ms"),
+            (999.4, "999ms"),
+            (1000.0, "1.00s"),
+            (1234.0, "1.23s"),
+            (12_345.0, "12.3s"),
+            (61_000.0, "1m 01s"),
+            (3_720_000.0, "1h 02m"),
+            (273_600_000.0, "3d 04h"),
+        ];
+        for (ms, want) in cases {
+            assert_eq!(human_duration(ms), want, "{ms}");
+        }
+        assert_eq!(human_rate(Some(0.934)), "93.4%");
+        assert_eq!(human_rate(Some(1.0)), "100.0%");
+        assert_eq!(human_rate(None), "no data");
+    }
+}

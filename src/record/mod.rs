@@ -1,0 +1,158 @@
+//! The five record types (SPEC §3), their validation, and the timestamp type.
+
+mod journey;
+mod notification;
+mod progress;
+mod provider;
+mod skill;
+mod timestamp;
+
+pub use journey::{JourneyExecution, JourneySource, Quality, Resources};
+pub use notification::{Notification, NotificationType};
+pub use progress::{CiCheck, CiStatus, PrStatus, ProgressEvent, RunStatus};
+pub use provider::ProviderCall;
+pub use skill::{SkillInvocation, SkillResult, SkillView};
+pub use timestamp::Timestamp;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::store::Stream;
+
+/// What every record type has in common: the stream it belongs to, its envelope
+/// fields (`timestamp`, `id`, `host`) and its validation.
+pub trait Record: Serialize + DeserializeOwned {
+    /// The stream records of this type are appended to.
+    const STREAM: Stream;
+    /// Checks the values the type system cannot (ranges, non-empty names).
+    fn validate(&self) -> Result<()>;
+    /// The record's time, if set.
+    fn timestamp(&self) -> Option<Timestamp>;
+    /// Mutable access to the envelope, for filling `timestamp`, `id` and `host`.
+    fn envelope(&mut self) -> Envelope<'_>;
+}
+
+/// Mutable references to the envelope fields of a record.
+pub struct Envelope<'a> {
+    /// When it happened.
+    pub timestamp: &'a mut Option<Timestamp>,
+    /// Unique, time-sortable id (ULID).
+    pub id: &'a mut Option<String>,
+    /// The writer's host name.
+    pub host: &'a mut Option<String>,
+}
+
+/// Implements [`Record`]'s envelope access for a struct with `timestamp`, `id` and
+/// `host` fields.
+macro_rules! envelope_fields {
+    () => {
+        fn timestamp(&self) -> Option<$crate::record::Timestamp> {
+            self.timestamp
+        }
+        fn envelope(&mut self) -> $crate::record::Envelope<'_> {
+            $crate::record::Envelope {
+                timestamp: &mut self.timestamp,
+                id: &mut self.id,
+                host: &mut self.host,
+            }
+        }
+    };
+}
+pub(crate) use envelope_fields;
+
+/// Parses one JSON object into a record of type `R` and validates it. `what` names
+/// the input in error messages (`--record`, `line 3`).
+pub fn parse_record<R: Record>(json: &str, what: &str) -> Result<R> {
+    let value: Value = serde_json::from_str(json)
+        .map_err(|e| Error::invalid(what, format!("not valid JSON: {e}")))?;
+    from_value(value, what)
+}
+
+/// Converts a JSON value into a record of type `R` and validates it.
+pub fn from_value<R: Record>(value: Value, what: &str) -> Result<R> {
+    if !value.is_object() {
+        return Err(Error::invalid(what, "expected a JSON object"));
+    }
+    let record: R = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        if path == "." {
+            Error::invalid(what, msg)
+        } else {
+            Error::invalid(what, format!("field {path}: {msg}"))
+        }
+    })?;
+    record.validate().map_err(|e| match e {
+        Error::Invalid { field, message } => {
+            Error::invalid(what, format!("field {field}: {message}"))
+        }
+        other => other,
+    })?;
+    Ok(record)
+}
+
+/// `error` is null, a string, or an object (`{"message": ..., "code": ...}`).
+pub(crate) fn check_error(error: &Value) -> Result<()> {
+    match error {
+        Value::Null | Value::String(_) | Value::Object(_) => Ok(()),
+        _ => Err(Error::invalid(
+            "error",
+            "must be null, a string or an object",
+        )),
+    }
+}
+
+/// The message of an `error` value: the string itself, or the object's `message`.
+pub fn error_message(error: &Value) -> Option<String> {
+    match error {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(m) => match m.get("message") {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => Some(Value::Object(m.clone()).to_string()),
+        },
+        _ => None,
+    }
+}
+
+pub(crate) fn check_non_negative(field: &str, value: Option<f64>) -> Result<()> {
+    match value {
+        Some(v) if !v.is_finite() || v < 0.0 => Err(Error::invalid(
+            field,
+            format!("{v} must be a number ≥ 0 (milliseconds)"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn check_non_empty(field: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    Ok(())
+}
+
+/// Serializes milliseconds as an integer when whole (`1234`, not `1234.0`).
+pub(crate) mod ms {
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            s.serialize_i64(*v as i64)
+        } else {
+            s.serialize_f64(*v)
+        }
+    }
+
+    pub mod opt {
+        use serde::Serializer;
+
+        pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(v) => super::serialize(v, s),
+                None => s.serialize_none(),
+            }
+        }
+    }
+}

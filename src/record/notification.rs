@@ -1,0 +1,82 @@
+//! Notifications, appended by the programs and read by `cc-dashboard`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Record, Timestamp, envelope_fields};
+use crate::error::{Error, Result};
+use crate::store::Stream;
+
+/// What a notification is about, or a state change of an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum NotificationType {
+    RunCompleted,
+    RunFailed,
+    RunCancelled,
+    PrCreated,
+    PrMerged,
+    PrFailed,
+    SprintCompleted,
+    SprintFailed,
+    ProviderDown,
+    ProviderRecovered,
+    AlertFired,
+    AlertResolved,
+    /// Marks the notification `target` read.
+    Read,
+    /// Marks the notification `target` dismissed.
+    Dismissed,
+}
+
+/// A notification or a state record (SPEC §3). Append-only: reading and dismissing
+/// are later records naming their `target`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    /// When it happened.
+    #[serde(alias = "ts", default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    /// Unique id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The kind.
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    /// The run it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// What to tell the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// For `read` and `dismissed`: the notification's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The writer's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Unknown fields, kept.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Record for Notification {
+    const STREAM: Stream = Stream::Notifications;
+
+    fn validate(&self) -> Result<()> {
+        let is_state = matches!(
+            self.kind,
+            NotificationType::Read | NotificationType::Dismissed
+        );
+        if is_state && self.target.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::invalid(
+                "target",
+                "read and dismissed records need the notification's id",
+            ));
+        }
+        Ok(())
+    }
+
+    envelope_fields!();
+}

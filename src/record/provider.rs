@@ -1,0 +1,87 @@
+//! AI-provider calls, the `cc-health` stream.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Record, Timestamp, check_error, check_non_empty, check_non_negative, envelope_fields};
+use crate::error::{Error, Result};
+use crate::store::Stream;
+
+/// One call to an AI provider (SPEC §3, `cc-health`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderCall {
+    /// When it happened.
+    #[serde(alias = "ts", default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    /// The provider (`anthropic`).
+    pub provider: String,
+    /// Whether the call succeeded.
+    pub success: bool,
+    /// Milliseconds.
+    #[serde(serialize_with = "super::ms::serialize")]
+    pub latency: f64,
+    /// `null`, a message, or an object with a `message`.
+    #[serde(default)]
+    pub error: Value,
+    /// HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    /// The model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Input tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    /// Output tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+    /// Tokens read from the prompt cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read_tokens: Option<u64>,
+    /// Tokens written to the prompt cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_tokens: Option<u64>,
+    /// Cost in USD, when the caller knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_usd: Option<f64>,
+    /// The run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The step type (`designer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_type: Option<String>,
+    /// The tool (`claude`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_id: Option<String>,
+    /// Unique id (ULID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The writer's host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Unknown fields, kept.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Record for ProviderCall {
+    const STREAM: Stream = Stream::ProviderHealth;
+
+    fn validate(&self) -> Result<()> {
+        check_non_empty("provider", &self.provider)?;
+        check_non_negative("latency", Some(self.latency))?;
+        check_error(&self.error)?;
+        if let Some(c) = self.cost_usd
+            && (!c.is_finite() || c < 0.0)
+        {
+            return Err(Error::invalid(
+                "costUsd",
+                format!("{c} must be a number ≥ 0"),
+            ));
+        }
+        Ok(())
+    }
+
+    envelope_fields!();
+}

@@ -1,0 +1,213 @@
+//! Record times: milliseconds since the Unix epoch, written as RFC 3339 UTC.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A point in time with millisecond precision, stored as milliseconds since the Unix
+/// epoch and written as `2026-11-20T13:45:01.123Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// The current time.
+    pub fn now() -> Self {
+        Self::from(Utc::now())
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// As a chrono time.
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        Utc.timestamp_millis_opt(self.0)
+            .single()
+            .unwrap_or_default()
+    }
+
+    /// The UTC date, which names the daily file the record goes to.
+    pub fn utc_date(self) -> NaiveDate {
+        self.to_datetime().date_naive()
+    }
+
+    /// Parses RFC 3339 text. The canonical form (`YYYY-MM-DDTHH:MM:SS.sssZ`) takes a
+    /// fast path; other offsets and precisions go through chrono.
+    ///
+    /// ```
+    /// use ccmon::record::Timestamp;
+    /// let t = Timestamp::parse("2026-11-20T13:45:01.123Z").unwrap();
+    /// assert_eq!(t.to_string(), "2026-11-20T13:45:01.123Z");
+    /// assert_eq!(Timestamp::parse("2026-11-20T15:45:01.123+02:00"), Some(t));
+    /// ```
+    pub fn parse(s: &str) -> Option<Self> {
+        fast_parse(s.as_bytes()).or_else(|| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| Timestamp(t.with_timezone(&Utc).timestamp_millis()))
+        })
+    }
+}
+
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(t: DateTime<Utc>) -> Self {
+        Timestamp(t.timestamp_millis())
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            &self
+                .to_datetime()
+                .to_rfc3339_opts(SecondsFormat::Millis, true),
+        )
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 time or milliseconds since the epoch")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Timestamp, E> {
+                Timestamp::parse(v)
+                    .ok_or_else(|| E::custom(format!("{v:?} is not an RFC 3339 time")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Timestamp, E> {
+                Ok(Timestamp(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Timestamp, E> {
+                i64::try_from(v)
+                    .map(Timestamp)
+                    .map_err(|_| E::custom("time out of range"))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Timestamp, E> {
+                if v.is_finite() && v.abs() < 9e15 {
+                    Ok(Timestamp(v as i64))
+                } else {
+                    Err(E::custom("time out of range"))
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fff]Z` without chrono: the form every ccmon writer uses.
+fn fast_parse(b: &[u8]) -> Option<Timestamp> {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let millis = match &b[19..] {
+        [b'Z' | b'z'] => 0,
+        [b'.', rest @ .., b'Z' | b'z'] if !rest.is_empty() && rest.len() <= 9 => {
+            let mut ms = 0;
+            for i in 0..3 {
+                let d = match rest.get(i) {
+                    Some(c) if c.is_ascii_digit() => i64::from(c - b'0'),
+                    Some(_) => return None,
+                    None => 0,
+                };
+                ms = ms * 10 + d;
+            }
+            if !rest.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            ms
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || min > 59
+        || sec > 60
+    {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some(Timestamp(
+        ((days * 24 + hour) * 60 + min) * 60_000 + sec * 1000 + millis,
+    ))
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_path_agrees_with_chrono() {
+        for s in [
+            "2026-11-20T13:45:01.123Z",
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59.999Z",
+            "2024-12-31T00:00:00.5Z",
+            "2026-03-01T12:00:00.123456Z",
+            "1969-12-31T23:59:59.000Z",
+        ] {
+            let chrono = DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis();
+            assert_eq!(fast_parse(s.as_bytes()), Some(Timestamp(chrono)), "{s}");
+        }
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2026-11-20 13:45:01Z",
+            "2026-11-20T13:45:01.Z",
+            "x",
+            "2026-11-20T25:00:00Z",
+        ] {
+            assert_eq!(fast_parse(bad.as_bytes()), None, "{bad}");
+        }
+        assert_eq!(
+            Timestamp::parse("2026-11-20T13:45:01+01:00")
+                .unwrap()
+                .to_string(),
+            "2026-11-20T12:45:01.000Z"
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! Appending records: validate, fill the envelope, redact, then one `write` per record
+//! (or per batch) on an `O_APPEND` file under an exclusive `flock`.
+
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::record::{Record, Timestamp};
+use crate::redact::Redactor;
+
+/// A record made ready for disk: its file and its redacted line (with the `\n`).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The daily file it goes to.
+    pub path: PathBuf,
+    /// The serialized, redacted line, ending in `\n`.
+    pub line: Vec<u8>,
+    /// The record as written.
+    pub value: Value,
+}
+
+/// Appends records to the streams of one data root. Every write path of the programs
+/// goes through [`Writer::prepare`], so every line on disk has been redacted.
+pub struct Writer {
+    root: PathBuf,
+    redactor: Redactor,
+    host: Option<String>,
+    fsync: bool,
+}
+
+impl Writer {
+    /// A writer into `root`. `host` stamps records with this machine's name; `fsync`
+    /// makes each append durable before returning.
+    pub fn new(root: &Path, redactor: Redactor, host: bool, fsync: bool) -> Writer {
+        let host = host.then(|| gethostname::gethostname().to_string_lossy().into_owned());
+        Writer {
+            root: root.to_path_buf(),
+            redactor,
+            host,
+            fsync,
+        }
+    }
+
+    /// The redactor records pass through.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Validates `record`, fills `timestamp` (with `now`), `id` and `host` when absent,
+    /// redacts it and serializes it into its line.
+    pub fn prepare<R: Record>(&self, mut record: R, now: Timestamp) -> Result<Prepared> {
+        record.validate()?;
+        let env = record.envelope();
+        let ts = *env.timestamp.get_or_insert(now);
+        if env.id.is_none() {
+            let millis = u64::try_from(ts.millis()).unwrap_or(0);
+            *env.id = Some(
+                ulid::Ulid::from_datetime(SystemTime::UNIX_EPOCH + Duration::from_millis(millis))
+                    .to_string(),
+            );
+        }
+        if env.host.is_none() {
+            env.host.clone_from(&self.host);
+        }
+        let mut value =
+            serde_json::to_value(&record).map_err(|e| Error::invalid("record", e.to_string()))?;
+        self.redactor.redact_value(&mut value);
+        let mut line =
+            serde_json::to_vec(&value).map_err(|e| Error::invalid("record", e.to_string()))?;
+        line.push(b'\n');
+        Ok(Prepared {
+            path: R::STREAM.daily_path(&self.root, ts.utc_date()),
+            line,
+            value,
+        })
+    }
+
+    /// Prepares and appends one record; returns it as written.
+    pub fn append<R: Record>(&self, record: R) -> Result<Value> {
+        let prepared = self.prepare(record, Timestamp::now())?;
+        self.write(std::slice::from_ref(&prepared))?;
+        Ok(prepared.value)
+    }
+
+    /// Appends prepared lines, grouped by file: one lock and one `write` per file.
+    pub fn write(&self, batch: &[Prepared]) -> Result<()> {
+        let mut paths: Vec<&Path> = batch.iter().map(|p| p.path.as_path()).collect();
+        paths.sort();
+        paths.dedup();
+        for path in paths {
+            let mut data = Vec::new();
+            for p in batch.iter().filter(|p| p.path == path) {
+                data.extend_from_slice(&p.line);
+            }
+            append_to_file(path, &data, self.fsync)?;
+        }
+        Ok(())
+    }
+}
+
+/// Appends `data` (whole lines) to `path` with a single `write` on an `O_APPEND`
+/// descriptor, under an exclusive advisory lock held only for that write. A missing
+/// final `\n` left by a killed writer is added first, under the same lock, so the torn
+/// line stays isolated. New folders get mode 0700, new files 0600.
+pub fn append_to_file(path: &Path, data: &[u8], fsync: bool) -> Result<()> {
+    let write_err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(write_err)?;
+    }
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(write_err)?;
+    file.lock().map_err(write_err)?;
+    let result = write_locked(&mut file, data, fsync);
+    // Closing the descriptor releases the lock too; unlock early for other writers.
+    let _ = file.unlock();
+    result.map_err(write_err)
+}
+
+fn write_locked(file: &mut File, data: &[u8], fsync: bool) -> std::io::Result<()> {
+    let len = file.metadata()?.len();
+    let mut last = [0u8; 1];
+    let torn = len > 0 && file.read_at(&mut last, len - 1)? == 1 && last[0] != b'\n';
+    if torn {
+        let mut repaired = Vec::with_capacity(data.len() + 1);
+        repaired.push(b'\n');
+        repaired.extend_from_slice(data);
+        file.write_all(&repaired)?;
+    } else {
+        file.write_all(data)?;
+    }
+    if fsync {
+        file.sync_data()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::SkillInvocation;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn modes_and_torn_line_repair() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        let w = Writer::new(&root, Redactor::default(), false, true);
+        let mut rec = SkillInvocation::new("s");
+        rec.timestamp = Timestamp::parse("2026-11-20T13:45:01.123Z");
+        rec.id = Some("id-1".into());
+        w.append(rec.clone()).unwrap();
+        let path = root.join("logs/skill-invocations-2026-11-20.jsonl");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&root.join("logs")), 0o700);
+        // A writer killed mid-line.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"skill\":\"to")
+            .unwrap();
+        w.append(rec).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = r#"{"timestamp":"2026-11-20T13:45:01.123Z","skill":"s","result":"success","cacheHit":false,"error":null,"id":"id-1"}"#;
+        assert_eq!(text, format!("{line}\n{{\"skill\":\"to\n{line}\n"));
+    }
+
+    #[test]
+    fn fills_envelope_and_redacts() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = Writer::new(dir.path(), Redactor::default(), true, false);
+        let mut rec = SkillInvocation::new("s");
+        rec.params = Some(serde_json::json!({"password": "x"}));
+        let now = Timestamp::parse("2026-11-20T00:00:00.000Z").unwrap();
+        let p = w.prepare(rec, now).unwrap();
+        assert_eq!(p.value["timestamp"], "2026-11-20T00:00:00.000Z");
+        assert_eq!(p.value["params"]["password"], "[REDACTED]");
+        assert_eq!(p.value["id"].as_str().unwrap().len(), 26);
+        assert!(p.value["host"].is_string());
+        assert!(p.path.ends_with("logs/skill-invocations-2026-11-20.jsonl"));
+    }
+}

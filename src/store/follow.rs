@@ -1,0 +1,192 @@
+//! Following a stream: new lines are delivered as they are appended, driven by
+//! file-change notifications (inotify on Linux), not polling. Files created later
+//! (the day rollover) are followed too.
+
+use std::collections::HashMap;
+use std::fs::{DirBuilder, File};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use notify::{RecursiveMode, Watcher};
+
+use super::paths::{Roots, Stream, display_path};
+use crate::error::{Error, Result};
+
+/// A line appended to a followed stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLine {
+    /// The file, as shown to users.
+    pub file: String,
+    /// The line, without `\n`.
+    pub bytes: Vec<u8>,
+}
+
+/// Follows one stream across every root.
+pub struct Follower {
+    stream: Stream,
+    /// Bytes already delivered (up to the last complete line) per file.
+    offsets: HashMap<PathBuf, u64>,
+    events: Receiver<notify::Result<notify::Event>>,
+    _watcher: notify::RecommendedWatcher,
+}
+
+impl Follower {
+    /// Starts following `stream`: what the files hold now is taken as seen, and only
+    /// lines appended from now on are delivered. The stream's folders are created
+    /// (mode 0700) when missing, so that they can be watched.
+    pub fn start(roots: &Roots, stream: Stream) -> Result<Follower> {
+        let (tx, events) = channel();
+        let mut watcher = notify::recommended_watcher(tx).map_err(|e| Error::Watch {
+            path: roots.primary().to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let mut offsets = HashMap::new();
+        for root in roots.all() {
+            let dir = stream.dir(root);
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|source| Error::Write {
+                    path: dir.clone(),
+                    source,
+                })?;
+            watcher
+                .watch(&dir, RecursiveMode::NonRecursive)
+                .map_err(|e| Error::Watch {
+                    path: dir.clone(),
+                    message: e.to_string(),
+                })?;
+            for file in roots_files(&dir, stream)? {
+                let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+                offsets.insert(file, len);
+            }
+        }
+        Ok(Follower {
+            stream,
+            offsets,
+            events,
+            _watcher: watcher,
+        })
+    }
+
+    /// Waits for new lines and returns them, in file order. Returns an empty list when
+    /// `timeout` passes first (`None` waits for ever).
+    pub fn next_lines(&mut self, timeout: Option<Duration>) -> Result<Vec<NewLine>> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let event = match deadline {
+                None => self
+                    .events
+                    .recv()
+                    .map_err(|_| RecvTimeoutError::Disconnected),
+                Some(d) => self
+                    .events
+                    .recv_timeout(d.saturating_duration_since(Instant::now())),
+            };
+            let mut changed: Vec<PathBuf> = match event {
+                Ok(Ok(e)) => e.paths,
+                Ok(Err(e)) => {
+                    return Err(Error::Watch {
+                        path: PathBuf::new(),
+                        message: e.to_string(),
+                    });
+                }
+                Err(RecvTimeoutError::Timeout) => return Ok(Vec::new()),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(Error::Watch {
+                        path: PathBuf::new(),
+                        message: "the file watcher stopped".into(),
+                    });
+                }
+            };
+            // Take every event already queued: one read per file per wake-up.
+            while let Ok(Ok(e)) = self.events.try_recv() {
+                changed.extend(e.paths);
+            }
+            changed.sort();
+            changed.dedup();
+            let mut lines = Vec::new();
+            for path in changed {
+                self.read_new(&path, &mut lines)?;
+            }
+            if !lines.is_empty() {
+                return Ok(lines);
+            }
+        }
+    }
+
+    fn read_new(&mut self, path: &Path, out: &mut Vec<NewLine>) -> Result<()> {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            return Ok(());
+        };
+        match self.stream.parse_name(name) {
+            Some((_, false)) => {}
+            _ => return Ok(()),
+        }
+        let mut file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => {
+                return Err(Error::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let read_err = |source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let len = file.metadata().map_err(read_err)?.len();
+        let offset = self.offsets.entry(path.to_path_buf()).or_insert(0);
+        if len < *offset {
+            // Truncated or replaced: start again from the top.
+            *offset = 0;
+        }
+        if len == *offset {
+            return Ok(());
+        }
+        file.seek(SeekFrom::Start(*offset)).map_err(read_err)?;
+        let mut data = Vec::with_capacity((len - *offset) as usize);
+        file.take(len - *offset)
+            .read_to_end(&mut data)
+            .map_err(read_err)?;
+        // Deliver complete lines only; a line still being written waits for its `\n`.
+        let Some(last_nl) = memchr::memrchr(b'\n', &data) else {
+            return Ok(());
+        };
+        *offset += last_nl as u64 + 1;
+        let display = display_path(path);
+        for line in data[..last_nl].split(|&b| b == b'\n') {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                out.push(NewLine {
+                    file: display.clone(),
+                    bytes: line.to_vec(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn roots_files(dir: &Path, stream: Stream) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| stream.parse_name(n))
+                .is_some_and(|(_, gz)| !gz)
+        })
+        .map(|e| e.path())
+        .collect())
+}

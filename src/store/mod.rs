@@ -1,0 +1,17 @@
+//! The files are the database: daily-rotated JSONL streams under a data root.
+//!
+//! - [`paths`]: streams, daily file names, choosing files by the date in their name;
+//! - [`append`]: one record = one `write` under an exclusive `flock`;
+//! - [`read`]: scanning lines in parallel, skipping and counting malformed ones;
+//! - [`follow`]: following new lines as they are appended;
+//! - [`prune`]: deleting or compressing old daily files.
+
+pub mod append;
+pub mod follow;
+pub mod paths;
+pub mod prune;
+pub mod read;
+
+pub use append::Writer;
+pub use paths::{DataFile, Roots, Stream};
+pub use read::{LineError, Scan, Skipped};

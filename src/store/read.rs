@@ -1,0 +1,350 @@
+//! Reading streams: files split into lines with `memchr`, scanned in parallel (one
+//! file per task), malformed lines skipped and counted, never a panic.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::sync::Mutex;
+
+use memchr::memchr;
+use rayon::prelude::*;
+
+use super::paths::DataFile;
+use crate::error::{Error, Result};
+
+/// Lines longer than this are skipped as malformed.
+pub const MAX_LINE: usize = 16 << 20;
+
+/// Read size; also the initial line buffer.
+const CHUNK: usize = 1 << 20;
+
+/// Why a line was skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineError {
+    /// Not JSON, not an object, invalid UTF-8, torn.
+    Malformed,
+    /// A required field is missing or has the wrong type.
+    Invalid,
+    /// Longer than [`MAX_LINE`].
+    TooLong,
+}
+
+/// Malformed lines met while reading: how many, and where the first few were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// How many lines were skipped.
+    pub count: u64,
+    /// `file:line` of the first few, in file order.
+    pub locations: Vec<(usize, u64, String)>,
+}
+
+/// How many locations the warning names.
+const SHOWN_LOCATIONS: usize = 3;
+
+impl Skipped {
+    /// Counts one skipped line.
+    pub fn add(&mut self, file_index: usize, line: u64, display: &str) {
+        self.count += 1;
+        if self.locations.len() < SHOWN_LOCATIONS {
+            self.locations
+                .push((file_index, line, format!("{display}:{line}")));
+        }
+    }
+
+    /// Adds another tally (from another thread or file).
+    pub fn merge(&mut self, other: Skipped) {
+        self.count += other.count;
+        self.locations.extend(other.locations);
+        self.locations.sort();
+        self.locations.truncate(SHOWN_LOCATIONS);
+    }
+
+    /// The one warning printed at the end, or `None` when nothing was skipped:
+    /// `warning: skipped 3 malformed lines (logs/x.jsonl:12, ...)`.
+    pub fn warning(&self) -> Option<String> {
+        if self.count == 0 {
+            return None;
+        }
+        let noun = if self.count == 1 { "line" } else { "lines" };
+        let mut places: Vec<&str> = self.locations.iter().map(|(_, _, s)| s.as_str()).collect();
+        if self.count > places.len() as u64 {
+            places.push("...");
+        }
+        Some(format!(
+            "warning: skipped {} malformed {noun} ({})",
+            self.count,
+            places.join(", ")
+        ))
+    }
+}
+
+/// One line handed to a visitor.
+#[derive(Debug, Clone, Copy)]
+pub struct LineRef<'a> {
+    /// The bytes, without the `\n` (and without a trailing `\r`).
+    pub bytes: &'a [u8],
+    /// Index of the file in the scan's (date-sorted) file list.
+    pub file_index: usize,
+    /// 1-based line number in the file.
+    pub line: u64,
+}
+
+/// A scan of stream files, in parallel, with de-duplication by `id` when several
+/// roots are read.
+pub struct Scan {
+    files: Vec<DataFile>,
+    seen: Option<Mutex<HashSet<Box<str>>>>,
+}
+
+impl Scan {
+    /// A scan of `files`; `dedup` turns on de-duplication by record id.
+    pub fn new(files: Vec<DataFile>, dedup: bool) -> Scan {
+        Scan {
+            files,
+            seen: dedup.then(|| Mutex::new(HashSet::new())),
+        }
+    }
+
+    /// The files being scanned.
+    pub fn files(&self) -> &[DataFile] {
+        &self.files
+    }
+
+    /// True the first time a record id is seen (always true without de-duplication,
+    /// and for records without an id).
+    pub fn first_sighting(&self, id: Option<&str>) -> bool {
+        match (&self.seen, id) {
+            (Some(seen), Some(id)) => {
+                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                seen.insert(id.into())
+            }
+            _ => true,
+        }
+    }
+
+    /// Visits every non-blank line of every file. `init` makes an accumulator per
+    /// worker, `visit` folds a line into it (or says why the line is malformed), `merge`
+    /// combines workers' accumulators. Blank lines are skipped silently.
+    pub fn run<A, I, V, M>(&self, init: I, visit: V, merge: M) -> Result<(A, Skipped)>
+    where
+        A: Send,
+        I: Fn() -> A + Sync + Send,
+        V: Fn(&mut A, LineRef<'_>) -> std::result::Result<(), LineError> + Sync + Send,
+        M: Fn(A, A) -> A + Sync + Send,
+    {
+        let folded = self
+            .files
+            .par_iter()
+            .enumerate()
+            .try_fold(
+                || (init(), Skipped::default()),
+                |(mut acc, mut skipped), (index, file)| {
+                    scan_file(file, index, &mut acc, &mut skipped, &visit)?;
+                    Ok::<_, Error>((acc, skipped))
+                },
+            )
+            .try_reduce(
+                || (init(), Skipped::default()),
+                |(a, mut sa), (b, sb)| {
+                    sa.merge(sb);
+                    Ok((merge(a, b), sa))
+                },
+            )?;
+        Ok(folded)
+    }
+}
+
+fn scan_file<A, V>(
+    file: &DataFile,
+    index: usize,
+    acc: &mut A,
+    skipped: &mut Skipped,
+    visit: &V,
+) -> Result<()>
+where
+    V: Fn(&mut A, LineRef<'_>) -> std::result::Result<(), LineError>,
+{
+    let handle = match File::open(&file.path) {
+        Ok(f) => f,
+        // Pruned or rotated away since it was listed.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(Error::Read {
+                path: file.path.clone(),
+                source,
+            });
+        }
+    };
+    let mut on_line = |line: Line<'_>, number: u64| match line {
+        Line::TooLong => skipped.add(index, number, &file.display),
+        Line::Text(bytes) => {
+            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return;
+            }
+            if visit(
+                acc,
+                LineRef {
+                    bytes,
+                    file_index: index,
+                    line: number,
+                },
+            )
+            .is_err()
+            {
+                skipped.add(index, number, &file.display);
+            }
+        }
+    };
+    let result = if file.gz {
+        for_each_line(
+            flate2::read::MultiGzDecoder::new(BufReader::new(handle)),
+            &mut on_line,
+        )
+    } else {
+        for_each_line(handle, &mut on_line)
+    };
+    match result {
+        Ok(()) => Ok(()),
+        // A corrupt gzip member: what was read counts; the rest is one malformed line.
+        Err(e)
+            if file.gz
+                && matches!(
+                    e.kind(),
+                    io::ErrorKind::InvalidInput
+                        | io::ErrorKind::InvalidData
+                        | io::ErrorKind::UnexpectedEof
+                ) =>
+        {
+            skipped.add(index, 0, &file.display);
+            Ok(())
+        }
+        Err(source) => Err(Error::Read {
+            path: file.path.clone(),
+            source,
+        }),
+    }
+}
+
+/// A line as split from a file.
+#[derive(Debug, Clone, Copy)]
+pub enum Line<'a> {
+    /// The line's bytes, without `\n`.
+    Text(&'a [u8]),
+    /// A line longer than [`MAX_LINE`], not kept.
+    TooLong,
+}
+
+/// Splits `reader` into lines with `memchr`, reusing one buffer. A last line without
+/// `\n` (a torn write, or a file not ending in a newline) is passed too. Lines longer
+/// than [`MAX_LINE`] are reported as [`Line::TooLong`] without being kept in memory.
+pub fn for_each_line<R: Read>(mut reader: R, mut f: impl FnMut(Line<'_>, u64)) -> io::Result<()> {
+    let mut buf = vec![0u8; CHUNK];
+    let (mut end, mut number, mut too_long) = (0usize, 0u64, false);
+    loop {
+        let mut start = 0;
+        while let Some(pos) = memchr(b'\n', &buf[start..end]) {
+            number += 1;
+            if too_long {
+                too_long = false;
+                f(Line::TooLong, number);
+            } else {
+                f(Line::Text(&buf[start..start + pos]), number);
+            }
+            start += pos + 1;
+        }
+        if start > 0 {
+            buf.copy_within(start..end, 0);
+            end -= start;
+        }
+        if end > MAX_LINE {
+            too_long = true;
+            end = 0;
+        }
+        if end == buf.len() {
+            buf.resize((buf.len() * 2).min(MAX_LINE + CHUNK + 1), 0);
+        }
+        let n = match reader.read(&mut buf[end..]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            if too_long {
+                f(Line::TooLong, number + 1);
+            } else if end > 0 {
+                f(Line::Text(&buf[..end]), number + 1);
+            }
+            return Ok(());
+        }
+        end += n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8]) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        for_each_line(input, |l, n| {
+            out.push((
+                match l {
+                    Line::Text(b) => String::from_utf8_lossy(b).into_owned(),
+                    Line::TooLong => "<too long>".into(),
+                },
+                n,
+            ))
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn splits_lines_and_keeps_torn_tail() {
+        assert_eq!(
+            lines(b"a\nbb\n\nc"),
+            vec![
+                ("a".into(), 1),
+                ("bb".into(), 2),
+                ("".into(), 3),
+                ("c".into(), 4)
+            ]
+        );
+        assert_eq!(lines(b""), vec![]);
+        assert_eq!(lines(b"x\n"), vec![("x".into(), 1)]);
+    }
+
+    #[test]
+    fn long_lines() {
+        let mut big = vec![b'a'; MAX_LINE + 10];
+        big.extend_from_slice(b"\nok\n");
+        big.extend(vec![b'b'; 10 << 20]);
+        big.extend_from_slice(b"\n");
+        let got = lines(&big);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], ("<too long>".into(), 1));
+        assert_eq!(got[1], ("ok".into(), 2));
+        assert_eq!(got[2].0.len(), 10 << 20);
+    }
+
+    #[test]
+    fn warning_text() {
+        let mut s = Skipped::default();
+        assert_eq!(s.warning(), None);
+        s.add(0, 12, "logs/a.jsonl");
+        assert_eq!(
+            s.warning().unwrap(),
+            "warning: skipped 1 malformed line (logs/a.jsonl:12)"
+        );
+        let mut t = Skipped::default();
+        for n in [3, 4, 5] {
+            t.add(1, n, "logs/b.jsonl");
+        }
+        s.merge(t);
+        assert_eq!(
+            s.warning().unwrap(),
+            "warning: skipped 4 malformed lines (logs/a.jsonl:12, logs/b.jsonl:3, logs/b.jsonl:4, ...)"
+        );
+    }
+}
