@@ -328,6 +328,7 @@ pub enum KeyKind {
 /// assert_eq!(v["inputTokens"], 1200);
 /// assert_eq!(v["cmd"], "psql postgres://app:[REDACTED]@db/prod");
 /// ```
+#[derive(Default)]
 pub struct Redactor {
     extra_keys: Vec<String>,
     extra: Vec<Regex>,
@@ -357,15 +358,6 @@ fn compiled() -> &'static Compiled {
             .collect();
         Compiled { set, rules }
     })
-}
-
-impl Default for Redactor {
-    fn default() -> Self {
-        Redactor {
-            extra_keys: Vec::new(),
-            extra: Vec::new(),
-        }
-    }
 }
 
 impl Redactor {
@@ -412,7 +404,7 @@ impl Redactor {
     /// Judges a key name.
     pub fn key_kind(&self, key: &str) -> KeyKind {
         let k = normalize_key(key);
-        if self.extra_keys.iter().any(|e| *e == k) {
+        if self.extra_keys.contains(&k) {
             return KeyKind::Secret;
         }
         let about = NOT_SECRET_SUFFIXES.iter().any(|s| k.ends_with(s))

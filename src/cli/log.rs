@@ -495,10 +495,10 @@ fn exec_tail(settings: &Settings, args: TailArgs) -> Result<u8> {
             match log::matches_line(&filter, &new.bytes) {
                 Ok(true) => print(&mut out, &new.bytes)?,
                 Ok(false) => {}
-                Err(()) if !settings.quiet => {
+                Err(_) if !settings.quiet => {
                     eprintln!("warning: skipped a malformed line in {}", new.file)
                 }
-                Err(()) => {}
+                Err(_) => {}
             }
         }
         out.flush()?;

@@ -116,9 +116,8 @@ fn looks_like_object(bytes: &[u8]) -> bool {
 }
 
 /// Whether one line (from a followed file) matches `filter`; `Err` when malformed.
-pub fn matches_line(filter: &Filter, bytes: &[u8]) -> Result<bool, ()> {
+pub fn matches_line(filter: &Filter, bytes: &[u8]) -> Result<bool, LineError> {
     LineFilter::new(filter)
         .test(None, bytes)
         .map(|v| v.is_some())
-        .map_err(|_| ())
 }

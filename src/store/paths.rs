@@ -157,10 +157,10 @@ impl Roots {
                 let Some((date, gz)) = stream.parse_name(name) else {
                     continue;
                 };
-                if let Some(d) = date {
-                    if first_day.is_some_and(|f| d < f) || last_day.is_some_and(|l| d > l) {
-                        continue;
-                    }
+                if let Some(d) = date
+                    && (first_day.is_some_and(|f| d < f) || last_day.is_some_and(|l| d > l))
+                {
+                    continue;
                 }
                 let path = entry.path();
                 files.push(DataFile {
