@@ -98,7 +98,7 @@ struct LogArgs {
     #[arg(long, value_name = "R", value_parser = parse_result)]
     result: Option<SkillResult>,
     /// How long it took: milliseconds, or a DURATION such as 1.5s.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_hyphen_values = true)]
     duration: Option<String>,
     /// The error message.
     #[arg(long, value_name = "MSG")]
@@ -164,7 +164,7 @@ struct QueryArgs {
     #[command(flatten)]
     filter: FilterArgs,
     /// At most this many records (0 for all).
-    #[arg(long, value_name = "N", default_value_t = 50)]
+    #[arg(long, value_name = "N", default_value_t = 50, allow_hyphen_values = true)]
     limit: usize,
     /// Print only how many records match.
     #[arg(long)]
@@ -204,7 +204,7 @@ struct TailArgs {
 #[derive(Debug, Args)]
 struct PruneArgs {
     /// Files whose whole day is older than this DURATION (e.g. 30d).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     older_than: String,
     /// Gzip them (to .jsonl.gz, still readable) instead of deleting them.
     #[arg(long)]

@@ -191,7 +191,9 @@ pub fn stats(
     if by == GroupBy::Day {
         rows.sort_by(|a, b| a.key.cmp(&b.key));
     } else {
-        rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+        rows.sort_by(|a, b| {
+            (b.count, a.key.is_none(), &a.key).cmp(&(a.count, b.key.is_none(), &b.key))
+        });
     }
     Ok((rows, skipped))
 }

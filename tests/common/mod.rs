@@ -1,0 +1,93 @@
+//! Test environment: a temporary data root and the real binaries.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// A temporary data root; commands run with it as the current directory, with the
+/// environment variables ccmon reads cleared.
+pub struct Env {
+    pub dir: TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cmd(&self, bin: &str) -> Command {
+        let path = match bin {
+            "cc-log" => env!("CARGO_BIN_EXE_cc-log"),
+            other => panic!("unknown binary {other}"),
+        };
+        let mut c = Command::new(path);
+        c.current_dir(self.root());
+        for var in ["CC_ROOT", "NO_COLOR", "FORCE_COLOR", "CC_REDACT_KEYS", "CC_REDACT_PATTERNS"] {
+            c.env_remove(var);
+        }
+        c.env("TZ", "UTC");
+        c
+    }
+
+    pub fn log(&self) -> Command {
+        self.cmd("cc-log")
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap()
+    }
+
+    /// Every file under the root, relative, sorted.
+    pub fn files(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.root().to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push(p.strip_prefix(self.root()).unwrap().display().to_string());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Runs a command and returns (stdout, stderr, exit code).
+    pub fn run(&self, args: &[&str]) -> (String, String, i32) {
+        let out = self.log().args(args).output().unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            out.status.code().unwrap_or(-1),
+        )
+    }
+
+    /// Appends a record with a fixed timestamp and id through `cc-log log --record`.
+    pub fn record(&self, json: &str) {
+        self.log().args(["log", "--record", json]).assert().success();
+    }
+}
+
+/// A skill-invocation line as another tool might write it.
+pub fn line(ts: &str, skill: &str, result: &str, duration: f64, extra: &str) -> String {
+    format!(r#"{{"timestamp":"{ts}","skill":"{skill}","result":"{result}","duration":{duration}{extra}}}"#)
+}
