@@ -1,0 +1,79 @@
+//! Property tests: statistics against slow, obvious references; redaction of
+//! ordinary data is the identity.
+
+use ccmon::record::Timestamp;
+use ccmon::redact::Redactor;
+use ccmon::stats::{Buckets, DurationStats, Window};
+use proptest::prelude::*;
+
+fn nearest_rank(sorted: &[f64], q: f64) -> f64 {
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn percentiles_within_a_tenth_of_a_percent(values in prop::collection::vec(0.0f64..10_000_000.0, 1..6000), split in 0usize..6000) {
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        // Merge two halves, as parallel workers do.
+        let split = split.min(values.len());
+        let (mut a, mut b) = (DurationStats::default(), DurationStats::default());
+        values[..split].iter().for_each(|&v| a.record(v));
+        values[split..].iter().for_each(|&v| b.record(v));
+        a.merge(b);
+        prop_assert_eq!(a.count(), values.len() as u64);
+        for q in [0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0] {
+            let exact = nearest_rank(&sorted, q);
+            let got = a.percentile(q).unwrap();
+            let tolerance = exact * 0.001 + 0.001;
+            prop_assert!((got - exact).abs() <= tolerance, "q={} got={} exact={} n={}", q, got, exact, values.len());
+        }
+        prop_assert_eq!(a.min(), Some(sorted[0]));
+        prop_assert_eq!(a.max(), Some(sorted[sorted.len() - 1]));
+    }
+
+    #[test]
+    fn windows_match_brute_force(now in 0i64..10_000_000_000, len in 0i64..1_000_000_000, t in 0i64..10_000_000_000) {
+        let w = Window::ending(Timestamp(now), len);
+        prop_assert_eq!(w.contains(Timestamp(t)), t >= now - len && t <= now);
+    }
+
+    #[test]
+    fn buckets_match_brute_force(now in 0i64..10_000_000_000, count in 1usize..50, size in 1i64..10_000_000, t in 0i64..10_000_000_000) {
+        let b = Buckets::ending(Timestamp(now), count, size);
+        let all: Vec<_> = b.iter().collect();
+        prop_assert_eq!(all.len(), count);
+        let last = all[count - 1];
+        prop_assert!(last.start.0 <= now && now < last.end.0);
+        prop_assert_eq!(last.start.0 % size, 0);
+        let brute = all.iter().position(|k| k.start.0 <= t && t < k.end.0);
+        prop_assert_eq!(b.index_of(Timestamp(t)), brute);
+    }
+
+    #[test]
+    fn redaction_keeps_ordinary_text_identical(text in "[a-zA-Z ,.()/-]{0,200}") {
+        let r = Redactor::default();
+        let out = r.redact_str(&text).into_owned();
+        prop_assert_eq!(out, text);
+    }
+
+    #[test]
+    fn redaction_keeps_ordinary_records_identical(
+        keys in prop::collection::vec("[a-z]{1,8}_(name|note|kind|label|status)", 1..8),
+        values in prop::collection::vec("[a-z0-9 ,.-]{0,40}", 1..8),
+        numbers in prop::collection::vec(any::<i64>(), 1..8),
+    ) {
+        let mut obj = serde_json::Map::new();
+        for (i, k) in keys.iter().enumerate() {
+            obj.insert(k.clone(), serde_json::Value::String(values[i % values.len()].clone()));
+            obj.insert(format!("{k}_tokens"), serde_json::Value::from(numbers[i % numbers.len()]));
+        }
+        let original = serde_json::Value::Object(obj);
+        let mut redacted = original.clone();
+        Redactor::default().redact_value(&mut redacted);
+        prop_assert_eq!(serde_json::to_string(&redacted).unwrap(), serde_json::to_string(&original).unwrap());
+    }
+}
