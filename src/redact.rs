@@ -10,9 +10,11 @@
 //!   `[REDACTED]`, keeping the rest of the string.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
-use regex::{Captures, Regex, RegexSet};
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use regex::{Captures, Regex};
 use serde_json::Value;
 
 use crate::config::RedactConfig;
@@ -42,29 +44,35 @@ enum Check {
 }
 
 struct Rule {
+    /// Literals one of which appears in every match (ASCII case-insensitively for
+    /// `(?i)` patterns): the rule's regex runs only on strings holding one.
+    triggers: &'static [&'static str],
     pattern: &'static str,
     keep: Keep,
     check: Check,
 }
 
-const fn whole(pattern: &'static str) -> Rule {
+const fn whole(triggers: &'static [&'static str], pattern: &'static str) -> Rule {
     Rule {
+        triggers,
         pattern,
         keep: Keep::Nothing,
         check: Check::Always,
     }
 }
 
-const fn whole_random(pattern: &'static str) -> Rule {
+const fn whole_random(triggers: &'static [&'static str], pattern: &'static str) -> Rule {
     Rule {
+        triggers,
         pattern,
         keep: Keep::Nothing,
         check: Check::Random,
     }
 }
 
-const fn labelled(pattern: &'static str, check: Check) -> Rule {
+const fn labelled(triggers: &'static [&'static str], pattern: &'static str, check: Check) -> Rule {
     Rule {
+        triggers,
         pattern,
         keep: Keep::Label,
         check,
@@ -77,122 +85,218 @@ const RULES: &[Rule] = &[
     // PEM private keys (RSA, EC, DSA, OpenSSH, PKCS#8, encrypted, PGP), to the end of
     // the string when the END line was cut off.
     whole(
+        &["PRIVATE KEY"],
         r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)",
     ),
     // AWS access key ids.
-    whole(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b"),
+    whole(
+        &[
+            "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "APKA",
+        ],
+        r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
+    ),
     // GitHub tokens and fine-grained PATs.
-    whole(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"),
-    whole(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
+    whole(
+        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b",
+    ),
+    whole(&["github_pat_"], r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
     // GitLab tokens.
-    whole(r"\bgl(?:pat|dt|rt|ptt|ft|imt|oas|cbt|soat|ffct|agent)-[A-Za-z0-9_\-]{20,}"),
-    whole(r"\bGR1348941[A-Za-z0-9_\-]{20,}"),
+    whole(
+        &[
+            "glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glimt-", "gloas-", "glcbt-", "glsoat-",
+            "glffct-", "glagent-",
+        ],
+        r"\bgl(?:pat|dt|rt|ptt|ft|imt|oas|cbt|soat|ffct|agent)-[A-Za-z0-9_\-]{20,}",
+    ),
+    whole(&["GR1348941"], r"\bGR1348941[A-Za-z0-9_\-]{20,}"),
     // Slack tokens and webhooks.
-    whole(r"\bxox[abposre]-[A-Za-z0-9-]{10,}"),
-    whole(r"\bxapp-\d-[A-Za-z0-9-]{10,}"),
-    whole(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]+"),
+    whole(&["xox"], r"\bxox[abposre]-[A-Za-z0-9-]{10,}"),
+    whole(&["xapp-"], r"\bxapp-\d-[A-Za-z0-9-]{10,}"),
+    whole(
+        &["hooks.slack.com"],
+        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]+",
+    ),
     // Discord webhooks and bot tokens.
-    whole(r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_\-]+"),
-    whole_random(r"\b[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40}\b"),
+    whole(
+        &["/api/webhooks/"],
+        r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_\-]+",
+    ),
+    whole_random(
+        &["."],
+        r"\b[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40}\b",
+    ),
     // Stripe keys and webhook secrets.
-    whole(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}\b"),
-    whole(r"\bwhsec_[A-Za-z0-9]{20,}\b"),
+    whole(
+        &["_live_", "_test_"],
+        r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}\b",
+    ),
+    whole(&["whsec_"], r"\bwhsec_[A-Za-z0-9]{20,}\b"),
     // OpenAI, Anthropic, OpenRouter, DeepSeek and other `sk-` keys.
-    whole_random(r"\bsk-[A-Za-z0-9][A-Za-z0-9_\-]{19,}"),
+    whole_random(&["sk-"], r"\bsk-[A-Za-z0-9][A-Za-z0-9_\-]{19,}"),
     // Google API keys, OAuth access tokens, client secrets and refresh tokens.
-    whole(r"\bAIza[0-9A-Za-z_\-]{35}"),
-    whole(r"\bya29\.[0-9A-Za-z_\-]{20,}"),
-    whole(r"\bGOCSPX-[A-Za-z0-9_\-]{20,}"),
-    whole(r"\b1//0[A-Za-z0-9_\-]{30,}"),
+    whole(&["AIza"], r"\bAIza[0-9A-Za-z_\-]{35}"),
+    whole(&["ya29."], r"\bya29\.[0-9A-Za-z_\-]{20,}"),
+    whole(&["GOCSPX-"], r"\bGOCSPX-[A-Za-z0-9_\-]{20,}"),
+    whole(&["1//0"], r"\b1//0[A-Za-z0-9_\-]{30,}"),
     // JSON Web Tokens.
-    whole(r"\beyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*"),
+    whole(
+        &["eyJ"],
+        r"\beyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*",
+    ),
     // Package registries.
-    whole(r"\bnpm_[A-Za-z0-9]{36}\b"),
-    whole(r"\bpypi-AgE[A-Za-z0-9_\-]{50,}"),
-    whole(r"\brubygems_[a-f0-9]{48}\b"),
-    whole(r"\bCLOJARS_[a-z0-9]{60}\b"),
-    whole(r"\bdckr_pat_[A-Za-z0-9_\-]{20,}"),
+    whole(&["npm_"], r"\bnpm_[A-Za-z0-9]{36}\b"),
+    whole(&["pypi-"], r"\bpypi-AgE[A-Za-z0-9_\-]{50,}"),
+    whole(&["rubygems_"], r"\brubygems_[a-f0-9]{48}\b"),
+    whole(&["CLOJARS_"], r"\bCLOJARS_[a-z0-9]{60}\b"),
+    whole(&["dckr_pat_"], r"\bdckr_pat_[A-Za-z0-9_\-]{20,}"),
     // Messaging and e-mail services.
-    whole(r"\bSK[0-9a-f]{32}\b"),
-    whole(r"\bSG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}"),
-    whole(r"\bkey-[0-9a-zA-Z]{32}\b"),
-    whole(r"\b[0-9a-f]{32}-us\d{1,2}\b"),
+    whole(&["SK"], r"\bSK[0-9a-f]{32}\b"),
+    whole(
+        &["SG."],
+        r"\bSG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}",
+    ),
+    whole(&["key-"], r"\bkey-[0-9a-zA-Z]{32}\b"),
+    whole(&["-us"], r"\b[0-9a-f]{32}-us\d{1,2}\b"),
     labelled(
+        &[":AA"],
         r"(\bbot|\b)(\d{8,10}:AA[A-Za-z0-9_\-]{33})\b()",
         Check::Always,
     ),
     // Commerce and payments.
-    whole(r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"),
-    whole(r"\bsq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}"),
-    whole(r"\bEAAA[A-Za-z0-9_\-]{60,}"),
-    whole(r"\baccess_token\$production\$[a-z0-9]{16}\$[a-f0-9]{32}"),
-    whole(r"\bEAA[CG][A-Za-z0-9]{50,}"),
+    whole(
+        &["shpat_", "shpca_", "shppa_", "shpss_"],
+        r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b",
+    ),
+    whole(
+        &["sq0atp-", "sq0csp-"],
+        r"\bsq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}",
+    ),
+    whole(&["EAAA"], r"\bEAAA[A-Za-z0-9_\-]{60,}"),
+    whole(
+        &["access_token$production$"],
+        r"\baccess_token\$production\$[a-z0-9]{16}\$[a-f0-9]{32}",
+    ),
+    whole(&["EAAC", "EAAG"], r"\bEAA[CG][A-Za-z0-9]{50,}"),
     // AI providers and AI tooling.
-    whole(r"\bhf_[A-Za-z0-9]{30,}\b"),
-    whole(r"\br8_[A-Za-z0-9]{30,}\b"),
-    whole(r"\bgsk_[A-Za-z0-9]{40,}\b"),
-    whole(r"\bxai-[A-Za-z0-9]{40,}\b"),
-    whole(r"\bpplx-[A-Za-z0-9]{40,}\b"),
-    whole(r"\bfw_[A-Za-z0-9]{20,}\b"),
-    whole(r"\blsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b"),
-    whole(r"\bpcsk_[A-Za-z0-9_]{40,}\b"),
-    whole(r"\btvly-[A-Za-z0-9_\-]{20,}\b"),
+    whole(&["hf_"], r"\bhf_[A-Za-z0-9]{30,}\b"),
+    whole(&["r8_"], r"\br8_[A-Za-z0-9]{30,}\b"),
+    whole(&["gsk_"], r"\bgsk_[A-Za-z0-9]{40,}\b"),
+    whole(&["xai-"], r"\bxai-[A-Za-z0-9]{40,}\b"),
+    whole(&["pplx-"], r"\bpplx-[A-Za-z0-9]{40,}\b"),
+    whole(&["fw_"], r"\bfw_[A-Za-z0-9]{20,}\b"),
+    whole(&["lsv2_"], r"\blsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b"),
+    whole(&["pcsk_"], r"\bpcsk_[A-Za-z0-9_]{40,}\b"),
+    whole(&["tvly-"], r"\btvly-[A-Za-z0-9_\-]{20,}\b"),
     // Cloud and developer platforms.
-    whole(r"\bdo[por]_v1_[a-f0-9]{64}\b"),
-    whole(r"\bATATT3[A-Za-z0-9_\-=]{30,}"),
-    whole(r"\blin_(?:api|oauth)_[A-Za-z0-9]{32,}\b"),
-    whole(r"\b(?:secret|ntn)_[A-Za-z0-9]{40,}\b"),
-    whole(r"\bsl\.[A-Za-z0-9_\-]{60,}"),
-    whole(r"\bdapi[a-f0-9]{32}(?:-\d)?\b"),
-    whole(r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}"),
-    whole(r"\bhv[sbr]\.[A-Za-z0-9_\-]{24,}"),
-    whole(r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-]{60,}"),
-    whole(r"\bsntry[su]_[A-Za-z0-9+/=_]{40,}"),
-    whole(r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b"),
-    whole(r"\bglsa_[A-Za-z0-9]{32}_[a-f0-9]{8}\b"),
-    whole(r"\bglc_[A-Za-z0-9+/=]{32,}"),
-    whole(r"\bNRAK-[A-Z0-9]{27}\b"),
-    whole(r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
-    whole(r"\b[sp]k\.eyJ[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}"),
-    whole(r"\bsbp_[a-f0-9]{40}\b"),
-    whole(r"\bnf[pc]_[A-Za-z0-9]{36,}\b"),
-    whole(r"\bfigd_[A-Za-z0-9_\-]{40,}"),
-    whole(r"\bLTAI[A-Za-z0-9]{12,20}\b"),
-    whole(r"\b[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}"),
-    whole(r"\bAAAAAAAAAAAAAAAAAAAAA[A-Za-z0-9%]{30,}"),
+    whole(
+        &["dop_v1_", "doo_v1_", "dor_v1_"],
+        r"\bdo[por]_v1_[a-f0-9]{64}\b",
+    ),
+    whole(&["ATATT3"], r"\bATATT3[A-Za-z0-9_\-=]{30,}"),
+    whole(
+        &["lin_api_", "lin_oauth_"],
+        r"\blin_(?:api|oauth)_[A-Za-z0-9]{32,}\b",
+    ),
+    whole(&["secret_", "ntn_"], r"\b(?:secret|ntn)_[A-Za-z0-9]{40,}\b"),
+    whole(&["sl."], r"\bsl\.[A-Za-z0-9_\-]{60,}"),
+    whole(&["dapi"], r"\bdapi[a-f0-9]{32}(?:-\d)?\b"),
+    whole(
+        &["dp."],
+        r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}",
+    ),
+    whole(&["hvs.", "hvb.", "hvr."], r"\bhv[sbr]\.[A-Za-z0-9_\-]{24,}"),
+    whole(
+        &[".atlasv1."],
+        r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-]{60,}",
+    ),
+    whole(&["sntrys_", "sntryu_"], r"\bsntry[su]_[A-Za-z0-9+/=_]{40,}"),
+    whole(&["PMAK-"], r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b"),
+    whole(&["glsa_"], r"\bglsa_[A-Za-z0-9]{32}_[a-f0-9]{8}\b"),
+    whole(&["glc_"], r"\bglc_[A-Za-z0-9+/=]{32,}"),
+    whole(&["NRAK-"], r"\bNRAK-[A-Z0-9]{27}\b"),
+    whole(&["AGE-SECRET-KEY-1"], r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
+    whole(
+        &["k.eyJ"],
+        r"\b[sp]k\.eyJ[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}",
+    ),
+    whole(&["sbp_"], r"\bsbp_[a-f0-9]{40}\b"),
+    whole(&["nfp_", "nfc_"], r"\bnf[pc]_[A-Za-z0-9]{36,}\b"),
+    whole(&["figd_"], r"\bfigd_[A-Za-z0-9_\-]{40,}"),
+    whole(&["LTAI"], r"\bLTAI[A-Za-z0-9]{12,20}\b"),
+    whole(&["Q~"], r"\b[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}"),
+    whole(
+        &["AAAAAAAAAAAAAAAAAAAAA"],
+        r"\bAAAAAAAAAAAAAAAAAAAAA[A-Za-z0-9%]{30,}",
+    ),
     // Azure storage account keys and SAS signatures; Sentry DSN keys.
-    labelled(r"(?i)\b(AccountKey=)([A-Za-z0-9+/=]{20,})()", Check::Always),
-    labelled(r"([?&]sig=)([A-Za-z0-9%+/=]{16,})()", Check::Always),
-    labelled(r"(https?://)([0-9a-f]{32})(@[^\s/]+)", Check::Always),
+    labelled(
+        &["accountkey="],
+        r"(?i)\b(AccountKey=)([A-Za-z0-9+/=]{20,})()",
+        Check::Always,
+    ),
+    labelled(
+        &["sig="],
+        r"([?&]sig=)([A-Za-z0-9%+/=]{16,})()",
+        Check::Always,
+    ),
+    labelled(
+        &["@"],
+        r"(https?://)([0-9a-f]{32})(@[^\s/]+)",
+        Check::Always,
+    ),
     // Authorization headers, with or without a scheme word.
     labelled(
+        &["authorization"],
         r#"(?i)\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token|digest|negotiate)\s+)?)([^\s,;'"]+)()"#,
         Check::Always,
     ),
     labelled(
+        &["bearer"],
         r"(?i)\b(bearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)()",
         Check::Random,
     ),
-    labelled(r"(?i)\b(basic\s+)([A-Za-z0-9+/]{8,}=*)()", Check::Random),
+    labelled(
+        &["basic"],
+        r"(?i)\b(basic\s+)([A-Za-z0-9+/]{8,}=*)()",
+        Check::Random,
+    ),
     // Cookie headers: everything to the end of the line.
-    labelled(r"(?i)\b((?:set-)?cookie\s*:\s*)([^\r\n]+)()", Check::Always),
+    labelled(
+        &["cookie"],
+        r"(?i)\b((?:set-)?cookie\s*:\s*)([^\r\n]+)()",
+        Check::Always,
+    ),
     // Passwords in URLs: scheme://user:password@host (database URLs included).
     labelled(
+        &["://"],
         r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@?#]*:)([^\s@/?#]+)(@)",
         Check::Always,
     ),
     // Connection strings: Password=...; PWD=...
     labelled(
+        &["password", "passwd", "pwd"],
         r#"(?i)\b((?:password|passwd|pwd)\s*=\s*)("[^"]*"|'[^']*'|[^\s;&,"']+)()"#,
         Check::Always,
     ),
     // Command-line flags: --password X, --token=X, ...
     labelled(
+        &["pass", "secret", "token", "key"],
         r#"(?i)((?:^|\s)--?(?:password|passwd|pass|secret|token|api-key|apikey|access-token|auth-token|client-secret|access-key|secret-key)(?:\s+|=))("[^"]*"|'[^']*'|[^\s"']+)()"#,
         Check::Always,
     ),
     // key=value and key: value, in connection strings, env dumps, logs and JSON text.
     labelled(
+        &[
+            "pass",
+            "pwd",
+            "secret",
+            "token",
+            "key",
+            "credential",
+            "signature",
+            "cookie",
+        ],
         r#"(?i)\b([a-z0-9_.\-]*(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|private[_\-]?key|credentials?|signature|cookie)[a-z0-9_.\-]*["']?\s*[=:]\s*["']?)("[^"]*"|'[^']*'|[^\s;&,"'}\]]+)()"#,
         Check::SecretKey,
     ),
@@ -332,32 +436,77 @@ pub enum KeyKind {
 pub struct Redactor {
     extra_keys: Vec<String>,
     extra: Vec<Regex>,
+    /// Key names repeat from record to record: remember how each was judged.
+    key_cache: Mutex<HashMap<String, KeyKind>>,
 }
 
-struct Compiled {
-    set: RegexSet,
-    rules: Vec<(Regex, Keep, Check)>,
+/// Bound on remembered key names (records with generated keys must not grow memory).
+const KEY_CACHE_LIMIT: usize = 4096;
+
+/// The trigger automata: one case-sensitive, one ASCII case-insensitive (for `(?i)`
+/// rules). Each pattern id maps to the rule it belongs to.
+struct Triggers {
+    sensitive: AhoCorasick,
+    sensitive_rule: Vec<usize>,
+    insensitive: AhoCorasick,
+    insensitive_rule: Vec<usize>,
 }
 
-/// The built-in rules are compiled once per process, on first use.
-fn compiled() -> &'static Compiled {
-    static COMPILED: OnceLock<Compiled> = OnceLock::new();
-    COMPILED.get_or_init(|| {
-        let patterns: Vec<&str> = RULES.iter().map(|r| r.pattern).collect();
-        // The rules are constants covered by tests: a failure here is a bug, not input.
-        let set = RegexSet::new(&patterns).expect("built-in redaction rules compile");
-        let rules = RULES
-            .iter()
-            .map(|r| {
-                (
-                    Regex::new(r.pattern).expect("built-in redaction rule compiles"),
-                    r.keep,
-                    r.check,
-                )
-            })
-            .collect();
-        Compiled { set, rules }
+/// Built once per process on first use: cheap (no regex is compiled here).
+fn triggers() -> &'static Triggers {
+    static TRIGGERS: OnceLock<Triggers> = OnceLock::new();
+    TRIGGERS.get_or_init(|| {
+        let (mut sens, mut sens_rule, mut ins, mut ins_rule) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (i, rule) in RULES.iter().enumerate() {
+            let insensitive = rule.pattern.starts_with("(?i)");
+            for t in rule.triggers {
+                if insensitive {
+                    ins.push(*t);
+                    ins_rule.push(i);
+                } else {
+                    sens.push(*t);
+                    sens_rule.push(i);
+                }
+            }
+        }
+        // The literals are constants covered by tests: a failure here is a bug.
+        let sensitive = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&sens)
+            .expect("redaction triggers build");
+        let insensitive = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .ascii_case_insensitive(true)
+            .build(&ins)
+            .expect("redaction triggers build");
+        Triggers {
+            sensitive,
+            sensitive_rule: sens_rule,
+            insensitive,
+            insensitive_rule: ins_rule,
+        }
     })
+}
+
+/// A rule's regex, compiled the first time one of its triggers is seen.
+fn rule_regex(index: usize) -> &'static Regex {
+    static COMPILED: [OnceLock<Regex>; RULES.len()] = [const { OnceLock::new() }; RULES.len()];
+    COMPILED[index]
+        .get_or_init(|| Regex::new(RULES[index].pattern).expect("built-in redaction rule compiles"))
+}
+
+/// Which rules' triggers appear in `text`, as a bit set over rule indices.
+fn triggered(text: &str) -> u128 {
+    let t = triggers();
+    let mut set = 0u128;
+    for m in t.sensitive.find_overlapping_iter(text) {
+        set |= 1 << t.sensitive_rule[m.pattern().as_usize()];
+    }
+    for m in t.insensitive.find_overlapping_iter(text) {
+        set |= 1 << t.insensitive_rule[m.pattern().as_usize()];
+    }
+    set
 }
 
 impl Redactor {
@@ -374,6 +523,7 @@ impl Redactor {
         Ok(Redactor {
             extra_keys: extra_keys.iter().map(|k| normalize_key(k)).collect(),
             extra,
+            key_cache: Mutex::default(),
         })
     }
 
@@ -403,6 +553,23 @@ impl Redactor {
 
     /// Judges a key name.
     pub fn key_kind(&self, key: &str) -> KeyKind {
+        // The records' own fields, on every record: no lookup needed.
+        if self.extra_keys.is_empty() && is_record_field(key) {
+            return KeyKind::Ordinary;
+        }
+        let mut cache = self.key_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(kind) = cache.get(key) {
+            return *kind;
+        }
+        let kind = self.judge_key(key);
+        if cache.len() >= KEY_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key.to_string(), kind);
+        kind
+    }
+
+    fn judge_key(&self, key: &str) -> KeyKind {
         let k = normalize_key(key);
         if self.extra_keys.contains(&k) {
             return KeyKind::Secret;
@@ -415,6 +582,33 @@ impl Redactor {
             (_, true) => KeyKind::AboutSecret,
             (true, false) => KeyKind::Secret,
             (false, false) => KeyKind::Ordinary,
+        }
+    }
+
+    /// Redacts a string in place (credential formats).
+    pub fn redact_string(&self, s: &mut String) {
+        if let Cow::Owned(r) = self.redact_str(s) {
+            *s = r;
+        }
+    }
+
+    /// Redacts an optional string in place.
+    pub fn redact_opt(&self, s: &mut Option<String>) {
+        if let Some(s) = s {
+            self.redact_string(s);
+        }
+    }
+
+    /// Redacts a list of strings in place.
+    pub fn redact_strings(&self, list: &mut [String]) {
+        list.iter_mut().for_each(|s| self.redact_string(s));
+    }
+
+    /// Redacts an object's entries in place, judging each key (for records' unknown
+    /// fields, which sit beside known ones).
+    pub fn redact_map(&self, map: &mut serde_json::Map<String, Value>) {
+        for (k, v) in map.iter_mut() {
+            self.walk(v, self.key_kind(k) == KeyKind::Secret);
         }
     }
 
@@ -453,13 +647,17 @@ impl Redactor {
     /// Replaces every credential found in `text` by `[REDACTED]`, keeping the rest.
     /// Borrows when nothing was found.
     pub fn redact_str<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let compiled = compiled();
         let mut out: Cow<'a, str> = Cow::Borrowed(text);
-        if compiled.set.is_match(text) {
-            for i in compiled.set.matches(text).iter() {
-                let (re, keep, check) = &compiled.rules[i];
-                let replaced =
-                    re.replace_all(&out, |caps: &Captures| self.replace(caps, *keep, *check));
+        let set = triggered(text);
+        if set != 0 {
+            for (i, rule) in RULES
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| set & (1 << i) != 0)
+            {
+                let replaced = rule_regex(i).replace_all(&out, |caps: &Captures| {
+                    self.replace(caps, rule.keep, rule.check)
+                });
                 if let Cow::Owned(s) = replaced {
                     out = Cow::Owned(s);
                 }
@@ -531,6 +729,47 @@ impl Redactor {
     }
 }
 
+/// Field names of the record types, none of which names a secret.
+fn is_record_field(key: &str) -> bool {
+    matches!(
+        key,
+        "timestamp"
+            | "skill"
+            | "params"
+            | "result"
+            | "duration"
+            | "cacheHit"
+            | "agent"
+            | "runId"
+            | "cujId"
+            | "error"
+            | "metadata"
+            | "tags"
+            | "id"
+            | "host"
+            | "success"
+            | "workflow"
+            | "source"
+            | "iterations"
+            | "agents"
+            | "warnings"
+            | "resources"
+            | "quality"
+            | "step"
+            | "status"
+            | "percentage"
+            | "message"
+            | "name"
+            | "role"
+            | "tool"
+            | "model"
+            | "provider"
+            | "latency"
+            | "type"
+            | "target"
+    )
+}
+
 /// Lower-cases a key and drops `_`, `-`, `.` and spaces: `API_Key` → `apikey`.
 fn normalize_key(key: &str) -> String {
     key.chars()
@@ -550,6 +789,8 @@ fn looks_random(s: &str) -> bool {
         .any(|b| matches!(b, b'+' | b'/' | b'=' | b'_' | b'~'));
     digits || (upper && lower) || symbols
 }
+
+const _: () = assert!(RULES.len() <= 128, "the trigger bit set holds 128 rules");
 
 #[cfg(test)]
 mod tests;

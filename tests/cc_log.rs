@@ -14,7 +14,9 @@ fn no_host(env: &Env) {
 }
 
 fn json_lines(s: &str) -> Vec<Value> {
-    s.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    s.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -22,10 +24,30 @@ fn log_with_flags_writes_one_redacted_line() {
     let env = Env::new();
     env.log()
         .args([
-            "log", "--skill", "multi-ai-code-review", "--params", r#"{"code":"function foo() {}","token":"abc"}"#,
-            "--result", "partial", "--duration", "1234", "--cache-hit", "--agent", "developer", "--run-id", "run-001",
-            "--cuj-id", "CUJ-005", "--error", "auth failed: Bearer abc123def456", "--metadata", r#"{"cpu_user_ms":40}"#,
-            "--tag", "a", "--tag", "b",
+            "log",
+            "--skill",
+            "multi-ai-code-review",
+            "--params",
+            r#"{"code":"function foo() {}","token":"abc"}"#,
+            "--result",
+            "partial",
+            "--duration",
+            "1234",
+            "--cache-hit",
+            "--agent",
+            "developer",
+            "--run-id",
+            "run-001",
+            "--cuj-id",
+            "CUJ-005",
+            "--error",
+            "auth failed: Bearer abc123def456",
+            "--metadata",
+            r#"{"cpu_user_ms":40}"#,
+            "--tag",
+            "a",
+            "--tag",
+            "b",
         ])
         .assert()
         .success()
@@ -42,11 +64,26 @@ fn log_with_flags_writes_one_redacted_line() {
     assert_eq!(
         keys,
         [
-            "timestamp", "skill", "params", "result", "duration", "cacheHit", "agent", "runId", "cujId", "error", "metadata",
-            "tags", "id", "host"
+            "timestamp",
+            "skill",
+            "params",
+            "result",
+            "duration",
+            "cacheHit",
+            "agent",
+            "runId",
+            "cujId",
+            "error",
+            "metadata",
+            "tags",
+            "id",
+            "host"
         ]
     );
-    assert_eq!(v["params"], serde_json::json!({"code": "function foo() {}", "token": "[REDACTED]"}));
+    assert_eq!(
+        v["params"],
+        serde_json::json!({"code": "function foo() {}", "token": "[REDACTED]"})
+    );
     assert_eq!(v["result"], "partial");
     assert!(text.contains(r#""duration":1234,"#));
     assert_eq!(v["cacheHit"], true);
@@ -69,7 +106,18 @@ fn log_record_is_stored_byte_for_byte_in_its_utc_day() {
         "{\"timestamp\":\"2026-11-21T00:00:00.000Z\",\"skill\":\"s\",\"result\":\"success\",\"cacheHit\":false,\"error\":null,\"id\":\"r2\"}\n"
     );
     // Unknown fields round-trip through --json output.
-    env.log().args(["query", "--json", "--limit", "1", "--until", "2026-11-20T23:59:59.999Z"]).assert().success().stdout(format!("{rec}\n"));
+    env.log()
+        .args([
+            "query",
+            "--json",
+            "--limit",
+            "1",
+            "--until",
+            "2026-11-20T23:59:59.999Z",
+        ])
+        .assert()
+        .success()
+        .stdout(format!("{rec}\n"));
 }
 
 #[test]
@@ -84,35 +132,84 @@ fn bulk_stdin_writes_valid_lines_and_reports_invalid_ones() {
         r#"{"skill":"d","duration":-5}"#.to_string(),
     ]
     .join("\n");
-    let out = env.log().args(["log", "-"]).write_stdin(input).output().unwrap();
+    let out = env
+        .log()
+        .args(["log", "-"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid line 3: not valid JSON"), "{err}");
-    assert!(err.contains("invalid line 4: field result: unknown variant `bogus`"), "{err}");
-    assert!(err.contains("invalid line 6: field duration: -5 must be a number ≥ 0"), "{err}");
-    assert!(err.contains("logged 2 records; 3 invalid lines were not written"), "{err}");
-    let skills: Vec<String> = json_lines(&env.read(DAY)).iter().map(|v| v["skill"].as_str().unwrap().to_string()).collect();
+    assert!(
+        err.contains("invalid line 4: field result: unknown variant `bogus`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("invalid line 6: field duration: -5 must be a number ≥ 0"),
+        "{err}"
+    );
+    assert!(
+        err.contains("logged 2 records; 3 invalid lines were not written"),
+        "{err}"
+    );
+    let skills: Vec<String> = json_lines(&env.read(DAY))
+        .iter()
+        .map(|v| v["skill"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(skills, ["a", "c"]);
 }
 
 #[test]
 fn bulk_all_valid_exits_zero() {
     let env = Env::new();
-    let input: String = (0..100).map(|i| line("2026-11-20T10:00:00.000Z", &format!("s{}", i % 3), "success", i as f64, "") + "\n").collect();
-    env.log().args(["log", "-"]).write_stdin(input).assert().success().stderr("");
-    env.log().args(["query", "--count"]).assert().success().stdout("100\n");
+    let input: String = (0..100)
+        .map(|i| {
+            line(
+                "2026-11-20T10:00:00.000Z",
+                &format!("s{}", i % 3),
+                "success",
+                i as f64,
+                "",
+            ) + "\n"
+        })
+        .collect();
+    env.log()
+        .args(["log", "-"])
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stderr("");
+    env.log()
+        .args(["query", "--count"])
+        .assert()
+        .success()
+        .stdout("100\n");
 }
 
 #[test]
 fn run_passes_output_through_logs_and_exits_with_child_code() {
     let env = Env::new();
     env.log()
-        .args(["run", "--skill", "build", "--agent", "ci", "--", "sh", "-c", "echo out; echo 'boom --password hunter2' >&2; exit 3"])
+        .args([
+            "run",
+            "--skill",
+            "build",
+            "--agent",
+            "ci",
+            "--",
+            "sh",
+            "-c",
+            "echo out; echo 'boom --password hunter2' >&2; exit 3",
+        ])
         .assert()
         .code(3)
         .stdout("out\n")
         .stderr("boom --password hunter2\n");
-    env.log().args(["run", "--skill", "build", "--", "true"]).assert().success();
+    env.log()
+        .args(["run", "--skill", "build", "--", "true"])
+        .assert()
+        .success();
     let out = env.log().args(["query", "--json"]).output().unwrap();
     let recs = json_lines(&String::from_utf8_lossy(&out.stdout));
     assert_eq!(recs.len(), 2);
@@ -129,25 +226,67 @@ fn run_passes_output_through_logs_and_exits_with_child_code() {
 #[test]
 fn run_missing_command_exits_127_and_logs_failure() {
     let env = Env::new();
-    env.log().args(["run", "--skill", "x", "--", "/nonexistent/cmd"]).assert().code(127);
-    env.log().args(["query", "--result", "failure", "--count"]).assert().stdout("1\n");
+    env.log()
+        .args(["run", "--skill", "x", "--", "/nonexistent/cmd"])
+        .assert()
+        .code(127);
+    env.log()
+        .args(["query", "--result", "failure", "--count"])
+        .assert()
+        .stdout("1\n");
 }
 
 fn seed(env: &Env) {
     no_host(env);
     let lines = [
-        line("2026-11-20T10:00:03.000Z", "multi-ai-code-review", "success", 100.0, r#","agent":"developer","cujId":"CUJ-005","runId":"run-001","cacheHit":true,"id":"a""#),
-        line("2026-11-20T10:00:01.000Z", "multi-ai-code-review", "failure", 300.0, r#","agent":"checker","cujId":"CUJ-005","runId":"run-001","error":"429 rate limit","id":"b""#),
-        line("2026-11-20T10:00:02.000Z", "lint", "success", 200.0, r#","agent":"developer","id":"c""#),
-        line("2026-11-20T10:00:05.000Z", "lint", "timeout", 400.0, r#","agent":"developer","cujId":"CUJ-007","id":"d""#),
-        line("2030-01-01T00:00:00.000Z", "future-skill", "success", 1.0, r#","id":"e""#),
+        line(
+            "2026-11-20T10:00:03.000Z",
+            "multi-ai-code-review",
+            "success",
+            100.0,
+            r#","agent":"developer","cujId":"CUJ-005","runId":"run-001","cacheHit":true,"id":"a""#,
+        ),
+        line(
+            "2026-11-20T10:00:01.000Z",
+            "multi-ai-code-review",
+            "failure",
+            300.0,
+            r#","agent":"checker","cujId":"CUJ-005","runId":"run-001","error":"429 rate limit","id":"b""#,
+        ),
+        line(
+            "2026-11-20T10:00:02.000Z",
+            "lint",
+            "success",
+            200.0,
+            r#","agent":"developer","id":"c""#,
+        ),
+        line(
+            "2026-11-20T10:00:05.000Z",
+            "lint",
+            "timeout",
+            400.0,
+            r#","agent":"developer","cujId":"CUJ-007","id":"d""#,
+        ),
+        line(
+            "2030-01-01T00:00:00.000Z",
+            "future-skill",
+            "success",
+            1.0,
+            r#","id":"e""#,
+        ),
     ];
     env.write(DAY, lines[..4].join("\n") + "\n");
-    env.write("logs/skill-invocations-2030-01-01.jsonl", lines[4].clone() + "\n");
+    env.write(
+        "logs/skill-invocations-2030-01-01.jsonl",
+        lines[4].clone() + "\n",
+    );
 }
 
 fn ids(stdout: &[u8]) -> Vec<String> {
-    json_lines(&String::from_utf8_lossy(stdout)).iter().map(|v| v["id"].as_str().unwrap().to_string()).collect()
+    json_lines(&String::from_utf8_lossy(stdout))
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -169,37 +308,82 @@ fn query_orders_newest_first_and_filters() {
     assert_eq!(q(&["--cujId", "CUJ-007"]), ["d"]);
     assert_eq!(q(&["--cache-hit"]), ["a"]);
     assert_eq!(q(&["--no-cache-hit", "--skill", "lint"]), ["d", "c"]);
-    assert_eq!(q(&["--since", "2026-11-20T10:00:02Z", "--until", "2026-11-20T10:00:04Z"]), ["a", "c"]);
+    assert_eq!(
+        q(&[
+            "--since",
+            "2026-11-20T10:00:02Z",
+            "--until",
+            "2026-11-20T10:00:04Z"
+        ]),
+        ["a", "c"]
+    );
     assert_eq!(q(&["--grep", "rate limit"]), ["b"]);
     assert_eq!(q(&["--since", "2026-11-21"]), ["e"]);
-    env.log().args(["query", "--skill", "lint", "--count"]).assert().success().stdout("2\n");
-    env.log().args(["query", "--count", "--json"]).assert().success().stdout("{\n  \"count\": 5\n}\n");
+    env.log()
+        .args(["query", "--skill", "lint", "--count"])
+        .assert()
+        .success()
+        .stdout("2\n");
+    env.log()
+        .args(["query", "--count", "--json"])
+        .assert()
+        .success()
+        .stdout("{\n  \"count\": 5\n}\n");
     // compat form
-    env.log().args(["query", "--skill", "multi-ai-code-review", "--limit", "10"]).assert().success().stdout(
-        predicate::str::contains("multi-ai-code-review").and(predicate::str::contains("429 rate limit")),
-    );
+    env.log()
+        .args(["query", "--skill", "multi-ai-code-review", "--limit", "10"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("multi-ai-code-review")
+                .and(predicate::str::contains("429 rate limit")),
+        );
 }
 
 #[test]
 fn query_table_for_people() {
     let env = Env::new();
     seed(&env);
-    env.log().args(["query", "--skill", "lint", "--color", "never"]).assert().success().stdout(
-        "TIME                 SKILL  RESULT   DURATION  CACHE  AGENT      RUN  CUJ      ERROR\n\
+    env.log()
+        .args(["query", "--skill", "lint", "--color", "never"])
+        .assert()
+        .success()
+        .stdout(
+            "TIME                 SKILL  RESULT   DURATION  CACHE  AGENT      RUN  CUJ      ERROR\n\
          2026-11-20 10:00:05  lint   timeout  400ms     -      developer  -    CUJ-007\n\
          2026-11-20 10:00:02  lint   success  200ms     -      developer  -    -\n",
-    );
-    env.log().args(["query", "--skill", "nope"]).assert().success().stdout("no skill invocations match\n");
-    env.log().args(["query", "--skill", "lint", "--color", "always"]).assert().stdout(predicate::str::contains("\x1b["));
-    env.log().args(["query", "--skill", "lint"]).env("FORCE_COLOR", "1").assert().stdout(predicate::str::contains("\x1b["));
-    env.log().args(["query", "--skill", "lint"]).env("FORCE_COLOR", "1").env("NO_COLOR", "1").assert().stdout(predicate::str::contains("\x1b[").not());
+        );
+    env.log()
+        .args(["query", "--skill", "nope"])
+        .assert()
+        .success()
+        .stdout("no skill invocations match\n");
+    env.log()
+        .args(["query", "--skill", "lint", "--color", "always"])
+        .assert()
+        .stdout(predicate::str::contains("\x1b["));
+    env.log()
+        .args(["query", "--skill", "lint"])
+        .env("FORCE_COLOR", "1")
+        .assert()
+        .stdout(predicate::str::contains("\x1b["));
+    env.log()
+        .args(["query", "--skill", "lint"])
+        .env("FORCE_COLOR", "1")
+        .env("NO_COLOR", "1")
+        .assert()
+        .stdout(predicate::str::contains("\x1b[").not());
 }
 
 #[test]
 fn stats_json_has_exact_figures() {
     let env = Env::new();
     seed(&env);
-    let out = env.log().args(["stats", "--json", "--until", "2026-12-01"]).output().unwrap();
+    let out = env
+        .log()
+        .args(["stats", "--json", "--until", "2026-12-01"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
@@ -220,34 +404,89 @@ fn stats_groupings_and_compat_forms() {
     let keys = |args: &[&str]| -> Vec<Value> {
         let mut all = vec!["stats", "--json"];
         all.extend_from_slice(args);
-        let v: Value = serde_json::from_slice(&env.log().args(&all).output().unwrap().stdout).unwrap();
-        v.as_array().unwrap().iter().map(|r| serde_json::json!([r["key"], r["count"]])).collect()
+        let v: Value =
+            serde_json::from_slice(&env.log().args(&all).output().unwrap().stdout).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| serde_json::json!([r["key"], r["count"]]))
+            .collect()
     };
-    assert_eq!(keys(&["--by", "agent"]), [serde_json::json!(["developer", 3]), serde_json::json!(["checker", 1]), serde_json::json!([null, 1])]);
-    assert_eq!(keys(&["--by", "result"]), [serde_json::json!(["success", 3]), serde_json::json!(["failure", 1]), serde_json::json!(["timeout", 1])]);
-    assert_eq!(keys(&["--by", "cuj"]), [serde_json::json!(["CUJ-005", 2]), serde_json::json!([null, 2]), serde_json::json!(["CUJ-007", 1])]);
-    assert_eq!(keys(&["--by", "day", "--utc"]), [serde_json::json!(["2026-11-20", 4]), serde_json::json!(["2030-01-01", 1])]);
+    assert_eq!(
+        keys(&["--by", "agent"]),
+        [
+            serde_json::json!(["developer", 3]),
+            serde_json::json!(["checker", 1]),
+            serde_json::json!([null, 1])
+        ]
+    );
+    assert_eq!(
+        keys(&["--by", "result"]),
+        [
+            serde_json::json!(["success", 3]),
+            serde_json::json!(["failure", 1]),
+            serde_json::json!(["timeout", 1])
+        ]
+    );
+    assert_eq!(
+        keys(&["--by", "cuj"]),
+        [
+            serde_json::json!(["CUJ-005", 2]),
+            serde_json::json!([null, 2]),
+            serde_json::json!(["CUJ-007", 1])
+        ]
+    );
+    assert_eq!(
+        keys(&["--by", "day", "--utc"]),
+        [
+            serde_json::json!(["2026-11-20", 4]),
+            serde_json::json!(["2030-01-01", 1])
+        ]
+    );
     // compat: a filter without --by groups by skill
-    assert_eq!(keys(&["--agent", "developer"]), [serde_json::json!(["lint", 2]), serde_json::json!(["multi-ai-code-review", 1])]);
-    assert_eq!(keys(&["--cujId", "CUJ-005"]), [serde_json::json!(["multi-ai-code-review", 2])]);
+    assert_eq!(
+        keys(&["--agent", "developer"]),
+        [
+            serde_json::json!(["lint", 2]),
+            serde_json::json!(["multi-ai-code-review", 1])
+        ]
+    );
+    assert_eq!(
+        keys(&["--cujId", "CUJ-005"]),
+        [serde_json::json!(["multi-ai-code-review", 2])]
+    );
     env.log().args(["stats", "--agent", "developer", "--color", "never"]).assert().success().stdout(
         "SKILL                 COUNT  SUCCESS  CACHE HIT   MEAN    P50    P95    P99  FAILURES\n\
          lint                      2    50.0%       0.0%  300ms  200ms  400ms  400ms         1\n\
          multi-ai-code-review      1   100.0%     100.0%  100ms  100ms  100ms  100ms         0\n",
     );
-    env.log().args(["stats", "--skill", "nothing"]).assert().success().stdout("no skill invocations match\n");
-    env.log().args(["stats", "--skill", "nothing", "--json"]).assert().success().stdout("[]\n");
+    env.log()
+        .args(["stats", "--skill", "nothing"])
+        .assert()
+        .success()
+        .stdout("no skill invocations match\n");
+    env.log()
+        .args(["stats", "--skill", "nothing", "--json"])
+        .assert()
+        .success()
+        .stdout("[]\n");
 }
 
 #[test]
 fn tail_shows_last_n_oldest_first() {
     let env = Env::new();
     seed(&env);
-    let out = env.log().args(["tail", "-n", "2", "--json"]).output().unwrap();
+    let out = env
+        .log()
+        .args(["tail", "-n", "2", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(ids(&out.stdout), ["d", "e"]);
-    env.log().args(["tail", "-n", "1", "--skill", "lint", "--color", "never"]).assert().success().stdout(
-        "2026-11-20 10:00:05  lint  timeout  400ms  agent=developer  cuj=CUJ-007\n",
-    );
+    env.log()
+        .args(["tail", "-n", "1", "--skill", "lint", "--color", "never"])
+        .assert()
+        .success()
+        .stdout("2026-11-20 10:00:05  lint  timeout  400ms  agent=developer  cuj=CUJ-007\n");
 }
 
 #[test]
@@ -273,18 +512,26 @@ fn tail_follow_prints_appended_records_including_new_day_files() {
             }
         }
     });
-    let next = || rx.recv_timeout(std::time::Duration::from_secs(20)).expect("a followed line");
+    let next = || {
+        rx.recv_timeout(std::time::Duration::from_secs(20))
+            .expect("a followed line")
+    };
     // Let the watcher start: append until the first record shows up.
     let mut first = None;
     for i in 0..100 {
-        env.record(&format!(r#"{{"timestamp":"2026-11-20T11:00:00.000Z","skill":"watched","id":"w{i}"}}"#));
+        env.record(&format!(
+            r#"{{"timestamp":"2026-11-20T11:00:00.000Z","skill":"watched","id":"w{i}"}}"#
+        ));
         if let Ok(l) = rx.recv_timeout(std::time::Duration::from_millis(300)) {
             first = Some(l);
             break;
         }
     }
     assert!(first.unwrap().contains("\"skill\":\"watched\""));
-    while rx.recv_timeout(std::time::Duration::from_millis(300)).is_ok() {}
+    while rx
+        .recv_timeout(std::time::Duration::from_millis(300))
+        .is_ok()
+    {}
     env.record(r#"{"timestamp":"2026-11-20T11:00:01.000Z","skill":"other","id":"o1"}"#);
     // The day rollover: a file that did not exist when tail started.
     env.record(r#"{"timestamp":"2026-11-22T00:00:01.000Z","skill":"watched","id":"next-day"}"#);
@@ -308,79 +555,218 @@ fn sanitize_redacts_stdin_to_stdout() {
 fn prune_deletes_or_compresses_old_days() {
     let env = Env::new();
     no_host(&env);
-    let old = (Utc::now() - Duration::days(40)).format("%Y-%m-%d").to_string();
-    let recent = (Utc::now() - Duration::days(2)).format("%Y-%m-%d").to_string();
+    let old = (Utc::now() - Duration::days(40))
+        .format("%Y-%m-%d")
+        .to_string();
+    let recent = (Utc::now() - Duration::days(2))
+        .format("%Y-%m-%d")
+        .to_string();
     for d in [&old, &recent] {
-        env.write(&format!("logs/skill-invocations-{d}.jsonl"), line(&format!("{d}T12:00:00.000Z"), "s", "success", 1.0, "") + "\n");
+        env.write(
+            &format!("logs/skill-invocations-{d}.jsonl"),
+            line(&format!("{d}T12:00:00.000Z"), "s", "success", 1.0, "") + "\n",
+        );
     }
-    env.write("logs/skill-invocations.jsonl", line("2020-01-01T00:00:00.000Z", "legacy", "success", 1.0, "") + "\n");
+    env.write(
+        "logs/skill-invocations.jsonl",
+        line("2020-01-01T00:00:00.000Z", "legacy", "success", 1.0, "") + "\n",
+    );
     let old_file = format!("logs/skill-invocations-{old}.jsonl");
-    env.log().args(["prune", "--older-than", "30d", "--dry-run"]).assert().success()
-        .stdout(predicate::str::starts_with(format!("would delete {old_file} (")));
+    env.log()
+        .args(["prune", "--older-than", "30d", "--dry-run"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(format!(
+            "would delete {old_file} ("
+        )));
     assert_eq!(env.files().len(), 4);
-    env.log().args(["prune", "--older-than", "30d", "--compress"]).assert().success()
-        .stdout(predicate::str::starts_with(format!("compressed {old_file} (")));
+    env.log()
+        .args(["prune", "--older-than", "30d", "--compress"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(format!(
+            "compressed {old_file} ("
+        )));
     assert!(env.files().contains(&format!("{old_file}.gz")));
     assert!(!env.files().contains(&old_file));
     // Compressed files are still read.
-    env.log().args(["query", "--count"]).assert().success().stdout("3\n");
-    env.log().args(["prune", "--older-than", "30d"]).assert().success()
-        .stdout(predicate::str::starts_with(format!("deleted {old_file}.gz (")));
-    env.log().args(["query", "--count"]).assert().success().stdout("2\n");
-    env.log().args(["prune", "--older-than", "30d"]).assert().success().stdout("nothing to prune: no daily files wholly older than 30d\n");
+    env.log()
+        .args(["query", "--count"])
+        .assert()
+        .success()
+        .stdout("3\n");
+    env.log()
+        .args(["prune", "--older-than", "30d"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(format!(
+            "deleted {old_file}.gz ("
+        )));
+    env.log()
+        .args(["query", "--count"])
+        .assert()
+        .success()
+        .stdout("2\n");
+    env.log()
+        .args(["prune", "--older-than", "30d"])
+        .assert()
+        .success()
+        .stdout("nothing to prune: no daily files wholly older than 30d\n");
 }
 
 #[test]
 fn legacy_and_gzip_files_are_read() {
     use std::io::Write;
     let env = Env::new();
-    env.write("logs/skill-invocations.jsonl", line("2026-11-19T00:00:00.000Z", "legacy", "success", 1.0, "") + "\n");
+    env.write(
+        "logs/skill-invocations.jsonl",
+        line("2026-11-19T00:00:00.000Z", "legacy", "success", 1.0, "") + "\n",
+    );
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all((line("2026-11-18T00:00:00.000Z", "zipped", "success", 1.0, "") + "\n").as_bytes()).unwrap();
-    env.write("logs/skill-invocations-2026-11-18.jsonl.gz", gz.finish().unwrap());
-    env.log().args(["stats", "--json"]).assert().success().stdout(predicate::str::contains("\"legacy\"").and(predicate::str::contains("\"zipped\"")));
+    gz.write_all(
+        (line("2026-11-18T00:00:00.000Z", "zipped", "success", 1.0, "") + "\n").as_bytes(),
+    )
+    .unwrap();
+    env.write(
+        "logs/skill-invocations-2026-11-18.jsonl.gz",
+        gz.finish().unwrap(),
+    );
+    env.log()
+        .args(["stats", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"legacy\"").and(predicate::str::contains("\"zipped\"")));
 }
 
 #[test]
 fn several_roots_merge_and_deduplicate_by_id() {
     let a = Env::new();
     let b = Env::new();
-    let shared = line("2026-11-20T10:00:00.000Z", "s", "success", 1.0, r#","id":"same""#);
-    a.write(DAY, format!("{shared}\n{}\n", line("2026-11-20T10:00:01.000Z", "s", "success", 1.0, r#","id":"only-a""#)));
-    b.write(DAY, format!("{shared}\n{}\n", line("2026-11-20T10:00:02.000Z", "s", "success", 1.0, "")));
+    let shared = line(
+        "2026-11-20T10:00:00.000Z",
+        "s",
+        "success",
+        1.0,
+        r#","id":"same""#,
+    );
+    a.write(
+        DAY,
+        format!(
+            "{shared}\n{}\n",
+            line(
+                "2026-11-20T10:00:01.000Z",
+                "s",
+                "success",
+                1.0,
+                r#","id":"only-a""#
+            )
+        ),
+    );
+    b.write(
+        DAY,
+        format!(
+            "{shared}\n{}\n",
+            line("2026-11-20T10:00:02.000Z", "s", "success", 1.0, "")
+        ),
+    );
     let (ra, rb) = (a.root().to_str().unwrap(), b.root().to_str().unwrap());
-    a.log().args(["query", "--count", "--root", ra, "--root", rb]).assert().success().stdout("3\n");
-    a.log().args(["stats", "--json", "--root", ra, "--root", rb]).assert().success().stdout(predicate::str::contains("\"count\": 3"));
-    a.log().args(["query", "--count"]).env("CC_ROOT", format!("{ra}:{rb}")).assert().success().stdout("3\n");
+    a.log()
+        .args(["query", "--count", "--root", ra, "--root", rb])
+        .assert()
+        .success()
+        .stdout("3\n");
+    a.log()
+        .args(["stats", "--json", "--root", ra, "--root", rb])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"count\": 3"));
+    a.log()
+        .args(["query", "--count"])
+        .env("CC_ROOT", format!("{ra}:{rb}"))
+        .assert()
+        .success()
+        .stdout("3\n");
     // Writes go to the first root.
-    a.log().args(["log", "--skill", "w", "--root", rb, "--root", ra]).assert().success();
-    b.log().args(["query", "--skill", "w", "--count"]).assert().stdout("1\n");
-    a.log().args(["query", "--skill", "w", "--count"]).assert().stdout("0\n");
+    a.log()
+        .args(["log", "--skill", "w", "--root", rb, "--root", ra])
+        .assert()
+        .success();
+    b.log()
+        .args(["query", "--skill", "w", "--count"])
+        .assert()
+        .stdout("1\n");
+    a.log()
+        .args(["query", "--skill", "w", "--count"])
+        .assert()
+        .stdout("0\n");
 }
 
 #[test]
 fn bad_arguments_exit_2_and_write_nothing() {
     let env = Env::new();
     let cases: &[(&[&str], &str)] = &[
-        (&["log", "--skill", "s", "--params", "{bad"], "invalid --params: not valid JSON"),
-        (&["log", "--skill", "s", "--metadata", "[1,"], "invalid --metadata: not valid JSON"),
-        (&["log", "--skill", "s", "--duration", "-5"], "invalid --duration"),
-        (&["log", "--skill", "s", "--duration", "soon"], "invalid --duration"),
-        (&["log", "--skill", "s", "--result", "great"], "invalid value 'great' for '--result <R>'"),
-        (&["log", "--skill", ""], "invalid --skill: must not be empty"),
-        (&["log", "--record", "{\"skill\":\"s\",\"duration\":-1}"], "invalid --record: field duration"),
-        (&["log", "--record", "[]"], "invalid --record: expected a JSON object"),
-        (&["log", "--record", "{\"skill\":\"s\",\"timestamp\":\"yesterday\"}"], "invalid --record: field timestamp"),
+        (
+            &["log", "--skill", "s", "--params", "{bad"],
+            "invalid --params: not valid JSON",
+        ),
+        (
+            &["log", "--skill", "s", "--metadata", "[1,"],
+            "invalid --metadata: not valid JSON",
+        ),
+        (
+            &["log", "--skill", "s", "--duration", "-5"],
+            "invalid --duration",
+        ),
+        (
+            &["log", "--skill", "s", "--duration", "soon"],
+            "invalid --duration",
+        ),
+        (
+            &["log", "--skill", "s", "--result", "great"],
+            "invalid value 'great' for '--result <R>'",
+        ),
+        (
+            &["log", "--skill", ""],
+            "invalid --skill: must not be empty",
+        ),
+        (
+            &["log", "--record", "{\"skill\":\"s\",\"duration\":-1}"],
+            "invalid --record: field duration",
+        ),
+        (
+            &["log", "--record", "[]"],
+            "invalid --record: expected a JSON object",
+        ),
+        (
+            &[
+                "log",
+                "--record",
+                "{\"skill\":\"s\",\"timestamp\":\"yesterday\"}",
+            ],
+            "invalid --record: field timestamp",
+        ),
         (&["log"], "required arguments were not provided"),
         (&["query", "--since", "yesterday"], "invalid --since"),
         (&["query", "--until", "2026-13-45"], "invalid --until"),
         (&["query", "--grep", "("], "invalid --grep"),
         (&["query", "--limit", "-1"], "--limit"),
-        (&["stats", "--by", "planet"], "invalid value 'planet' for '--by <FIELD>'"),
+        (
+            &["stats", "--by", "planet"],
+            "invalid value 'planet' for '--by <FIELD>'",
+        ),
         (&["prune", "--older-than", "-3d"], "invalid --older-than"),
-        (&["run", "--skill", "s", "--params", "{", "--", "true"], "invalid --params"),
-        (&["run", "--skill", "s"], "required arguments were not provided"),
-        (&["query", "--color", "sometimes"], "invalid value 'sometimes' for '--color <WHEN>'"),
+        (
+            &["run", "--skill", "s", "--params", "{", "--", "true"],
+            "invalid --params",
+        ),
+        (
+            &["run", "--skill", "s"],
+            "required arguments were not provided",
+        ),
+        (
+            &["query", "--color", "sometimes"],
+            "invalid value 'sometimes' for '--color <WHEN>'",
+        ),
     ];
     for (args, message) in cases {
         let (stdout, stderr, code) = env.run(args);
@@ -397,40 +783,85 @@ fn malformed_config_is_a_usage_error() {
     env.write("ccmon.json", r#"{"host": "yes"}"#);
     let (_, stderr, code) = env.run(&["log", "--skill", "s"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("ccmon.json: host: invalid type: string \"yes\", expected a boolean"), "{stderr}");
+    assert!(
+        stderr.contains("ccmon.json: host: invalid type: string \"yes\", expected a boolean"),
+        "{stderr}"
+    );
     assert_eq!(env.files(), ["ccmon.json"]);
 }
 
 #[test]
 fn config_and_environment_redaction_extras() {
     let env = Env::new();
-    env.write("ccmon.json", r#"{"redact": {"keys": ["ssn"], "patterns": ["ACME-[0-9]{4}"]}}"#);
+    env.write(
+        "ccmon.json",
+        r#"{"redact": {"keys": ["ssn"], "patterns": ["ACME-[0-9]{4}"]}}"#,
+    );
     env.log()
-        .args(["log", "--skill", "s", "--params", r#"{"ssn":"123","note":"ACME-1234 and INT-99"}"#])
+        .args([
+            "log",
+            "--skill",
+            "s",
+            "--params",
+            r#"{"ssn":"123","note":"ACME-1234 and INT-99"}"#,
+        ])
         .env("CC_REDACT_PATTERNS", "INT-[0-9]+")
         .assert()
         .success();
     let out = env.log().args(["query", "--json"]).output().unwrap();
     let v = &json_lines(&String::from_utf8_lossy(&out.stdout))[0];
-    assert_eq!(v["params"], serde_json::json!({"ssn": "[REDACTED]", "note": "[REDACTED] and [REDACTED]"}));
+    assert_eq!(
+        v["params"],
+        serde_json::json!({"ssn": "[REDACTED]", "note": "[REDACTED] and [REDACTED]"})
+    );
 }
 
 #[test]
 fn records_written_by_other_tools_are_redacted_when_printed() {
     let env = Env::new();
-    env.write(DAY, line("2026-11-20T10:00:00.000Z", "s", "success", 1.0, r#","params":{"api_key":"live-secret"}"#) + "\n");
-    env.log().args(["query", "--json"]).assert().success().stdout(predicate::str::contains("\"api_key\":\"[REDACTED]\""));
-    env.log().args(["tail", "--json"]).assert().success().stdout(predicate::str::contains("live-secret").not());
+    env.write(
+        DAY,
+        line(
+            "2026-11-20T10:00:00.000Z",
+            "s",
+            "success",
+            1.0,
+            r#","params":{"api_key":"live-secret"}"#,
+        ) + "\n",
+    );
+    env.log()
+        .args(["query", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"api_key\":\"[REDACTED]\""));
+    env.log()
+        .args(["tail", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("live-secret").not());
 }
 
 #[test]
 fn closed_pipe_exits_quietly() {
     let env = Env::new();
-    let input: String = (0..20000).map(|i| line("2026-11-20T10:00:00.000Z", &format!("skill-{i}"), "success", 1.0, "") + "\n").collect();
+    let input: String = (0..20000)
+        .map(|i| {
+            line(
+                "2026-11-20T10:00:00.000Z",
+                &format!("skill-{i}"),
+                "success",
+                1.0,
+                "",
+            ) + "\n"
+        })
+        .collect();
     env.write(DAY, input);
     let bin = env!("CARGO_BIN_EXE_cc-log");
     let out = std::process::Command::new("bash")
-        .args(["-c", &format!("'{bin}' query --json --limit 0 | head -n 1; exit ${{PIPESTATUS[0]}}")])
+        .args([
+            "-c",
+            &format!("'{bin}' query --json --limit 0 | head -n 1; exit ${{PIPESTATUS[0]}}"),
+        ])
         .current_dir(env.root())
         .env_remove("CC_ROOT")
         .output()
@@ -444,12 +875,32 @@ fn closed_pipe_exits_quietly() {
 fn completions_man_help_and_version() {
     let env = Env::new();
     for shell in ["bash", "zsh", "fish"] {
-        env.log().args(["completions", shell]).assert().success().stdout(predicate::str::contains("cc-log"));
+        env.log()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("cc-log"));
     }
-    env.log().arg("man").assert().success().stdout(predicate::str::contains(".TH cc-log"));
-    env.log().arg("--help").assert().success().stdout(predicate::str::contains("Examples:"));
-    env.log().args(["query", "--help"]).assert().success().stdout(predicate::str::contains("--cujId"));
-    env.log().arg("--version").assert().success().stdout(predicate::str::starts_with("cc-log "));
+    env.log()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH cc-log"));
+    env.log()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Examples:"));
+    env.log()
+        .args(["query", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--cujId"));
+    env.log()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("cc-log "));
     assert!(env.files().is_empty());
 }
 
@@ -457,8 +908,17 @@ fn completions_man_help_and_version() {
 fn fsync_flag_and_file_modes() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
-    env.log().args(["log", "--skill", "s", "--fsync"]).assert().success();
-    let mode = |rel: &str| std::fs::metadata(env.path(rel)).unwrap().permissions().mode() & 0o777;
+    env.log()
+        .args(["log", "--skill", "s", "--fsync"])
+        .assert()
+        .success();
+    let mode = |rel: &str| {
+        std::fs::metadata(env.path(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
     assert_eq!(mode("logs"), 0o700);
     assert_eq!(mode(&env.files()[0]), 0o600);
 }
@@ -468,9 +928,27 @@ fn since_duration_means_that_long_ago() {
     let env = Env::new();
     let now = Utc::now();
     let ts = |d: Duration| (now - d).to_rfc3339_opts(SecondsFormat::Millis, true);
-    env.record(&line(&ts(Duration::minutes(30)), "recent", "success", 1.0, ""));
+    env.record(&line(
+        &ts(Duration::minutes(30)),
+        "recent",
+        "success",
+        1.0,
+        "",
+    ));
     env.record(&line(&ts(Duration::hours(3)), "older", "success", 1.0, ""));
-    env.log().args(["query", "--since", "1h", "--count"]).assert().success().stdout("1\n");
-    env.log().args(["query", "--since", "3600000", "--count"]).assert().success().stdout("1\n");
-    env.log().args(["query", "--since", "4h", "--count"]).assert().success().stdout("2\n");
+    env.log()
+        .args(["query", "--since", "1h", "--count"])
+        .assert()
+        .success()
+        .stdout("1\n");
+    env.log()
+        .args(["query", "--since", "3600000", "--count"])
+        .assert()
+        .success()
+        .stdout("1\n");
+    env.log()
+        .args(["query", "--since", "4h", "--count"])
+        .assert()
+        .success()
+        .stdout("2\n");
 }

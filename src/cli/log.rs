@@ -164,7 +164,12 @@ struct QueryArgs {
     #[command(flatten)]
     filter: FilterArgs,
     /// At most this many records (0 for all).
-    #[arg(long, value_name = "N", default_value_t = 50, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 50,
+        allow_hyphen_values = true
+    )]
     limit: usize,
     /// Print only how many records match.
     #[arg(long)]
@@ -330,7 +335,7 @@ fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<u8
         if batch.len() >= BATCH || (n == 0 && !batch.is_empty()) {
             writer.write(&batch)?;
             written += batch.len() as u64;
-            let values: Vec<Value> = batch.drain(..).map(|p| p.value).collect();
+            let values: Vec<Value> = batch.drain(..).map(|p| p.value()).collect();
             print_written(settings, &values)?;
         }
         if n == 0 {

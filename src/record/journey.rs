@@ -186,4 +186,30 @@ impl Record for JourneyExecution {
     }
 
     envelope_fields!();
+
+    fn redact(&mut self, r: &crate::redact::Redactor) {
+        r.redact_string(&mut self.cuj_id);
+        r.redact_value(&mut self.error);
+        if let Some(m) = &mut self.metadata {
+            r.redact_value(m);
+        }
+        for s in [
+            &mut self.workflow,
+            &mut self.run_id,
+            &mut self.id,
+            &mut self.host,
+        ] {
+            r.redact_opt(s);
+        }
+        for list in [&mut self.agents, &mut self.warnings].into_iter().flatten() {
+            r.redact_strings(list);
+        }
+        if let Some(res) = &mut self.resources {
+            r.redact_map(&mut res.extra);
+        }
+        if let Some(q) = &mut self.quality {
+            r.redact_map(&mut q.extra);
+        }
+        r.redact_map(&mut self.extra);
+    }
 }

@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::redact::Redactor;
 use crate::store::Stream;
 
 /// What every record type has in common: the stream it belongs to, its envelope
@@ -32,6 +33,8 @@ pub trait Record: Serialize + DeserializeOwned {
     fn timestamp(&self) -> Option<Timestamp>;
     /// Mutable access to the envelope, for filling `timestamp`, `id` and `host`.
     fn envelope(&mut self) -> Envelope<'_>;
+    /// Redacts every string the record holds, in place (SPEC §6).
+    fn redact(&mut self, r: &Redactor);
 }
 
 /// Mutable references to the envelope fields of a record.
@@ -65,9 +68,27 @@ pub(crate) use envelope_fields;
 /// Parses one JSON object into a record of type `R` and validates it. `what` names
 /// the input in error messages (`--record`, `line 3`).
 pub fn parse_record<R: Record>(json: &str, what: &str) -> Result<R> {
-    let value: Value = serde_json::from_str(json)
+    if !json.trim_start().starts_with('{') {
+        // Say "not valid JSON" or "not an object", whichever it is.
+        let value: Value = serde_json::from_str(json)
+            .map_err(|e| Error::invalid(what, format!("not valid JSON: {e}")))?;
+        return from_value(value, what);
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let record: R = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            Error::invalid(what, format!("not valid JSON: {inner}"))
+        } else if path == "." {
+            Error::invalid(what, inner.to_string())
+        } else {
+            Error::invalid(what, format!("field {path}: {inner}"))
+        }
+    })?;
+    de.end()
         .map_err(|e| Error::invalid(what, format!("not valid JSON: {e}")))?;
-    from_value(value, what)
+    validated(record, what)
 }
 
 /// Converts a JSON value into a record of type `R` and validates it.
@@ -84,6 +105,10 @@ pub fn from_value<R: Record>(value: Value, what: &str) -> Result<R> {
             Error::invalid(what, format!("field {path}: {msg}"))
         }
     })?;
+    validated(record, what)
+}
+
+fn validated<R: Record>(record: R, what: &str) -> Result<R> {
     record.validate().map_err(|e| match e {
         Error::Invalid { field, message } => {
             Error::invalid(what, format!("field {field}: {message}"))

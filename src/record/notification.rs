@@ -79,4 +79,17 @@ impl Record for Notification {
     }
 
     envelope_fields!();
+
+    fn redact(&mut self, r: &crate::redact::Redactor) {
+        for s in [
+            &mut self.id,
+            &mut self.run_id,
+            &mut self.message,
+            &mut self.target,
+            &mut self.host,
+        ] {
+            r.redact_opt(s);
+        }
+        r.redact_map(&mut self.extra);
+    }
 }

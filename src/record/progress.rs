@@ -180,4 +180,35 @@ impl Record for ProgressEvent {
     }
 
     envelope_fields!();
+
+    fn redact(&mut self, r: &crate::redact::Redactor) {
+        r.redact_string(&mut self.run_id);
+        for s in [
+            &mut self.message,
+            &mut self.name,
+            &mut self.source,
+            &mut self.role,
+            &mut self.tool,
+            &mut self.model,
+            &mut self.chain_id,
+            &mut self.pr_url,
+            &mut self.id,
+            &mut self.host,
+        ] {
+            r.redact_opt(s);
+        }
+        if let Some(ci) = &mut self.ci {
+            r.redact_opt(&mut ci.status);
+            for check in &mut ci.checks {
+                r.redact_string(&mut check.name);
+                r.redact_string(&mut check.status);
+                r.redact_opt(&mut check.url);
+            }
+        }
+        if let Some(q) = &mut self.quality {
+            r.redact_value(q);
+        }
+        r.redact_value(&mut self.error);
+        r.redact_map(&mut self.extra);
+    }
 }

@@ -84,4 +84,20 @@ impl Record for ProviderCall {
     }
 
     envelope_fields!();
+
+    fn redact(&mut self, r: &crate::redact::Redactor) {
+        r.redact_string(&mut self.provider);
+        r.redact_value(&mut self.error);
+        for s in [
+            &mut self.model,
+            &mut self.run_id,
+            &mut self.step_type,
+            &mut self.tool_id,
+            &mut self.id,
+            &mut self.host,
+        ] {
+            r.redact_opt(s);
+        }
+        r.redact_map(&mut self.extra);
+    }
 }

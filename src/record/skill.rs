@@ -153,6 +153,27 @@ impl Record for SkillInvocation {
     }
 
     envelope_fields!();
+
+    fn redact(&mut self, r: &crate::redact::Redactor) {
+        r.redact_string(&mut self.skill);
+        for v in [&mut self.params, &mut self.metadata].into_iter().flatten() {
+            r.redact_value(v);
+        }
+        r.redact_value(&mut self.error);
+        for s in [
+            &mut self.agent,
+            &mut self.run_id,
+            &mut self.cuj_id,
+            &mut self.id,
+            &mut self.host,
+        ] {
+            r.redact_opt(s);
+        }
+        if let Some(tags) = &mut self.tags {
+            r.redact_strings(tags);
+        }
+        r.redact_map(&mut self.extra);
+    }
 }
 
 /// A borrowed view of a stored skill invocation: only the fields queries and

@@ -607,3 +607,11 @@ fn idempotent() {
         assert_eq!(once, twice, "{input}");
     }
 }
+
+#[test]
+fn every_rule_compiles_and_has_triggers() {
+    for (i, rule) in RULES.iter().enumerate() {
+        assert!(!rule.triggers.is_empty(), "rule {i}");
+        let _ = rule_regex(i);
+    }
+}

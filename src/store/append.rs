@@ -20,8 +20,13 @@ pub struct Prepared {
     pub path: PathBuf,
     /// The serialized, redacted line, ending in `\n`.
     pub line: Vec<u8>,
-    /// The record as written.
-    pub value: Value,
+}
+
+impl Prepared {
+    /// The record as written, as JSON.
+    pub fn value(&self) -> Value {
+        serde_json::from_slice(&self.line).unwrap_or(Value::Null)
+    }
 }
 
 /// Appends records to the streams of one data root. Every write path of the programs
@@ -67,16 +72,13 @@ impl Writer {
         if env.host.is_none() {
             env.host.clone_from(&self.host);
         }
-        let mut value =
-            serde_json::to_value(&record).map_err(|e| Error::invalid("record", e.to_string()))?;
-        self.redactor.redact_value(&mut value);
+        record.redact(&self.redactor);
         let mut line =
-            serde_json::to_vec(&value).map_err(|e| Error::invalid("record", e.to_string()))?;
+            serde_json::to_vec(&record).map_err(|e| Error::invalid("record", e.to_string()))?;
         line.push(b'\n');
         Ok(Prepared {
             path: R::STREAM.daily_path(&self.root, ts.utc_date()),
             line,
-            value,
         })
     }
 
@@ -84,7 +86,7 @@ impl Writer {
     pub fn append<R: Record>(&self, record: R) -> Result<Value> {
         let prepared = self.prepare(record, Timestamp::now())?;
         self.write(std::slice::from_ref(&prepared))?;
-        Ok(prepared.value)
+        Ok(prepared.value())
     }
 
     /// Appends prepared lines, grouped by file: one lock and one `write` per file.
@@ -191,10 +193,11 @@ mod tests {
         rec.params = Some(serde_json::json!({"password": "x"}));
         let now = Timestamp::parse("2026-11-20T00:00:00.000Z").unwrap();
         let p = w.prepare(rec, now).unwrap();
-        assert_eq!(p.value["timestamp"], "2026-11-20T00:00:00.000Z");
-        assert_eq!(p.value["params"]["password"], "[REDACTED]");
-        assert_eq!(p.value["id"].as_str().unwrap().len(), 26);
-        assert!(p.value["host"].is_string());
+        let v = p.value();
+        assert_eq!(v["timestamp"], "2026-11-20T00:00:00.000Z");
+        assert_eq!(v["params"]["password"], "[REDACTED]");
+        assert_eq!(v["id"].as_str().unwrap().len(), 26);
+        assert!(v["host"].is_string());
         assert!(p.path.ends_with("logs/skill-invocations-2026-11-20.jsonl"));
     }
 }

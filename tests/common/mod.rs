@@ -14,7 +14,9 @@ pub struct Env {
 
 impl Env {
     pub fn new() -> Env {
-        Env { dir: tempfile::tempdir().expect("temp dir") }
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -28,7 +30,13 @@ impl Env {
         };
         let mut c = Command::new(path);
         c.current_dir(self.root());
-        for var in ["CC_ROOT", "NO_COLOR", "FORCE_COLOR", "CC_REDACT_KEYS", "CC_REDACT_PATTERNS"] {
+        for var in [
+            "CC_ROOT",
+            "NO_COLOR",
+            "FORCE_COLOR",
+            "CC_REDACT_KEYS",
+            "CC_REDACT_PATTERNS",
+        ] {
             c.env_remove(var);
         }
         c.env("TZ", "UTC");
@@ -83,11 +91,16 @@ impl Env {
 
     /// Appends a record with a fixed timestamp and id through `cc-log log --record`.
     pub fn record(&self, json: &str) {
-        self.log().args(["log", "--record", json]).assert().success();
+        self.log()
+            .args(["log", "--record", json])
+            .assert()
+            .success();
     }
 }
 
 /// A skill-invocation line as another tool might write it.
 pub fn line(ts: &str, skill: &str, result: &str, duration: f64, extra: &str) -> String {
-    format!(r#"{{"timestamp":"{ts}","skill":"{skill}","result":"{result}","duration":{duration}{extra}}}"#)
+    format!(
+        r#"{{"timestamp":"{ts}","skill":"{skill}","result":"{result}","duration":{duration}{extra}}}"#
+    )
 }
