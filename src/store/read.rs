@@ -7,7 +7,7 @@ use std::io::{self, BufReader, Read};
 use std::sync::Mutex;
 
 use memchr::memchr;
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::paths::DataFile;
 use crate::error::{Error, Result};
@@ -125,32 +125,56 @@ impl Scan {
     /// Visits every non-blank line of every file. `init` makes an accumulator per
     /// worker, `visit` folds a line into it (or says why the line is malformed), `merge`
     /// combines workers' accumulators. Blank lines are skipped silently.
+    ///
+    /// One worker per core pulls files from a shared index, so there are exactly as
+    /// many accumulators as workers, whatever the number of files.
     pub fn run<A, I, V, M>(&self, init: I, visit: V, merge: M) -> Result<(A, Skipped)>
     where
         A: Send,
-        I: Fn() -> A + Sync + Send,
-        V: Fn(&mut A, LineRef<'_>) -> std::result::Result<(), LineError> + Sync + Send,
-        M: Fn(A, A) -> A + Sync + Send,
+        I: Fn() -> A + Sync,
+        V: Fn(&mut A, LineRef<'_>) -> std::result::Result<(), LineError> + Sync,
+        M: Fn(A, A) -> A,
     {
-        let folded = self
-            .files
-            .par_iter()
-            .enumerate()
-            .try_fold(
-                || (init(), Skipped::default()),
-                |(mut acc, mut skipped), (index, file)| {
-                    scan_file(file, index, &mut acc, &mut skipped, &visit)?;
-                    Ok::<_, Error>((acc, skipped))
-                },
-            )
-            .try_reduce(
-                || (init(), Skipped::default()),
-                |(a, mut sa), (b, sb)| {
-                    sa.merge(sb);
-                    Ok((merge(a, b), sa))
-                },
-            )?;
-        Ok(folded)
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let workers = cores.min(self.files.len()).max(1);
+        let next = AtomicUsize::new(0);
+        let work = || -> Result<(A, Skipped)> {
+            let (mut acc, mut skipped) = (init(), Skipped::default());
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(file) = self.files.get(index) else {
+                    break;
+                };
+                scan_file(file, index, &mut acc, &mut skipped, &visit)?;
+            }
+            Ok((acc, skipped))
+        };
+        let results: Vec<Result<(A, Skipped)>> = if workers == 1 {
+            vec![work()]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            })
+        };
+        let mut total: Option<(A, Skipped)> = None;
+        for r in results {
+            let (acc, skipped) = r?;
+            total = Some(match total {
+                None => (acc, skipped),
+                Some((a, mut s)) => {
+                    s.merge(skipped);
+                    (merge(a, acc), s)
+                }
+            });
+        }
+        Ok(total.unwrap_or_else(|| (init(), Skipped::default())))
     }
 }
 
