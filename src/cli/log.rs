@@ -335,8 +335,11 @@ fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<u8
         if batch.len() >= BATCH || (n == 0 && !batch.is_empty()) {
             writer.write(&batch)?;
             written += batch.len() as u64;
-            let values: Vec<Value> = batch.drain(..).map(|p| p.value()).collect();
-            print_written(settings, &values)?;
+            if settings.style.json {
+                let values: Vec<Value> = batch.iter().map(|p| p.value()).collect();
+                print_written(settings, &values)?;
+            }
+            batch.clear();
         }
         if n == 0 {
             break;

@@ -74,6 +74,10 @@ pub fn parse_record<R: Record>(json: &str, what: &str) -> Result<R> {
             .map_err(|e| Error::invalid(what, format!("not valid JSON: {e}")))?;
         return from_value(value, what);
     }
+    // The common case first; the field path is tracked only to explain an error.
+    if let Ok(record) = serde_json::from_str::<R>(json) {
+        return validated(record, what);
+    }
     let mut de = serde_json::Deserializer::from_str(json);
     let record: R = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

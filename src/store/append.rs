@@ -7,7 +7,11 @@ use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use chrono::NaiveDate;
 use serde_json::Value;
+use std::sync::Mutex;
+
+use super::paths::Stream;
 
 use crate::error::{Error, Result};
 use crate::record::{Record, Timestamp};
@@ -33,6 +37,8 @@ impl Prepared {
 /// goes through [`Writer::prepare`], so every line on disk has been redacted.
 pub struct Writer {
     root: PathBuf,
+    /// The last daily file computed: consecutive records mostly share a day.
+    last_path: Mutex<Option<(Stream, NaiveDate, PathBuf)>>,
     redactor: Redactor,
     host: Option<String>,
     fsync: bool,
@@ -45,6 +51,7 @@ impl Writer {
         let host = host.then(|| gethostname::gethostname().to_string_lossy().into_owned());
         Writer {
             root: root.to_path_buf(),
+            last_path: Mutex::new(None),
             redactor,
             host,
             fsync,
@@ -77,9 +84,21 @@ impl Writer {
             serde_json::to_vec(&record).map_err(|e| Error::invalid("record", e.to_string()))?;
         line.push(b'\n');
         Ok(Prepared {
-            path: R::STREAM.daily_path(&self.root, ts.utc_date()),
+            path: self.daily_path(R::STREAM, ts.utc_date()),
             line,
         })
+    }
+
+    fn daily_path(&self, stream: Stream, date: NaiveDate) -> PathBuf {
+        let mut last = self.last_path.lock().unwrap_or_else(|p| p.into_inner());
+        match &*last {
+            Some((s, d, path)) if *s == stream && *d == date => path.clone(),
+            _ => {
+                let path = stream.daily_path(&self.root, date);
+                *last = Some((stream, date, path.clone()));
+                path
+            }
+        }
     }
 
     /// Prepares and appends one record; returns it as written.
