@@ -77,3 +77,93 @@ proptest! {
         prop_assert_eq!(serde_json::to_string(&redacted).unwrap(), serde_json::to_string(&original).unwrap());
     }
 }
+
+fn fragment_line(parts: &[(usize, usize, usize)], cut: Option<usize>) -> String {
+    const KEYS: &[&str] = &[
+        "timestamp",
+        "ts",
+        "skill",
+        "result",
+        "duration",
+        "cacheHit",
+        "agent",
+        "runId",
+        "cujId",
+        "id",
+        "params",
+        "error",
+        "x",
+        "t\\u0073",
+        "",
+        "skill ",
+    ];
+    const VALUES: &[&str] = &[
+        r#""2026-11-20T13:45:01.123Z""#,
+        r#""2026-11-20T13:45:01Z""#,
+        "1763646301123",
+        "1.7e12",
+        r#""review""#,
+        r#""success""#,
+        r#""failure""#,
+        r#""bogus""#,
+        "12.5",
+        "-0",
+        "01",
+        "1.",
+        "1e5",
+        "true",
+        "false",
+        "null",
+        "nul",
+        r#"{"a":[1,{"b":null}],"c":"d"}"#,
+        "[1,2,]",
+        "[]",
+        "{}",
+        r#""a\"b""#,
+        r#""\u00e9""#,
+        r#""é ü""#,
+        r#""tab	x""#,
+        r#"{"a":}"#,
+        "\"",
+        "{",
+        "]",
+    ];
+    const SEPS: &[&str] = &[",", ",", ",", ", ", " ,", ";", ""];
+    let mut line = String::from("{");
+    for (n, (k, v, sep)) in parts.iter().enumerate() {
+        if n > 0 {
+            line.push_str(SEPS[sep % SEPS.len()]);
+        }
+        line.push_str(&format!(
+            "\"{}\":{}",
+            KEYS[k % KEYS.len()],
+            VALUES[v % VALUES.len()]
+        ));
+    }
+    line.push('}');
+    if let Some(c) = cut {
+        let mut c = c % (line.len() + 1);
+        while !line.is_char_boundary(c) {
+            c -= 1;
+        }
+        line.truncate(c);
+    }
+    line
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4000))]
+
+    /// The fast line scanner and serde_json read every line the same way: same
+    /// fields, same verdict on malformed lines.
+    #[test]
+    fn fast_scanner_agrees_with_serde(
+        parts in prop::collection::vec((0usize..64, 0usize..64, 0usize..64), 0..12),
+        cut in prop::option::weighted(0.2, 0usize..400),
+    ) {
+        let line = fragment_line(&parts, cut);
+        let fast = ccmon::record::SkillView::parse(&line).map(|v| format!("{v:?}"));
+        let serde = serde_json::from_str::<ccmon::record::SkillView>(&line).ok().map(|v| format!("{v:?}"));
+        prop_assert_eq!(fast, serde, "{}", line);
+    }
+}

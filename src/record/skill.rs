@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::{Record, Timestamp, check_error, check_non_empty, check_non_negative, envelope_fields};
 use crate::error::Result;
 use crate::store::Stream;
+use crate::store::scan::{Field, Scanned, scan_object};
 
 /// How a skill invocation ended.
 #[derive(
@@ -210,6 +211,103 @@ pub struct SkillView<'a> {
     pub id: Option<Cow<'a, str>>,
 }
 
+impl<'a> SkillView<'a> {
+    /// Reads a stored line: the fast scanner when it can decide, serde_json when it
+    /// cannot. `None` when the line is not a valid skill invocation.
+    pub fn parse(text: &'a str) -> Option<SkillView<'a>> {
+        match Self::scan(text) {
+            Some(result) => result,
+            None => serde_json::from_str(text).ok(),
+        }
+    }
+
+    /// The fast path; `None` when serde_json must decide.
+    fn scan(text: &'a str) -> Option<Option<SkillView<'a>>> {
+        let mut times: [Option<Timestamp>; 2] = [None, None];
+        let mut skill = None;
+        let mut view = SkillView {
+            timestamp: Timestamp(0),
+            skill: Cow::Borrowed(""),
+            result: SkillResult::Success,
+            duration: None,
+            cache_hit: false,
+            agent: None,
+            run_id: None,
+            cuj_id: None,
+            id: None,
+        };
+        let wanted = |key: &str| match key {
+            "timestamp" => Some(0),
+            "ts" => Some(1),
+            "skill" => Some(2),
+            "result" => Some(3),
+            "duration" => Some(4),
+            "cacheHit" => Some(5),
+            "agent" => Some(6),
+            "runId" => Some(7),
+            "cujId" => Some(8),
+            "id" => Some(9),
+            _ => None,
+        };
+        let verdict = scan_object(text, wanted, |i, field| match (i, field) {
+            (0 | 1, Field::Str(s)) => {
+                times[i] = Timestamp::parse(s);
+                times[i].is_some()
+            }
+            (0 | 1, Field::Num(n)) => {
+                times[i] = number_time(n);
+                times[i].is_some()
+            }
+            (2, Field::Str(s)) => {
+                skill = Some(s);
+                true
+            }
+            (3, Field::Str(s)) => s.parse().map(|r| view.result = r).is_ok(),
+            (4, Field::Num(n)) => n.parse().map(|d| view.duration = Some(d)).is_ok(),
+            (5, Field::Bool(b)) => {
+                view.cache_hit = b;
+                true
+            }
+            (4..=9, Field::Null) => true,
+            (6..=9, Field::Str(s)) => {
+                let slot = match i {
+                    6 => &mut view.agent,
+                    7 => &mut view.run_id,
+                    8 => &mut view.cuj_id,
+                    _ => &mut view.id,
+                };
+                *slot = Some(Cow::Borrowed(s));
+                true
+            }
+            _ => false,
+        });
+        match verdict {
+            Scanned::Unsure => None,
+            Scanned::Invalid => Some(None),
+            Scanned::Object => match (times, skill) {
+                // Both `timestamp` and `ts`: serde_json reports the duplicate.
+                ([Some(_), Some(_)], _) => None,
+                ([Some(t), None] | [None, Some(t)], Some(skill)) => {
+                    view.timestamp = t;
+                    view.skill = Cow::Borrowed(skill);
+                    Some(Some(view))
+                }
+                _ => Some(None),
+            },
+        }
+    }
+}
+
+/// A time given as milliseconds since the epoch, read as the serde path reads it.
+fn number_time(n: &str) -> Option<Timestamp> {
+    if n.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        let v: f64 = n.parse().ok()?;
+        (v.is_finite() && v.abs() < 9e15).then_some(Timestamp(v as i64))
+    } else {
+        n.parse().ok().map(Timestamp)
+    }
+}
+
 fn null_as_false<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
     Ok(Option::<bool>::deserialize(d)?.unwrap_or(false))
 }
@@ -251,6 +349,41 @@ mod tests {
             e.to_string(),
             "invalid --record: field error: must be null, a string or an object"
         );
+    }
+
+    #[test]
+    fn fast_path_agrees_with_serde() {
+        let lines = [
+            r#"{"timestamp":"2026-11-20T13:45:01.123Z","skill":"s","result":"failure","duration":12.5,"cacheHit":true,"agent":"a","runId":"r","cujId":"c","id":"i","params":{"x":[1]}}"#,
+            r#"{"ts":"2026-11-20T13:45:01Z","skill":"s"}"#,
+            r#"{"ts":1763646301123,"skill":"s","duration":null,"cacheHit":null,"agent":null}"#,
+            r#"{"ts":1.7636463e12,"skill":"s"}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","ts":"2026-11-20T13:45:01Z","skill":"s"}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s\u0041"}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":5}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z"}"#,
+            r#"{"skill":"s"}"#,
+            r#"{"timestamp":"yesterday","skill":"s"}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s","result":"great"}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s","result":null}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s","duration":"fast"}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s","duration":-3}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s","cacheHit":1}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s","agent":["a"]}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s","skill":"t"}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s""#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s","timestamp":null}"#,
+            r#"{"timestamp":null,"skill":"s"}"#,
+            r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s","extra":{"deep":[1,{"x":null}]}}"#,
+            r#"{"timestamp":18446744073709551616,"skill":"s"}"#,
+        ];
+        for line in lines {
+            let fast = SkillView::parse(line).map(|v| format!("{v:?}"));
+            let serde = serde_json::from_str::<SkillView>(line)
+                .ok()
+                .map(|v| format!("{v:?}"));
+            assert_eq!(fast, serde, "{line}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! - [`paths`]: streams, daily file names, choosing files by the date in their name;
 //! - [`append`]: one record = one `write` under an exclusive `flock`;
 //! - [`read`]: scanning lines in parallel, skipping and counting malformed ones;
+//! - [`scan`]: pulling the wanted fields out of a JSON line without parsing the rest;
 //! - [`follow`]: following new lines as they are appended;
 //! - [`prune`]: deleting or compressing old daily files.
 
@@ -11,6 +12,7 @@ pub mod follow;
 pub mod paths;
 pub mod prune;
 pub mod read;
+pub mod scan;
 
 pub use append::Writer;
 pub use paths::{DataFile, Roots, Stream};

@@ -1,0 +1,450 @@
+//! A fast, validating scanner for one JSON object per line: it hands over the
+//! top-level fields a query asks for and skips the others without building anything.
+//!
+//! It takes lines without backslashes (nearly all lines: escapes are rare), where every
+//! `"` delimits a string. The quotes are found with SIMD (`memchr`), so string contents
+//! are never walked byte by byte; only the short stretches between strings (`:`, `,`,
+//! brackets, numbers, literals) are, and the whole JSON grammar is checked there.
+//!
+//! Whenever the scanner meets something it does not handle itself — a backslash, a
+//! control character, a wanted field given twice, nesting deeper than serde_json allows
+//! — it answers [`Scanned::Unsure`] and the caller parses the line with serde_json,
+//! which stays the authority.
+
+use memchr::memchr;
+
+/// A top-level value handed to the caller.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Field<'a> {
+    /// A string (its contents, without quotes).
+    Str(&'a str),
+    /// A number, as written.
+    Num(&'a str),
+    /// `true` or `false`.
+    Bool(bool),
+    /// `null`.
+    Null,
+    /// An object or array, as written.
+    Nested(&'a str),
+}
+
+/// The scanner's verdict on a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scanned {
+    /// A valid JSON object; every wanted field present was handed over.
+    Object,
+    /// Not a valid JSON object.
+    Invalid,
+    /// Could not decide cheaply: parse the line with serde_json.
+    Unsure,
+}
+
+/// serde_json's recursion limit: deeper lines are left to it.
+const MAX_DEPTH: usize = 127;
+
+/// Scans `line` as one JSON object. For each top-level key that `wanted` maps to an
+/// index (below 64), calls `on_field(index, value)`; `on_field` returns `false` to give up (the
+/// value has a type the caller does not take), which makes the answer `Unsure`.
+pub fn scan_object<'a>(
+    line: &'a str,
+    wanted: impl Fn(&str) -> Option<usize>,
+    on_field: impl FnMut(usize, Field<'a>) -> bool,
+) -> Scanned {
+    let bytes = line.as_bytes();
+    if bytes.len() >= u32::MAX as usize || memchr(b'\\', bytes).is_some() || has_control(bytes) {
+        return Scanned::Unsure;
+    }
+    let mut s = Scanner {
+        s: line,
+        b: bytes,
+        i: 0,
+        depth: 0,
+    };
+    s.object(wanted, on_field)
+}
+
+/// The position of the next `"` at or after `from`: two words with SWAR (most strings
+/// are short), then `memchr` (SIMD) for long ones.
+fn next_quote(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    for _ in 0..2 {
+        let Some(chunk) = bytes.get(at..at + 8) else {
+            break;
+        };
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let mask = quote_mask(u64::from_le_bytes(word));
+        if mask != 0 {
+            return Some(at + (mask.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr(b'"', bytes.get(at..)?).map(|p| at + p)
+}
+
+/// The high bit of each byte of `word` that is `"`, exactly (no carries between bytes).
+fn quote_mask(word: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = 0x2222_2222_2222_2222;
+    let x = word ^ QUOTES;
+    !(((x & !HIGH) + !HIGH) | x) & HIGH
+}
+
+/// Whether any byte is below 0x20, a block at a time without early exit inside the
+/// block, so that the compiler vectorizes it.
+fn has_control(bytes: &[u8]) -> bool {
+    bytes
+        .chunks(64)
+        .any(|chunk| chunk.iter().fold(false, |acc, &b| acc | (b < 0x20)))
+}
+
+struct Scanner<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    i: usize,
+    depth: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn object(
+        &mut self,
+        wanted: impl Fn(&str) -> Option<usize>,
+        mut on_field: impl FnMut(usize, Field<'a>) -> bool,
+    ) -> Scanned {
+        self.ws();
+        if !self.eat(b'{') {
+            return Scanned::Invalid;
+        }
+        let mut seen: u64 = 0;
+        self.ws();
+        if self.eat(b'}') {
+            return self.end();
+        }
+        loop {
+            self.ws();
+            let Some(key) = self.string() else {
+                return Scanned::Invalid;
+            };
+            self.ws();
+            if !self.eat(b':') {
+                return Scanned::Invalid;
+            }
+            self.ws();
+            match wanted(key) {
+                Some(index) => {
+                    let bit = 1u64 << index.min(63);
+                    if seen & bit != 0 {
+                        return Scanned::Unsure;
+                    }
+                    seen |= bit;
+                    let Some(field) = self.field() else {
+                        return self.verdict();
+                    };
+                    if !on_field(index, field) {
+                        return Scanned::Unsure;
+                    }
+                }
+                None => {
+                    if self.value().is_none() {
+                        return self.verdict();
+                    }
+                }
+            }
+            self.ws();
+            match self.next() {
+                Some(b',') => continue,
+                Some(b'}') => return self.end(),
+                _ => return Scanned::Invalid,
+            }
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let c = self.peek();
+        self.i += 1;
+        c
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ')) {
+            self.i += 1;
+        }
+    }
+
+    /// After the closing brace only whitespace may follow.
+    fn end(&mut self) -> Scanned {
+        self.ws();
+        if self.i >= self.b.len() {
+            Scanned::Object
+        } else {
+            Scanned::Invalid
+        }
+    }
+
+    /// Too deep is not invalid, just not ours to judge.
+    fn verdict(&self) -> Scanned {
+        if self.depth > MAX_DEPTH {
+            Scanned::Unsure
+        } else {
+            Scanned::Invalid
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The string whose opening quote is at the cursor.
+    fn string(&mut self) -> Option<&'a str> {
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let open = self.i;
+        // Without backslashes, the next quote closes the string.
+        let close = next_quote(self.b, open + 1)?;
+        self.i = close + 1;
+        // Quotes are ASCII, so both ends are character boundaries.
+        self.s.get(open + 1..close)
+    }
+
+    /// A wanted value.
+    fn field(&mut self) -> Option<Field<'a>> {
+        let start = self.i;
+        Some(match self.peek()? {
+            b'"' => Field::Str(self.string()?),
+            b'{' | b'[' => {
+                self.value()?;
+                Field::Nested(&self.s[start..self.i])
+            }
+            b't' if self.literal(b"true") => Field::Bool(true),
+            b'f' if self.literal(b"false") => Field::Bool(false),
+            b'n' if self.literal(b"null") => Field::Null,
+            b'-' | b'0'..=b'9' => {
+                self.number()?;
+                Field::Num(&self.s[start..self.i])
+            }
+            _ => return None,
+        })
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    fn number(&mut self) -> Option<()> {
+        self.eat(b'-');
+        match self.next()? {
+            b'0' => {}
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.eat(b'.') {
+            self.some_digits()?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            self.some_digits()?;
+        }
+        Some(())
+    }
+
+    fn digits(&mut self) {
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.i;
+        self.digits();
+        (self.i > start).then_some(())
+    }
+
+    /// Skips any value, checking its grammar.
+    fn value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b'{' => {
+                self.enter()?;
+                self.ws();
+                if !self.eat(b'}') {
+                    loop {
+                        self.ws();
+                        self.string()?;
+                        self.ws();
+                        if !self.eat(b':') {
+                            return None;
+                        }
+                        self.ws();
+                        self.value()?;
+                        self.ws();
+                        match self.next()? {
+                            b',' => {}
+                            b'}' => break,
+                            _ => return None,
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Some(())
+            }
+            b'[' => {
+                self.enter()?;
+                self.ws();
+                if !self.eat(b']') {
+                    loop {
+                        self.ws();
+                        self.value()?;
+                        self.ws();
+                        match self.next()? {
+                            b',' => {}
+                            b']' => break,
+                            _ => return None,
+                        }
+                    }
+                }
+                self.depth -= 1;
+                Some(())
+            }
+            b't' if self.literal(b"true") => Some(()),
+            b'f' if self.literal(b"false") => Some(()),
+            b'n' if self.literal(b"null") => Some(()),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn enter(&mut self) -> Option<()> {
+        self.i += 1;
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(line: &str, wanted: &[&str]) -> (Scanned, Vec<String>) {
+        let mut got = Vec::new();
+        let verdict = scan_object(
+            line,
+            |k| wanted.iter().position(|w| *w == k),
+            |i, f| {
+                got.push(format!("{i}:{f:?}"));
+                true
+            },
+        );
+        (verdict, got)
+    }
+
+    #[test]
+    fn extracts_wanted_fields() {
+        let line = r#" {"a":"x","skip":{"n":[1,2.5e3,-0.1,true,null,"s q",{}]},"b":12.5,"c":true,"d":null,"e":[1], "f" : "" } "#;
+        let (v, got) = fields(line, &["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(v, Scanned::Object);
+        assert_eq!(
+            got,
+            [
+                r#"0:Str("x")"#,
+                r#"1:Num("12.5")"#,
+                "2:Bool(true)",
+                "3:Null",
+                r#"4:Nested("[1]")"#,
+                r#"5:Str("")"#
+            ]
+        );
+        assert_eq!(fields("{}", &["a"]).0, Scanned::Object);
+    }
+
+    #[test]
+    fn agrees_with_serde_on_validity() {
+        let cases = [
+            r#"{"a":1}"#,
+            r#"{"a":1,}"#,
+            r#"{"a" 1}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":.5}"#,
+            r#"{"a":-}"#,
+            r#"{"a":1e}"#,
+            r#"{"a":1E+2}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":[1,2,]}"#,
+            r#"{"a":{"b":}}"#,
+            r#"{"a":{"b":1}"#,
+            r#"{"a":"torn"#,
+            r#"{"a":"torn","b"#,
+            r#"{"a":1} x"#,
+            r#"[1,2]"#,
+            r#""str""#,
+            r#"{"a":1}{"b":2}"#,
+            r#"{"x":[{"y":[{"z":"w"}]}],"a":"ok"}"#,
+            r#"{1:2}"#,
+            r#"{"a":"x"y"}"#,
+            r#"{"a":"x""y"}"#,
+            r#"{"a":nul}"#,
+            r#"{"a":true false}"#,
+            r#"{"a":{"b" "c"}}"#,
+            r#"{"a":["x" "y"]}"#,
+            r#"{"a":-0.0e-0}"#,
+            r#"{"é":"ü"}"#,
+            "",
+            "{",
+            "}",
+        ];
+        for line in cases {
+            let serde_ok =
+                serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line).is_ok();
+            match fields(line, &["a", "zzz"]).0 {
+                Scanned::Object => assert!(serde_ok, "{line}: scanner accepted, serde refused"),
+                Scanned::Invalid => assert!(!serde_ok, "{line}: scanner refused, serde accepted"),
+                Scanned::Unsure => {}
+            }
+        }
+    }
+
+    #[test]
+    fn finds_the_next_quote() {
+        for len in 0..40 {
+            for tail in 0..10 {
+                let line = format!("{}\"{}", "x".repeat(len), "\u{a2}".repeat(tail));
+                assert_eq!(next_quote(line.as_bytes(), 0), Some(len), "{len} {tail}");
+                assert_eq!(next_quote(line.as_bytes(), len + 1), None);
+            }
+        }
+    }
+
+    #[test]
+    fn leaves_the_unusual_to_serde() {
+        assert_eq!(fields(r#"{"a":"x\"y"}"#, &["a"]).0, Scanned::Unsure);
+        assert_eq!(fields(r#"{"a\u0062":1}"#, &["ab"]).0, Scanned::Unsure);
+        assert_eq!(fields(r#"{"a":1,"a":2}"#, &["a"]).0, Scanned::Unsure);
+        assert_eq!(fields("{\"a\":\"tab\there\"}", &["b"]).0, Scanned::Unsure);
+        assert_eq!(fields("{\t\"a\":1}", &["b"]).0, Scanned::Unsure);
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(fields(&deep, &["b"]).0, Scanned::Unsure);
+        assert_eq!(
+            scan_object(r#"{"a":5}"#, |k| (k == "a").then_some(0), |_, _| false),
+            Scanned::Unsure
+        );
+    }
+}
