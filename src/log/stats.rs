@@ -1,10 +1,10 @@
 //! `cc-log stats`: per-group counts, rates and duration percentiles.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use chrono::Local;
 use comfy_table::{Cell, CellAlignment};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::filter::{Filter, LineFilter};
@@ -101,7 +101,7 @@ impl Group {
 /// the slow part of grouping by day).
 #[derive(Default)]
 struct Acc {
-    groups: HashMap<Box<str>, Group>,
+    groups: FxHashMap<Box<str>, Group>,
     day_slot: i64,
     day: String,
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::{Record, Timestamp, check_error, check_non_empty, check_non_negative, envelope_fields};
 use crate::error::Result;
 use crate::store::Stream;
-use crate::store::scan::{Field, Scanned, scan_object};
+use crate::store::scan::{Field, Scanned, parse_f64, scan_object};
 
 /// How a skill invocation ended.
 #[derive(
@@ -263,7 +263,7 @@ impl<'a> SkillView<'a> {
                 true
             }
             (3, Field::Str(s)) => s.parse().map(|r| view.result = r).is_ok(),
-            (4, Field::Num(n)) => n.parse().map(|d| view.duration = Some(d)).is_ok(),
+            (4, Field::Num(n)) => parse_f64(n).map(|d| view.duration = Some(d)).is_some(),
             (5, Field::Bool(b)) => {
                 view.cache_hit = b;
                 true
