@@ -313,48 +313,8 @@ impl<'a> Scanner<'a> {
     fn value(&mut self) -> Option<()> {
         match self.peek()? {
             b'"' => self.string().map(|_| ()),
-            b'{' => {
-                self.enter()?;
-                self.ws();
-                if !self.eat(b'}') {
-                    loop {
-                        self.ws();
-                        self.string()?;
-                        self.ws();
-                        if !self.eat(b':') {
-                            return None;
-                        }
-                        self.ws();
-                        self.value()?;
-                        self.ws();
-                        match self.next()? {
-                            b',' => {}
-                            b'}' => break,
-                            _ => return None,
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Some(())
-            }
-            b'[' => {
-                self.enter()?;
-                self.ws();
-                if !self.eat(b']') {
-                    loop {
-                        self.ws();
-                        self.value()?;
-                        self.ws();
-                        match self.next()? {
-                            b',' => {}
-                            b']' => break,
-                            _ => return None,
-                        }
-                    }
-                }
-                self.depth -= 1;
-                Some(())
-            }
+            b'{' => self.container(b'}', true),
+            b'[' => self.container(b']', false),
             b't' if self.literal(b"true") => Some(()),
             b'f' if self.literal(b"false") => Some(()),
             b'n' if self.literal(b"null") => Some(()),
@@ -363,10 +323,36 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn enter(&mut self) -> Option<()> {
+    /// Skips an object (`keyed`, up to `}`) or an array (up to `]`) at the cursor.
+    fn container(&mut self, close: u8, keyed: bool) -> Option<()> {
         self.i += 1;
         self.depth += 1;
-        (self.depth <= MAX_DEPTH).then_some(())
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        self.ws();
+        if !self.eat(close) {
+            loop {
+                self.ws();
+                if keyed {
+                    self.string()?;
+                    self.ws();
+                    if !self.eat(b':') {
+                        return None;
+                    }
+                    self.ws();
+                }
+                self.value()?;
+                self.ws();
+                match self.next()? {
+                    b',' => {}
+                    c if c == close => break,
+                    _ => return None,
+                }
+            }
+        }
+        self.depth -= 1;
+        Some(())
     }
 }
 
