@@ -19,6 +19,7 @@ use crate::timespec;
 
 /// Flags every program takes, before or after the subcommand.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Common options")]
 pub struct CommonArgs {
     /// Data root holding logs/ and analytics/. Repeat to read several machines' roots
     /// (records are merged and de-duplicated by id; writes go to the first).
