@@ -87,10 +87,10 @@ fn generate(root: &Path, target_bytes: u64) -> (u64, u64) {
     (total, records)
 }
 
-/// Runs the binary, returns (wall seconds, peak RSS in MiB, stdout). The child is
+/// Runs the binary, returns (wall seconds, peak RSS in MiB, stdout, CPU seconds). The child is
 /// reaped with `wait4` (for its resource usage), which clippy cannot see.
 #[allow(clippy::zombie_processes)]
-fn measure(bin: &str, root: &Path, args: &[&str], stdin: Option<&[u8]>) -> (f64, f64, String) {
+fn measure(bin: &str, root: &Path, args: &[&str], stdin: Option<&[u8]>) -> (f64, f64, String, f64) {
     let started = Instant::now();
     let mut child = Command::new(bin)
         .args(args)
@@ -121,10 +121,12 @@ fn measure(bin: &str, root: &Path, args: &[&str], stdin: Option<&[u8]>) -> (f64,
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(waited, pid);
     let secs = started.elapsed().as_secs_f64();
-    (secs, usage.ru_maxrss as f64 / 1024.0, stdout)
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+    (secs, usage.ru_maxrss as f64 / 1024.0, stdout, cpu)
 }
 
-fn best_of(n: usize, f: impl Fn() -> (f64, f64, String)) -> (f64, f64, String) {
+fn best_of(n: usize, f: impl Fn() -> (f64, f64, String, f64)) -> (f64, f64, String, f64) {
     let mut best = f();
     for _ in 1..n {
         let r = f();
@@ -171,17 +173,18 @@ fn main() {
         &["query", "--skill", "skill-07", "--count"],
         &["query", "--count"],
     ] {
-        let (secs, rss, out) = best_of(3, || measure(bin, &root, args, None));
-        let summary = out.lines().next().unwrap_or("").trim().to_string();
+        let (secs, rss, _, cpu) = best_of(3, || measure(bin, &root, args, None));
         println!(
-            "cc-log {:<32} {:>6.3} s  {:>7.0} MB/s  peak RSS {:>5.1} MB  (first line: {summary})",
+            "cc-log {:<32} {:>6.3} s  {:>6.0} MB/s  CPU {:>5.2} s ({:>4.0} MB/s per core-second)  peak RSS {:>5.1} MB",
             args.join(" "),
             secs,
             bytes / 1e6 / secs,
+            cpu,
+            bytes / 1e6 / cpu,
             rss
         );
     }
-    let (secs, rss, _) = best_of(3, || {
+    let (secs, rss, _, _) = best_of(3, || {
         measure(bin, &root, &["query", "--since", "1h", "--count"], None)
     });
     println!(
@@ -190,7 +193,7 @@ fn main() {
     );
 
     let scratch = tempfile::tempdir().unwrap();
-    let (secs, _, _) = best_of(10, || {
+    let (secs, _, _, _) = best_of(10, || {
         measure(
             bin,
             scratch.path(),
@@ -208,9 +211,11 @@ fn main() {
     for i in 0..n {
         writeln!(bulk, r#"{{"skill":"bulk-{}","result":"success","duration":{},"agent":"developer","params":{{"path":"src/lib.rs","n":{i}}}}}"#, i % 17, i % 5000).unwrap();
     }
-    let (secs, rss, _) = measure(bin, scratch.path(), &["log", "-"], Some(bulk.as_bytes()));
+    let (secs, rss, _, cpu) = best_of(3, || {
+        measure(bin, scratch.path(), &["log", "-"], Some(bulk.as_bytes()))
+    });
     println!(
-        "cc-log log - (bulk, {n} records)          {secs:>6.3} s  {:>8.0} records/s  peak RSS {rss:.1} MB",
+        "cc-log log - (bulk, {n} records)          {secs:>6.3} s  {:>8.0} records/s  CPU {cpu:.2} s  peak RSS {rss:.1} MB",
         n as f64 / secs
     );
 }
