@@ -34,6 +34,8 @@
 //! assert!(String::from_utf8_lossy(&lines[0].bytes).contains(r#""api_key":"[REDACTED]""#));
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod cli;
 pub mod config;
 pub mod error;
