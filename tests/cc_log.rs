@@ -132,6 +132,8 @@ fn bulk_stdin_writes_valid_lines_and_reports_invalid_ones() {
         r#"{"skill":"d","duration":-5}"#.to_string(),
     ]
     .join("\n");
+    let mut input = input.into_bytes();
+    input.extend_from_slice(b"\n{\"skill\":\"bad\xff\"}\n");
     let out = env
         .log()
         .args(["log", "-"])
@@ -149,8 +151,9 @@ fn bulk_stdin_writes_valid_lines_and_reports_invalid_ones() {
         err.contains("invalid line 6: field duration: -5 must be a number ≥ 0"),
         "{err}"
     );
+    assert!(err.contains("invalid line 7: not valid UTF-8"), "{err}");
     assert!(
-        err.contains("logged 2 records; 3 invalid lines were not written"),
+        err.contains("logged 2 records; 4 invalid lines were not written"),
         "{err}"
     );
     let skills: Vec<String> = json_lines(&env.read(DAY))

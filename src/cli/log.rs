@@ -318,10 +318,11 @@ fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<u8
         let n = reader.read_until(b'\n', &mut line)?;
         if n > 0 {
             number += 1;
-            let text = String::from_utf8_lossy(&line);
-            if !text.trim().is_empty() {
+            if !line.trim_ascii().is_empty() {
                 let what = format!("line {number}");
-                let prepared = parse_record::<SkillInvocation>(text.trim_end(), &what)
+                let prepared = std::str::from_utf8(&line)
+                    .map_err(|e| Error::invalid(&what, format!("not valid UTF-8: {e}")))
+                    .and_then(|text| parse_record::<SkillInvocation>(text.trim_end(), &what))
                     .and_then(|rec| writer.prepare(rec, Timestamp::now()));
                 match prepared {
                     Ok(p) => batch.push(p),
