@@ -6,12 +6,16 @@
 //! are never walked byte by byte; only the short stretches between strings (`:`, `,`,
 //! brackets, numbers, literals) are, and the whole JSON grammar is checked there.
 //!
+//! Each line is first classified in one pass, 64 bytes at a time (AVX2 where the CPU
+//! has it, SWAR otherwise): a bit map of its quotes, and whether it holds any backslash
+//! or control character. Finding the end of a string is then a few bit operations.
+//!
 //! Whenever the scanner meets something it does not handle itself — a backslash, a
 //! control character, a wanted field given twice, nesting deeper than serde_json allows
 //! — it answers [`Scanned::Unsure`] and the caller parses the line with serde_json,
 //! which stays the authority.
 
-use memchr::memchr;
+use std::cell::RefCell;
 
 /// A top-level value handed to the caller.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,45 +54,108 @@ pub fn scan_object<'a>(
     wanted: impl Fn(&str) -> Option<usize>,
     on_field: impl FnMut(usize, Field<'a>) -> bool,
 ) -> Scanned {
-    let bytes = line.as_bytes();
-    if bytes.len() >= u32::MAX as usize || memchr(b'\\', bytes).is_some() || has_control(bytes) {
-        return Scanned::Unsure;
-    }
-    let mut s = Scanner {
-        s: line,
-        b: bytes,
-        i: 0,
-        depth: 0,
-    };
-    s.object(wanted, on_field)
-}
-
-/// The position of the next `"` at or after `from`: eight bytes at a time with SWAR up
-/// to 64 bytes (most strings are short, and a `memchr` call costs more than that), then
-/// `memchr` (SIMD) for long ones.
-fn next_quote(bytes: &[u8], from: usize) -> Option<usize> {
-    let mut at = from;
-    for _ in 0..8 {
-        let Some(chunk) = bytes.get(at..at + 8) else {
-            break;
-        };
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let mask = quote_mask(u64::from_le_bytes(word));
-        if mask != 0 {
-            return Some(at + (mask.trailing_zeros() / 8) as usize);
+    QUOTES.with_borrow_mut(|quotes| {
+        if classify(line.as_bytes(), quotes) {
+            return Scanned::Unsure;
         }
-        at += 8;
-    }
-    memchr(b'"', bytes.get(at..)?).map(|p| at + p)
+        let mut s = Scanner {
+            s: line,
+            b: line.as_bytes(),
+            quotes,
+            i: 0,
+            depth: 0,
+        };
+        s.object(wanted, on_field)
+    })
 }
 
-/// The high bit of each byte of `word` that is `"`, exactly (no carries between bytes).
-fn quote_mask(word: u64) -> u64 {
+thread_local! {
+    /// The quote bit map of the line being scanned, reused from line to line.
+    static QUOTES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Fills `quotes` with one bit per byte of `bytes` (set for `"`), 64 bytes per word,
+/// and says whether the line holds a backslash or a control character.
+fn classify(bytes: &[u8], quotes: &mut Vec<u64>) -> bool {
+    quotes.clear();
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { classify_avx2(bytes, quotes) };
+    }
+    classify_swar(bytes, quotes)
+}
+
+/// The last partial block, padded with spaces (neither quote nor special).
+fn padded_tail(tail: &[u8]) -> [u8; 64] {
+    let mut block = [b' '; 64];
+    block[..tail.len()].copy_from_slice(tail);
+    block
+}
+
+fn classify_swar(bytes: &[u8], quotes: &mut Vec<u64>) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    const QUOTES: u64 = 0x2222_2222_2222_2222;
-    let x = word ^ QUOTES;
-    !(((x & !HIGH) + !HIGH) | x) & HIGH
+    // The high bit of each byte of `x` that is zero, exactly (no carries between bytes).
+    let zero_bytes = |x: u64| !(((x & !HIGH) + !HIGH) | x) & HIGH;
+    let mut special = false;
+    let mut classify_block = |block: &[u8]| {
+        let mut bits = 0u64;
+        for (k, chunk) in block.chunks_exact(8).enumerate() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let word = u64::from_le_bytes(word);
+            let quote = zero_bytes(word ^ (LOW * u64::from(b'"')));
+            special |= (zero_bytes(word ^ (LOW * u64::from(b'\\')))
+                | zero_bytes(word & (LOW * 0xE0)))
+                != 0;
+            // Gather the eight high bits into one byte.
+            bits |= ((quote >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+        }
+        quotes.push(bits);
+    };
+    let mut blocks = bytes.chunks_exact(64);
+    for block in &mut blocks {
+        classify_block(block);
+    }
+    classify_block(&padded_tail(blocks.remainder()));
+    special
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn classify_avx2(bytes: &[u8], quotes: &mut Vec<u64>) -> bool {
+    use std::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8,
+        _mm256_set1_epi8,
+    };
+    let quote = _mm256_set1_epi8(b'"' as i8);
+    let backslash = _mm256_set1_epi8(b'\\' as i8);
+    let space = _mm256_set1_epi8(b' ' as i8);
+    let mut special = false;
+    let mut classify_block = |block: &[u8; 64]| {
+        let mut bits = 0u64;
+        for half in 0..2 {
+            // SAFETY: `block` holds 64 bytes, so both 32-byte loads are in bounds; the
+            // load has no alignment requirement.
+            let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast::<__m256i>()) };
+            bits |=
+                u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, quote)) as u32) << (32 * half);
+            // max(v, 0x20) == v exactly when v >= 0x20 (unsigned): not a control byte.
+            let printable = _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(v, space), v));
+            special |=
+                printable != -1 || _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, backslash)) != 0;
+        }
+        quotes.push(bits);
+    };
+    let mut blocks = bytes.chunks_exact(64);
+    for block in &mut blocks {
+        let mut copy = [0u8; 64];
+        copy.copy_from_slice(block);
+        classify_block(&copy);
+    }
+    classify_block(&padded_tail(blocks.remainder()));
+    special
 }
 
 /// A JSON number as `f64`: plain decimals with up to 15 significant digits exactly and
@@ -121,22 +188,27 @@ pub fn parse_f64(n: &str) -> Option<f64> {
     Some(if negative { -v } else { v })
 }
 
-/// Whether any byte is below 0x20, a block at a time without early exit inside the
-/// block, so that the compiler vectorizes it.
-fn has_control(bytes: &[u8]) -> bool {
-    bytes
-        .chunks(64)
-        .any(|chunk| chunk.iter().fold(false, |acc, &b| acc | (b < 0x20)))
-}
-
-struct Scanner<'a> {
+struct Scanner<'a, 'q> {
     s: &'a str,
     b: &'a [u8],
+    /// Bit i of word i / 64 is set when byte i is `"`.
+    quotes: &'q [u64],
     i: usize,
     depth: usize,
 }
 
-impl<'a> Scanner<'a> {
+impl<'a> Scanner<'a, '_> {
+    /// The position of the next `"` at or after `from`.
+    fn next_quote(&self, from: usize) -> Option<usize> {
+        let mut word = from / 64;
+        let mut bits = self.quotes.get(word)? & (!0u64 << (from % 64));
+        while bits == 0 {
+            word += 1;
+            bits = *self.quotes.get(word)?;
+        }
+        Some(word * 64 + bits.trailing_zeros() as usize)
+    }
+
     fn object(
         &mut self,
         wanted: impl Fn(&str) -> Option<usize>,
@@ -250,7 +322,7 @@ impl<'a> Scanner<'a> {
         }
         let open = self.i;
         // Without backslashes, the next quote closes the string.
-        let close = next_quote(self.b, open + 1)?;
+        let close = self.next_quote(open + 1)?;
         self.i = close + 1;
         // Quotes are ASCII, so both ends are character boundaries.
         self.s.get(open + 1..close)
@@ -464,13 +536,42 @@ mod tests {
     }
 
     #[test]
-    fn finds_the_next_quote() {
-        for len in 0..40 {
-            for tail in 0..10 {
-                let line = format!("{}\"{}", "x".repeat(len), "\u{a2}".repeat(tail));
-                assert_eq!(next_quote(line.as_bytes(), 0), Some(len), "{len} {tail}");
-                assert_eq!(next_quote(line.as_bytes(), len + 1), None);
+    fn classifiers_agree() {
+        let mut lines: Vec<Vec<u8>> =
+            vec![Vec::new(), b"\"".to_vec(), "é\"ü\"".as_bytes().to_vec()];
+        for len in [1, 7, 8, 9, 63, 64, 65, 127, 128, 129, 200] {
+            let mut plain: Vec<u8> = (0..len)
+                .map(|i| {
+                    if i % 5 == 0 {
+                        b'"'
+                    } else {
+                        b'a' + (i % 26) as u8
+                    }
+                })
+                .collect();
+            lines.push(plain.clone());
+            for special in [b'\\', b'\t', 0x00, 0x1f, 0x7f, 0x80, 0xff] {
+                plain[len / 2] = special;
+                lines.push(plain.clone());
             }
+        }
+        for line in lines {
+            let want_quotes: Vec<usize> = line
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'"')
+                .map(|(i, _)| i)
+                .collect();
+            let want_special = line.iter().any(|&b| b == b'\\' || b < 0x20);
+            let mut swar = Vec::new();
+            assert_eq!(classify_swar(&line, &mut swar), want_special, "{line:?}");
+            let got: Vec<usize> = (0..line.len())
+                .filter(|&i| swar[i / 64] >> (i % 64) & 1 == 1)
+                .collect();
+            assert_eq!(got, want_quotes, "{line:?}");
+            let mut auto = Vec::new();
+            assert_eq!(classify(&line, &mut auto), want_special);
+            assert_eq!(auto, swar);
         }
     }
 
