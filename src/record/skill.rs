@@ -217,7 +217,15 @@ impl<'a> SkillView<'a> {
     pub fn parse(text: &'a str) -> Option<SkillView<'a>> {
         match Self::scan(text) {
             Some(result) => result,
-            None => serde_json::from_str(text).ok(),
+            // serde would also take an array as a struct (fields in order): a record
+            // must be an object.
+            None if text
+                .trim_start_matches([' ', '\t', '\r', '\n'])
+                .starts_with('{') =>
+            {
+                serde_json::from_str(text).ok()
+            }
+            None => None,
         }
     }
 
@@ -377,6 +385,8 @@ mod tests {
             r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s","extra":{"deep":[1,{"x":null}]}}"#,
             r#"{"timestamp":18446744073709551616,"skill":"s"}"#,
         ];
+        assert!(SkillView::parse(r#"["2026-11-20T13:45:01Z","s"]"#).is_none());
+        assert!(SkillView::parse(r#"  ["2026-11-20T13:45:01Z","s\\u0041"]"#).is_none());
         for line in lines {
             let fast = SkillView::parse(line).map(|v| format!("{v:?}"));
             let serde = serde_json::from_str::<SkillView>(line)

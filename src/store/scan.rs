@@ -173,15 +173,18 @@ pub fn parse_f64(n: &str) -> Option<f64> {
     for b in digits.bytes() {
         match b {
             b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(b - b'0');
                 count += 1;
+                if count > 15 {
+                    return n.parse().ok();
+                }
+                mantissa = mantissa * 10 + u64::from(b - b'0');
                 scale += usize::from(seen_dot);
             }
             b'.' if !seen_dot => seen_dot = true,
             _ => return n.parse().ok(),
         }
     }
-    if count == 0 || count > 15 {
+    if count == 0 {
         return n.parse().ok();
     }
     let v = mantissa as f64 / POW10[scale];
@@ -529,6 +532,8 @@ mod tests {
             "12345678901234567",
             "0.1234567890123456789",
             "4.35",
+            "36463011222222222222222222222222222",
+            "-99999999999999999999999.5",
         ] {
             let want: f64 = n.parse().unwrap();
             assert_eq!(parse_f64(n).map(f64::to_bits), Some(want.to_bits()), "{n}");
