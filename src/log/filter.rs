@@ -47,35 +47,37 @@ impl<'f> LineFilter<'f> {
         LineFilter { filter, needle }
     }
 
-    /// Parses and tests one line: `Ok(Some(view))` when it matches, `Ok(None)` when it
-    /// does not, `Err` when it is malformed. Lines without the prefilter substring are
-    /// not parsed, only checked to be a whole JSON object line, so torn lines and
-    /// garbage are still reported.
+    /// Parses and tests one line, and hands a matching record to `f`. `Ok(true)` when
+    /// it matched, `Ok(false)` when it did not, `Err` when it is malformed. Lines without
+    /// the prefilter substring are not parsed, only checked to be a whole JSON object
+    /// line, so torn lines and garbage are still reported.
     pub(crate) fn test<'a>(
         &self,
         scan: Option<&Scan>,
         bytes: &'a [u8],
-    ) -> Result<Option<SkillView<'a>>, LineError> {
+        f: impl FnOnce(&SkillView<'a>),
+    ) -> Result<bool, LineError> {
         if let Some(needle) = &self.needle
             && needle.find(bytes).is_none()
             && !has_escapes(bytes)
         {
             return if looks_like_object(bytes) {
-                Ok(None)
+                Ok(false)
             } else {
-                parse(bytes).map(|_| None)
+                parse(bytes).map(|_| false)
             };
         }
         let view = parse(bytes)?;
         if !self.matches(&view, bytes) {
-            return Ok(None);
+            return Ok(false);
         }
         if let Some(scan) = scan
             && !scan.first_sighting(view.id.as_deref())
         {
-            return Ok(None);
+            return Ok(false);
         }
-        Ok(Some(view))
+        f(&view);
+        Ok(true)
     }
 
     fn matches(&self, v: &SkillView<'_>, bytes: &[u8]) -> bool {
@@ -120,7 +122,5 @@ fn looks_like_object(bytes: &[u8]) -> bool {
 
 /// Whether one line (from a followed file) matches `filter`; `Err` when malformed.
 pub fn matches_line(filter: &Filter, bytes: &[u8]) -> Result<bool, LineError> {
-    LineFilter::new(filter)
-        .test(None, bytes)
-        .map(|v| v.is_some())
+    LineFilter::new(filter).test(None, bytes, |_| {})
 }

@@ -40,7 +40,7 @@ pub fn query(roots: &Roots, filter: &Filter, limit: usize) -> Result<(Vec<FoundL
     let (heap, skipped) = scan.run(
         BinaryHeap::<Reverse<FoundLine>>::new,
         |heap, line| {
-            if let Some(view) = test.test(Some(&scan), line.bytes)? {
+            test.test(Some(&scan), line.bytes, |view| {
                 let found = FoundLine {
                     timestamp: view.timestamp,
                     file_index: line.file_index,
@@ -48,7 +48,7 @@ pub fn query(roots: &Roots, filter: &Filter, limit: usize) -> Result<(Vec<FoundL
                     bytes: line.bytes.into(),
                 };
                 push_bounded(heap, found, limit);
-            }
+            })?;
             Ok(())
         },
         |mut a, b| {
@@ -82,7 +82,7 @@ pub fn count(roots: &Roots, filter: &Filter) -> Result<(u64, Skipped)> {
     scan.run(
         || 0u64,
         |n, line| {
-            if test.test(Some(&scan), line.bytes)?.is_some() {
+            if test.test(Some(&scan), line.bytes, |_| {})? {
                 *n += 1;
             }
             Ok(())

@@ -160,9 +160,7 @@ pub fn stats(
     let (acc, skipped) = scan.run(
         Acc::default,
         |acc, line| {
-            if let Some(view) = test.test(Some(&scan), line.bytes)? {
-                acc.add(by, &view, utc);
-            }
+            test.test(Some(&scan), line.bytes, |view| acc.add(by, view, utc))?;
             Ok(())
         },
         |mut a, b| {

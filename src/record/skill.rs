@@ -215,24 +215,6 @@ impl<'a> SkillView<'a> {
     /// Reads a stored line: the fast scanner when it can decide, serde_json when it
     /// cannot. `None` when the line is not a valid skill invocation.
     pub fn parse(text: &'a str) -> Option<SkillView<'a>> {
-        match Self::scan(text) {
-            Some(result) => result,
-            // serde would also take an array as a struct (fields in order): a record
-            // must be an object.
-            None if text
-                .trim_start_matches([' ', '\t', '\r', '\n'])
-                .starts_with('{') =>
-            {
-                serde_json::from_str(text).ok()
-            }
-            None => None,
-        }
-    }
-
-    /// The fast path; `None` when serde_json must decide.
-    fn scan(text: &'a str) -> Option<Option<SkillView<'a>>> {
-        let mut times: [Option<Timestamp>; 2] = [None, None];
-        let mut skill = None;
         let mut view = SkillView {
             timestamp: Timestamp(0),
             skill: Cow::Borrowed(""),
@@ -244,6 +226,29 @@ impl<'a> SkillView<'a> {
             cuj_id: None,
             id: None,
         };
+        // Filled in place: the view is large, and moving it around costs.
+        match view.scan(text) {
+            Scanned::Object => Some(view),
+            Scanned::Invalid => None,
+            // serde would also take an array as a struct (fields in order): a record
+            // must be an object.
+            Scanned::Unsure
+                if text
+                    .trim_start_matches([' ', '\t', '\r', '\n'])
+                    .starts_with('{') =>
+            {
+                serde_json::from_str(text).ok()
+            }
+            Scanned::Unsure => None,
+        }
+    }
+
+    /// The fast path, filling `self`: `Object` when the line is a valid invocation,
+    /// `Invalid` when it is not, `Unsure` when serde_json must decide.
+    fn scan(&mut self, text: &'a str) -> Scanned {
+        let mut times: [Option<Timestamp>; 2] = [None, None];
+        let mut skill = None;
+        let view = self;
         let wanted = |key: &str| match key {
             "timestamp" => Some(0),
             "ts" => Some(1),
@@ -290,18 +295,17 @@ impl<'a> SkillView<'a> {
             _ => false,
         });
         match verdict {
-            Scanned::Unsure => None,
-            Scanned::Invalid => Some(None),
             Scanned::Object => match (times, skill) {
                 // Both `timestamp` and `ts`: serde_json reports the duplicate.
-                ([Some(_), Some(_)], _) => None,
+                ([Some(_), Some(_)], _) => Scanned::Unsure,
                 ([Some(t), None] | [None, Some(t)], Some(skill)) => {
                     view.timestamp = t;
                     view.skill = Cow::Borrowed(skill);
-                    Some(Some(view))
+                    Scanned::Object
                 }
-                _ => Some(None),
+                _ => Scanned::Invalid,
             },
+            other => other,
         }
     }
 }

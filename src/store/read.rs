@@ -140,12 +140,14 @@ impl Scan {
         let next = AtomicUsize::new(0);
         let work = || -> Result<(A, Skipped)> {
             let (mut acc, mut skipped) = (init(), Skipped::default());
+            // One buffer per worker, reused from file to file.
+            let mut splitter = LineSplitter::default();
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
                 let Some(file) = self.files.get(index) else {
                     break;
                 };
-                scan_file(file, index, &mut acc, &mut skipped, &visit)?;
+                scan_file(file, index, &mut splitter, &mut acc, &mut skipped, &visit)?;
             }
             Ok((acc, skipped))
         };
@@ -181,6 +183,7 @@ impl Scan {
 fn scan_file<A, V>(
     file: &DataFile,
     index: usize,
+    splitter: &mut LineSplitter,
     acc: &mut A,
     skipped: &mut Skipped,
     visit: &V,
@@ -221,12 +224,12 @@ where
         }
     };
     let result = if file.gz {
-        for_each_line(
+        splitter.for_each_line(
             flate2::read::MultiGzDecoder::new(BufReader::new(handle)),
             &mut on_line,
         )
     } else {
-        for_each_line(handle, &mut on_line)
+        splitter.for_each_line(handle, &mut on_line)
     };
     match result {
         Ok(()) => Ok(()),
@@ -262,8 +265,39 @@ pub enum Line<'a> {
 /// Splits `reader` into lines with `memchr`, reusing one buffer. A last line without
 /// `\n` (a torn write, or a file not ending in a newline) is passed too. Lines longer
 /// than [`MAX_LINE`] are reported as [`Line::TooLong`] without being kept in memory.
-pub fn for_each_line<R: Read>(mut reader: R, mut f: impl FnMut(Line<'_>, u64)) -> io::Result<()> {
-    let mut buf = vec![0u8; CHUNK];
+pub fn for_each_line<R: Read>(reader: R, f: impl FnMut(Line<'_>, u64)) -> io::Result<()> {
+    LineSplitter::default().for_each_line(reader, f)
+}
+
+/// Splits readers into lines with one buffer, reused from reader to reader (a fresh
+/// megabyte per file costs page faults and zeroing).
+#[derive(Default)]
+pub struct LineSplitter {
+    buf: Vec<u8>,
+}
+
+impl LineSplitter {
+    /// As [`for_each_line`], with this splitter's buffer.
+    pub fn for_each_line<R: Read>(
+        &mut self,
+        reader: R,
+        f: impl FnMut(Line<'_>, u64),
+    ) -> io::Result<()> {
+        let (buf, result) = split_lines(std::mem::take(&mut self.buf), reader, f);
+        self.buf = buf;
+        result
+    }
+}
+
+/// The splitting loop, on a buffer it owns (kept in registers) and gives back.
+fn split_lines<R: Read>(
+    mut buf: Vec<u8>,
+    mut reader: R,
+    mut f: impl FnMut(Line<'_>, u64),
+) -> (Vec<u8>, io::Result<()>) {
+    if buf.len() < CHUNK {
+        buf.resize(CHUNK, 0);
+    }
     let (mut end, mut number, mut too_long) = (0usize, 0u64, false);
     loop {
         let mut start = 0;
@@ -291,7 +325,7 @@ pub fn for_each_line<R: Read>(mut reader: R, mut f: impl FnMut(Line<'_>, u64)) -
         let n = match reader.read(&mut buf[end..]) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => return (buf, Err(e)),
         };
         if n == 0 {
             if too_long {
@@ -299,7 +333,7 @@ pub fn for_each_line<R: Read>(mut reader: R, mut f: impl FnMut(Line<'_>, u64)) -
             } else if end > 0 {
                 f(Line::Text(&buf[..end]), number + 1);
             }
-            return Ok(());
+            return (buf, Ok(()));
         }
         end += n;
     }
