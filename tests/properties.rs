@@ -162,7 +162,7 @@ proptest! {
         cut in prop::option::weighted(0.2, 0usize..400),
     ) {
         let line = fragment_line(&parts, cut);
-        let fast = ccmon::record::SkillView::parse(&line).map(|v| format!("{v:?}"));
+        let fast = ccmon::record::SkillView::parse(line.as_bytes()).map(|v| format!("{v:?}"));
         let serde = serde_json::from_str::<ccmon::record::SkillView>(&line).ok().map(|v| format!("{v:?}"));
         prop_assert_eq!(fast, serde, "{}", line);
     }

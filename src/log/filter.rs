@@ -100,10 +100,7 @@ impl<'f> LineFilter<'f> {
 }
 
 fn parse(bytes: &[u8]) -> Result<SkillView<'_>, LineError> {
-    // One UTF-8 check of the whole line (fast on ASCII); then the scanner, or
-    // serde_json reading from a `&str` without validating every string again.
-    let text = std::str::from_utf8(bytes).map_err(|_| LineError::Malformed)?;
-    SkillView::parse(text).ok_or(LineError::Malformed)
+    SkillView::parse(bytes).ok_or(LineError::Malformed)
 }
 
 /// A `\u` escape could spell the needle differently; such lines are always parsed.

@@ -214,7 +214,7 @@ pub struct SkillView<'a> {
 impl<'a> SkillView<'a> {
     /// Reads a stored line: the fast scanner when it can decide, serde_json when it
     /// cannot. `None` when the line is not a valid skill invocation.
-    pub fn parse(text: &'a str) -> Option<SkillView<'a>> {
+    pub fn parse(bytes: &'a [u8]) -> Option<SkillView<'a>> {
         let mut view = SkillView {
             timestamp: Timestamp(0),
             skill: Cow::Borrowed(""),
@@ -227,25 +227,29 @@ impl<'a> SkillView<'a> {
             id: None,
         };
         // Filled in place: the view is large, and moving it around costs.
-        match view.scan(text) {
+        match view.scan(bytes) {
             Scanned::Object => Some(view),
             Scanned::Invalid => None,
-            // serde would also take an array as a struct (fields in order): a record
-            // must be an object.
-            Scanned::Unsure
-                if text
+            Scanned::Unsure => {
+                // One UTF-8 check, then serde_json reads from a `&str` without checking
+                // every string again. It would also take an array as a struct (fields
+                // in order): a record must be an object.
+                let text = std::str::from_utf8(bytes).ok()?;
+                let object = text
                     .trim_start_matches([' ', '\t', '\r', '\n'])
-                    .starts_with('{') =>
-            {
-                serde_json::from_str(text).ok()
+                    .starts_with('{');
+                if object {
+                    serde_json::from_str(text).ok()
+                } else {
+                    None
+                }
             }
-            Scanned::Unsure => None,
         }
     }
 
     /// The fast path, filling `self`: `Object` when the line is a valid invocation,
     /// `Invalid` when it is not, `Unsure` when serde_json must decide.
-    fn scan(&mut self, text: &'a str) -> Scanned {
+    fn scan(&mut self, bytes: &'a [u8]) -> Scanned {
         let mut times: [Option<Timestamp>; 2] = [None, None];
         let mut skill = None;
         let view = self;
@@ -262,7 +266,7 @@ impl<'a> SkillView<'a> {
             "id" => Some(9),
             _ => None,
         };
-        let verdict = scan_object(text, wanted, |i, field| match (i, field) {
+        let verdict = scan_object(bytes, wanted, |i, field| match (i, field) {
             (0 | 1, Field::Str(s)) => {
                 times[i] = Timestamp::parse(s);
                 times[i].is_some()
@@ -389,10 +393,18 @@ mod tests {
             r#"{"timestamp":"2026-11-20T13:45:01Z","skill":"s","extra":{"deep":[1,{"x":null}]}}"#,
             r#"{"timestamp":18446744073709551616,"skill":"s"}"#,
         ];
-        assert!(SkillView::parse(r#"["2026-11-20T13:45:01Z","s"]"#).is_none());
-        assert!(SkillView::parse(r#"  ["2026-11-20T13:45:01Z","s\\u0041"]"#).is_none());
+        assert!(SkillView::parse(br#"["2026-11-20T13:45:01Z","s"]"#).is_none());
+        assert!(
+            SkillView::parse(b"{\"timestamp\":\"2026-11-20T13:45:01Z\",\"skill\":\"\xff\"}")
+                .is_none()
+        );
+        assert!(
+            SkillView::parse(b"{\"timestamp\":\"2026-11-20T13:45:01Z\",\"skill\":\"\xc3\xa9\"}")
+                .is_some()
+        );
+        assert!(SkillView::parse(br#"  ["2026-11-20T13:45:01Z","s\\u0041"]"#).is_none());
         for line in lines {
-            let fast = SkillView::parse(line).map(|v| format!("{v:?}"));
+            let fast = SkillView::parse(line.as_bytes()).map(|v| format!("{v:?}"));
             let serde = serde_json::from_str::<SkillView>(line)
                 .ok()
                 .map(|v| format!("{v:?}"));

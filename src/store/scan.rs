@@ -50,17 +50,28 @@ const MAX_DEPTH: usize = 127;
 /// index (below 64), calls `on_field(index, value)`; `on_field` returns `false` to give up (the
 /// value has a type the caller does not take), which makes the answer `Unsure`.
 pub fn scan_object<'a>(
-    line: &'a str,
+    bytes: &'a [u8],
     wanted: impl Fn(&str) -> Option<usize>,
     on_field: impl FnMut(usize, Field<'a>) -> bool,
 ) -> Scanned {
     QUOTES.with_borrow_mut(|quotes| {
-        if classify(line.as_bytes(), quotes) {
+        let class = classify(bytes, quotes);
+        if class.special {
             return Scanned::Unsure;
         }
+        let line = if class.ascii {
+            // SAFETY: `classify` saw no byte at or above 0x80, so the bytes are ASCII,
+            // which is valid UTF-8.
+            unsafe { std::str::from_utf8_unchecked(bytes) }
+        } else {
+            match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(_) => return Scanned::Invalid,
+            }
+        };
         let mut s = Scanner {
             s: line,
-            b: line.as_bytes(),
+            b: bytes,
             quotes,
             i: 0,
             depth: 0,
@@ -74,9 +85,19 @@ thread_local! {
     static QUOTES: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
+/// What one pass over a line found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Class {
+    /// A backslash or a control character is present.
+    special: bool,
+    /// Every byte is below 0x80.
+    ascii: bool,
+}
+
 /// Fills `quotes` with one bit per byte of `bytes` (set for `"`), 64 bytes per word,
-/// and says whether the line holds a backslash or a control character.
-fn classify(bytes: &[u8], quotes: &mut Vec<u64>) -> bool {
+/// and says whether the line holds a backslash or a control character, and whether it
+/// is all ASCII.
+fn classify(bytes: &[u8], quotes: &mut Vec<u64>) -> Class {
     quotes.clear();
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
@@ -93,18 +114,19 @@ fn padded_tail(tail: &[u8]) -> [u8; 64] {
     block
 }
 
-fn classify_swar(bytes: &[u8], quotes: &mut Vec<u64>) -> bool {
+fn classify_swar(bytes: &[u8], quotes: &mut Vec<u64>) -> Class {
     const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // The high bit of each byte of `x` that is zero, exactly (no carries between bytes).
     let zero_bytes = |x: u64| !(((x & !HIGH) + !HIGH) | x) & HIGH;
-    let mut special = false;
+    let (mut special, mut high) = (false, 0u64);
     let mut classify_block = |block: &[u8]| {
         let mut bits = 0u64;
         for (k, chunk) in block.chunks_exact(8).enumerate() {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
             let word = u64::from_le_bytes(word);
+            high |= word & HIGH;
             let quote = zero_bytes(word ^ (LOW * u64::from(b'"')));
             special |= (zero_bytes(word ^ (LOW * u64::from(b'\\')))
                 | zero_bytes(word & (LOW * 0xE0)))
@@ -119,12 +141,15 @@ fn classify_swar(bytes: &[u8], quotes: &mut Vec<u64>) -> bool {
         classify_block(block);
     }
     classify_block(&padded_tail(blocks.remainder()));
-    special
+    Class {
+        special,
+        ascii: high == 0,
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn classify_avx2(bytes: &[u8], quotes: &mut Vec<u64>) -> bool {
+fn classify_avx2(bytes: &[u8], quotes: &mut Vec<u64>) -> Class {
     use std::arch::x86_64::{
         __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8,
         _mm256_set1_epi8,
@@ -132,7 +157,7 @@ fn classify_avx2(bytes: &[u8], quotes: &mut Vec<u64>) -> bool {
     let quote = _mm256_set1_epi8(b'"' as i8);
     let backslash = _mm256_set1_epi8(b'\\' as i8);
     let space = _mm256_set1_epi8(b' ' as i8);
-    let mut special = false;
+    let (mut special, mut high) = (false, false);
     let mut classify_block = |block: &[u8; 64]| {
         let mut bits = 0u64;
         for half in 0..2 {
@@ -141,6 +166,8 @@ fn classify_avx2(bytes: &[u8], quotes: &mut Vec<u64>) -> bool {
             let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast::<__m256i>()) };
             bits |=
                 u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, quote)) as u32) << (32 * half);
+            // The sign bit of each byte: set for bytes at or above 0x80.
+            high |= _mm256_movemask_epi8(v) != 0;
             // max(v, 0x20) == v exactly when v >= 0x20 (unsigned): not a control byte.
             let printable = _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(v, space), v));
             special |=
@@ -155,7 +182,10 @@ fn classify_avx2(bytes: &[u8], quotes: &mut Vec<u64>) -> bool {
         classify_block(&copy);
     }
     classify_block(&padded_tail(blocks.remainder()));
-    special
+    Class {
+        special,
+        ascii: !high,
+    }
 }
 
 /// A JSON number as `f64`: plain decimals with up to 15 significant digits exactly and
@@ -438,7 +468,7 @@ mod tests {
     fn fields(line: &str, wanted: &[&str]) -> (Scanned, Vec<String>) {
         let mut got = Vec::new();
         let verdict = scan_object(
-            line,
+            line.as_bytes(),
             |k| wanted.iter().position(|w| *w == k),
             |i, f| {
                 got.push(format!("{i}:{f:?}"));
@@ -567,15 +597,18 @@ mod tests {
                 .filter(|(_, b)| **b == b'"')
                 .map(|(i, _)| i)
                 .collect();
-            let want_special = line.iter().any(|&b| b == b'\\' || b < 0x20);
+            let want = Class {
+                special: line.iter().any(|&b| b == b'\\' || b < 0x20),
+                ascii: line.is_ascii(),
+            };
             let mut swar = Vec::new();
-            assert_eq!(classify_swar(&line, &mut swar), want_special, "{line:?}");
+            assert_eq!(classify_swar(&line, &mut swar), want, "{line:?}");
             let got: Vec<usize> = (0..line.len())
                 .filter(|&i| swar[i / 64] >> (i % 64) & 1 == 1)
                 .collect();
             assert_eq!(got, want_quotes, "{line:?}");
             let mut auto = Vec::new();
-            assert_eq!(classify(&line, &mut auto), want_special);
+            assert_eq!(classify(&line, &mut auto), want);
             assert_eq!(auto, swar);
         }
     }
@@ -590,7 +623,7 @@ mod tests {
         let deep = format!("{{\"a\":{}1{}}}", "[".repeat(200), "]".repeat(200));
         assert_eq!(fields(&deep, &["b"]).0, Scanned::Unsure);
         assert_eq!(
-            scan_object(r#"{"a":5}"#, |k| (k == "a").then_some(0), |_, _| false),
+            scan_object(br#"{"a":5}"#, |k| (k == "a").then_some(0), |_, _| false),
             Scanned::Unsure
         );
     }
