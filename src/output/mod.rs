@@ -3,7 +3,7 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use chrono::{Local, SecondsFormat};
+use chrono::Local;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use serde::Serialize;
 
@@ -112,11 +112,6 @@ pub fn human_time(t: Timestamp, utc: bool) -> String {
             .format("%Y-%m-%d %H:%M:%S")
             .to_string()
     }
-}
-
-/// A time for programs: RFC 3339 UTC with milliseconds.
-pub fn json_time(t: Timestamp) -> String {
-    t.to_datetime().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// The colour of a status word: pending gray, running blue, success and completed

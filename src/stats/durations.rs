@@ -147,6 +147,15 @@ impl DurationStats {
     }
 
     /// Count, mean, min, p50, p75, p90, p95, p99 and max in one value.
+    ///
+    /// ```
+    /// use ccmon::stats::DurationStats;
+    /// let mut d = DurationStats::default();
+    /// (1..=100).for_each(|ms| d.record(f64::from(ms)));
+    /// let s = d.summary();
+    /// assert_eq!((s.count, s.min, s.p50, s.p90, s.p99, s.max), (100, Some(1.0), Some(50.0), Some(90.0), Some(99.0), Some(100.0)));
+    /// assert_eq!(s.mean, Some(50.5));
+    /// ```
     pub fn summary(&self) -> Summary {
         Summary {
             count: self.count,
