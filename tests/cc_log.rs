@@ -955,3 +955,30 @@ fn since_duration_means_that_long_ago() {
         .success()
         .stdout("2\n");
 }
+
+#[test]
+fn filters_match_values_written_with_escapes() {
+    let env = Env::new();
+    env.write(
+        DAY,
+        [
+            r#"{"timestamp":"2026-11-20T10:00:00.000Z","skill":"code\/review"}"#,
+            r#"{"timestamp":"2026-11-20T10:00:01.000Z","skill":"code\u002freview"}"#,
+            r#"{"timestamp":"2026-11-20T10:00:02.000Z","skill":"code/review"}"#,
+            r#"{"timestamp":"2026-11-20T10:00:03.000Z","skill":"other","params":{"p":"a\\b"}}"#,
+        ]
+        .join("\n")
+            + "\n",
+    );
+    env.log()
+        .args(["query", "--skill", "code/review", "--count"])
+        .assert()
+        .success()
+        .stdout("3\n")
+        .stderr("");
+    env.log()
+        .args(["stats", "--json"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("\"count\": 3"));
+}

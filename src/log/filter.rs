@@ -103,9 +103,10 @@ fn parse(bytes: &[u8]) -> Result<SkillView<'_>, LineError> {
     SkillView::parse(bytes).ok_or(LineError::Malformed)
 }
 
-/// A `\u` escape could spell the needle differently; such lines are always parsed.
+/// An escape (`\u0061`, or `\/` as some encoders write every slash) could spell the
+/// needle differently; lines with any backslash are always parsed.
 fn has_escapes(bytes: &[u8]) -> bool {
-    memmem::find(bytes, b"\\u").is_some()
+    memchr::memchr(b'\\', bytes).is_some()
 }
 
 /// Cheap shape test for lines the prefilter rules out: one JSON object, whole, valid
