@@ -607,9 +607,7 @@ impl Redactor {
     /// Redacts an object's entries in place, judging each key (for records' unknown
     /// fields, which sit beside known ones).
     pub fn redact_map(&self, map: &mut serde_json::Map<String, Value>) {
-        for (k, v) in map.iter_mut() {
-            self.walk(v, self.key_kind(k) == KeyKind::Secret);
-        }
+        self.walk_map(map, false);
     }
 
     /// Redacts a JSON value in place: secret keys at any depth, and credential formats
@@ -620,27 +618,25 @@ impl Redactor {
 
     fn walk(&self, value: &mut Value, secret: bool) {
         match value {
-            Value::String(s) => {
-                if secret {
-                    if s != REDACTED {
-                        *s = REDACTED.to_string();
-                    }
-                } else if let Cow::Owned(r) = self.redact_str(s) {
-                    *s = r;
-                }
-            }
+            Value::String(s) if secret && s != REDACTED => *s = REDACTED.to_string(),
+            Value::String(_) if secret => {}
+            Value::String(s) => self.redact_string(s),
             Value::Array(items) => items.iter_mut().for_each(|v| self.walk(v, secret)),
-            Value::Object(map) => {
-                for (k, v) in map.iter_mut() {
-                    let inner = match self.key_kind(k) {
-                        KeyKind::Secret => true,
-                        KeyKind::AboutSecret => false,
-                        KeyKind::Ordinary => secret,
-                    };
-                    self.walk(v, inner);
-                }
-            }
+            Value::Object(map) => self.walk_map(map, secret),
             _ => {}
+        }
+    }
+
+    /// An object's entries: each key decides for its value, an ordinary key inheriting
+    /// `secret` from the object's own key.
+    fn walk_map(&self, map: &mut serde_json::Map<String, Value>, secret: bool) {
+        for (k, v) in map.iter_mut() {
+            let inner = match self.key_kind(k) {
+                KeyKind::Secret => true,
+                KeyKind::AboutSecret => false,
+                KeyKind::Ordinary => secret,
+            };
+            self.walk(v, inner);
         }
     }
 
