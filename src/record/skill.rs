@@ -272,7 +272,7 @@ impl<'a> SkillView<'a> {
                 times[i].is_some()
             }
             (0 | 1, Field::Num(n)) => {
-                times[i] = number_time(n);
+                times[i] = Timestamp::parse_millis(n);
                 times[i].is_some()
             }
             (2, Field::Str(s)) => {
@@ -311,16 +311,6 @@ impl<'a> SkillView<'a> {
             },
             other => other,
         }
-    }
-}
-
-/// A time given as milliseconds since the epoch, read as the serde path reads it.
-fn number_time(n: &str) -> Option<Timestamp> {
-    if n.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
-        let v: f64 = n.parse().ok()?;
-        (v.is_finite() && v.abs() < 9e15).then_some(Timestamp(v as i64))
-    } else {
-        n.parse().ok().map(Timestamp)
     }
 }
 

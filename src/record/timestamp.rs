@@ -51,6 +51,24 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Milliseconds since the epoch given as a fractional number: truncated to whole
+    /// milliseconds; `None` when not finite or beyond ±9e15 (about 285 000 years).
+    pub fn from_millis_f64(v: f64) -> Option<Timestamp> {
+        (v.is_finite() && v.abs() < 9e15).then_some(Timestamp(v as i64))
+    }
+
+    /// Milliseconds since the epoch as a JSON number's text, read as the deserializer
+    /// reads the number: integers exactly (within `i64`), others through `f64`.
+    pub fn parse_millis(n: &str) -> Option<Timestamp> {
+        if n.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+            Self::from_millis_f64(n.parse().ok()?)
+        } else {
+            n.parse().ok().map(Timestamp)
+        }
+    }
+}
+
 impl From<DateTime<Utc>> for Timestamp {
     fn from(t: DateTime<Utc>) -> Self {
         Timestamp(t.timestamp_millis())
@@ -94,11 +112,7 @@ impl<'de> Deserialize<'de> for Timestamp {
                     .map_err(|_| E::custom("time out of range"))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Timestamp, E> {
-                if v.is_finite() && v.abs() < 9e15 {
-                    Ok(Timestamp(v as i64))
-                } else {
-                    Err(E::custom("time out of range"))
-                }
+                Timestamp::from_millis_f64(v).ok_or_else(|| E::custom("time out of range"))
             }
         }
         d.deserialize_any(Visitor)
