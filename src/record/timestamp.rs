@@ -33,6 +33,22 @@ impl Timestamp {
         self.to_datetime().date_naive()
     }
 
+    /// Milliseconds since the epoch given as a fractional number: truncated to whole
+    /// milliseconds; `None` when not finite or beyond ±9e15 (about 285 000 years).
+    pub fn from_millis_f64(v: f64) -> Option<Timestamp> {
+        (v.is_finite() && v.abs() < 9e15).then_some(Timestamp(v as i64))
+    }
+
+    /// Milliseconds since the epoch as a JSON number's text, read as the deserializer
+    /// reads the number: integers exactly (within `i64`), others through `f64`.
+    pub fn parse_millis(n: &str) -> Option<Timestamp> {
+        if n.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+            Self::from_millis_f64(n.parse().ok()?)
+        } else {
+            n.parse().ok().map(Timestamp)
+        }
+    }
+
     /// Parses RFC 3339 text. The canonical form (`YYYY-MM-DDTHH:MM:SS.sssZ`) takes a
     /// fast path; other offsets and precisions go through chrono.
     ///
@@ -48,24 +64,6 @@ impl Timestamp {
                 .ok()
                 .map(|t| Timestamp(t.with_timezone(&Utc).timestamp_millis()))
         })
-    }
-}
-
-impl Timestamp {
-    /// Milliseconds since the epoch given as a fractional number: truncated to whole
-    /// milliseconds; `None` when not finite or beyond ±9e15 (about 285 000 years).
-    pub fn from_millis_f64(v: f64) -> Option<Timestamp> {
-        (v.is_finite() && v.abs() < 9e15).then_some(Timestamp(v as i64))
-    }
-
-    /// Milliseconds since the epoch as a JSON number's text, read as the deserializer
-    /// reads the number: integers exactly (within `i64`), others through `f64`.
-    pub fn parse_millis(n: &str) -> Option<Timestamp> {
-        if n.bytes().any(|b| matches!(b, b'.' | b'e' | b'E')) {
-            Self::from_millis_f64(n.parse().ok()?)
-        } else {
-            n.parse().ok().map(Timestamp)
-        }
     }
 }
 
