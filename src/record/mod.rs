@@ -68,7 +68,7 @@ pub(crate) use envelope_fields;
 /// Parses one JSON object into a record of type `R` and validates it. `what` names
 /// the input in error messages (`--record`, `line 3`).
 pub fn parse_record<R: Record>(json: &str, what: &str) -> Result<R> {
-    if !json.trim_start().starts_with('{') {
+    if !is_object_text(json) {
         // Say "not valid JSON" or "not an object", whichever it is.
         let value: Value = serde_json::from_str(json)
             .map_err(|e| Error::invalid(what, format!("not valid JSON: {e}")))?;
@@ -120,6 +120,14 @@ fn validated<R: Record>(record: R, what: &str) -> Result<R> {
         other => other,
     })?;
     Ok(record)
+}
+
+/// Whether JSON text is an object (its first token is `{`). serde's derived
+/// `Deserialize` also takes an array as a struct (fields in order), so every reader
+/// of records checks this first.
+pub(crate) fn is_object_text(text: &str) -> bool {
+    text.trim_start_matches([' ', '\t', '\r', '\n'])
+        .starts_with('{')
 }
 
 /// `error` is null, a string, or an object (`{"message": ..., "code": ...}`).

@@ -5,7 +5,10 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Record, Timestamp, check_error, check_non_empty, check_non_negative, envelope_fields};
+use super::{
+    Record, Timestamp, check_error, check_non_empty, check_non_negative, envelope_fields,
+    is_object_text,
+};
 use crate::error::Result;
 use crate::store::Stream;
 use crate::store::scan::{Field, Scanned, parse_f64, scan_object};
@@ -232,13 +235,9 @@ impl<'a> SkillView<'a> {
             Scanned::Invalid => None,
             Scanned::Unsure => {
                 // One UTF-8 check, then serde_json reads from a `&str` without checking
-                // every string again. It would also take an array as a struct (fields
-                // in order): a record must be an object.
+                // every string again.
                 let text = std::str::from_utf8(bytes).ok()?;
-                let object = text
-                    .trim_start_matches([' ', '\t', '\r', '\n'])
-                    .starts_with('{');
-                if object {
+                if is_object_text(text) {
                     serde_json::from_str(text).ok()
                 } else {
                     None
