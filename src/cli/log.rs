@@ -499,9 +499,10 @@ fn exec_tail(settings: &Settings, args: TailArgs) -> Result<u8> {
     let Some(follower) = follower.as_mut() else {
         return Ok(code);
     };
+    let matches = log::line_matcher(&filter);
     loop {
         for new in follower.next_lines(None)? {
-            match log::matches_line(&filter, &new.bytes) {
+            match matches(&new.bytes) {
                 Ok(true) => print(&mut out, &new.bytes)?,
                 Ok(false) => {}
                 Err(_) if !settings.quiet => {

@@ -118,7 +118,9 @@ fn looks_like_object(bytes: &[u8]) -> bool {
         && std::str::from_utf8(trimmed).is_ok()
 }
 
-/// Whether one line (from a followed file) matches `filter`; `Err` when malformed.
-pub fn matches_line(filter: &Filter, bytes: &[u8]) -> Result<bool, LineError> {
-    LineFilter::new(filter).test(None, bytes, |_| {})
+/// A test of single lines (from a followed file) against `filter`, prepared once:
+/// `Ok(true)` when a line matches, `Err` when it is malformed.
+pub fn line_matcher(filter: &Filter) -> impl Fn(&[u8]) -> Result<bool, LineError> + '_ {
+    let test = LineFilter::new(filter);
+    move |bytes| test.test(None, bytes, |_| {})
 }
