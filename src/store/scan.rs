@@ -414,7 +414,9 @@ impl<'a> Scanner<'a, '_> {
         (self.i > start).then_some(())
     }
 
-    /// Skips any value, checking its grammar.
+    /// Skips any value, checking its grammar. The same grammar as [`Self::field`],
+    /// without building what it read: writing this as `field().map(|_| ())` costs
+    /// about 5% more instructions on the read path (callgrind, `stats`).
     fn value(&mut self) -> Option<()> {
         match self.peek()? {
             b'"' => self.string().map(|_| ()),
