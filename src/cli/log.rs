@@ -347,7 +347,18 @@ fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<u8
         }
     }
     if invalid > 0 {
-        eprintln!("logged {written} records; {invalid} invalid lines were not written");
+        let plural = |n: u64, one: &str, many: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {many}")
+            }
+        };
+        eprintln!(
+            "logged {}; {} not written",
+            plural(written, "record", "records"),
+            plural(invalid, "invalid line was", "invalid lines were")
+        );
         return Ok(1);
     }
     Ok(0)
