@@ -5,12 +5,12 @@ use std::io::{BufRead, Write};
 use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use super::{CommonArgs, Settings, print_completions, print_man};
+use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
 use crate::error::{Error, Result};
 use crate::log::{self, Filter, GroupBy};
 use crate::output;
 use crate::record::{SkillInvocation, SkillResult, Timestamp, parse_record};
-use crate::store::{Stream, Writer, follow::Follower, prune};
+use crate::store::{Stream, Writer, follow::Follower};
 use crate::timespec;
 
 const EXAMPLES: &str = "\
@@ -206,19 +206,6 @@ struct TailArgs {
     filter: FilterArgs,
 }
 
-#[derive(Debug, Args)]
-struct PruneArgs {
-    /// Files whose whole day is older than this DURATION (e.g. 30d).
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
-    older_than: String,
-    /// Gzip them (to .jsonl.gz, still readable) instead of deleting them.
-    #[arg(long)]
-    compress: bool,
-    /// Say what would be done, change nothing.
-    #[arg(long)]
-    dry_run: bool,
-}
-
 fn parse_result(s: &str) -> std::result::Result<SkillResult, String> {
     s.parse()
 }
@@ -233,7 +220,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Stats(args) => exec_stats(&settings, args),
         Command::Tail(args) => exec_tail(&settings, args),
         Command::Sanitize => exec_sanitize(&settings),
-        Command::Prune(args) => exec_prune(&settings, args),
+        Command::Prune(args) => exec_prune(&settings, Stream::SkillInvocations, &args),
         Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
         Command::Man => print_man(Cli::command()).map(|()| 0),
     }
@@ -568,66 +555,4 @@ fn exec_sanitize(settings: &Settings) -> Result<u8> {
     } else {
         0
     })
-}
-
-fn exec_prune(settings: &Settings, args: PruneArgs) -> Result<u8> {
-    let age = timespec::parse_duration(&args.older_than, "--older-than")?;
-    let cutoff = Timestamp::from(settings.now.to_datetime() - age);
-    let actions = prune::prune(
-        &settings.roots,
-        Stream::SkillInvocations,
-        cutoff,
-        args.compress,
-        args.dry_run,
-    )?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &actions)?;
-    } else if actions.is_empty() {
-        writeln!(
-            out,
-            "nothing to prune: no daily files wholly older than {}",
-            args.older_than
-        )?;
-    } else {
-        let verb = |a: &str| match (args.dry_run, a) {
-            (true, "compressed") => "would compress",
-            (true, _) => "would delete",
-            (false, a) => {
-                if a == "compressed" {
-                    "compressed"
-                } else {
-                    "deleted"
-                }
-            }
-        };
-        for a in &actions {
-            writeln!(
-                out,
-                "{} {} ({})",
-                verb(a.action),
-                a.path,
-                human_bytes(a.bytes)
-            )?;
-        }
-        let total: u64 = actions.iter().map(|a| a.bytes).sum();
-        writeln!(
-            out,
-            "{} {} files, {}",
-            verb(actions[0].action),
-            actions.len(),
-            human_bytes(total)
-        )?;
-    }
-    out.flush()?;
-    Ok(0)
-}
-
-fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30)),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} B"),
-    }
 }

@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::output::{self, Style};
 use crate::record::Timestamp;
 use crate::redact::Redactor;
-use crate::store::{Roots, Skipped, Writer};
+use crate::store::{Roots, Skipped, Stream, Writer, prune};
 use crate::timespec;
 
 /// Flags every program takes, before or after the subcommand.
@@ -185,4 +185,71 @@ pub fn exit_code(err: &(dyn std::error::Error + 'static)) -> u8 {
         current = e.source();
     }
     1
+}
+
+/// `prune` flags, the same in every program.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Files whose whole day is older than this DURATION (e.g. 30d).
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub older_than: String,
+    /// Gzip them (to .jsonl.gz, still readable) instead of deleting them.
+    #[arg(long)]
+    pub compress: bool,
+    /// Say what would be done, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `prune`: deletes (or gzips) the daily files of `stream` wholly older than the cutoff
+/// and says what it did.
+pub fn exec_prune(settings: &Settings, stream: Stream, args: &PruneArgs) -> Result<u8> {
+    let age = timespec::parse_duration(&args.older_than, "--older-than")?;
+    let cutoff = Timestamp::from(settings.now.to_datetime() - age);
+    let actions = prune::prune(&settings.roots, stream, cutoff, args.compress, args.dry_run)?;
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &actions)?;
+    } else if actions.is_empty() {
+        writeln!(
+            out,
+            "nothing to prune: no daily files wholly older than {}",
+            args.older_than
+        )?;
+    } else {
+        let verb = |action: &str| match (args.dry_run, action == "compressed") {
+            (true, true) => "would compress",
+            (true, false) => "would delete",
+            (false, true) => "compressed",
+            (false, false) => "deleted",
+        };
+        for a in &actions {
+            writeln!(
+                out,
+                "{} {} ({})",
+                verb(a.action),
+                a.path,
+                human_bytes(a.bytes)
+            )?;
+        }
+        let total: u64 = actions.iter().map(|a| a.bytes).sum();
+        writeln!(
+            out,
+            "{} {} files, {}",
+            verb(actions[0].action),
+            actions.len(),
+            human_bytes(total)
+        )?;
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30)),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
 }

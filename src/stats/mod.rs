@@ -2,6 +2,7 @@
 //! Functions that depend on "now" take it as a parameter.
 
 mod durations;
+pub mod patterns;
 mod window;
 
 pub use durations::{DurationStats, Summary};
