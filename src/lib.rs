@@ -43,6 +43,7 @@ pub mod log;
 pub mod output;
 pub mod record;
 pub mod redact;
+pub mod runner;
 pub mod stats;
 pub mod store;
 pub mod timespec;

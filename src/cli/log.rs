@@ -360,7 +360,7 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
         .split_first()
         .ok_or_else(|| Error::invalid("CMD", "a command is required after --"))?;
     let started = Timestamp::now();
-    let outcome = log::run_logged(program, rest);
+    let outcome = crate::runner::run_measured(program, rest);
     rec.timestamp = Some(started);
     rec.duration = Some(outcome.duration_ms);
     rec.result = if outcome.success() {
