@@ -40,6 +40,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod log;
+pub mod metrics;
 pub mod output;
 pub mod record;
 pub mod redact;

@@ -108,11 +108,44 @@ pub fn signal_name(sig: i32) -> String {
     name.to_string()
 }
 
+/// A command about to be run. Creating it takes over the interrupting signals, so
+/// that from then on a Ctrl-C leaves this process alive to record the run: create it
+/// before announcing the run, then [`Runner::run`].
+pub struct Runner {
+    signals: Option<SignalsInfo<WithOrigin>>,
+}
+
+impl Default for Runner {
+    fn default() -> Self {
+        Runner::new()
+    }
+}
+
+impl Runner {
+    /// Takes over SIGINT, SIGTERM, SIGHUP and SIGQUIT. A signal that arrives before
+    /// the command starts is passed to it as soon as it does.
+    pub fn new() -> Runner {
+        Runner {
+            signals: SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT]).ok(),
+        }
+    }
+
+    /// Runs `program` with `args` and returns once it has exited.
+    pub fn run(self, program: &str, args: &[String]) -> RunOutcome {
+        run_with(self.signals, program, args)
+    }
+}
+
 /// Runs `program` with `args` and returns once it has exited.
 pub fn run_measured(program: &str, args: &[String]) -> RunOutcome {
-    // Take over the interrupting signals before the child exists, so that a Ctrl-C
-    // at any moment leaves this process alive to record the run.
-    let signals = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT]).ok();
+    Runner::new().run(program, args)
+}
+
+fn run_with(
+    signals: Option<SignalsInfo<WithOrigin>>,
+    program: &str,
+    args: &[String],
+) -> RunOutcome {
     let started = Instant::now();
     let spawned = Command::new(program)
         .args(args)

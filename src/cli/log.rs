@@ -27,7 +27,7 @@ Examples:
 /// Records go to ROOT/logs/skill-invocations-YYYY-MM-DD.jsonl (one JSON object per
 /// line, UTC day of the record), redacted before they reach disk.
 #[derive(Debug, Parser)]
-#[command(name = "cc-log", version, after_help = EXAMPLES)]
+#[command(name = "cc-log", version, after_help = super::with_environment(EXAMPLES))]
 pub struct Cli {
     #[command(flatten)]
     common: CommonArgs,

@@ -3,6 +3,7 @@
 //! Each program's own flags live in a submodule; domain modules never see clap types.
 
 pub mod log;
+pub mod metrics;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,6 +17,20 @@ use crate::record::Timestamp;
 use crate::redact::Redactor;
 use crate::store::{Roots, Skipped, Stream, Writer, prune};
 use crate::timespec;
+
+/// What every program's `--help` says about the environment, after its examples.
+pub fn with_environment(examples: &str) -> String {
+    format!(
+        "{examples}
+
+Environment:
+  CC_ROOT             data root(s) when --root is not given, separated by ':'
+  CC_NOW              a TIME to treat as now in reports (reproducible answers)
+  CC_REDACT_KEYS      extra secret key names, comma-separated
+  CC_REDACT_PATTERNS  extra secret regexes, one per line
+  NO_COLOR, FORCE_COLOR, TZ"
+    )
+}
 
 /// Flags every program takes, before or after the subcommand.
 #[derive(Debug, Clone, Args)]
@@ -77,7 +92,8 @@ pub struct Settings {
     pub quiet: bool,
     /// `--fsync` or config.
     pub fsync: bool,
-    /// The time queries treat as now.
+    /// The time queries treat as now: `$CC_NOW` (a TIME) when set, for reproducible
+    /// reports, else the clock.
     pub now: Timestamp,
 }
 
@@ -97,6 +113,13 @@ impl Settings {
             color: !args.json && choice.resolve(),
             utc: args.utc,
         };
+        let now = match std::env::var("CC_NOW") {
+            Ok(v) if !v.trim().is_empty() => {
+                let real = Timestamp::now().to_datetime();
+                Timestamp::from(timespec::parse_time(&v, "CC_NOW", real, args.utc)?)
+            }
+            _ => Timestamp::now(),
+        };
         Ok(Settings {
             fsync: args.fsync || config.fsync,
             roots,
@@ -104,7 +127,7 @@ impl Settings {
             style,
             strict: args.strict,
             quiet: args.quiet,
-            now: Timestamp::now(),
+            now,
         })
     }
 
@@ -251,5 +274,24 @@ fn human_bytes(n: u64) -> String {
         n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
         n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
         n => format!("{n} B"),
+    }
+}
+
+/// The end of every program's `main`: the exit code for `result`, with the error
+/// printed as `PROGRAM: error: ...` unless it is a closed output pipe. The library's
+/// errors already name their cause, so only the outermost message is printed.
+pub fn exit<E>(program: &str, result: std::result::Result<u8, E>) -> std::process::ExitCode
+where
+    E: std::ops::Deref<Target = dyn std::error::Error + Send + Sync + 'static> + std::fmt::Display,
+{
+    match result {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(err) => {
+            let code = exit_code(&*err);
+            if code != 0 {
+                eprintln!("{program}: error: {err}");
+            }
+            std::process::ExitCode::from(code)
+        }
     }
 }

@@ -102,6 +102,51 @@ pub fn human_opt_duration(ms: Option<f64>) -> String {
     ms.map_or_else(|| "-".into(), human_duration)
 }
 
+/// A window's length for people: `24h`, `7d`, `90m`, `1h30m`, `500ms`. Whole days
+/// from two days up, so that one day reads `24h`.
+///
+/// ```
+/// use ccmon::output::human_window;
+/// assert_eq!(human_window(86_400_000), "24h");
+/// assert_eq!(human_window(7 * 86_400_000), "7d");
+/// assert_eq!(human_window(5_400_000), "1h30m");
+/// assert_eq!(human_window(1_500), "1s500ms");
+/// ```
+pub fn human_window(ms: i64) -> String {
+    const DAY: i64 = 86_400_000;
+    if ms >= 2 * DAY && ms % DAY == 0 {
+        return format!("{}d", ms / DAY);
+    }
+    let mut out = String::new();
+    let mut rest = ms.max(0);
+    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    if out.is_empty() {
+        out.push_str("0ms");
+    }
+    out
+}
+
+/// A sparkline of fractions 0–1 (`▁▂▃▄▅▆▇█`), `·` for missing values.
+///
+/// ```
+/// assert_eq!(ccmon::output::sparkline(&[Some(0.0), None, Some(0.5), Some(1.0)]), "▁·▅█");
+/// ```
+pub fn sparkline(values: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    values
+        .iter()
+        .map(|v| match v {
+            Some(f) if f.is_finite() => BARS[((f.clamp(0.0, 1.0) * 7.0).round() as usize).min(7)],
+            _ => '·',
+        })
+        .collect()
+}
+
 /// A time for people: local (or UTC) `2026-11-20 13:45:01`.
 pub fn human_time(t: Timestamp, utc: bool) -> String {
     let dt = t.to_datetime();

@@ -31,7 +31,7 @@ pub struct Resources {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::ms::opt::serialize"
+        serialize_with = "super::whole::opt::serialize"
     )]
     pub duration_ms: Option<f64>,
     /// Peak resident set size in MiB.
@@ -41,14 +41,14 @@ pub struct Resources {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::ms::opt::serialize"
+        serialize_with = "super::whole::opt::serialize"
     )]
     pub cpu_user_ms: Option<f64>,
     /// System CPU time in milliseconds.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::ms::opt::serialize"
+        serialize_with = "super::whole::opt::serialize"
     )]
     pub cpu_system_ms: Option<f64>,
     /// Fields this version does not know.
@@ -61,25 +61,53 @@ pub struct Resources {
 #[serde(rename_all = "camelCase")]
 pub struct Quality {
     /// Is it right.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::whole::opt::serialize"
+    )]
     pub correctness: Option<f64>,
     /// Are the types sound.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::whole::opt::serialize"
+    )]
     pub type_safety: Option<f64>,
     /// Is it well written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::whole::opt::serialize"
+    )]
     pub code_style: Option<f64>,
     /// Is it tested.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::whole::opt::serialize"
+    )]
     pub test_coverage: Option<f64>,
     /// Is it finished.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::whole::opt::serialize"
+    )]
     pub completeness: Option<f64>,
     /// Weighted mean of the dimensions given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::whole::opt::serialize"
+    )]
     pub composite: Option<f64>,
     /// The composite a run must reach.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::whole::opt::serialize"
+    )]
     pub threshold: Option<f64>,
     /// `composite >= threshold`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,7 +157,7 @@ pub struct JourneyExecution {
     /// Whether it succeeded.
     pub success: bool,
     /// Milliseconds.
-    #[serde(serialize_with = "super::ms::serialize")]
+    #[serde(serialize_with = "super::whole::serialize")]
     pub duration: f64,
     /// `null`, a message, or an object with a `message`.
     #[serde(default)]
@@ -170,6 +198,31 @@ pub struct JourneyExecution {
     /// Unknown fields, kept.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl JourneyExecution {
+    /// An execution of `cuj_id` with its outcome and duration (ms), nothing else set.
+    pub fn new(cuj_id: impl Into<String>, success: bool, duration: f64) -> Self {
+        JourneyExecution {
+            timestamp: None,
+            cuj_id: cuj_id.into(),
+            success,
+            duration,
+            error: Value::Null,
+            workflow: None,
+            run_id: None,
+            source: None,
+            iterations: None,
+            agents: None,
+            warnings: None,
+            resources: None,
+            quality: None,
+            metadata: None,
+            id: None,
+            host: None,
+            extra: Map::new(),
+        }
+    }
 }
 
 impl Record for JourneyExecution {

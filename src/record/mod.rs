@@ -170,8 +170,9 @@ pub(crate) fn check_non_empty(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Serializes milliseconds as an integer when whole (`1234`, not `1234.0`).
-pub(crate) mod ms {
+/// Serializes numbers (milliseconds, scores, percentages) as integers when whole
+/// (`1234`, not `1234.0`).
+pub(crate) mod whole {
     use serde::Serializer;
 
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {

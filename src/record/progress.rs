@@ -94,7 +94,11 @@ pub struct ProgressEvent {
     /// The run's status after this event.
     pub status: RunStatus,
     /// 0–100.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::whole::opt::serialize"
+    )]
     pub percentage: Option<f64>,
     /// What is happening.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -153,6 +157,38 @@ pub struct ProgressEvent {
     /// Unknown fields, kept.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl ProgressEvent {
+    /// An event of `run_id` with `status` and nothing else set.
+    pub fn new(run_id: impl Into<String>, status: RunStatus) -> Self {
+        ProgressEvent {
+            timestamp: None,
+            run_id: run_id.into(),
+            step: None,
+            status,
+            percentage: None,
+            message: None,
+            total_steps: None,
+            name: None,
+            source: None,
+            role: None,
+            tool: None,
+            model: None,
+            iteration: None,
+            chain_id: None,
+            sprint_index: None,
+            sprint_total: None,
+            pr_url: None,
+            pr_status: None,
+            ci: None,
+            quality: None,
+            error: Value::Null,
+            id: None,
+            host: None,
+            extra: Map::new(),
+        }
+    }
 }
 
 impl Record for ProgressEvent {

@@ -19,7 +19,7 @@ pub struct ProviderCall {
     /// Whether the call succeeded.
     pub success: bool,
     /// Milliseconds.
-    #[serde(serialize_with = "super::ms::serialize")]
+    #[serde(serialize_with = "super::whole::serialize")]
     pub latency: f64,
     /// `null`, a message, or an object with a `message`.
     #[serde(default)]

@@ -89,7 +89,7 @@ pub struct SkillInvocation {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::ms::opt::serialize"
+        serialize_with = "super::whole::opt::serialize"
     )]
     pub duration: Option<f64>,
     /// Whether the result came from a cache.

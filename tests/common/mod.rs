@@ -26,6 +26,7 @@ impl Env {
     pub fn cmd(&self, bin: &str) -> Command {
         let path = match bin {
             "cc-log" => env!("CARGO_BIN_EXE_cc-log"),
+            "cc-metrics" => env!("CARGO_BIN_EXE_cc-metrics"),
             other => panic!("unknown binary {other}"),
         };
         let mut c = Command::new(path);
@@ -36,6 +37,7 @@ impl Env {
             "FORCE_COLOR",
             "CC_REDACT_KEYS",
             "CC_REDACT_PATTERNS",
+            "CC_NOW",
         ] {
             c.env_remove(var);
         }
@@ -79,9 +81,18 @@ impl Env {
         out
     }
 
-    /// Runs a command and returns (stdout, stderr, exit code).
+    pub fn metrics(&self) -> Command {
+        self.cmd("cc-metrics")
+    }
+
+    /// Runs `cc-log` and returns (stdout, stderr, exit code).
     pub fn run(&self, args: &[&str]) -> (String, String, i32) {
-        let out = self.log().args(args).output().unwrap();
+        self.run_bin("cc-log", args)
+    }
+
+    /// Runs a program and returns (stdout, stderr, exit code).
+    pub fn run_bin(&self, bin: &str, args: &[&str]) -> (String, String, i32) {
+        let out = self.cmd(bin).args(args).output().unwrap();
         (
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -1,0 +1,17 @@
+//! `cc-metrics`: journey executions and their reports. See `cc-metrics --help`.
+
+use std::process::ExitCode;
+
+use ccmon::cli::metrics::{Cli, exec};
+use clap::Parser;
+
+/// Records are many small allocations: a faster allocator pays for itself.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    ccmon::cli::exit(
+        "cc-metrics",
+        exec(Cli::parse()).map_err(anyhow::Error::from),
+    )
+}

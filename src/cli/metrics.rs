@@ -1,0 +1,586 @@
+//! `cc-metrics`: flags and subcommands, and `exec`, which turns them into library calls.
+
+use std::io::Write;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+
+use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
+use crate::error::{Error, Result};
+use crate::metrics::{self, QualityFilter, render};
+use crate::output::{self, human_duration};
+use crate::record::{
+    JourneyExecution, JourneySource, ProgressEvent, Resources, RunStatus, Timestamp,
+};
+use crate::runner::{self, RunOutcome};
+use crate::store::{Stream, Writer};
+use crate::timespec;
+
+const EXAMPLES: &str = "\
+Examples:
+  cc-metrics record CUJ-005 true 1234 --quality correctness=90,codeStyle=85
+  cc-metrics run CUJ-005 --workflow nightly -- ./scripts/review.sh
+  cc-metrics rate CUJ-005 7d
+  cc-metrics all
+  cc-metrics trending CUJ-005 24 1h
+  cc-metrics failures CUJ-005 --top 5
+  cc-metrics percentiles CUJ-005 30d
+  cc-metrics quality --workflow review-and-fix 7 1d
+
+WINDOW and BUCKET are DURATIONs: 500ms, 90s, 15m, 24h, 7d, 2w, 1h30m, or bare milliseconds
+(86400000).";
+
+/// cc-metrics: how often each critical user journey (CUJ) succeeds, how fast it is, is
+/// it getting better or worse, and why it fails.
+///
+/// Executions go to ROOT/analytics/cuj-metrics-YYYY-MM-DD.jsonl (one JSON object per
+/// line, UTC day of the record), redacted before they reach disk. Windows end now.
+#[derive(Debug, Parser)]
+#[command(name = "cc-metrics", version, after_help = super::with_environment(EXAMPLES))]
+pub struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Record one journey execution.
+    Record(Box<RecordArgs>),
+    /// Run a command as a journey: progress events, resource accounting, the record;
+    /// exits with the command's code.
+    Run(RunArgs),
+    /// Success rate of one journey over a window [default: 24h].
+    Rate(CujWindowArgs),
+    /// Every journey: counts, success rate, p50/p95/p99, last run and failure; without
+    /// WINDOW, success rates over 1h, 24h, 7d and 30d side by side.
+    All(WindowArgs),
+    /// Success rate and latency per time bucket [default: 24 buckets of 1h].
+    Trending(TrendingArgs),
+    /// Failures grouped by normalized error pattern [default window: 7d].
+    Failures(FailuresArgs),
+    /// Duration percentiles of one journey [default window: 24h].
+    Percentiles(CujWindowArgs),
+    /// Per workflow: runs, success rate, iterations, durations, quality [default: 7d].
+    Workflows(WindowArgs),
+    /// Quality scores per time bucket, and the share meeting the threshold.
+    Quality(QualityArgs),
+    /// Delete (or gzip) daily files wholly older than a cutoff.
+    Prune(PruneArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page.
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SourceArg {
+    Workflow,
+    Sprint,
+    Sandbox,
+    #[value(name = "merge_agent", alias = "merge-agent")]
+    MergeAgent,
+    Cli,
+}
+
+impl From<SourceArg> for JourneySource {
+    fn from(s: SourceArg) -> Self {
+        match s {
+            SourceArg::Workflow => JourneySource::Workflow,
+            SourceArg::Sprint => JourneySource::Sprint,
+            SourceArg::Sandbox => JourneySource::Sandbox,
+            SourceArg::MergeAgent => JourneySource::MergeAgent,
+            SourceArg::Cli => JourneySource::Cli,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct RecordArgs {
+    /// The journey, e.g. CUJ-005.
+    #[arg(value_name = "CUJ")]
+    cuj: String,
+    /// Whether it succeeded: true/false, 1/0, ok/fail.
+    #[arg(value_name = "SUCCESS", allow_hyphen_values = true)]
+    success: String,
+    /// How long it took: milliseconds, or a DURATION such as 1.5s.
+    #[arg(value_name = "DURATION", allow_hyphen_values = true)]
+    duration: String,
+    /// The error message.
+    #[arg(long, value_name = "MSG")]
+    error: Option<String>,
+    /// The workflow that ran it.
+    #[arg(long, value_name = "W")]
+    workflow: Option<String>,
+    /// The run it belongs to.
+    #[arg(long = "run-id", visible_alias = "runId", value_name = "R")]
+    run_id: Option<String>,
+    /// What started it.
+    #[arg(long, value_enum, value_name = "S")]
+    source: Option<SourceArg>,
+    /// How many iterations it took.
+    #[arg(long, value_name = "N")]
+    iterations: Option<u32>,
+    /// An agent involved (repeatable).
+    #[arg(long = "agent", value_name = "A")]
+    agents: Vec<String>,
+    /// A warning raised (repeatable).
+    #[arg(long = "warning", value_name = "W")]
+    warnings: Vec<String>,
+    /// Quality scores 0–100: correctness, typeSafety, codeStyle, testCoverage,
+    /// completeness. The composite and threshold result are computed.
+    #[arg(long, value_name = "K=V,...")]
+    quality: Option<String>,
+    /// Weights of the dimensions for the composite [default: ccmon.json, else equal].
+    #[arg(long, value_name = "K=V,...", requires = "quality")]
+    weights: Option<String>,
+    /// The composite a run must reach [default: ccmon.json, else 80].
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "quality",
+        allow_hyphen_values = true
+    )]
+    threshold: Option<f64>,
+    /// Free-form details, as JSON.
+    #[arg(long, value_name = "JSON")]
+    metadata: Option<String>,
+    /// When it happened: RFC 3339, YYYY-MM-DD, or a DURATION ago [default: now].
+    #[arg(long, value_name = "TIME")]
+    timestamp: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The journey, e.g. CUJ-005.
+    #[arg(value_name = "CUJ")]
+    cuj: String,
+    /// The workflow this run belongs to.
+    #[arg(long, value_name = "W")]
+    workflow: Option<String>,
+    /// The run id for the progress events and the record [default: a new run-ULID].
+    #[arg(long = "run-id", visible_alias = "runId", value_name = "R")]
+    run_id: Option<String>,
+    /// What started it.
+    #[arg(long, value_enum, value_name = "S", default_value = "cli")]
+    source: SourceArg,
+    /// The command to run, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct CujWindowArgs {
+    /// The journey.
+    #[arg(value_name = "CUJ")]
+    cuj: String,
+    /// How far back to look (DURATION or milliseconds).
+    #[arg(value_name = "WINDOW", allow_hyphen_values = true)]
+    window: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct WindowArgs {
+    /// How far back to look (DURATION or milliseconds).
+    #[arg(value_name = "WINDOW", allow_hyphen_values = true)]
+    window: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct TrendingArgs {
+    /// The journey.
+    #[arg(value_name = "CUJ")]
+    cuj: String,
+    /// How many buckets [default: 24].
+    #[arg(value_name = "BUCKETS", allow_hyphen_values = true)]
+    buckets: Option<String>,
+    /// Each bucket's length (DURATION or milliseconds) [default: 1h].
+    #[arg(value_name = "BUCKET", allow_hyphen_values = true)]
+    bucket: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct FailuresArgs {
+    #[command(flatten)]
+    target: CujWindowArgs,
+    /// Show this many patterns (0 for all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    top: usize,
+}
+
+#[derive(Debug, Args)]
+struct QualityArgs {
+    /// Only this workflow.
+    #[arg(long, value_name = "W")]
+    workflow: Option<String>,
+    /// Only this journey.
+    #[arg(long = "cuj", visible_alias = "cuj-id", value_name = "C")]
+    cuj: Option<String>,
+    /// How many buckets [default: 24].
+    #[arg(value_name = "BUCKETS", allow_hyphen_values = true)]
+    buckets: Option<String>,
+    /// Each bucket's length (DURATION or milliseconds) [default: 1h].
+    #[arg(value_name = "BUCKET", allow_hyphen_values = true)]
+    bucket: Option<String>,
+}
+
+/// Runs a parsed `cc-metrics` command line; returns the exit code.
+pub fn exec(cli: Cli) -> Result<u8> {
+    let settings = Settings::from_args(&cli.common)?;
+    match cli.command {
+        Command::Record(args) => exec_record(&settings, *args),
+        Command::Run(args) => exec_run(&settings, args),
+        Command::Rate(args) => exec_rate(&settings, args),
+        Command::All(args) => exec_all(&settings, args),
+        Command::Trending(args) => exec_trending(&settings, args),
+        Command::Failures(args) => exec_failures(&settings, args),
+        Command::Percentiles(args) => exec_percentiles(&settings, args),
+        Command::Workflows(args) => exec_workflows(&settings, args),
+        Command::Quality(args) => exec_quality(&settings, args),
+        Command::Prune(args) => exec_prune(&settings, Stream::CujMetrics, &args),
+        Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
+        Command::Man => print_man(Cli::command()).map(|()| 0),
+    }
+}
+
+/// Milliseconds of a WINDOW or BUCKET argument; must be positive.
+fn positive_ms(value: Option<&str>, default_ms: i64, field: &str) -> Result<i64> {
+    let Some(value) = value else {
+        return Ok(default_ms);
+    };
+    let ms = timespec::parse_duration_ms(value, field)?;
+    if ms < 1.0 {
+        return Err(Error::invalid(
+            field,
+            format!("{value:?} must be at least 1ms"),
+        ));
+    }
+    Ok(ms.min(i64::MAX as f64) as i64)
+}
+
+/// Most buckets a report may ask for.
+const MAX_BUCKETS: usize = 10_000;
+
+fn bucket_count(value: Option<&str>) -> Result<usize> {
+    let Some(value) = value else { return Ok(24) };
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_BUCKETS).contains(&n) => Ok(n),
+        _ => Err(Error::invalid(
+            "BUCKETS",
+            format!("{value:?} must be a whole number from 1 to {MAX_BUCKETS}"),
+        )),
+    }
+}
+
+fn check_cuj(cuj: &str) -> Result<()> {
+    if cuj.trim().is_empty() {
+        return Err(Error::invalid("CUJ", "must not be empty"));
+    }
+    Ok(())
+}
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
+    let writer = settings.writer()?;
+    check_cuj(&args.cuj)?;
+    let success = metrics::parse_success(&args.success, "SUCCESS")?;
+    let duration = timespec::parse_duration_ms(&args.duration, "DURATION")?;
+    let mut rec = JourneyExecution::new(args.cuj, success, duration);
+    rec.timestamp = settings.time(args.timestamp.as_deref(), "--timestamp")?;
+    rec.error = args.error.map_or(Value::Null, Value::String);
+    rec.workflow = args.workflow;
+    rec.run_id = args.run_id;
+    rec.source = args.source.map(JourneySource::from);
+    rec.iterations = args.iterations;
+    rec.agents = (!args.agents.is_empty()).then_some(args.agents);
+    rec.warnings = (!args.warnings.is_empty()).then_some(args.warnings);
+    if let Some(q) = &args.quality {
+        let scores = metrics::parse_scores(q, "--quality")?;
+        let mut weights = settings.config.quality.weights.clone();
+        if let Some(w) = &args.weights {
+            for (name, weight) in metrics::parse_scores(w, "--weights")? {
+                weights.insert(name.to_string(), weight);
+            }
+        }
+        let threshold = args.threshold.unwrap_or(settings.config.quality.threshold);
+        rec.quality = Some(metrics::score_quality(&scores, &weights, threshold)?);
+    }
+    rec.metadata = args
+        .metadata
+        .as_deref()
+        .map(|m| {
+            serde_json::from_str::<Value>(m)
+                .map_err(|e| Error::invalid("--metadata", format!("not valid JSON: {e}")))
+        })
+        .transpose()?;
+    let written = writer.append(rec)?;
+    if settings.style.json {
+        let mut out = output::stdout();
+        writeln!(out, "{written}")?;
+        out.flush()?;
+    }
+    Ok(0)
+}
+
+fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
+    // Check everything before running anything: bad flags must not run the command.
+    let writer = settings.writer()?;
+    check_cuj(&args.cuj)?;
+    let (program, rest) = args
+        .command
+        .split_first()
+        .ok_or_else(|| Error::invalid("CMD", "a command is required after --"))?;
+    let run_id = match args.run_id.clone() {
+        Some(r) if r.trim().is_empty() => {
+            return Err(Error::invalid("--run-id", "must not be empty"));
+        }
+        Some(r) => r,
+        None => format!(
+            "run-{}",
+            ulid::Ulid::generate().to_string().to_ascii_lowercase()
+        ),
+    };
+    let command_line = args.command.join(" ");
+    let name = match &args.workflow {
+        Some(w) => format!("{} ({w})", args.cuj),
+        None => args.cuj.clone(),
+    };
+
+    // Signals are taken over before the run is announced: once a start event exists,
+    // an end event and the record follow, even after a Ctrl-C.
+    let runner = runner::Runner::new();
+    let mut start = ProgressEvent::new(&run_id, RunStatus::Running);
+    start.step = Some(0);
+    start.percentage = Some(0.0);
+    start.name = Some(name.clone());
+    start.source = Some("cli".into());
+    start.message = Some(format!("running {command_line}"));
+    writer.append(start)?;
+
+    let started = Timestamp::now();
+    let outcome = runner.run(program, rest);
+    let code = u8::try_from(outcome.code.clamp(0, 255)).unwrap_or(1);
+
+    // The command has run: from here on, failing to record is reported, and the
+    // command's exit code still passes through.
+    match record_run(&writer, &args.cuj, &args, &run_id, &name, started, &outcome) {
+        Ok(()) => {}
+        Err(e) => {
+            eprintln!("cc-metrics: error: the run was not fully recorded: {e}");
+            return Ok(if code == 0 { 1 } else { code });
+        }
+    }
+    if !settings.quiet {
+        eprintln!("{}", run_summary(&args.cuj, &run_id, &outcome));
+    }
+    Ok(code)
+}
+
+fn record_run(
+    writer: &Writer,
+    cuj: &str,
+    args: &RunArgs,
+    run_id: &str,
+    name: &str,
+    started: Timestamp,
+    outcome: &RunOutcome,
+) -> Result<()> {
+    let success = outcome.success();
+    let error = outcome.error_message();
+    let mut end = ProgressEvent::new(
+        run_id,
+        if success {
+            RunStatus::Completed
+        } else {
+            RunStatus::Failed
+        },
+    );
+    end.step = Some(0);
+    end.name = Some(name.to_string());
+    end.source = Some("cli".into());
+    if success {
+        end.percentage = Some(100.0);
+    }
+    end.message = Some(format!(
+        "exited with code {} after {}",
+        outcome.code,
+        human_duration(outcome.duration_ms)
+    ));
+    end.error = error.clone().map_or(Value::Null, Value::String);
+
+    let mut rec = JourneyExecution::new(cuj, success, outcome.duration_ms);
+    rec.timestamp = Some(started);
+    rec.error = end.error.clone();
+    rec.workflow.clone_from(&args.workflow);
+    rec.run_id = Some(run_id.to_string());
+    rec.source = Some(args.source.into());
+    rec.resources = Some(Resources {
+        duration_ms: Some(outcome.duration_ms),
+        peak_rss_mb: outcome.usage.map(|u| u.peak_rss_mb),
+        cpu_user_ms: outcome.usage.map(|u| u.cpu_user_ms),
+        cpu_system_ms: outcome.usage.map(|u| u.cpu_system_ms),
+        extra: serde_json::Map::new(),
+    });
+    let mut meta = serde_json::Map::new();
+    meta.insert("exitCode".into(), Value::from(outcome.code));
+    meta.insert("command".into(), Value::String(args.command.join(" ")));
+    if let Some(sig) = outcome.interrupted_by {
+        meta.insert(
+            "interruptedBy".into(),
+            Value::String(runner::signal_name(sig)),
+        );
+    }
+    rec.metadata = Some(Value::Object(meta));
+
+    writer.append(end)?;
+    writer.append(rec)?;
+    Ok(())
+}
+
+/// `CUJ-005 completed in 1.23s (exit 0) · peak RSS 210.5 MB · CPU 900ms user, 120ms
+/// system · run run-01j...`
+fn run_summary(cuj: &str, run_id: &str, o: &RunOutcome) -> String {
+    let verdict = if o.success() { "completed" } else { "failed" };
+    let mut s = format!(
+        "cc-metrics: {cuj} {verdict} in {} (exit {})",
+        human_duration(o.duration_ms),
+        o.code
+    );
+    if let Some(u) = o.usage {
+        s.push_str(&format!(
+            " · peak RSS {:.1} MB · CPU {} user, {} system",
+            u.peak_rss_mb,
+            human_duration(u.cpu_user_ms),
+            human_duration(u.cpu_system_ms)
+        ));
+    }
+    s.push_str(&format!(" · run {run_id}"));
+    s
+}
+
+fn print<T: serde::Serialize + ?Sized>(
+    settings: &Settings,
+    value: &T,
+    human: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, value)?;
+    } else {
+        human(&mut out)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn exec_rate(settings: &Settings, args: CujWindowArgs) -> Result<u8> {
+    check_cuj(&args.cuj)?;
+    let window = positive_ms(args.window.as_deref(), DAY_MS, "WINDOW")?;
+    let (report, skipped) = metrics::rate_report(&settings.roots, &args.cuj, window, settings.now)?;
+    print(settings, &report, |out| render::rate(out, &report))?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_all(settings: &Settings, args: WindowArgs) -> Result<u8> {
+    let skipped = match args.window.as_deref() {
+        Some(w) => {
+            let window = positive_ms(Some(w), DAY_MS, "WINDOW")?;
+            let (rows, skipped) = metrics::all_report(&settings.roots, window, settings.now)?;
+            print(settings, &rows, |out| {
+                render::all(out, &rows, window, settings.style)
+            })?;
+            skipped
+        }
+        None => {
+            let (rows, skipped) = metrics::all_windows_report(&settings.roots, settings.now)?;
+            print(settings, &rows, |out| {
+                render::all_windows(out, &rows, settings.style)
+            })?;
+            skipped
+        }
+    };
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_trending(settings: &Settings, args: TrendingArgs) -> Result<u8> {
+    check_cuj(&args.cuj)?;
+    let count = bucket_count(args.buckets.as_deref())?;
+    let size = positive_ms(args.bucket.as_deref(), HOUR_MS, "BUCKET")?;
+    let (report, skipped) =
+        metrics::trend_report(&settings.roots, &args.cuj, count, size, settings.now)?;
+    print(settings, &report, |out| {
+        render::trending(out, &report, settings.style)
+    })?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_failures(settings: &Settings, args: FailuresArgs) -> Result<u8> {
+    check_cuj(&args.target.cuj)?;
+    let window = positive_ms(args.target.window.as_deref(), 7 * DAY_MS, "WINDOW")?;
+    let redactor = settings.redactor()?;
+    let (report, skipped) = metrics::failure_report(
+        &settings.roots,
+        &args.target.cuj,
+        window,
+        args.top,
+        settings.now,
+        &redactor,
+    )?;
+    print(settings, &report, |out| {
+        render::failures(out, &report, settings.style)
+    })?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_percentiles(settings: &Settings, args: CujWindowArgs) -> Result<u8> {
+    check_cuj(&args.cuj)?;
+    let window = positive_ms(args.window.as_deref(), DAY_MS, "WINDOW")?;
+    let (report, skipped) =
+        metrics::percentile_report(&settings.roots, &args.cuj, window, settings.now)?;
+    print(settings, &report, |out| {
+        render::percentiles(out, &report, settings.style)
+    })?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_workflows(settings: &Settings, args: WindowArgs) -> Result<u8> {
+    let window = positive_ms(args.window.as_deref(), 7 * DAY_MS, "WINDOW")?;
+    let (rows, skipped) = metrics::workflow_report(
+        &settings.roots,
+        window,
+        settings.now,
+        &settings.config.quality,
+    )?;
+    print(settings, &rows, |out| {
+        render::workflows(out, &rows, window, settings.style)
+    })?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_quality(settings: &Settings, args: QualityArgs) -> Result<u8> {
+    let count = bucket_count(args.buckets.as_deref())?;
+    let size = positive_ms(args.bucket.as_deref(), HOUR_MS, "BUCKET")?;
+    let filter = QualityFilter {
+        workflow: args.workflow,
+        cuj_id: args.cuj,
+    };
+    let (report, skipped) = metrics::quality_report(
+        &settings.roots,
+        &filter,
+        count,
+        size,
+        settings.now,
+        &settings.config.quality,
+    )?;
+    print(settings, &report, |out| {
+        render::quality(out, &report, settings.style)
+    })?;
+    Ok(settings.finish(&skipped))
+}

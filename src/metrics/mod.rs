@@ -1,0 +1,17 @@
+//! `cc-metrics`: journey (CUJ) executions — recording them with computed quality
+//! scores, and the reports: success rates, percentiles, trends, failure patterns,
+//! workflows and quality.
+
+mod build;
+pub mod render;
+mod report;
+mod view;
+
+pub use build::{canonical_dimension, parse_scores, parse_success, score_quality};
+pub use report::{
+    CujRow, CujWindowsRow, FailureReport, NO_MESSAGE, PatternRow, PercentileReport, QualityBucket,
+    QualityFilter, QualityReport, RateReport, STANDARD_WINDOWS, StandardWindows, TrendBucket,
+    TrendReport, WindowFigures, WorkflowRow, all_report, all_windows_report, failure_report,
+    percentile_report, quality_report, rate_report, trend_report, workflow_report,
+};
+pub use view::{DIMENSIONS, JourneyView, QualityView, fold, weighted_mean};
