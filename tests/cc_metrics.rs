@@ -759,3 +759,36 @@ fn ctrl_c_reaches_the_command_and_the_run_is_recorded_as_failed() {
     let events = progress(&env);
     assert_eq!(events.last().unwrap()["status"], "failed");
 }
+
+#[test]
+fn a_one_hour_window_opens_at_most_two_files_of_a_month() {
+    use ccmon::record::Timestamp;
+    use ccmon::store::{Roots, Stream};
+    let env = Env::new();
+    for day in 1..=30 {
+        env.write(
+            &format!("analytics/cuj-metrics-2026-11-{day:02}.jsonl"),
+            exec(
+                &format!("2026-11-{day:02}T00:30:00Z"),
+                "CUJ-005",
+                true,
+                1.0,
+                "",
+            ) + "\n",
+        );
+    }
+    let roots = Roots::new(vec![env.root().to_path_buf()]);
+    // Just after midnight the last hour spans two days; otherwise one.
+    for (now, files) in [("2026-11-20T00:20:00Z", 2), ("2026-11-20T12:30:00Z", 1)] {
+        let now = Timestamp::parse(now).unwrap();
+        let since = Timestamp(now.0 - 3_600_000);
+        let chosen = roots
+            .files(Stream::CujMetrics, Some(since), Some(now))
+            .unwrap();
+        assert_eq!(chosen.len(), files, "{now}");
+    }
+    let (out, _, _) = at_now(&env, &["rate", "CUJ-005", "1h", "--json"]);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["total"], 0);
+    let (out, _, _) = at_now(&env, &["rate", "CUJ-005", "30d", "--json"]);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["total"], 20);
+}
