@@ -42,6 +42,7 @@ pub mod error;
 pub mod log;
 pub mod metrics;
 pub mod output;
+pub mod progress;
 pub mod record;
 pub mod redact;
 pub mod runner;

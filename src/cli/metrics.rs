@@ -362,7 +362,7 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
     start.name = Some(name.clone());
     start.source = Some("cli".into());
     start.message = Some(format!("running {command_line}"));
-    writer.append(start)?;
+    crate::progress::append_event(&settings.roots, &writer, &run_id, |_| Ok(start))?;
 
     let started = Timestamp::now();
     let outcome = runner.run(program, rest);
@@ -370,7 +370,7 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
 
     // The command has run: from here on, failing to record is reported, and the
     // command's exit code still passes through.
-    match record_run(&writer, &args.cuj, &args, &run_id, &name, started, &outcome) {
+    match record_run(settings, &writer, &args, &run_id, &name, started, &outcome) {
         Ok(()) => {}
         Err(e) => {
             eprintln!("cc-metrics: error: the run was not fully recorded: {e}");
@@ -384,8 +384,8 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
 }
 
 fn record_run(
+    settings: &Settings,
     writer: &Writer,
-    cuj: &str,
     args: &RunArgs,
     run_id: &str,
     name: &str,
@@ -415,7 +415,7 @@ fn record_run(
     ));
     end.error = error.clone().map_or(Value::Null, Value::String);
 
-    let mut rec = JourneyExecution::new(cuj, success, outcome.duration_ms);
+    let mut rec = JourneyExecution::new(&args.cuj, success, outcome.duration_ms);
     rec.timestamp = Some(started);
     rec.error = end.error.clone();
     rec.workflow.clone_from(&args.workflow);
@@ -439,7 +439,7 @@ fn record_run(
     }
     rec.metadata = Some(Value::Object(meta));
 
-    writer.append(end)?;
+    crate::progress::append_event(&settings.roots, writer, run_id, |_| Ok(end))?;
     writer.append(rec)?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 pub mod log;
 pub mod metrics;
+pub mod progress;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -8,7 +8,7 @@ use super::report::{
     CujRow, CujWindowsRow, FailureReport, PercentileReport, QualityBucket, QualityReport,
     RateReport, TrendReport, WindowFigures, WorkflowRow,
 };
-use crate::output::{self, Style, human_opt_duration, human_rate, human_window};
+use crate::output::{self, Style, human_opt_duration, human_rate, human_window, one_line};
 use crate::record::Timestamp;
 
 fn right_align(t: &mut Table, from: usize) {
@@ -210,15 +210,6 @@ fn category_color(category: &str) -> Option<comfy_table::Color> {
     match category {
         "other" => None,
         _ => output::status_color("failed"),
-    }
-}
-
-/// Newlines as spaces, cut at `max` characters with an ellipsis.
-fn one_line(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match flat.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}…", &flat[..cut]),
-        None => flat,
     }
 }
 

@@ -147,6 +147,34 @@ pub fn sparkline(values: &[Option<f64>]) -> String {
         .collect()
 }
 
+/// Text on one line: whitespace runs (newlines included) become one space, and the
+/// result is cut at `max` characters with an ellipsis.
+///
+/// ```
+/// assert_eq!(ccmon::output::one_line("a\n  b", 10), "a b");
+/// assert_eq!(ccmon::output::one_line("abcdef", 3), "abc…");
+/// ```
+pub fn one_line(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
+/// The width of the terminal on standard output: `$COLUMNS` when set, else the
+/// terminal's, else 100.
+pub fn terminal_width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        && n > 0
+    {
+        return n;
+    }
+    terminal_size::terminal_size_of(io::stdout()).map_or(100, |(w, _)| usize::from(w.0))
+}
+
 /// A time for people: local (or UTC) `2026-11-20 13:45:01`.
 pub fn human_time(t: Timestamp, utc: bool) -> String {
     let dt = t.to_datetime();

@@ -54,6 +54,12 @@ impl Follower {
                     path: dir.clone(),
                     source,
                 })?;
+            // Change events name files by the watched path: watch the canonical one,
+            // and key offsets by it, so that a relative root finds its offsets.
+            let dir = dir.canonicalize().map_err(|source| Error::Read {
+                path: dir.clone(),
+                source,
+            })?;
             watcher
                 .watch(&dir, RecursiveMode::NonRecursive)
                 .map_err(|e| Error::Watch {

@@ -5,15 +5,18 @@
 //! - [`read`]: scanning lines in parallel, skipping and counting malformed ones;
 //! - [`scan`]: pulling the wanted fields out of a JSON line without parsing the rest;
 //! - [`follow`]: following new lines as they are appended;
+//! - [`lock`]: a stream-wide lock for writers that read before they write;
 //! - [`prune`]: deleting or compressing old daily files.
 
 pub mod append;
 pub mod follow;
+pub mod lock;
 pub mod paths;
 pub mod prune;
 pub mod read;
 pub mod scan;
 
 pub use append::Writer;
+pub use lock::StreamLock;
 pub use paths::{DataFile, Roots, Stream};
 pub use read::{LineError, Scan, Skipped};

@@ -1,0 +1,17 @@
+//! `cc-progress`: run progress, tracked and watched live. See `cc-progress --help`.
+
+use std::process::ExitCode;
+
+use ccmon::cli::progress::{Cli, exec};
+use clap::Parser;
+
+/// Records are many small allocations: a faster allocator pays for itself.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    ccmon::cli::exit(
+        "cc-progress",
+        exec(Cli::parse()).map_err(anyhow::Error::from),
+    )
+}

@@ -1,0 +1,665 @@
+//! `cc-progress`: flags and subcommands, and `exec`, which turns them into library calls.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+
+use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::progress::chain::{RunQuery, run_page};
+use crate::progress::watch::{Display, WatchOptions, watch};
+use crate::progress::{self, RunState, render, tracker};
+use crate::record::{CiCheck, CiStatus, PrStatus, ProgressEvent, RunStatus};
+use crate::store::Stream;
+use crate::timespec;
+
+const EXAMPLES: &str = "\
+Examples:
+  cc-progress start run-001 --steps 4 --name \"Review PR 12\"
+  cc-progress step run-001 \"Analyzing code\" --role designer --model claude-opus-4-6
+  cc-progress complete-step run-001
+  cc-progress complete run-001 \"Review posted\" --pr-url https://github.com/o/r/pull/12 --pr-status created
+  cc-progress watch                     # live bars for every active run
+  cc-progress wait run-001 --timeout 30m && echo done
+  cc-progress runs --status failed
+  cc-progress show run-001
+  cc-progress chain chain-7";
+
+/// cc-progress: the progress of agent runs — emit events, track steps across
+/// processes, watch them live, and look back at runs and sprint chains.
+///
+/// Events go to ROOT/analytics/progress-YYYY-MM-DD.jsonl; the notifications they cause
+/// (run completed or failed, PR created, sprint chain ended) to
+/// ROOT/analytics/notifications-YYYY-MM-DD.jsonl.
+#[derive(Debug, Parser)]
+#[command(name = "cc-progress", version, after_help = super::with_environment(EXAMPLES))]
+pub struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Append one event with any fields.
+    Emit(Box<EmitArgs>),
+    /// Start a run: running, step 0 of N, 0%.
+    Start(Box<StartArgs>),
+    /// Begin the run's next step (running).
+    Step(Box<StepArgs>),
+    /// Complete the run's current step; the percentage counts it.
+    CompleteStep(Box<MessageArgs>),
+    /// Complete the run (100%).
+    Complete(Box<MessageArgs>),
+    /// Fail the run with an error message.
+    Fail(Box<StepArgs>),
+    /// Cancel the run.
+    Cancel(Box<MessageArgs>),
+    /// Show recent events, then follow new ones live.
+    Watch(WatchArgs),
+    /// Wait silently for a run to end: exit 0 completed, 1 failed or cancelled, 124 on
+    /// timeout.
+    Wait(WaitArgs),
+    /// A run's events, oldest first [default: the last 50].
+    History(HistoryArgs),
+    /// A run's current state.
+    Current(RunArg),
+    /// Runs, newest first.
+    Runs(RunsArgs),
+    /// A run in detail: step timeline, quality, CI checks, PR, errors.
+    Show(RunArg),
+    /// A sprint chain: which sprints completed, their runs and PRs.
+    Chain(ChainArgs),
+    /// Delete (or gzip) daily files wholly older than a cutoff.
+    Prune(PruneArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page.
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StatusArg {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl From<StatusArg> for RunStatus {
+    fn from(s: StatusArg) -> Self {
+        match s {
+            StatusArg::Pending => RunStatus::Pending,
+            StatusArg::Running => RunStatus::Running,
+            StatusArg::Completed => RunStatus::Completed,
+            StatusArg::Failed => RunStatus::Failed,
+            StatusArg::Cancelled => RunStatus::Cancelled,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PrStatusArg {
+    None,
+    Created,
+    Merged,
+    Failed,
+    #[value(name = "blocked_on_ci", alias = "blocked-on-ci")]
+    BlockedOnCi,
+}
+
+impl From<PrStatusArg> for PrStatus {
+    fn from(s: PrStatusArg) -> Self {
+        match s {
+            PrStatusArg::None => PrStatus::None,
+            PrStatusArg::Created => PrStatus::Created,
+            PrStatusArg::Merged => PrStatus::Merged,
+            PrStatusArg::Failed => PrStatus::Failed,
+            PrStatusArg::BlockedOnCi => PrStatus::BlockedOnCi,
+        }
+    }
+}
+
+/// Descriptive fields any event may carry.
+#[derive(Debug, Args)]
+struct EventFields {
+    /// The run's name.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// What started the run (sprint, workflow, cli, ...).
+    #[arg(long, value_name = "S")]
+    source: Option<String>,
+    /// The role working on the step (designer, checker, ...).
+    #[arg(long, value_name = "R")]
+    role: Option<String>,
+    /// The tool doing the work.
+    #[arg(long, value_name = "T")]
+    tool: Option<String>,
+    /// The model.
+    #[arg(long, value_name = "M")]
+    model: Option<String>,
+    /// Which attempt at the step (from 1).
+    #[arg(long, value_name = "N")]
+    iteration: Option<u64>,
+    /// The sprint chain the run belongs to.
+    #[arg(long = "chain", visible_alias = "chain-id", value_name = "C")]
+    chain: Option<String>,
+    /// The run's place in its chain: INDEX/TOTAL, e.g. 2/5.
+    #[arg(long, value_name = "I/T")]
+    sprint: Option<String>,
+    /// The run's pull request.
+    #[arg(long, value_name = "URL")]
+    pr_url: Option<String>,
+    /// The pull request's state.
+    #[arg(long, value_enum, value_name = "S")]
+    pr_status: Option<PrStatusArg>,
+    /// Overall CI status (passing, failing, pending).
+    #[arg(long, value_name = "S")]
+    ci_status: Option<String>,
+    /// A CI check: NAME=STATUS[=URL] (repeatable).
+    #[arg(long = "ci-check", value_name = "NAME=STATUS[=URL]")]
+    ci_checks: Vec<String>,
+    /// Quality scores or checker verdicts, as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    quality: Option<String>,
+    /// When it happened: RFC 3339, YYYY-MM-DD, or a DURATION ago [default: now].
+    #[arg(long, value_name = "TIME")]
+    timestamp: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct EmitArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// The step (0 is the start).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    step: Option<String>,
+    /// pending, running, completed, failed or cancelled.
+    #[arg(long, value_enum, value_name = "S")]
+    status: StatusArg,
+    /// 0–100.
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
+    percentage: Option<f64>,
+    /// What is happening.
+    #[arg(long, value_name = "M")]
+    message: Option<String>,
+    /// How many steps the run has.
+    #[arg(long, value_name = "N")]
+    total_steps: Option<u64>,
+    /// The error message.
+    #[arg(long, value_name = "MSG")]
+    error: Option<String>,
+    #[command(flatten)]
+    fields: EventFields,
+}
+
+#[derive(Debug, Args)]
+struct StartArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// How many steps the run has.
+    #[arg(long, value_name = "N")]
+    steps: u64,
+    /// What is happening.
+    #[arg(long, value_name = "M")]
+    message: Option<String>,
+    #[command(flatten)]
+    fields: EventFields,
+}
+
+#[derive(Debug, Args)]
+struct StepArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// What the step does (for `fail`: the error).
+    #[arg(value_name = "MSG")]
+    message: String,
+    #[command(flatten)]
+    fields: EventFields,
+}
+
+#[derive(Debug, Args)]
+struct MessageArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// A closing message.
+    #[arg(value_name = "MSG")]
+    message: Option<String>,
+    #[command(flatten)]
+    fields: EventFields,
+}
+
+#[derive(Debug, Args)]
+struct WatchArgs {
+    /// Only this run.
+    #[arg(value_name = "RUN")]
+    run: Option<String>,
+    /// First show the events since this TIME (instead of the last N).
+    #[arg(long, value_name = "T")]
+    since: Option<String>,
+    /// How many recent events to show first.
+    #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 10)]
+    lines: usize,
+    /// With RUN: exit when it ends (0 completed, 1 failed or cancelled).
+    #[arg(long, requires = "run")]
+    until_done: bool,
+}
+
+#[derive(Debug, Args)]
+struct WaitArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// Give up after this DURATION (exit 124).
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true)]
+    timeout: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct HistoryArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// How many of the last events (0 for all).
+    #[arg(value_name = "LIMIT", default_value_t = 50)]
+    limit: usize,
+}
+
+#[derive(Debug, Args)]
+struct RunArg {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    run: String,
+}
+
+#[derive(Debug, Args)]
+struct RunsArgs {
+    /// Only runs in this status.
+    #[arg(long, value_enum, value_name = "S")]
+    status: Option<StatusArg>,
+    /// Only runs from this source.
+    #[arg(long, value_name = "S")]
+    source: Option<String>,
+    /// Runs per page (0 for all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    limit: usize,
+    /// Which page, from 1.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    page: usize,
+    /// Only runs with events since this TIME.
+    #[arg(long, value_name = "T")]
+    since: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ChainArgs {
+    /// The chain.
+    #[arg(value_name = "CHAIN")]
+    chain: String,
+}
+
+/// Runs a parsed `cc-progress` command line; returns the exit code.
+pub fn exec(cli: Cli) -> Result<u8> {
+    let settings = Settings::from_args(&cli.common)?;
+    match cli.command {
+        Command::Emit(args) => exec_emit(&settings, *args),
+        Command::Start(args) => {
+            let StartArgs {
+                run,
+                steps,
+                message,
+                fields,
+            } = *args;
+            write_tracked(&settings, &run, message, None, &fields, |state, t| {
+                tracker::start(state, t, steps)
+            })
+        }
+        Command::Step(args) => {
+            let StepArgs {
+                run,
+                message,
+                fields,
+            } = *args;
+            write_tracked(&settings, &run, Some(message), None, &fields, tracker::step)
+        }
+        Command::CompleteStep(args) => write_tracked(
+            &settings,
+            &args.run,
+            args.message.clone(),
+            None,
+            &args.fields,
+            tracker::complete_step,
+        ),
+        Command::Complete(args) => write_tracked(
+            &settings,
+            &args.run,
+            args.message.clone(),
+            None,
+            &args.fields,
+            tracker::complete,
+        ),
+        Command::Fail(args) => write_tracked(
+            &settings,
+            &args.run,
+            Some(args.message.clone()),
+            Some(args.message.clone()),
+            &args.fields,
+            |state, t| tracker::end(state, t, RunStatus::Failed),
+        ),
+        Command::Cancel(args) => write_tracked(
+            &settings,
+            &args.run,
+            args.message.clone(),
+            None,
+            &args.fields,
+            |state, t| tracker::end(state, t, RunStatus::Cancelled),
+        ),
+        Command::Watch(args) => exec_watch(&settings, args),
+        Command::Wait(args) => exec_wait(&settings, args),
+        Command::History(args) => exec_history(&settings, args),
+        Command::Current(args) => exec_current(&settings, args, false),
+        Command::Show(args) => exec_current(&settings, args, true),
+        Command::Runs(args) => exec_runs(&settings, args),
+        Command::Chain(args) => exec_chain(&settings, args),
+        Command::Prune(args) => exec_prune(&settings, Stream::Progress, &args),
+        Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
+        Command::Man => print_man(Cli::command()).map(|()| 0),
+    }
+}
+
+fn check_run(run: &str) -> Result<()> {
+    if run.trim().is_empty() {
+        return Err(Error::invalid("RUN", "must not be empty"));
+    }
+    Ok(())
+}
+
+/// `I/T` with 1 ≤ I ≤ T.
+fn parse_sprint(text: &str) -> Result<(u64, u64)> {
+    let bad = || {
+        Error::invalid(
+            "--sprint",
+            format!("{text:?} is not INDEX/TOTAL with 1 ≤ INDEX ≤ TOTAL, e.g. 2/5"),
+        )
+    };
+    let (i, t) = text.split_once('/').ok_or_else(bad)?;
+    let (i, t): (u64, u64) = (
+        i.trim().parse().map_err(|_| bad())?,
+        t.trim().parse().map_err(|_| bad())?,
+    );
+    if i == 0 || i > t {
+        return Err(bad());
+    }
+    Ok((i, t))
+}
+
+/// `NAME=STATUS[=URL]`.
+fn parse_ci_check(text: &str) -> Result<CiCheck> {
+    let bad = || {
+        Error::invalid(
+            "--ci-check",
+            format!("{text:?} is not NAME=STATUS[=URL], e.g. \"Unit Tests=success\""),
+        )
+    };
+    let (name, rest) = text.split_once('=').ok_or_else(bad)?;
+    let (status, url) = match rest.split_once('=') {
+        Some((s, u)) => (s, Some(u)),
+        None => (rest, None),
+    };
+    if name.trim().is_empty()
+        || status.trim().is_empty()
+        || url.is_some_and(|u| u.trim().is_empty())
+    {
+        return Err(bad());
+    }
+    Ok(CiCheck {
+        name: name.trim().to_string(),
+        status: status.trim().to_string(),
+        url: url.map(|u| u.trim().to_string()),
+    })
+}
+
+/// An event of `run` carrying the descriptive fields; status and step are the
+/// caller's (or the tracker's) to set.
+fn template(settings: &Settings, run: &str, fields: &EventFields) -> Result<ProgressEvent> {
+    check_run(run)?;
+    let mut e = ProgressEvent::new(run, RunStatus::Running);
+    e.timestamp = settings.time(fields.timestamp.as_deref(), "--timestamp")?;
+    e.name.clone_from(&fields.name);
+    e.source.clone_from(&fields.source);
+    e.role.clone_from(&fields.role);
+    e.tool.clone_from(&fields.tool);
+    e.model.clone_from(&fields.model);
+    e.iteration = fields.iteration;
+    e.chain_id.clone_from(&fields.chain);
+    if let Some(s) = &fields.sprint {
+        let (i, t) = parse_sprint(s)?;
+        e.sprint_index = Some(i);
+        e.sprint_total = Some(t);
+    }
+    e.pr_url.clone_from(&fields.pr_url);
+    e.pr_status = fields.pr_status.map(PrStatus::from);
+    if fields.ci_status.is_some() || !fields.ci_checks.is_empty() {
+        e.ci = Some(CiStatus {
+            status: fields.ci_status.clone(),
+            checks: fields
+                .ci_checks
+                .iter()
+                .map(|c| parse_ci_check(c))
+                .collect::<Result<_>>()?,
+        });
+    }
+    if let Some(q) = &fields.quality {
+        let v: Value = serde_json::from_str(q)
+            .map_err(|e| Error::invalid("--quality", format!("not valid JSON: {e}")))?;
+        if !v.is_object() {
+            return Err(Error::invalid("--quality", "expected a JSON object"));
+        }
+        e.quality = Some(v);
+    }
+    Ok(e)
+}
+
+fn print_written(settings: &Settings, written: &progress::Written) -> Result<()> {
+    if settings.style.json {
+        let mut out = output::stdout();
+        writeln!(out, "{}", written.event)?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+fn write_tracked(
+    settings: &Settings,
+    run: &str,
+    message: Option<String>,
+    error: Option<String>,
+    fields: &EventFields,
+    make: impl FnOnce(Option<&RunState>, ProgressEvent) -> Result<ProgressEvent>,
+) -> Result<u8> {
+    let mut t = template(settings, run, fields)?;
+    t.message = message;
+    t.error = error.map_or(Value::Null, Value::String);
+    let writer = settings.writer()?;
+    let written = progress::append_event(&settings.roots, &writer, run, |state| make(state, t))?;
+    print_written(settings, &written)?;
+    Ok(0)
+}
+
+fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
+    let mut e = template(settings, &args.run, &args.fields)?;
+    e.status = args.status.into();
+    e.step = args
+        .step
+        .as_deref()
+        .map(|s| {
+            s.trim()
+                .parse::<u64>()
+                .map_err(|_| Error::invalid("--step", format!("{s:?} must be a whole number ≥ 0")))
+        })
+        .transpose()?;
+    e.percentage = args.percentage;
+    e.message = args.message;
+    e.total_steps = args.total_steps;
+    e.error = args.error.map_or(Value::Null, Value::String);
+    let writer = settings.writer()?;
+    // Validate before taking the lock: bad input is refused without touching a file.
+    writer.prepare(e.clone(), crate::record::Timestamp::now())?;
+    let written = progress::append_event(&settings.roots, &writer, &args.run, |_| Ok(e))?;
+    print_written(settings, &written)?;
+    Ok(0)
+}
+
+fn display(settings: &Settings) -> Display {
+    if settings.style.json {
+        Display::Json
+    } else if std::io::stdout().is_terminal() {
+        Display::Live
+    } else {
+        Display::Lines
+    }
+}
+
+fn exec_watch(settings: &Settings, args: WatchArgs) -> Result<u8> {
+    if let Some(r) = &args.run {
+        check_run(r)?;
+    }
+    let opts = WatchOptions {
+        since: settings.time(args.since.as_deref(), "--since")?,
+        run: args.run,
+        recent: args.lines,
+        until_done: args.until_done,
+        timeout: None,
+        display: display(settings),
+    };
+    let redactor = settings.redactor()?;
+    let mut out = output::stdout();
+    let (end, skipped) = watch(&settings.roots, &opts, settings.style, &redactor, &mut out)?;
+    let code = settings.finish(&skipped);
+    Ok(end.map_or(code, |e| e.exit_code().max(code)))
+}
+
+fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<u8> {
+    check_run(&args.run)?;
+    let timeout = args
+        .timeout
+        .as_deref()
+        .map(|t| {
+            let ms = timespec::parse_duration_ms(t, "--timeout")?;
+            Ok::<_, Error>(Duration::from_secs_f64(ms / 1000.0))
+        })
+        .transpose()?;
+    let opts = WatchOptions {
+        run: Some(args.run),
+        since: None,
+        recent: 0,
+        until_done: true,
+        timeout,
+        display: Display::Silent,
+    };
+    let redactor = settings.redactor()?;
+    let mut out = std::io::sink();
+    let (end, _) = watch(&settings.roots, &opts, settings.style, &redactor, &mut out)?;
+    Ok(end.map_or(1, |e| e.exit_code()))
+}
+
+fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<u8> {
+    check_run(&args.run)?;
+    let (mut events, skipped) = progress::run_events(&settings.roots, &args.run)?;
+    if args.limit > 0 {
+        let extra = events.len().saturating_sub(args.limit);
+        events.drain(..extra);
+    }
+    let mut out = output::stdout();
+    if settings.style.json {
+        let redactor = settings.redactor()?;
+        for s in &events {
+            writeln!(
+                out,
+                "{}",
+                crate::log::render_record_line(&s.line, &redactor)
+            )?;
+        }
+    } else if events.is_empty() {
+        writeln!(out, "no events for run {}", args.run)?;
+    } else {
+        let list: Vec<&ProgressEvent> = events.iter().map(|s| &s.event).collect();
+        render::history(&mut out, &list, settings.style)?;
+    }
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_current(settings: &Settings, args: RunArg, detail: bool) -> Result<u8> {
+    check_run(&args.run)?;
+    let (state, skipped) = progress::run_state(&settings.roots, &args.run, settings.now)?;
+    let mut out = output::stdout();
+    match (&state, settings.style.json) {
+        (Some(s), true) => output::write_json(&mut out, s)?,
+        (None, true) => writeln!(out, "null")?,
+        (Some(s), false) if detail => render::show(&mut out, s, settings.style)?,
+        (Some(s), false) => render::current(&mut out, s, settings.style)?,
+        (None, false) => writeln!(out, "no events for run {}", args.run)?,
+    }
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<u8> {
+    if args.page == 0 {
+        return Err(Error::invalid("--page", "pages count from 1"));
+    }
+    let since = settings.time(args.since.as_deref(), "--since")?;
+    let (states, skipped) = progress::all_runs(&settings.roots, since, None, settings.now)?;
+    let query = RunQuery {
+        status: args.status.map(RunStatus::from),
+        source: args.source,
+        limit: args.limit,
+        page: args.page,
+    };
+    let (rows, total) = run_page(&states, &query);
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &rows)?;
+    } else {
+        render::runs(
+            &mut out,
+            &rows,
+            total,
+            args.page,
+            args.limit,
+            settings.style,
+        )?;
+    }
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_chain(settings: &Settings, args: ChainArgs) -> Result<u8> {
+    if args.chain.trim().is_empty() {
+        return Err(Error::invalid("CHAIN", "must not be empty"));
+    }
+    let (report, skipped) = progress::chain::chain(&settings.roots, &args.chain, settings.now)?;
+    let mut out = output::stdout();
+    match (&report, settings.style.json) {
+        (Some(r), true) => output::write_json(&mut out, r)?,
+        (None, true) => writeln!(out, "null")?,
+        (Some(r), false) => render::chain(&mut out, r, settings.style)?,
+        (None, false) => writeln!(out, "no runs belong to chain {}", args.chain)?,
+    }
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}

@@ -1,0 +1,14 @@
+//! `cc-progress`: progress events of runs — writing them (with the tracker's derived
+//! steps and the notifications they cause), folding them into run states, listing
+//! runs and sprint chains, and following them live.
+
+pub mod chain;
+mod read;
+pub mod render;
+mod state;
+pub mod watch;
+mod write;
+
+pub use read::{Stored, all_events, all_runs, parse_event, recent_events, run_events, run_state};
+pub use state::{RunError, RunState, StepState, completes_a_step, is_start};
+pub use write::{Written, append_event, tracker};

@@ -1,0 +1,377 @@
+//! `cc-progress` for people: event lines, run summaries, timelines, lists, chains and
+//! live bars.
+
+use std::io::{self, Write};
+
+use comfy_table::{Cell, CellAlignment, Table};
+
+use super::chain::{ChainReport, RunRow};
+use super::state::RunState;
+use crate::output::{self, Style, human_duration, one_line, paint, status_cell, status_color};
+use crate::record::{ProgressEvent, RunStatus, error_message};
+
+fn status_word(status: RunStatus, style: Style) -> String {
+    paint(status.as_str(), status_color(status.as_str()), style.color)
+}
+
+fn percent(p: f64) -> String {
+    if p.fract() == 0.0 {
+        format!("{p:.0}%")
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+/// One event as a line: `2026-11-20 13:45:01  run-001  step 1/4  running  25%  Analyzing code`.
+pub fn event_line(e: &ProgressEvent, style: Style) -> String {
+    let time = e
+        .timestamp
+        .map_or_else(|| "-".into(), |t| output::human_time(t, style.utc));
+    let mut line = format!("{time}  {}", e.run_id);
+    match (e.step, e.total_steps) {
+        (Some(s), Some(t)) => line.push_str(&format!("  step {s}/{t}")),
+        (Some(s), None) => line.push_str(&format!("  step {s}")),
+        _ => {}
+    }
+    line.push_str(&format!("  {}", status_word(e.status, style)));
+    if let Some(p) = e.percentage {
+        line.push_str(&format!("  {}", percent(p)));
+    }
+    if let Some(m) = &e.message {
+        line.push_str(&format!("  {}", one_line(m, 120)));
+    }
+    for (k, v) in [("role", &e.role), ("tool", &e.tool), ("model", &e.model)] {
+        if let Some(v) = v {
+            line.push_str(&format!("  {k}={v}"));
+        }
+    }
+    if let Some(pr) = &e.pr_url {
+        line.push_str(&format!("  pr={pr}"));
+    }
+    if let Some(err) = error_message(&e.error) {
+        line.push_str(&format!("  error={:?}", one_line(&err, 120)));
+    }
+    line
+}
+
+/// `history`: events as a table.
+pub fn history(out: &mut dyn Write, events: &[&ProgressEvent], style: Style) -> io::Result<()> {
+    let mut t = output::table(
+        style,
+        &["TIME", "STEP", "STATUS", "PCT", "MESSAGE", "ERROR"],
+    );
+    for e in events {
+        t.add_row(vec![
+            Cell::new(
+                e.timestamp
+                    .map_or_else(|| "-".into(), |t| output::human_time(t, style.utc)),
+            ),
+            Cell::new(e.step.map_or("-".into(), |s| s.to_string())),
+            status_cell(e.status.as_str(), style),
+            Cell::new(e.percentage.map_or("-".into(), percent)),
+            Cell::new(e.message.as_deref().map_or("-".into(), |m| one_line(m, 60))),
+            Cell::new(error_message(&e.error).map_or(String::new(), |m| one_line(&m, 60))),
+        ]);
+    }
+    right_align(&mut t, &[1, 3]);
+    output::write_table(out, &t)
+}
+
+fn right_align(t: &mut Table, columns: &[usize]) {
+    for &i in columns {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+fn progress_words(s: &RunState) -> String {
+    let mut words = s.status.as_str().to_string();
+    match (s.step, s.total_steps) {
+        (Some(st), Some(t)) => words.push_str(&format!(", step {st} of {t}")),
+        (Some(st), None) if st > 0 => words.push_str(&format!(", step {st}")),
+        _ => {}
+    }
+    words.push_str(&format!(", {}", percent(s.percentage)));
+    words
+}
+
+/// `current`: the folded state as a short block.
+pub fn current(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()> {
+    let title = match &s.name {
+        Some(n) => format!("{}  {n}", s.run_id),
+        None => s.run_id.clone(),
+    };
+    writeln!(out, "{title}")?;
+    let status = progress_words(s).replacen(s.status.as_str(), &status_word(s.status, style), 1);
+    let mut rows: Vec<(&str, String)> = vec![("status", status)];
+    if let Some(m) = &s.message {
+        rows.push(("message", one_line(m, 100)));
+    }
+    if let Some(src) = &s.source {
+        rows.push(("source", src.clone()));
+    }
+    let verb = if s.is_done() { "took" } else { "elapsed" };
+    rows.push((
+        "started",
+        format!(
+            "{} ({verb} {})",
+            output::human_time(s.started_at, style.utc),
+            human_duration(s.duration_ms)
+        ),
+    ));
+    rows.push(("updated", output::human_time(s.updated_at, style.utc)));
+    if let Some(chain) = &s.chain_id {
+        let place = match (s.sprint_index, s.sprint_total) {
+            (Some(i), Some(t)) => format!(" (sprint {i} of {t})"),
+            (Some(i), None) => format!(" (sprint {i})"),
+            _ => String::new(),
+        };
+        rows.push(("chain", format!("{chain}{place}")));
+    }
+    if let Some(url) = &s.pr_url {
+        let pr_status = s
+            .pr_status
+            .and_then(|p| serde_json::to_value(p).ok())
+            .and_then(|v| v.as_str().map(|s| format!(" ({s})")))
+            .unwrap_or_default();
+        rows.push(("pr", format!("{url}{pr_status}")));
+    }
+    for (k, v) in rows {
+        writeln!(out, "  {k:<8} {v}")?;
+    }
+    Ok(())
+}
+
+/// `show`: the summary, the step timeline, quality, CI checks and errors.
+pub fn show(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()> {
+    current(out, s, style)?;
+    if !s.steps.is_empty() {
+        writeln!(out)?;
+        let mut t = output::table(
+            style,
+            &[
+                "STEP", "STATUS", "ROLE", "TOOL", "MODEL", "ITER", "DURATION", "MESSAGE",
+            ],
+        );
+        for st in &s.steps {
+            let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            t.add_row(vec![
+                Cell::new(st.step),
+                status_cell(st.status.as_str(), style),
+                Cell::new(opt(&st.role)),
+                Cell::new(opt(&st.tool)),
+                Cell::new(opt(&st.model)),
+                Cell::new(st.iteration.map_or("-".into(), |i| i.to_string())),
+                Cell::new(output::human_opt_duration(st.duration_ms)),
+                Cell::new(
+                    st.message
+                        .as_deref()
+                        .map_or("-".into(), |m| one_line(m, 60)),
+                ),
+            ]);
+        }
+        right_align(&mut t, &[0, 5, 6]);
+        output::write_table(out, &t)?;
+    }
+    if let Some(q) = &s.quality {
+        writeln!(out)?;
+        writeln!(out, "quality")?;
+        match q.as_object() {
+            Some(map) => {
+                for (k, v) in map {
+                    writeln!(out, "  {k:<16} {v}")?;
+                }
+            }
+            None => writeln!(out, "  {q}")?,
+        }
+    }
+    if let Some(ci) = &s.ci {
+        writeln!(out)?;
+        writeln!(out, "CI {}", ci.status.as_deref().unwrap_or(""))?;
+        for c in &ci.checks {
+            let url = c
+                .url
+                .as_deref()
+                .map(|u| format!("  {u}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {}  {}{url}",
+                paint(&c.status, check_color(&c.status), style.color),
+                c.name
+            )?;
+        }
+    }
+    if !s.errors.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "errors")?;
+        for e in &s.errors {
+            let step = e.step.map(|k| format!(" step {k}")).unwrap_or_default();
+            writeln!(
+                out,
+                "  {}{step}  {}",
+                output::human_time(e.timestamp, style.utc),
+                one_line(&e.message, 200)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn check_color(status: &str) -> Option<comfy_table::Color> {
+    match status {
+        "success" | "passing" | "passed" => status_color("completed"),
+        "failure" | "failing" | "failed" | "error" => status_color("failed"),
+        "pending" | "queued" | "in_progress" => status_color("running"),
+        _ => None,
+    }
+}
+
+/// `runs`: a page of runs.
+pub fn runs(
+    out: &mut dyn Write,
+    rows: &[RunRow],
+    total: usize,
+    page: usize,
+    limit: usize,
+    style: Style,
+) -> io::Result<()> {
+    if rows.is_empty() {
+        return if total == 0 {
+            writeln!(out, "no runs match")
+        } else {
+            writeln!(out, "page {page} is empty: {total} runs match")
+        };
+    }
+    let mut t = output::table(
+        style,
+        &[
+            "RUN", "STATUS", "NAME", "SOURCE", "MESSAGE", "STARTED", "DURATION", "PR",
+        ],
+    );
+    for r in rows {
+        let opt = |v: &Option<String>, max: usize| {
+            v.as_deref()
+                .map_or_else(|| "-".into(), |s| one_line(s, max))
+        };
+        t.add_row(vec![
+            Cell::new(&r.run_id),
+            status_cell(r.status.as_str(), style),
+            Cell::new(opt(&r.name, 32)),
+            Cell::new(opt(&r.source, 12)),
+            Cell::new(opt(&r.message, 40)),
+            Cell::new(output::human_time(r.started_at, style.utc)),
+            Cell::new(human_duration(r.duration_ms)),
+            Cell::new(
+                r.pr_status
+                    .and_then(|p| serde_json::to_value(p).ok())
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| "-".into()),
+            ),
+        ]);
+    }
+    right_align(&mut t, &[6]);
+    output::write_table(out, &t)?;
+    if limit > 0 && total > rows.len() {
+        let pages = total.div_ceil(limit);
+        writeln!(
+            out,
+            "page {page} of {pages} ({total} runs; --page N for more)"
+        )?;
+    }
+    Ok(())
+}
+
+/// `chain`: the chain's status and one row per sprint.
+pub fn chain(out: &mut dyn Write, c: &ChainReport, style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}: {} — {} of {} sprints completed",
+        c.chain_id,
+        status_word(c.status, style),
+        c.completed,
+        c.total
+    )?;
+    let mut t = output::table(style, &["SPRINT", "RUN", "STATUS", "DURATION", "PR"]);
+    for s in &c.sprints {
+        t.add_row(vec![
+            Cell::new(format!("{}/{}", s.index, c.total)),
+            Cell::new(s.run_id.as_deref().unwrap_or("-")),
+            status_cell(s.status.as_str(), style),
+            Cell::new(output::human_opt_duration(s.duration_ms)),
+            Cell::new(s.pr_url.as_deref().unwrap_or("-")),
+        ]);
+    }
+    right_align(&mut t, &[0, 3]);
+    output::write_table(out, &t)
+}
+
+/// A live bar for a run, fitting `width` columns:
+/// `run-001  [#######-------]  2/4  50%  Analyzing code  1m 03s`.
+pub fn bar(s: &RunState, width: usize, style: Style) -> String {
+    const BAR: usize = 20;
+    let filled = ((s.percentage / 100.0) * BAR as f64)
+        .round()
+        .clamp(0.0, BAR as f64) as usize;
+    let bar = format!("[{}{}]", "#".repeat(filled), "-".repeat(BAR - filled));
+    let steps = match (s.step, s.total_steps) {
+        (Some(st), Some(t)) => format!("{st}/{t}"),
+        (Some(st), None) => format!("{st}"),
+        _ => "-".into(),
+    };
+    let head = format!(
+        "{}  {}  {steps}  {}",
+        s.run_id,
+        paint(&bar, status_color(s.status.as_str()), style.color),
+        percent(s.percentage)
+    );
+    let tail = format!("  {}", human_duration(s.duration_ms));
+    let visible = |text: &str| console_width(text);
+    let room = width.saturating_sub(visible(&head) + visible(&tail) + 2);
+    let message = s
+        .message
+        .as_deref()
+        .map(|m| one_line(m, room))
+        .unwrap_or_default();
+    if message.is_empty() || room < 4 {
+        format!("{head}{tail}")
+    } else {
+        format!("{head}  {message}{tail}")
+    }
+}
+
+/// Printed width of a string, ignoring ANSI colour codes.
+fn console_width(text: &str) -> usize {
+    let mut n = 0;
+    let mut in_escape = false;
+    for c in text.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
+/// The final line of a finished run in the live view.
+pub fn finished_line(s: &RunState, style: Style) -> String {
+    let mut line = format!(
+        "{}  {}  {}  {}",
+        s.run_id,
+        status_word(s.status, style),
+        percent(s.percentage),
+        human_duration(s.duration_ms)
+    );
+    if let Some(n) = &s.name {
+        line.push_str(&format!("  {}", one_line(n, 40)));
+    }
+    if let Some(e) = s.errors.last().filter(|_| s.status != RunStatus::Completed) {
+        line.push_str(&format!("  error={:?}", one_line(&e.message, 80)));
+    } else if let Some(m) = &s.message {
+        line.push_str(&format!("  {}", one_line(m, 60)));
+    }
+    line
+}

@@ -1,0 +1,52 @@
+//! A stream-wide lock, for writers that must read a stream's state and append what
+//! follows from it without another writer slipping in between (the progress tracker).
+
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::Path;
+
+use super::paths::Stream;
+use crate::error::{Error, Result};
+
+/// An exclusive lock on a stream of one root, released when dropped.
+#[derive(Debug)]
+pub struct StreamLock {
+    file: File,
+}
+
+impl StreamLock {
+    /// Waits for and takes the lock of `stream` in `root` (the file
+    /// `ROOT/FOLDER/STEM.lock`, created 0600 when missing). Appends still take their
+    /// own per-file lock; this one only orders writers that read before they write.
+    pub fn acquire(root: &Path, stream: Stream) -> Result<StreamLock> {
+        let dir = stream.dir(root);
+        let path = dir.join(format!("{}.lock", stream.stem()));
+        let write_err = |source| Error::Write {
+            path: path.clone(),
+            source,
+        };
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|source| Error::Write {
+                path: dir.clone(),
+                source,
+            })?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(write_err)?;
+        file.lock().map_err(write_err)?;
+        Ok(StreamLock { file })
+    }
+}
+
+impl Drop for StreamLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
