@@ -672,6 +672,11 @@ fn run_passes_the_exit_code_through_and_records_resources() {
         ),
         (&json!(run_id), &json!("failed"), &json!("oops"))
     );
+    // The run's end is announced once, like any run's.
+    let notes = env.records("analytics/notifications-");
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["type"], "run_failed");
+    assert_eq!(notes[0]["message"], "CUJ-R (nightly) failed: oops");
 }
 
 #[test]

@@ -27,6 +27,7 @@ impl Env {
         let path = match bin {
             "cc-log" => env!("CARGO_BIN_EXE_cc-log"),
             "cc-metrics" => env!("CARGO_BIN_EXE_cc-metrics"),
+            "cc-progress" => env!("CARGO_BIN_EXE_cc-progress"),
             other => panic!("unknown binary {other}"),
         };
         let mut c = Command::new(path);
@@ -83,6 +84,24 @@ impl Env {
 
     pub fn metrics(&self) -> Command {
         self.cmd("cc-metrics")
+    }
+
+    pub fn progress(&self) -> Command {
+        self.cmd("cc-progress")
+    }
+
+    /// Every JSON line of the files of a stream (`analytics/progress-`), in file order.
+    pub fn records(&self, prefix: &str) -> Vec<serde_json::Value> {
+        self.files()
+            .iter()
+            .filter(|f| f.starts_with(prefix))
+            .flat_map(|f| {
+                self.read(f)
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     /// Runs `cc-log` and returns (stdout, stderr, exit code).

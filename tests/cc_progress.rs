@@ -1,0 +1,824 @@
+//! `cc-progress` on temporary roots: the tracker, notifications, watch and wait, run
+//! lists and chains, bad input.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use common::Env;
+use serde_json::{Value, json};
+
+const PROGRESS: &str = "analytics/progress-";
+const NOTIFICATIONS: &str = "analytics/notifications-";
+
+/// Runs cc-progress; returns (stdout, stderr, code).
+fn run(env: &Env, args: &[&str]) -> (String, String, i32) {
+    env.run_bin("cc-progress", args)
+}
+
+fn ok(env: &Env, args: &[&str]) -> String {
+    let (out, err, code) = run(env, args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    out
+}
+
+fn json_of(env: &Env, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    serde_json::from_str(&ok(env, &all)).unwrap()
+}
+
+fn kinds(env: &Env) -> Vec<String> {
+    env.records(NOTIFICATIONS)
+        .iter()
+        .map(|n| n["type"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A tracked run of 3 steps with explicit times, one minute apart from 10:00.
+fn tracked(env: &Env) {
+    let at = |m: u32| format!("2026-11-20T10:{m:02}:00Z");
+    ok(
+        env,
+        &[
+            "start",
+            "run-001",
+            "--steps",
+            "3",
+            "--name",
+            "Review PR 12",
+            "--source",
+            "sprint",
+            "--timestamp",
+            &at(0),
+        ],
+    );
+    ok(
+        env,
+        &[
+            "step",
+            "run-001",
+            "Analyzing code",
+            "--role",
+            "designer",
+            "--model",
+            "claude-opus-4-6",
+            "--timestamp",
+            &at(1),
+        ],
+    );
+    ok(env, &["complete-step", "run-001", "--timestamp", &at(3)]);
+    ok(
+        env,
+        &[
+            "step",
+            "run-001",
+            "Writing review",
+            "--role",
+            "checker",
+            "--iteration",
+            "2",
+            "--timestamp",
+            &at(4),
+        ],
+    );
+}
+
+#[test]
+fn tracker_folds_steps_and_percentages() {
+    let env = Env::new();
+    tracked(&env);
+    let mut cur = env.progress();
+    cur.env("CC_NOW", "2026-11-20T10:10:00Z")
+        .args(["current", "run-001", "--json"]);
+    let v: Value = serde_json::from_slice(&cur.output().unwrap().stdout).unwrap();
+    assert_eq!(v["runId"], "run-001");
+    assert_eq!(v["status"], "running");
+    assert_eq!(v["step"], 2);
+    assert_eq!(v["totalSteps"], 3);
+    assert_eq!(v["percentage"], 33.3);
+    assert_eq!(v["message"], "Writing review");
+    assert_eq!(v["name"], "Review PR 12");
+    assert_eq!(v["source"], "sprint");
+    assert_eq!(v["startedAt"], "2026-11-20T10:00:00.000Z");
+    assert_eq!(v["updatedAt"], "2026-11-20T10:04:00.000Z");
+    // Running: measured to now (CC_NOW), 10 minutes.
+    assert_eq!(v["durationMs"], 600_000.0);
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(
+        steps[0],
+        json!({"step": 1, "status": "completed", "message": "Analyzing code",
+               "startedAt": "2026-11-20T10:01:00.000Z", "endedAt": "2026-11-20T10:03:00.000Z",
+               "durationMs": 120_000.0, "role": "designer", "tool": null,
+               "model": "claude-opus-4-6", "iteration": null})
+    );
+    assert_eq!(steps[1]["status"], "running");
+    assert_eq!(steps[1]["iteration"], 2);
+    assert_eq!(steps[1]["durationMs"], 360_000.0);
+
+    // The stored events: step numbers and percentages derived by the tracker.
+    let events = env.records(PROGRESS);
+    let got: Vec<(Value, Value, Value)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["step"].clone(),
+                e["status"].clone(),
+                e["percentage"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (json!(0), json!("running"), json!(0)),
+            (json!(1), json!("running"), json!(0)),
+            (json!(1), json!("completed"), json!(33.3)),
+            (json!(2), json!("running"), json!(33.3)),
+        ]
+    );
+    assert!(kinds(&env).is_empty());
+
+    // Completing the last step completes the run; `complete` then adds its message.
+    ok(
+        &env,
+        &[
+            "complete-step",
+            "run-001",
+            "--timestamp",
+            "2026-11-20T10:06:00Z",
+        ],
+    );
+    ok(
+        &env,
+        &[
+            "step",
+            "run-001",
+            "Posting",
+            "--timestamp",
+            "2026-11-20T10:07:00Z",
+        ],
+    );
+    ok(
+        &env,
+        &[
+            "complete-step",
+            "run-001",
+            "--timestamp",
+            "2026-11-20T10:08:00Z",
+        ],
+    );
+    ok(
+        &env,
+        &[
+            "complete",
+            "run-001",
+            "Review posted",
+            "--timestamp",
+            "2026-11-20T10:09:00Z",
+        ],
+    );
+    let v = json_of(&env, &["current", "run-001"]);
+    assert_eq!(
+        (&v["status"], &v["percentage"]),
+        (&json!("completed"), &json!(100.0))
+    );
+    assert_eq!(v["durationMs"], 540_000.0);
+    assert_eq!(v["message"], "Review posted");
+    assert_eq!(kinds(&env), ["run_completed"]);
+    assert_eq!(
+        env.records(NOTIFICATIONS)[0]["message"],
+        "Review PR 12 completed"
+    );
+
+    // A finished run takes no more steps.
+    let (_, err, code) = run(&env, &["step", "run-001", "more"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("run-001 has already completed"), "{err}");
+
+    // Human forms (compat: `current run-001`, `history run-001 50`).
+    let out = ok(&env, &["current", "run-001", "--utc"]);
+    assert_eq!(
+        out,
+        "run-001  Review PR 12\n  status   completed, step 3 of 3, 100%\n  message  Review posted\n  \
+         source   sprint\n  started  2026-11-20 10:00:00 (took 9m 00s)\n  updated  2026-11-20 10:09:00\n"
+    );
+    let out = ok(&env, &["history", "run-001", "50"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1 + 8);
+    assert_eq!(
+        lines[0],
+        "TIME                 STEP  STATUS       PCT  MESSAGE         ERROR"
+    );
+    assert_eq!(
+        lines[2],
+        "2026-11-20 10:01:00     1  running       0%  Analyzing code"
+    );
+    let last_two = json_lines(&ok(&env, &["history", "run-001", "2", "--json"]));
+    assert_eq!(last_two.len(), 2);
+    assert_eq!(last_two[1]["message"], "Review posted");
+}
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn concurrent_steps_from_many_processes_never_share_a_number() {
+    let env = Env::new();
+    ok(&env, &["start", "run-c", "--steps", "40"]);
+    let children: Vec<Child> = (0..8)
+        .map(|p| {
+            let script = format!(
+                "for i in 1 2 3 4 5; do \"$0\" step run-c \"worker {p} step $i\" || exit 1; done"
+            );
+            Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .arg(env!("CARGO_BIN_EXE_cc-progress"))
+                .current_dir(env.root())
+                .env_remove("CC_ROOT")
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let mut steps: Vec<u64> = env
+        .records(PROGRESS)
+        .iter()
+        .filter(|e| e["status"] == "running")
+        .filter_map(|e| e["step"].as_u64())
+        .filter(|s| *s > 0)
+        .collect();
+    steps.sort_unstable();
+    assert_eq!(steps, (1..=40).collect::<Vec<u64>>());
+    assert_eq!(json_of(&env, &["current", "run-c"])["step"], 40);
+}
+
+#[test]
+fn notifications_once_per_transition() {
+    let env = Env::new();
+    // Failure, with the error in the message.
+    ok(
+        &env,
+        &["start", "run-f", "--steps", "2", "--name", "Nightly"],
+    );
+    ok(&env, &["fail", "run-f", "tests failed: 3 of 40"]);
+    let (_, err, code) = run(&env, &["fail", "run-f", "again"]);
+    assert_eq!(code, 2, "{err}");
+    // Cancellation.
+    ok(&env, &["start", "run-x", "--steps", "1"]);
+    ok(&env, &["cancel", "run-x"]);
+    // PR states: created once, then merged.
+    ok(&env, &["start", "run-p", "--steps", "1"]);
+    for status in ["created", "created", "blocked_on_ci", "merged"] {
+        ok(
+            &env,
+            &[
+                "emit",
+                "run-p",
+                "--status",
+                "running",
+                "--step",
+                "1",
+                "--pr-url",
+                "https://github.com/o/r/pull/12",
+                "--pr-status",
+                status,
+            ],
+        );
+    }
+    assert_eq!(
+        kinds(&env),
+        ["run_failed", "run_cancelled", "pr_created", "pr_merged"]
+    );
+    let n = env.records(NOTIFICATIONS);
+    assert_eq!(n[0]["message"], "Nightly failed: tests failed: 3 of 40");
+    assert_eq!(n[0]["runId"], "run-f");
+    assert!(n[0]["id"].as_str().unwrap().starts_with("n-"));
+    assert_eq!(
+        n[2]["message"],
+        "PR of run-p created: https://github.com/o/r/pull/12"
+    );
+}
+
+#[test]
+fn chains_report_sprints_and_end_with_a_notification() {
+    let env = Env::new();
+    let sprint = |run: &str, i: u32, status: &str| {
+        let start = format!("2026-11-20T1{i}:00:00Z");
+        let place = format!("{i}/3");
+        ok(
+            &env,
+            &[
+                "start",
+                run,
+                "--steps",
+                "1",
+                "--chain",
+                "chain-7",
+                "--sprint",
+                &place,
+                "--timestamp",
+                &start,
+            ],
+        );
+        let end = format!("2026-11-20T1{i}:30:00Z");
+        let pr = format!("https://github.com/o/r/pull/{i}");
+        match status {
+            "completed" => ok(
+                &env,
+                &["complete", run, "--timestamp", &end, "--pr-url", &pr],
+            ),
+            "failed" => ok(
+                &env,
+                &["fail", run, "boom", "--timestamp", &end, "--pr-url", &pr],
+            ),
+            _ => String::new(),
+        };
+    };
+    sprint("run-s1", 1, "completed");
+    sprint("run-s2", 2, "running");
+    let v = json_of(&env, &["chain", "chain-7"]);
+    assert_eq!(v["status"], "running");
+    assert_eq!((&v["completed"], &v["total"]), (&json!(1), &json!(3)));
+    assert_eq!(
+        v["sprints"][0],
+        json!({"index": 1, "runId": "run-s1", "status": "completed", "durationMs": 1_800_000.0,
+               "prUrl": "https://github.com/o/r/pull/1"})
+    );
+    assert_eq!(v["sprints"][1]["status"], "running");
+    assert_eq!(
+        v["sprints"][2],
+        json!({"index": 3, "runId": null, "status": "pending", "durationMs": null, "prUrl": null})
+    );
+    let out = ok(&env, &["chain", "chain-7"]);
+    assert!(
+        out.starts_with("chain-7: running — 1 of 3 sprints completed\n"),
+        "{out}"
+    );
+    assert!(out.contains("   3/3  -       pending"), "{out}");
+
+    ok(
+        &env,
+        &["complete", "run-s2", "--timestamp", "2026-11-20T12:30:00Z"],
+    );
+    sprint("run-s3", 3, "completed");
+    let v = json_of(&env, &["chain", "chain-7"]);
+    assert_eq!(
+        (&v["status"], &v["completed"]),
+        (&json!("completed"), &json!(3))
+    );
+    assert_eq!(
+        kinds(&env),
+        [
+            "run_completed",
+            "run_completed",
+            "run_completed",
+            "sprint_completed"
+        ]
+    );
+
+    // A failed sprint ends its chain.
+    let other = Env::new();
+    ok(
+        &other,
+        &[
+            "start", "run-a", "--steps", "1", "--chain", "chain-8", "--sprint", "1/2",
+        ],
+    );
+    ok(&other, &["fail", "run-a", "boom"]);
+    assert_eq!(kinds(&other), ["run_failed", "sprint_failed"]);
+    assert_eq!(json_of(&other, &["chain", "chain-8"])["status"], "failed");
+    assert_eq!(
+        ok(&other, &["chain", "nope"]),
+        "no runs belong to chain nope\n"
+    );
+}
+
+#[test]
+fn runs_are_listed_newest_first_in_pages() {
+    let env = Env::new();
+    for i in 0..25 {
+        let run = format!("run-{i:02}");
+        let ts = format!("2026-11-20T10:{i:02}:00Z");
+        let source = if i % 2 == 0 { "sprint" } else { "cli" };
+        ok(
+            &env,
+            &[
+                "start",
+                &run,
+                "--steps",
+                "2",
+                "--source",
+                source,
+                "--timestamp",
+                &ts,
+            ],
+        );
+        if i % 5 == 0 {
+            ok(&env, &["fail", &run, "boom", "--timestamp", &ts]);
+        }
+    }
+    let page1 = json_of(&env, &["runs"]);
+    assert_eq!(page1.as_array().unwrap().len(), 20);
+    assert_eq!(page1[0]["runId"], "run-24");
+    assert_eq!(page1[19]["runId"], "run-05");
+    let keys: Vec<&str> = page1[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "runId",
+            "status",
+            "name",
+            "source",
+            "message",
+            "startedAt",
+            "durationMs",
+            "prStatus"
+        ]
+    );
+    let page2 = json_of(&env, &["runs", "--page", "2"]);
+    let ids: Vec<&str> = page2
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["runId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["run-04", "run-03", "run-02", "run-01", "run-00"]);
+    let failed = json_of(&env, &["runs", "--status", "failed", "--limit", "2"]);
+    let ids: Vec<&str> = failed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["runId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["run-20", "run-15"]);
+    assert_eq!(
+        json_of(&env, &["runs", "--source", "cli", "--limit", "0"])
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+    let out = ok(&env, &["runs", "--limit", "3"]);
+    assert!(
+        out.ends_with("page 1 of 9 (25 runs; --page N for more)\n"),
+        "{out}"
+    );
+    assert_eq!(
+        ok(&env, &["runs", "--page", "9", "--limit", "3"])
+            .lines()
+            .count(),
+        3
+    );
+    assert_eq!(
+        ok(&env, &["runs", "--page", "10", "--limit", "3"]),
+        "page 10 is empty: 25 runs match\n"
+    );
+}
+
+#[test]
+fn show_has_the_timeline_quality_ci_and_errors() {
+    let env = Env::new();
+    tracked(&env);
+    ok(
+        &env,
+        &[
+            "emit",
+            "run-001",
+            "--status",
+            "running",
+            "--step",
+            "2",
+            "--quality",
+            r#"{"composite":88,"verdict":"pass"}"#,
+            "--ci-status",
+            "failing",
+            "--ci-check",
+            "Unit Tests=success=https://ci.example.com/1",
+            "--ci-check",
+            "Lint=failure",
+            "--error",
+            "lint: 2 warnings",
+            "--timestamp",
+            "2026-11-20T10:05:00Z",
+        ],
+    );
+    let out = ok(&env, &["show", "run-001", "--utc"]);
+    for want in [
+        "STEP  STATUS     ROLE      TOOL  MODEL            ITER  DURATION  MESSAGE",
+        "   1  completed  designer  -     claude-opus-4-6     -    2m 00s  Analyzing code",
+        "quality\n  composite        88\n  verdict          \"pass\"",
+        "CI failing\n  success  Unit Tests  https://ci.example.com/1\n  failure  Lint",
+        "errors\n  2026-11-20 10:05:00 step 2  lint: 2 warnings",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in\n{out}");
+    }
+    let v = json_of(&env, &["show", "run-001"]);
+    assert_eq!(
+        v["ci"]["checks"][0],
+        json!({"name": "Unit Tests", "status": "success", "url": "https://ci.example.com/1"})
+    );
+    assert_eq!(v["errors"][0]["message"], "lint: 2 warnings");
+    assert_eq!(
+        ok(&env, &["show", "run-404"]),
+        "no events for run run-404\n"
+    );
+    assert_eq!(ok(&env, &["current", "run-404", "--json"]), "null\n");
+}
+
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let env = Env::new();
+    let cases: [(&[&str], &str); 12] = [
+        (
+            &[
+                "emit",
+                "run-1",
+                "--status",
+                "running",
+                "--percentage",
+                "150",
+            ],
+            "percentage",
+        ),
+        (&["emit", "run-1", "--status", "finished"], "--status"),
+        (
+            &["emit", "run-1", "--status", "running", "--step", "-1"],
+            "--step",
+        ),
+        (
+            &["emit", "run-1", "--status", "running", "--sprint", "6/5"],
+            "--sprint",
+        ),
+        (
+            &["emit", "run-1", "--status", "running", "--ci-check", "Lint"],
+            "--ci-check",
+        ),
+        (
+            &["emit", "run-1", "--status", "running", "--quality", "88"],
+            "--quality",
+        ),
+        (
+            &[
+                "emit",
+                "run-1",
+                "--status",
+                "running",
+                "--pr-status",
+                "open",
+            ],
+            "--pr-status",
+        ),
+        (&["emit", "", "--status", "running"], "RUN"),
+        (&["step", "run-404", "hello"], "start it with"),
+        (&["complete", "run-404"], "run-404 has no events"),
+        (&["watch", "--until-done"], "RUN"),
+        (&["runs", "--page", "0"], "--page"),
+    ];
+    for (args, needle) in cases {
+        let (out, err, code) = run(&env, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(out, "", "{args:?}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    // Only the lock file may exist: no events, no notifications.
+    let files = env.files();
+    assert!(
+        files.iter().all(|f| f == "analytics/progress.lock"),
+        "{files:?}"
+    );
+    ok(&env, &["start", "run-1", "--steps", "2"]);
+    let (_, err, code) = run(&env, &["start", "run-1", "--steps", "2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("run-1 was already started"), "{err}");
+    let (_, err, code) = run(&env, &["complete-step", "run-1"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no step running"), "{err}");
+    assert_eq!(env.records(PROGRESS).len(), 1);
+}
+
+/// A running `cc-progress` whose standard output lines arrive on a channel.
+struct Watching {
+    child: Child,
+    lines: Receiver<String>,
+}
+
+impl Watching {
+    fn start(env: &Env, args: &[&str]) -> Watching {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cc-progress"))
+            .args(args)
+            .current_dir(env.root())
+            .env_remove("CC_ROOT")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines() {
+                let Ok(l) = l else { break };
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        Watching { child, lines }
+    }
+
+    /// The next line, waiting generously.
+    fn next(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a line from watch")
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Emits events for `marker` until the watcher shows one: then it is following.
+fn until_following(env: &Env, w: &Watching, run: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    loop {
+        assert!(Instant::now() < deadline, "watch never showed {run}");
+        ok(env, &["emit", run, "--status", "pending"]);
+        if let Ok(l) = w.lines.recv_timeout(Duration::from_millis(300)) {
+            seen.push(l);
+            while let Ok(l) = w.lines.recv_timeout(Duration::from_millis(300)) {
+                seen.push(l);
+            }
+            return seen;
+        }
+    }
+}
+
+#[test]
+fn watch_json_follows_other_writers_and_the_next_day() {
+    let env = Env::new();
+    ok(
+        &env,
+        &["emit", "run-old", "--status", "running", "--step", "0"],
+    );
+    let w = Watching::start(&env, &["watch", "--json", "-n", "0"]);
+    let warmup = until_following(&env, &w, "run-ready");
+    // Only what was appended after it started: never the older event.
+    assert!(warmup.iter().all(|l| l.contains("run-ready")), "{warmup:?}");
+    ok(
+        &env,
+        &[
+            "emit",
+            "run-new",
+            "--status",
+            "running",
+            "--step",
+            "1",
+            "--message",
+            "hello",
+        ],
+    );
+    let v: Value = serde_json::from_str(&w.next()).unwrap();
+    assert_eq!(
+        (&v["runId"], &v["message"]),
+        (&json!("run-new"), &json!("hello"))
+    );
+    // The day rollover: an event for tomorrow goes to a file that did not exist.
+    ok(
+        &env,
+        &[
+            "emit",
+            "run-new",
+            "--status",
+            "completed",
+            "--step",
+            "1",
+            "--timestamp",
+            "2099-01-01T00:00:01Z",
+        ],
+    );
+    let v: Value = serde_json::from_str(&w.next()).unwrap();
+    assert_eq!(v["timestamp"], "2099-01-01T00:00:01.000Z");
+    assert!(env.path("analytics/progress-2099-01-01.jsonl").exists());
+}
+
+#[test]
+fn watch_lines_for_one_run_until_done() {
+    let env = Env::new();
+    ok(
+        &env,
+        &[
+            "start",
+            "run-w",
+            "--steps",
+            "2",
+            "--timestamp",
+            "2026-11-20T10:00:00Z",
+        ],
+    );
+    ok(&env, &["start", "run-other", "--steps", "2"]);
+    let mut w = Watching::start(&env, &["watch", "run-w", "--until-done", "--utc"]);
+    assert_eq!(
+        w.next(),
+        "2026-11-20 10:00:00  run-w  step 0/2  running  0%"
+    );
+    ok(&env, &["step", "run-other", "not shown"]);
+    ok(
+        &env,
+        &[
+            "step",
+            "run-w",
+            "Building",
+            "--timestamp",
+            "2026-11-20T10:01:00Z",
+        ],
+    );
+    assert_eq!(
+        w.next(),
+        "2026-11-20 10:01:00  run-w  step 1  running  0%  Building"
+    );
+    ok(
+        &env,
+        &[
+            "fail",
+            "run-w",
+            "compile error",
+            "--timestamp",
+            "2026-11-20T10:02:00Z",
+        ],
+    );
+    assert_eq!(
+        w.next(),
+        "2026-11-20 10:02:00  run-w  step 1  failed  compile error  error=\"compile error\""
+    );
+    assert_eq!(w.child.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn wait_exit_codes() {
+    let env = Env::new();
+    ok(&env, &["start", "run-done", "--steps", "1"]);
+    ok(&env, &["complete", "run-done"]);
+    env.progress()
+        .args(["wait", "run-done"])
+        .assert()
+        .code(0)
+        .stdout("");
+    ok(&env, &["start", "run-bad", "--steps", "1"]);
+    ok(&env, &["cancel", "run-bad"]);
+    env.progress().args(["wait", "run-bad"]).assert().code(1);
+    ok(&env, &["start", "run-slow", "--steps", "1"]);
+    env.progress()
+        .args(["wait", "run-slow", "--timeout", "300ms"])
+        .assert()
+        .code(124)
+        .stdout("");
+    // A run that ends while waiting (and one that had not even started).
+    let mut waiter = Command::new(env!("CARGO_BIN_EXE_cc-progress"))
+        .args(["wait", "run-later", "--timeout", "60s"])
+        .current_dir(env.root())
+        .env_remove("CC_ROOT")
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    ok(&env, &["start", "run-later", "--steps", "1"]);
+    // Completing repeatedly is refused after the first, so retry the whole cycle by
+    // emitting completion events until the waiter has seen one.
+    loop {
+        ok(
+            &env,
+            &[
+                "emit",
+                "run-later",
+                "--status",
+                "completed",
+                "--percentage",
+                "100",
+            ],
+        );
+        if let Some(status) = waiter.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0));
+            break;
+        }
+        assert!(Instant::now() < deadline, "wait did not return");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
