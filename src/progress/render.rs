@@ -308,52 +308,46 @@ pub fn chain(out: &mut dyn Write, c: &ChainReport, style: Style) -> io::Result<(
 }
 
 /// A live bar for a run, fitting `width` columns:
-/// `run-001  [#######-------]  2/4  50%  Analyzing code  1m 03s`.
+/// `run-001  [#######-------]  2/4  50%  Analyzing code  1m 03s`. The message goes
+/// first when room is short, then the bar narrows, then the run id is cut.
 pub fn bar(s: &RunState, width: usize, style: Style) -> String {
-    const BAR: usize = 20;
-    let filled = ((s.percentage / 100.0) * BAR as f64)
+    let cells = if width >= 70 { 20 } else { 10 };
+    let filled = ((s.percentage / 100.0) * cells as f64)
         .round()
-        .clamp(0.0, BAR as f64) as usize;
-    let bar = format!("[{}{}]", "#".repeat(filled), "-".repeat(BAR - filled));
+        .clamp(0.0, cells as f64) as usize;
+    let bar = format!("[{}{}]", "#".repeat(filled), "-".repeat(cells - filled));
     let steps = match (s.step, s.total_steps) {
         (Some(st), Some(t)) => format!("{st}/{t}"),
         (Some(st), None) => format!("{st}"),
         _ => "-".into(),
     };
-    let head = format!(
-        "{}  {}  {steps}  {}",
-        s.run_id,
-        paint(&bar, status_color(s.status.as_str()), style.color),
-        percent(s.percentage)
-    );
+    let rest = format!("  {steps}  {}", percent(s.percentage));
     let tail = format!("  {}", human_duration(s.duration_ms));
-    let visible = |text: &str| console_width(text);
-    let room = width.saturating_sub(visible(&head) + visible(&tail) + 2);
+    let fixed = bar.len() + rest.chars().count() + tail.chars().count() + 2;
+    let id_room = width.saturating_sub(fixed).max(4);
+    let id = fit(&s.run_id, id_room);
+    let room = width.saturating_sub(fixed + id.chars().count() + 2);
     let message = s
         .message
         .as_deref()
-        .map(|m| one_line(m, room))
+        .map(|m| fit(m, room))
         .unwrap_or_default();
+    let bar = paint(&bar, status_color(s.status.as_str()), style.color);
     if message.is_empty() || room < 4 {
-        format!("{head}{tail}")
+        format!("{id}  {bar}{rest}{tail}")
     } else {
-        format!("{head}  {message}{tail}")
+        format!("{id}  {bar}{rest}  {message}{tail}")
     }
 }
 
-/// Printed width of a string, ignoring ANSI colour codes.
-fn console_width(text: &str) -> usize {
-    let mut n = 0;
-    let mut in_escape = false;
-    for c in text.chars() {
-        match (in_escape, c) {
-            (false, '\x1b') => in_escape = true,
-            (true, 'm') => in_escape = false,
-            (true, _) => {}
-            (false, _) => n += 1,
-        }
+/// Text on one line in at most `n` characters, the ellipsis included.
+fn fit(text: &str, n: usize) -> String {
+    let flat = one_line(text, usize::MAX);
+    if flat.chars().count() <= n {
+        flat
+    } else {
+        one_line(&flat, n.saturating_sub(1))
     }
-    n
 }
 
 /// The final line of a finished run in the live view.
@@ -374,4 +368,61 @@ pub fn finished_line(s: &RunState, style: Style) -> String {
         line.push_str(&format!("  {}", one_line(m, 60)));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Timestamp;
+
+    /// Printed width of a string, ignoring ANSI colour codes.
+    fn console_width(text: &str) -> usize {
+        let mut n = 0;
+        let mut in_escape = false;
+        for c in text.chars() {
+            match (in_escape, c) {
+                (false, '\x1b') => in_escape = true,
+                (true, 'm') => in_escape = false,
+                (true, _) => {}
+                (false, _) => n += 1,
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn bars_fit_the_width() {
+        let mut e = ProgressEvent::new("run-001", RunStatus::Running);
+        e.step = Some(2);
+        e.total_steps = Some(4);
+        e.percentage = Some(50.0);
+        e.message = Some("Analyzing a rather long list of changed files in the repository".into());
+        let s = RunState::fold([&e], Timestamp(63_000)).unwrap();
+        let style = Style {
+            json: false,
+            color: false,
+            utc: true,
+        };
+        for width in [40, 60, 80, 100] {
+            let line = bar(&s, width, style);
+            assert!(line.chars().count() <= width, "{width}: {line}");
+            assert!(line.starts_with("run-001  ["), "{line}");
+            assert!(line.contains("]  2/4  50%"), "{line}");
+        }
+        assert_eq!(
+            bar(&s, 100, style),
+            "run-001  [##########----------]  2/4  50%  Analyzing a rather long list of changed files in th…  0ms"
+        );
+        assert_eq!(bar(&s, 100, style).chars().count(), 100);
+        // Colour codes do not count towards the width.
+        let coloured = bar(
+            &s,
+            60,
+            Style {
+                color: true,
+                ..style
+            },
+        );
+        assert_eq!(console_width(&coloured), bar(&s, 60, style).chars().count());
+    }
 }

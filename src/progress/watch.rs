@@ -16,6 +16,9 @@ use crate::redact::Redactor;
 use crate::store::follow::Follower;
 use crate::store::{Roots, Skipped, Stream};
 
+/// Runs with an event this recent get a live bar when watching starts.
+const ACTIVE_WITHIN_MS: i64 = 24 * 3_600_000;
+
 /// How events are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Display {
@@ -139,16 +142,17 @@ pub fn watch(
         watched = run_state(roots, r, now)?.0;
     }
     if opts.display == Display::Live {
-        let mut ids: Vec<&str> = recent.iter().map(|s| s.event.run_id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        for id in ids {
+        // Bars for the runs active in the last day (or the watched run), whether or not
+        // their events are among the recent ones shown.
+        let since = Timestamp(now.0 - ACTIVE_WITHIN_MS);
+        let (seen, _) = super::read::all_runs(roots, Some(since), run, now)?;
+        for partial in seen.iter().filter(|s| run.is_none_or(|r| s.run_id == r)) {
             let state = match (&watched, run) {
-                (Some(w), Some(r)) if r == id => Some(w.clone()),
-                _ => run_state(roots, id, now)?.0,
+                (Some(w), Some(_)) => Some(w.clone()),
+                _ => run_state(roots, &partial.run_id, now)?.0,
             };
             if let Some(state) = state.filter(|s| !s.is_done()) {
-                live.active.insert(id.to_string(), state);
+                live.active.insert(partial.run_id.clone(), state);
             }
         }
         live.draw(out, now, style)?;
