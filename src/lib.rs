@@ -39,6 +39,7 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod health;
 pub mod log;
 pub mod metrics;
 pub mod output;

@@ -124,7 +124,7 @@ struct RecordArgs {
     #[arg(long, value_enum, value_name = "S")]
     source: Option<SourceArg>,
     /// How many iterations it took.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     iterations: Option<u32>,
     /// An agent involved (repeatable).
     #[arg(long = "agent", value_name = "A")]

@@ -28,6 +28,7 @@ impl Env {
             "cc-log" => env!("CARGO_BIN_EXE_cc-log"),
             "cc-metrics" => env!("CARGO_BIN_EXE_cc-metrics"),
             "cc-progress" => env!("CARGO_BIN_EXE_cc-progress"),
+            "cc-health" => env!("CARGO_BIN_EXE_cc-health"),
             other => panic!("unknown binary {other}"),
         };
         let mut c = Command::new(path);

@@ -1,0 +1,14 @@
+//! `cc-health`: AI-provider health, tokens and cost. See `cc-health --help`.
+
+use std::process::ExitCode;
+
+use ccmon::cli::health::{Cli, exec};
+use clap::Parser;
+
+/// Records are many small allocations: a faster allocator pays for itself.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    ccmon::cli::exit("cc-health", exec(Cli::parse()).map_err(anyhow::Error::from))
+}

@@ -1,0 +1,448 @@
+//! `cc-health`: flags and subcommands, and `exec`, which turns them into library calls.
+
+use std::io::Write;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+
+use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
+use crate::error::{Error, Result};
+use crate::health::{self, PriceTable, Thresholds, UsageBy, render};
+use crate::output;
+use crate::record::ProviderCall;
+use crate::store::Stream;
+use crate::timespec;
+
+const EXAMPLES: &str = "\
+Examples:
+  cc-health record anthropic true 1234 --model claude-sonnet-4-5 --input-tokens 12000 --output-tokens 1500
+  cc-health record openai false 30000 --status-code 429 --error \"rate limit exceeded\"
+  cc-health status
+  cc-health overall
+  cc-health errors anthropic --limit 5
+  cc-health usage --by model --since 7d
+  cc-health check anthropic        # for Nagios, Icinga or cron: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
+
+Status (over health.window in ccmon.json, default 1h): down when availability is below
+80% or the last 5 calls failed; degraded below 95%, when p95 latency is above
+health.p95LimitMs, or after 3 failed calls in a row; unknown without calls.";
+
+fn long_help() -> String {
+    format!(
+        "{}\n\n{}",
+        super::with_environment(EXAMPLES),
+        health::help_table().trim_end()
+    )
+}
+
+/// cc-health: is each AI provider up, how fast, what failed lately, and what did it
+/// cost.
+///
+/// Calls go to ROOT/analytics/provider-health-YYYY-MM-DD.jsonl; status changes
+/// (provider_down, provider_recovered) to the notifications stream.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cc-health",
+    version,
+    after_help = super::with_environment(EXAMPLES),
+    after_long_help = long_help()
+)]
+pub struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Record one provider call.
+    Record(Box<RecordArgs>),
+    /// Each provider's status, availability, latency and last error, with the reason.
+    Status(StatusArgs),
+    /// The system's status across providers, and why.
+    Overall(WindowArg),
+    /// Providers side by side, best first.
+    Compare(WindowArg),
+    /// The most recent failed calls.
+    Errors(ErrorsArgs),
+    /// Calls, tokens and cost per provider, model, day, step or run.
+    #[command(after_long_help = health::help_table())]
+    Usage(UsageArgs),
+    /// Monitoring-plugin check: one line with performance data; exit 0 OK, 1 WARNING,
+    /// 2 CRITICAL, 3 UNKNOWN.
+    Check(StatusArgs),
+    /// Delete (or gzip) daily files wholly older than a cutoff.
+    Prune(PruneArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page.
+    Man,
+}
+
+#[derive(Debug, Args)]
+struct RecordArgs {
+    /// The provider, e.g. anthropic.
+    #[arg(value_name = "PROVIDER")]
+    provider: String,
+    /// Whether the call succeeded: true/false, 1/0, ok/fail.
+    #[arg(value_name = "SUCCESS", allow_hyphen_values = true)]
+    success: String,
+    /// How long it took: milliseconds, or a DURATION such as 1.2s.
+    #[arg(value_name = "LATENCY", allow_hyphen_values = true)]
+    latency: String,
+    /// The error message.
+    #[arg(long, value_name = "MSG")]
+    error: Option<String>,
+    /// The HTTP status code.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    status_code: Option<u16>,
+    /// The model.
+    #[arg(long, value_name = "M")]
+    model: Option<String>,
+    /// Input tokens.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    input_tokens: Option<u64>,
+    /// Output tokens.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    output_tokens: Option<u64>,
+    /// Tokens read from the prompt cache.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    cache_read_tokens: Option<u64>,
+    /// Tokens written to the prompt cache.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    cache_write_tokens: Option<u64>,
+    /// What the call cost, in USD (else estimated from the price table).
+    #[arg(long = "cost", value_name = "USD", allow_hyphen_values = true)]
+    cost: Option<f64>,
+    /// The run it belongs to.
+    #[arg(long = "run-id", visible_alias = "runId", value_name = "R")]
+    run_id: Option<String>,
+    /// The step type (designer, checker, ...).
+    #[arg(long, value_name = "T")]
+    step_type: Option<String>,
+    /// The tool that made the call.
+    #[arg(long = "tool", visible_alias = "tool-id", value_name = "T")]
+    tool: Option<String>,
+    /// When it happened: RFC 3339, YYYY-MM-DD, or a DURATION ago [default: now].
+    #[arg(long, value_name = "TIME")]
+    timestamp: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct WindowArg {
+    /// The window [default: health.window in ccmon.json, else 1h].
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true)]
+    window: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct StatusArgs {
+    /// Only this provider.
+    #[arg(value_name = "PROVIDER")]
+    provider: Option<String>,
+    #[command(flatten)]
+    window: WindowArg,
+}
+
+#[derive(Debug, Args)]
+struct ErrorsArgs {
+    /// Only this provider.
+    #[arg(value_name = "PROVIDER")]
+    provider: Option<String>,
+    /// How many (0 for all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ByArg {
+    Provider,
+    Model,
+    Day,
+    Step,
+    Run,
+}
+
+#[derive(Debug, Args)]
+struct UsageArgs {
+    /// Group by [default: provider].
+    #[arg(long, value_enum, value_name = "FIELD")]
+    by: Option<ByArg>,
+    /// From this TIME: RFC 3339, YYYY-MM-DD, or a DURATION ago (24h, 7d).
+    #[arg(long, value_name = "T")]
+    since: Option<String>,
+    /// Up to this TIME.
+    #[arg(long, value_name = "T")]
+    until: Option<String>,
+}
+
+/// Runs a parsed `cc-health` command line; returns the exit code.
+pub fn exec(cli: Cli) -> Result<u8> {
+    let settings = match Settings::from_args(&cli.common) {
+        Ok(s) => s,
+        // A check reports every problem as UNKNOWN, as monitoring plugins do.
+        Err(e) if matches!(cli.command, Command::Check(_)) => {
+            let mut out = output::stdout();
+            let _ = writeln!(out, "CC-HEALTH UNKNOWN - {e}");
+            let _ = out.flush();
+            return Ok(3);
+        }
+        Err(e) => return Err(e),
+    };
+    match cli.command {
+        Command::Record(args) => exec_record(&settings, *args),
+        Command::Status(args) => exec_status(&settings, args),
+        Command::Overall(args) => exec_overall(&settings, args),
+        Command::Compare(args) => exec_compare(&settings, args),
+        Command::Errors(args) => exec_errors(&settings, args),
+        Command::Usage(args) => exec_usage(&settings, args),
+        Command::Check(args) => Ok(exec_check(&settings, args)),
+        Command::Prune(args) => exec_prune(&settings, Stream::ProviderHealth, &args),
+        Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
+        Command::Man => print_man(Cli::command()).map(|()| 0),
+    }
+}
+
+fn thresholds(settings: &Settings, window: &WindowArg) -> Result<Thresholds> {
+    let window_ms = window
+        .window
+        .as_deref()
+        .map(|w| {
+            let ms = timespec::parse_duration_ms(w, "--window")?;
+            if ms < 1.0 {
+                return Err(Error::invalid(
+                    "--window",
+                    format!("{w:?} must be at least 1ms"),
+                ));
+            }
+            Ok(ms as i64)
+        })
+        .transpose()?;
+    Thresholds::from_config(&settings.config.health, window_ms)
+}
+
+fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
+    let writer = settings.writer()?;
+    if args.provider.trim().is_empty() {
+        return Err(Error::invalid("PROVIDER", "must not be empty"));
+    }
+    let success = crate::metrics::parse_success(&args.success, "SUCCESS")?;
+    let latency = timespec::parse_duration_ms(&args.latency, "LATENCY")?;
+    if let Some(code) = args.status_code
+        && !(100..=599).contains(&code)
+    {
+        return Err(Error::invalid(
+            "--status-code",
+            format!("{code} is not an HTTP status (100–599)"),
+        ));
+    }
+    if let Some(c) = args.cost
+        && (!c.is_finite() || c < 0.0)
+    {
+        return Err(Error::invalid(
+            "--cost",
+            format!("{c} must be a number ≥ 0"),
+        ));
+    }
+    let th = thresholds(settings, &WindowArg { window: None })?;
+    let call = ProviderCall {
+        timestamp: settings.time(args.timestamp.as_deref(), "--timestamp")?,
+        provider: args.provider,
+        success,
+        latency,
+        error: args.error.map_or(Value::Null, Value::String),
+        status_code: args.status_code,
+        model: args.model,
+        input_tokens: args.input_tokens,
+        output_tokens: args.output_tokens,
+        cache_read_tokens: args.cache_read_tokens,
+        cache_write_tokens: args.cache_write_tokens,
+        cost_usd: args.cost,
+        run_id: args.run_id,
+        step_type: args.step_type,
+        tool_id: args.tool,
+        id: None,
+        host: None,
+        extra: serde_json::Map::new(),
+    };
+    let recorded = health::record_call(&settings.roots, &writer, call, &th)?;
+    if let Some(m) = recorded
+        .notification
+        .as_ref()
+        .and_then(|n| n.get("message"))
+        .and_then(Value::as_str)
+        && !settings.quiet
+    {
+        eprintln!("cc-health: {m}");
+    }
+    if settings.style.json {
+        let mut out = output::stdout();
+        writeln!(out, "{}", recorded.call)?;
+        out.flush()?;
+    }
+    Ok(0)
+}
+
+fn exec_status(settings: &Settings, args: StatusArgs) -> Result<u8> {
+    let th = thresholds(settings, &args.window)?;
+    let mut out = output::stdout();
+    let skipped = match &args.provider {
+        Some(p) => {
+            let (row, skipped) = health::provider_status(&settings.roots, p, &th, settings.now)?;
+            if settings.style.json {
+                output::write_json(&mut out, &row)?;
+            } else {
+                render::statuses(&mut out, std::slice::from_ref(&row), settings.style)?;
+            }
+            skipped
+        }
+        None => {
+            let (rows, skipped) = health::statuses(&settings.roots, &th, settings.now)?;
+            if settings.style.json {
+                output::write_json(&mut out, &rows)?;
+            } else if rows.is_empty() {
+                writeln!(
+                    out,
+                    "no provider calls in the last {}",
+                    output::human_window(th.window_ms)
+                )?;
+            } else {
+                render::statuses(&mut out, &rows, settings.style)?;
+            }
+            skipped
+        }
+    };
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_overall(settings: &Settings, args: WindowArg) -> Result<u8> {
+    let th = thresholds(settings, &args)?;
+    let (rows, skipped) = health::statuses(&settings.roots, &th, settings.now)?;
+    let o = health::overall(&rows, th.window_ms);
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &o)?;
+    } else {
+        render::overall(&mut out, &o, settings.style)?;
+    }
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_compare(settings: &Settings, args: WindowArg) -> Result<u8> {
+    let th = thresholds(settings, &args)?;
+    let (rows, skipped) = health::statuses(&settings.roots, &th, settings.now)?;
+    let rows = health::compare(rows);
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &rows)?;
+    } else if rows.is_empty() {
+        writeln!(
+            out,
+            "no provider calls in the last {}",
+            output::human_window(th.window_ms)
+        )?;
+    } else {
+        render::statuses(&mut out, &rows, settings.style)?;
+    }
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_errors(settings: &Settings, args: ErrorsArgs) -> Result<u8> {
+    let (rows, skipped) =
+        health::recent_errors(&settings.roots, args.provider.as_deref(), args.limit)?;
+    let redactor = settings.redactor()?;
+    let rows: Vec<health::ErrorRow> = rows
+        .into_iter()
+        .map(|mut r| {
+            if let Some(e) = &mut r.error {
+                *e = redactor.redact_str(e).into_owned();
+            }
+            r
+        })
+        .collect();
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &rows)?;
+    } else if rows.is_empty() {
+        match &args.provider {
+            Some(p) => writeln!(out, "no failed calls to {p}")?,
+            None => writeln!(out, "no failed calls")?,
+        }
+    } else {
+        render::errors(&mut out, &rows, settings.style)?;
+    }
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}
+
+fn exec_usage(settings: &Settings, args: UsageArgs) -> Result<u8> {
+    let by = match args.by {
+        None | Some(ByArg::Provider) => UsageBy::Provider,
+        Some(ByArg::Model) => UsageBy::Model,
+        Some(ByArg::Day) => UsageBy::Day,
+        Some(ByArg::Step) => UsageBy::Step,
+        Some(ByArg::Run) => UsageBy::Run,
+    };
+    let since = settings.time(args.since.as_deref(), "--since")?;
+    let until = settings.time(args.until.as_deref(), "--until")?;
+    let prices = PriceTable::new(&settings.config.pricing);
+    let (rows, skipped) = health::usage(
+        &settings.roots,
+        by,
+        since,
+        until,
+        &prices,
+        settings.style.utc,
+    )?;
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &rows)?;
+    } else if rows.is_empty() {
+        writeln!(out, "no provider calls match")?;
+    } else {
+        render::usage(&mut out, &rows, &health::total(&rows), by, settings.style)?;
+    }
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}
+
+/// `check` never fails with a usage code: any problem is UNKNOWN (3), as monitoring
+/// plugins report it.
+fn exec_check(settings: &Settings, args: StatusArgs) -> u8 {
+    let result = (|| -> Result<(String, u8)> {
+        let th = thresholds(settings, &args.window)?;
+        Ok(match &args.provider {
+            Some(p) => {
+                let (row, _) = health::provider_status(&settings.roots, p, &th, settings.now)?;
+                (
+                    render::check_provider(&row),
+                    render::plugin_code(row.status),
+                )
+            }
+            None => {
+                let (rows, _) = health::statuses(&settings.roots, &th, settings.now)?;
+                let o = health::overall(&rows, th.window_ms);
+                (
+                    render::check_overall(&o, &rows),
+                    render::plugin_code(o.status),
+                )
+            }
+        })
+    })();
+    let (line, code) = match result {
+        Ok(r) => r,
+        Err(e) => (format!("CC-HEALTH UNKNOWN - {e}"), 3),
+    };
+    let mut out = output::stdout();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+    code
+}

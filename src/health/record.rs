@@ -1,0 +1,113 @@
+//! Recording a provider call, and announcing the provider's status changes:
+//! `provider_down` when it goes down, `provider_recovered` when it comes back, once
+//! per transition (the last such notification is the memory of the transition).
+
+use memchr::memmem;
+use serde_json::Value;
+
+use super::status::{Health, StatusRow, Thresholds, provider_status};
+use crate::error::Result;
+use crate::record::{Notification, NotificationType, ProviderCall, Timestamp};
+use crate::store::{LineError, Roots, Scan, Stream, StreamLock, Writer};
+
+/// What recording a call did.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The call, as stored.
+    pub call: Value,
+    /// The provider's status after it.
+    pub status: StatusRow,
+    /// The notification it caused, as stored.
+    pub notification: Option<Value>,
+}
+
+/// Appends `call`, then (under the provider stream's lock, so concurrent recorders agree)
+/// works out the provider's status and appends `provider_down` or
+/// `provider_recovered` when the status crossed into or out of `down`.
+pub fn record_call(
+    roots: &Roots,
+    writer: &Writer,
+    call: ProviderCall,
+    th: &Thresholds,
+) -> Result<Recorded> {
+    let provider = call.provider.clone();
+    let prepared = writer.prepare(call, Timestamp::now())?;
+    let _lock = StreamLock::acquire(roots.primary(), Stream::ProviderHealth)?;
+    writer.write(std::slice::from_ref(&prepared))?;
+    let now = Timestamp::now();
+    let (status, _) = provider_status(roots, &provider, th, now)?;
+    let last = last_provider_notice(roots, &provider)?;
+    let kind = match (status.status, last) {
+        (Health::Down, Some(NotificationType::ProviderDown)) => None,
+        (Health::Down, _) => Some(NotificationType::ProviderDown),
+        (Health::Healthy | Health::Degraded, Some(NotificationType::ProviderDown)) => {
+            Some(NotificationType::ProviderRecovered)
+        }
+        _ => None,
+    };
+    let notification = match kind {
+        Some(kind) => {
+            let message = match kind {
+                NotificationType::ProviderDown => format!("{provider} is down: {}", status.reason),
+                _ => format!(
+                    "{provider} recovered: {} ({})",
+                    status.status.as_str(),
+                    status.reason
+                ),
+            };
+            let mut extra = serde_json::Map::new();
+            extra.insert("provider".into(), Value::String(provider.clone()));
+            let n = Notification {
+                timestamp: None,
+                id: Some(format!("n-{}", ulid::Ulid::generate())),
+                kind,
+                run_id: None,
+                message: Some(message),
+                target: None,
+                host: None,
+                extra,
+            };
+            Some(writer.append(n)?)
+        }
+        None => None,
+    };
+    Ok(Recorded {
+        call: prepared.value(),
+        status,
+        notification,
+    })
+}
+
+/// The latest `provider_down` or `provider_recovered` notification about `provider`.
+pub fn last_provider_notice(roots: &Roots, provider: &str) -> Result<Option<NotificationType>> {
+    let files = roots.files(Stream::Notifications, None, None)?;
+    let scan = Scan::new(files, false);
+    let needle_text = serde_json::to_string(provider).unwrap_or_default();
+    let needle = memmem::Finder::new(needle_text.as_bytes());
+    let (latest, _) = scan.run(
+        || None::<(Timestamp, NotificationType)>,
+        |acc, line| {
+            if needle.find(line.bytes).is_none() {
+                return Ok(());
+            }
+            let n: Notification =
+                serde_json::from_slice(line.bytes).map_err(|_| LineError::Malformed)?;
+            let about = n.extra.get("provider").and_then(Value::as_str) == Some(provider);
+            let kind_matches = matches!(
+                n.kind,
+                NotificationType::ProviderDown | NotificationType::ProviderRecovered
+            );
+            if let (true, true, Some(t)) = (about, kind_matches, n.timestamp)
+                && acc.is_none_or(|(mine, _)| t >= mine)
+            {
+                *acc = Some((t, n.kind));
+            }
+            Ok(())
+        },
+        |a, b| match (a, b) {
+            (Some(x), Some(y)) => Some(if y.0 >= x.0 { y } else { x }),
+            (x, y) => x.or(y),
+        },
+    )?;
+    Ok(latest.map(|(_, k)| k))
+}

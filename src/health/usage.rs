@@ -1,0 +1,218 @@
+//! Token usage and cost (`cc-health usage`): recorded costs, costs estimated from the
+//! price table, and the models that have no price (never counted as $0).
+
+use std::collections::BTreeSet;
+
+use chrono::Local;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use super::pricing::{Cost, PriceTable};
+use super::view::fold;
+use crate::error::Result;
+use crate::record::Timestamp;
+use crate::store::{Roots, Skipped};
+
+/// What usage is grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UsageBy {
+    /// The provider (default).
+    #[default]
+    Provider,
+    /// The model.
+    Model,
+    /// The day (local time zone, or UTC).
+    Day,
+    /// The step type.
+    Step,
+    /// The run.
+    Run,
+}
+
+impl UsageBy {
+    /// The column header.
+    pub fn header(self) -> &'static str {
+        match self {
+            UsageBy::Provider => "PROVIDER",
+            UsageBy::Model => "MODEL",
+            UsageBy::Day => "DAY",
+            UsageBy::Step => "STEP",
+            UsageBy::Run => "RUN",
+        }
+    }
+}
+
+/// One group's usage (SPEC §4 `cc-health usage --json`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageRow {
+    /// The group (`null` for calls without the grouped field).
+    pub key: Option<String>,
+    /// Calls.
+    pub calls: u64,
+    /// Input tokens.
+    pub input_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+    /// Cache-read tokens.
+    pub cache_read_tokens: u64,
+    /// Cache-write tokens.
+    pub cache_write_tokens: u64,
+    /// Known cost in USD (recorded plus estimated); `null` when nothing could be priced.
+    pub cost_usd: Option<f64>,
+    /// Whether part of the cost was estimated from the price table.
+    pub estimated: bool,
+    /// Models whose tokens could not be priced (their cost is not in `costUsd`).
+    pub unpriced_models: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct Acc {
+    calls: u64,
+    input: u64,
+    output: u64,
+    cache_read: u64,
+    cache_write: u64,
+    cost: Option<f64>,
+    estimated: bool,
+    unpriced: BTreeSet<String>,
+}
+
+impl Acc {
+    fn merge(&mut self, o: Acc) {
+        self.calls += o.calls;
+        self.input += o.input;
+        self.output += o.output;
+        self.cache_read += o.cache_read;
+        self.cache_write += o.cache_write;
+        self.cost = match (self.cost, o.cost) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        self.estimated |= o.estimated;
+        self.unpriced.extend(o.unpriced);
+    }
+}
+
+/// What a call without a model is listed as among unpriced models.
+pub const NO_MODEL: &str = "(no model)";
+
+fn day_of(t: Timestamp, utc: bool) -> String {
+    let dt = t.to_datetime();
+    if utc {
+        dt.format("%Y-%m-%d").to_string()
+    } else {
+        dt.with_timezone(&Local).format("%Y-%m-%d").to_string()
+    }
+}
+
+/// Usage of the calls in `[since, until]`, grouped `by`: days in date order, other
+/// groups by cost (then calls), largest first.
+pub fn usage(
+    roots: &Roots,
+    by: UsageBy,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    prices: &PriceTable,
+    utc: bool,
+) -> Result<(Vec<UsageRow>, Skipped)> {
+    let (map, skipped) = fold(
+        roots,
+        since,
+        until,
+        FxHashMap::<Option<String>, Acc>::default,
+        |m, v| {
+            let key = match by {
+                UsageBy::Provider => Some(v.provider.to_string()),
+                UsageBy::Model => v.model.as_deref().map(str::to_string),
+                UsageBy::Day => Some(day_of(v.timestamp, utc)),
+                UsageBy::Step => v.step_type.as_deref().map(str::to_string),
+                UsageBy::Run => v.run_id.as_deref().map(str::to_string),
+            };
+            let a = m.entry(key).or_default();
+            let tokens = v.tokens();
+            a.calls += 1;
+            a.input += tokens.input;
+            a.output += tokens.output;
+            a.cache_read += tokens.cache_read;
+            a.cache_write += tokens.cache_write;
+            match Cost::of(v.cost_usd, v.model.as_deref(), tokens, prices) {
+                Cost::Recorded(c) => a.cost = Some(a.cost.unwrap_or(0.0) + c),
+                Cost::Estimated(c) => {
+                    a.cost = Some(a.cost.unwrap_or(0.0) + c);
+                    a.estimated = true;
+                }
+                Cost::Unpriced => {
+                    a.unpriced
+                        .insert(v.model.as_deref().unwrap_or(NO_MODEL).to_string());
+                }
+                Cost::Nothing => {}
+            }
+        },
+        |mut a, b| {
+            for (k, v) in b {
+                a.entry(k).or_default().merge(v);
+            }
+            a
+        },
+    )?;
+    let mut rows: Vec<UsageRow> = map
+        .into_iter()
+        .map(|(key, a)| UsageRow {
+            key,
+            calls: a.calls,
+            input_tokens: a.input,
+            output_tokens: a.output,
+            cache_read_tokens: a.cache_read,
+            cache_write_tokens: a.cache_write,
+            // Sums of many prices: keep them to the micro-dollar.
+            cost_usd: a.cost.map(|c| (c * 1e6).round() / 1e6),
+            estimated: a.estimated,
+            unpriced_models: a.unpriced.into_iter().collect(),
+        })
+        .collect();
+    if by == UsageBy::Day {
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
+    } else {
+        rows.sort_by(|a, b| {
+            b.cost_usd
+                .unwrap_or(-1.0)
+                .total_cmp(&a.cost_usd.unwrap_or(-1.0))
+                .then(b.calls.cmp(&a.calls))
+                .then(a.key.is_none().cmp(&b.key.is_none()))
+                .then(a.key.cmp(&b.key))
+        });
+    }
+    Ok((rows, skipped))
+}
+
+/// All rows together (the TOTAL line).
+pub fn total(rows: &[UsageRow]) -> UsageRow {
+    let mut t = UsageRow {
+        key: None,
+        calls: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        cache_read_tokens: 0,
+        cache_write_tokens: 0,
+        cost_usd: None,
+        estimated: false,
+        unpriced_models: Vec::new(),
+    };
+    let mut unpriced = BTreeSet::new();
+    for r in rows {
+        t.calls += r.calls;
+        t.input_tokens += r.input_tokens;
+        t.output_tokens += r.output_tokens;
+        t.cache_read_tokens += r.cache_read_tokens;
+        t.cache_write_tokens += r.cache_write_tokens;
+        if let Some(c) = r.cost_usd {
+            t.cost_usd = Some(t.cost_usd.unwrap_or(0.0) + c);
+        }
+        t.estimated |= r.estimated;
+        unpriced.extend(r.unpriced_models.iter().cloned());
+    }
+    t.cost_usd = t.cost_usd.map(|c| (c * 1e6).round() / 1e6);
+    t.unpriced_models = unpriced.into_iter().collect();
+    t
+}

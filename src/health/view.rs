@@ -1,0 +1,128 @@
+//! Reading provider calls: a borrowed view of a stored line, and the parallel fold
+//! over a time range's files.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::pricing::Tokens;
+use crate::error::Result;
+use crate::record::{Timestamp, error_message, is_object_text};
+use crate::store::{LineError, Roots, Scan, Skipped, Stream};
+
+/// The fields of a stored provider call that reports read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallView<'a> {
+    /// When (`ts` accepted).
+    #[serde(alias = "ts")]
+    pub timestamp: Timestamp,
+    /// The provider.
+    #[serde(borrow)]
+    pub provider: Cow<'a, str>,
+    /// Whether it succeeded.
+    pub success: bool,
+    /// Milliseconds.
+    pub latency: f64,
+    /// The error, parsed when needed.
+    #[serde(default, borrow)]
+    pub error: Option<&'a RawValue>,
+    /// HTTP status.
+    #[serde(default)]
+    pub status_code: Option<u16>,
+    /// The model.
+    #[serde(default, borrow)]
+    pub model: Option<Cow<'a, str>>,
+    /// Input tokens.
+    #[serde(default)]
+    pub input_tokens: Option<u64>,
+    /// Output tokens.
+    #[serde(default)]
+    pub output_tokens: Option<u64>,
+    /// Cache-read tokens.
+    #[serde(default)]
+    pub cache_read_tokens: Option<u64>,
+    /// Cache-write tokens.
+    #[serde(default)]
+    pub cache_write_tokens: Option<u64>,
+    /// Cost, when recorded.
+    #[serde(default)]
+    pub cost_usd: Option<f64>,
+    /// The run.
+    #[serde(default, borrow)]
+    pub run_id: Option<Cow<'a, str>>,
+    /// The step type.
+    #[serde(default, borrow)]
+    pub step_type: Option<Cow<'a, str>>,
+    /// The record's id.
+    #[serde(default, borrow)]
+    pub id: Option<Cow<'a, str>>,
+}
+
+impl<'a> CallView<'a> {
+    /// Reads a stored line; `None` when it is not a valid provider call.
+    pub fn parse(bytes: &'a [u8]) -> Option<CallView<'a>> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        if !is_object_text(text) {
+            return None;
+        }
+        let v: CallView<'a> = serde_json::from_str(text).ok()?;
+        let valid = v.latency.is_finite()
+            && v.latency >= 0.0
+            && !v.provider.trim().is_empty()
+            && v.cost_usd.is_none_or(|c| c.is_finite() && c >= 0.0);
+        valid.then_some(v)
+    }
+
+    /// The error message, if any.
+    pub fn error_message(&self) -> Option<String> {
+        let raw = self.error?;
+        let value: serde_json::Value = serde_json::from_str(raw.get()).ok()?;
+        error_message(&value)
+    }
+
+    /// Its token counts.
+    pub fn tokens(&self) -> Tokens {
+        Tokens {
+            input: self.input_tokens.unwrap_or(0),
+            output: self.output_tokens.unwrap_or(0),
+            cache_read: self.cache_read_tokens.unwrap_or(0),
+            cache_write: self.cache_write_tokens.unwrap_or(0),
+        }
+    }
+}
+
+/// Folds every valid call with a timestamp in `[since, until]` (unbounded sides when
+/// `None`), one accumulator per worker.
+pub fn fold<A, I, V, M>(
+    roots: &Roots,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    init: I,
+    visit: V,
+    merge: M,
+) -> Result<(A, Skipped)>
+where
+    A: Send,
+    I: Fn() -> A + Sync,
+    V: Fn(&mut A, &CallView<'_>) + Sync,
+    M: Fn(A, A) -> A,
+{
+    let files = roots.files(Stream::ProviderHealth, since, until)?;
+    let scan = Scan::new(files, roots.needs_dedup());
+    scan.run(
+        init,
+        |acc, line| {
+            let v = CallView::parse(line.bytes).ok_or(LineError::Malformed)?;
+            if since.is_none_or(|s| v.timestamp >= s)
+                && until.is_none_or(|u| v.timestamp <= u)
+                && scan.first_sighting(v.id.as_deref())
+            {
+                visit(acc, &v);
+            }
+            Ok(())
+        },
+        merge,
+    )
+}
