@@ -38,6 +38,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod health;
 pub mod log;

@@ -2,6 +2,7 @@
 //! plain [`Settings`] before any work starts, and the mapping of errors to exit codes.
 //! Each program's own flags live in a submodule; domain modules never see clap types.
 
+pub mod dashboard;
 pub mod health;
 pub mod log;
 pub mod metrics;

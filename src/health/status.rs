@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::view::{CallView, fold};
 use crate::config::HealthConfig;
@@ -17,7 +17,7 @@ use crate::store::{Roots, Skipped};
 use crate::timespec;
 
 /// A provider's health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Health {
     /// Available and fast enough.
@@ -96,7 +96,7 @@ impl Thresholds {
 }
 
 /// One provider's figures over the window (SPEC §4 `cc-health status --json`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusRow {
     /// The provider.
@@ -351,7 +351,7 @@ pub fn compare(mut rows: Vec<StatusRow>) -> Vec<StatusRow> {
 }
 
 /// `cc-health overall`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize)]
 pub struct Overall {
     /// Healthy when every provider with data is, down when none is, else degraded;
     /// unknown without data.

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use chrono::Local;
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::pricing::{Cost, PriceTable};
 use super::view::fold;
@@ -43,7 +43,7 @@ impl UsageBy {
 }
 
 /// One group's usage (SPEC §4 `cc-health usage --json`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UsageRow {
     /// The group (`null` for calls without the grouped field).

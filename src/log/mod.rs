@@ -6,4 +6,4 @@ mod stats;
 
 pub use filter::{Filter, line_matcher};
 pub use query::{FoundLine, count, query, render_line, render_record_line, render_table};
-pub use stats::{GroupBy, StatsRow, render_stats, stats};
+pub use stats::{GroupBy, StatsRow, render_stats, stats, stats_many};

@@ -5,7 +5,7 @@ use std::io::Write;
 use chrono::Local;
 use comfy_table::{Cell, CellAlignment};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::filter::{Filter, LineFilter};
 use crate::error::Result;
@@ -43,7 +43,7 @@ impl GroupBy {
 }
 
 /// One group's figures. Rates are fractions, durations milliseconds.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatsRow {
     /// The group (`null` for records without the grouped field).
@@ -154,22 +154,48 @@ pub fn stats(
     by: GroupBy,
     utc: bool,
 ) -> Result<(Vec<StatsRow>, Skipped)> {
+    let (mut tables, skipped) = stats_many(roots, filter, &[by], utc)?;
+    Ok((tables.pop().unwrap_or_default(), skipped))
+}
+
+/// [`stats`] for several groupings in one pass over the files: one table per `bys`.
+pub fn stats_many(
+    roots: &Roots,
+    filter: &Filter,
+    bys: &[GroupBy],
+    utc: bool,
+) -> Result<(Vec<Vec<StatsRow>>, Skipped)> {
     let files = roots.files(Stream::SkillInvocations, filter.since, filter.until)?;
     let scan = Scan::new(files, roots.needs_dedup());
     let test = LineFilter::new(filter);
-    let (acc, skipped) = scan.run(
-        Acc::default,
-        |acc, line| {
-            test.test(Some(&scan), line.bytes, |view| acc.add(by, view, utc))?;
+    let (accs, skipped) = scan.run(
+        || bys.iter().map(|_| Acc::default()).collect::<Vec<_>>(),
+        |accs, line| {
+            test.test(Some(&scan), line.bytes, |view| {
+                for (acc, by) in accs.iter_mut().zip(bys) {
+                    acc.add(*by, view, utc);
+                }
+            })?;
             Ok(())
         },
         |mut a, b| {
-            for (k, g) in b.groups {
-                a.groups.entry(k).or_default().merge(g);
+            for (x, y) in a.iter_mut().zip(b) {
+                for (k, g) in y.groups {
+                    x.groups.entry(k).or_default().merge(g);
+                }
             }
             a
         },
     )?;
+    let tables = accs
+        .into_iter()
+        .zip(bys)
+        .map(|(acc, by)| rows_of(acc, *by))
+        .collect();
+    Ok((tables, skipped))
+}
+
+fn rows_of(acc: Acc, by: GroupBy) -> Vec<StatsRow> {
     let mut rows: Vec<StatsRow> = acc
         .groups
         .into_iter()
@@ -193,7 +219,7 @@ pub fn stats(
             (b.count, a.key.is_none(), &a.key).cmp(&(a.count, b.key.is_none(), &b.key))
         });
     }
-    Ok((rows, skipped))
+    rows
 }
 
 /// Renders statistics as a table for people.

@@ -11,7 +11,8 @@ pub use build::{canonical_dimension, parse_scores, parse_success, score_quality}
 pub use report::{
     CujRow, CujWindowsRow, FailureReport, NO_MESSAGE, PatternRow, PercentileReport, QualityBucket,
     QualityFilter, QualityReport, RateReport, STANDARD_WINDOWS, StandardWindows, TrendBucket,
-    TrendReport, WindowFigures, WorkflowRow, all_report, all_windows_report, failure_report,
-    percentile_report, quality_report, rate_report, trend_report, workflow_report,
+    TrendReport, WindowFigures, WorkflowRow, all_report, all_windows_report,
+    all_windows_with_total, failure_report, percentile_report, quality_report, rate_report,
+    trend_report, workflow_report,
 };
-pub use view::{DIMENSIONS, JourneyView, QualityView, fold, weighted_mean};
+pub use view::{DIMENSIONS, JourneyView, QualityView, ResourcesView, fold, weighted_mean};

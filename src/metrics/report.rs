@@ -2,7 +2,7 @@
 //! Every report takes "now" as a parameter; windows are `[now - window, now]`.
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::view::{DIMENSIONS, JourneyView, fold};
 use crate::config::QualityConfig;
@@ -124,7 +124,7 @@ pub fn rate_report(
 }
 
 /// Counts, success rate and latency percentiles of one journey in one window.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WindowFigures {
     /// Executions.
@@ -197,7 +197,7 @@ pub const STANDARD_WINDOWS: [(&str, i64); 4] = [
 ];
 
 /// Figures of one journey in each standard window.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize)]
 pub struct StandardWindows {
     /// The last hour.
     #[serde(rename = "1h")]
@@ -226,7 +226,7 @@ impl StandardWindows {
 }
 
 /// A row of `cc-metrics all` without WINDOW.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CujWindowsRow {
     /// The journey.
@@ -241,45 +241,60 @@ pub struct CujWindowsRow {
 
 /// Every journey's figures over the last 1h, 24h, 7d and 30d, in one pass.
 pub fn all_windows_report(roots: &Roots, now: Timestamp) -> Result<(Vec<CujWindowsRow>, Skipped)> {
+    let (rows, _, skipped) = all_windows_with_total(roots, now)?;
+    Ok((rows, skipped))
+}
+
+/// [`all_windows_report`], plus the figures of all journeys together per window.
+pub fn all_windows_with_total(
+    roots: &Roots,
+    now: Timestamp,
+) -> Result<(Vec<CujWindowsRow>, StandardWindows, Skipped)> {
     let longest = STANDARD_WINDOWS[3].1;
-    let (map, skipped) = fold(
+    let add_all = |tallies: &mut [Tally; 4], v: &JourneyView<'_>| {
+        for ((_, len), t) in STANDARD_WINDOWS.iter().zip(tallies.iter_mut()) {
+            if v.timestamp >= window_start(now, *len) {
+                t.add(v);
+            }
+        }
+    };
+    let merge_all = |x: &mut [Tally; 4], y: [Tally; 4]| {
+        for (t, o) in x.iter_mut().zip(y) {
+            t.merge(o);
+        }
+    };
+    type Acc = (FxHashMap<String, [Tally; 4]>, [Tally; 4]);
+    let ((map, total), skipped) = fold(
         roots,
         window_start(now, longest),
         now,
-        FxHashMap::<String, [Tally; 4]>::default,
-        |m, v| {
-            add_to(m, &v.cuj_id, |tallies: &mut [Tally; 4]| {
-                for ((_, len), t) in STANDARD_WINDOWS.iter().zip(tallies.iter_mut()) {
-                    if v.timestamp >= window_start(now, *len) {
-                        t.add(v);
-                    }
-                }
-            })
+        Acc::default,
+        |(m, total), v| {
+            add_to(m, &v.cuj_id, |tallies: &mut [Tally; 4]| add_all(tallies, v));
+            add_all(total, v);
         },
-        |a, b| {
-            merge_maps(a, b, |x, y| {
-                for (t, o) in x.iter_mut().zip(y) {
-                    t.merge(o);
-                }
-            })
+        |(a, mut ta), (b, tb)| {
+            merge_all(&mut ta, tb);
+            (merge_maps(a, b, merge_all), ta)
         },
     )?;
+    let windows = |[hour, day, week, month]: [Tally; 4]| StandardWindows {
+        hour: hour.figures(),
+        day: day.figures(),
+        week: week.figures(),
+        month: month.figures(),
+    };
     let mut rows: Vec<CujWindowsRow> = map
         .into_iter()
-        .map(|(cuj_id, [hour, day, week, month])| CujWindowsRow {
-            last_run: month.last_run,
-            last_failure: month.last_failure,
-            windows: StandardWindows {
-                hour: hour.figures(),
-                day: day.figures(),
-                week: week.figures(),
-                month: month.figures(),
-            },
+        .map(|(cuj_id, tallies)| CujWindowsRow {
+            last_run: tallies[3].last_run,
+            last_failure: tallies[3].last_failure,
+            windows: windows(tallies),
             cuj_id,
         })
         .collect();
     rows.sort_by(|a, b| a.cuj_id.cmp(&b.cuj_id));
-    Ok((rows, skipped))
+    Ok((rows, windows(total), skipped))
 }
 
 /// One trend bucket.
@@ -646,7 +661,7 @@ pub fn workflow_report(
 }
 
 /// One bucket of `cc-metrics quality`: means of the scored executions in it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QualityBucket {
     /// Its first instant.

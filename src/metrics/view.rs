@@ -33,6 +33,18 @@ pub struct QualityView {
     pub threshold_result: Option<bool>,
 }
 
+/// The resource accounting of a stored execution.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcesView {
+    /// Peak RSS, MiB.
+    pub peak_rss_mb: Option<f64>,
+    /// User CPU, ms.
+    pub cpu_user_ms: Option<f64>,
+    /// System CPU, ms.
+    pub cpu_system_ms: Option<f64>,
+}
+
 /// The five dimensions, in display order, by their camelCase names.
 pub const DIMENSIONS: [&str; 5] = [
     "correctness",
@@ -116,6 +128,9 @@ pub struct JourneyView<'a> {
     /// Quality scores.
     #[serde(default)]
     pub quality: Option<QualityView>,
+    /// Resource accounting.
+    #[serde(default)]
+    pub resources: Option<ResourcesView>,
     /// The record's id.
     #[serde(default, borrow)]
     pub id: Option<Cow<'a, str>>,

@@ -54,7 +54,9 @@ pub fn append_event(
     };
     writer.write(std::slice::from_ref(&prepared))?;
     let mut notifications = Vec::new();
-    for n in notifications_for(before.as_ref(), &after, &as_stored) {
+    for mut n in notifications_for(before.as_ref(), &after, &as_stored) {
+        // A notification is dated by the event that caused it.
+        n.timestamp = Some(t);
         notifications.push(writer.append(n)?);
     }
     Ok(Written {

@@ -1,0 +1,454 @@
+//! `cc-dashboard`: flags and subcommands, and `exec`, which turns them into library calls.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use super::{CommonArgs, Settings, print_completions, print_man};
+use crate::dashboard::notifications::{self, Listing};
+use crate::dashboard::{self, Dashboard, view};
+use crate::error::{Error, Result};
+use crate::output::{self, Style};
+use crate::record::{NotificationType, Timestamp};
+use crate::store::{Roots, Stream};
+use crate::timespec;
+
+const EXAMPLES: &str = "\
+Examples:
+  cc-dashboard demo                  # a month of sample data in a new folder, then the view
+  cc-dashboard view
+  cc-dashboard watch --interval 2s
+  cc-dashboard generate && jq .counters analytics/metrics-dashboard.json
+  cc-dashboard notifications --unread
+  cc-dashboard notifications read --all";
+
+/// cc-dashboard: everything the other four programs record, in one view.
+///
+/// `generate` saves the dashboard document to ROOT/analytics/metrics-dashboard.json;
+/// `view` shows it in the terminal; `demo` fills a new folder with a month of sample
+/// data first.
+#[derive(Debug, Parser)]
+#[command(name = "cc-dashboard", version, after_help = super::with_environment(EXAMPLES))]
+pub struct Cli {
+    #[command(flatten)]
+    common: CommonArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compute the dashboard and save it (atomically) to analytics/metrics-dashboard.json.
+    Generate,
+    /// Show the dashboard in the terminal (regenerated when missing or stale).
+    View(ViewArgs),
+    /// Print the dashboard document as JSON.
+    Json,
+    /// Show the dashboard and redraw it whenever a stream changes.
+    Watch(WatchArgs),
+    /// Write a month of sample data for all five streams, then show the dashboard.
+    Demo,
+    /// List notifications, or mark them read or dismissed.
+    Notifications(NotificationsArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page.
+    Man,
+}
+
+#[derive(Debug, Args)]
+struct ViewArgs {
+    /// Recompute the dashboard even when the saved one is fresh.
+    #[arg(long)]
+    refresh: bool,
+}
+
+#[derive(Debug, Args)]
+struct WatchArgs {
+    /// Wait this long after a change before redrawing (changes in between are merged).
+    #[arg(
+        long,
+        value_name = "DUR",
+        default_value = "1s",
+        allow_hyphen_values = true
+    )]
+    interval: String,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct NotificationsArgs {
+    /// Only unread ones.
+    #[arg(long)]
+    unread: bool,
+    /// Dismissed ones too.
+    #[arg(long)]
+    all: bool,
+    /// At most this many (0 for all).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    limit: usize,
+    #[command(subcommand)]
+    action: Option<NotificationAction>,
+}
+
+#[derive(Debug, Subcommand)]
+enum NotificationAction {
+    /// Mark a notification read (or every one, with --all).
+    Read {
+        /// The notification's id.
+        #[arg(value_name = "ID", required_unless_present = "all")]
+        id: Option<String>,
+        /// Every unread notification.
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// Dismiss a notification: it is no longer listed.
+    Dismiss {
+        /// The notification's id.
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+}
+
+/// Runs a parsed `cc-dashboard` command line; returns the exit code.
+pub fn exec(cli: Cli) -> Result<u8> {
+    if let Command::Demo = cli.command {
+        return exec_demo(&cli.common);
+    }
+    let settings = Settings::from_args(&cli.common)?;
+    match cli.command {
+        Command::Generate => exec_generate(&settings),
+        Command::View(args) => exec_view(&settings, args.refresh),
+        Command::Json => exec_json(&settings),
+        Command::Watch(args) => exec_watch(&settings, &args),
+        Command::Notifications(args) => exec_notifications(&settings, args),
+        Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
+        Command::Man => print_man(Cli::command()).map(|()| 0),
+        Command::Demo => Ok(0),
+    }
+}
+
+fn compute(settings: &Settings) -> Result<(Dashboard, u8)> {
+    let (d, skipped) = dashboard::generate(
+        &settings.roots,
+        &settings.config,
+        settings.now,
+        settings.style.utc,
+    )?;
+    Ok((d, settings.finish(&skipped)))
+}
+
+fn exec_generate(settings: &Settings) -> Result<u8> {
+    let (d, code) = compute(settings)?;
+    let path = dashboard::save(settings.roots.primary(), &d)?;
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(
+            &mut out,
+            &serde_json::json!({"path": path, "generatedAt": d.generated_at}),
+        )?;
+    } else {
+        let c = &d.counters;
+        writeln!(
+            out,
+            "saved {}: {} runs, {} invocations, {} journeys, {} providers ({}) in {}",
+            crate::store::paths::display_path(&path),
+            c.runs,
+            c.invocations,
+            c.journeys,
+            c.providers,
+            d.providers.overall.status.as_str(),
+            output::human_duration(d.resources.generation_ms)
+        )?;
+    }
+    out.flush()?;
+    Ok(code)
+}
+
+fn exec_json(settings: &Settings) -> Result<u8> {
+    let (d, code) = compute(settings)?;
+    let mut out = output::stdout();
+    output::write_json(&mut out, &d)?;
+    out.flush()?;
+    Ok(code)
+}
+
+/// The newest modification time of any stream file under the roots.
+fn newest_data(roots: &Roots) -> Option<SystemTime> {
+    let mut newest = None;
+    for stream in Stream::ALL {
+        for f in roots.files(stream, None, None).unwrap_or_default() {
+            if let Ok(m) = std::fs::metadata(&f.path).and_then(|m| m.modified()) {
+                newest = newest.max(Some(m));
+            }
+        }
+    }
+    newest
+}
+
+/// The saved dashboard when it is newer than every stream file and under a minute
+/// old; otherwise a fresh one, saved.
+fn current(settings: &Settings, refresh: bool) -> Result<(Dashboard, u8)> {
+    let root = settings.roots.primary();
+    if !refresh
+        && let Some(saved) = dashboard::load_saved(root)
+        && let Ok(written) =
+            std::fs::metadata(dashboard::dashboard_path(root)).and_then(|m| m.modified())
+        && newest_data(&settings.roots).is_none_or(|n| n <= written)
+        && settings.now.0 - saved.generated_at.0 < 60_000
+    {
+        return Ok((saved, 0));
+    }
+    let (d, code) = compute(settings)?;
+    // A read-only root still gets its view.
+    let _ = dashboard::save(root, &d);
+    Ok((d, code))
+}
+
+fn print_view(d: &Dashboard, style: Style, out: &mut dyn Write) -> Result<()> {
+    let width = output::terminal_width();
+    for line in view::render(d, width, style) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+fn exec_view(settings: &Settings, refresh: bool) -> Result<u8> {
+    let (d, code) = current(settings, refresh)?;
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &d)?;
+    } else {
+        print_view(&d, settings.style, &mut out)?;
+    }
+    out.flush()?;
+    Ok(code)
+}
+
+fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
+    use notify::{RecursiveMode, Watcher};
+    let interval_ms = timespec::parse_duration_ms(&args.interval, "--interval")?;
+    let interval = Duration::from_secs_f64(interval_ms.max(50.0) / 1000.0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(tx).map_err(|e| Error::Watch {
+        path: settings.roots.primary().to_path_buf(),
+        message: e.to_string(),
+    })?;
+    for root in settings.roots.all() {
+        for folder in ["logs", "analytics"] {
+            let dir = root.join(folder);
+            std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+                path: dir.clone(),
+                source,
+            })?;
+            watcher
+                .watch(&dir, RecursiveMode::NonRecursive)
+                .map_err(|e| Error::Watch {
+                    path: dir.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+    }
+    let own_file = dashboard::DASHBOARD_FILE;
+    let mut out = output::stdout();
+    // The alternate screen, cursor hidden; both restored however the loop ends.
+    write!(out, "\x1b[?1049h\x1b[?25l")?;
+    let result = (|| -> Result<()> {
+        let mut dirty = true;
+        let mut last_change = Instant::now();
+        while !stop.load(Ordering::Relaxed) {
+            if dirty && last_change.elapsed() >= interval {
+                // Skipped-line warnings would scribble over the screen: not shown here.
+                let (d, _) = dashboard::generate(
+                    &settings.roots,
+                    &settings.config,
+                    Timestamp::now(),
+                    settings.style.utc,
+                )?;
+                let _ = dashboard::save(settings.roots.primary(), &d);
+                write!(out, "\x1b[H\x1b[2J")?;
+                print_view(&d, settings.style, &mut out)?;
+                out.flush()?;
+                dirty = false;
+            }
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(Ok(event)) => {
+                    // Saving the dashboard itself is not a change to show.
+                    let ours = event.paths.iter().all(|p| {
+                        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                            n == own_file || n.starts_with(".tmp-") || n.ends_with(".lock")
+                        })
+                    });
+                    if !ours {
+                        dirty = true;
+                        last_change = Instant::now();
+                    }
+                }
+                Ok(Err(_)) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        Ok(())
+    })();
+    write!(out, "\x1b[?25h\x1b[?1049l")?;
+    out.flush()?;
+    result.map(|()| 0)
+}
+
+fn exec_demo(common: &CommonArgs) -> Result<u8> {
+    let root: PathBuf = match common.root.first() {
+        Some(r) => r.clone(),
+        None => tempfile::Builder::new()
+            .prefix("ccmon-demo-")
+            .tempdir()?
+            .keep(),
+    };
+    let mut args = common.clone();
+    args.root = vec![root.clone()];
+    let settings = Settings::from_args(&args)?;
+    let counts = dashboard::demo::write_demo(&root, settings.now)?;
+    // Older notifications have been seen already.
+    mark_old_read(&settings)?;
+    let (d, _) = compute(&settings)?;
+    dashboard::save(&root, &d)?;
+    let mut out = output::stdout();
+    print_view(&d, settings.style, &mut out)?;
+    let shown = root.display();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Sample data in {shown}: {} skill invocations, {} journey executions, {} progress events, {} provider calls, {} notifications.",
+        counts.invocations, counts.executions, counts.events, counts.calls, counts.notifications
+    )?;
+    writeln!(out, "Explore it with the other programs:")?;
+    for cmd in [
+        "cc-log stats --since 7d",
+        "cc-metrics all",
+        "cc-metrics failures CUJ-020",
+        "cc-progress runs",
+        "cc-progress chain chain-billing",
+        "cc-health status",
+        "cc-health usage --by model",
+        "cc-dashboard notifications",
+    ] {
+        writeln!(out, "  {cmd} --root {shown}")?;
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn mark_old_read(settings: &Settings) -> Result<()> {
+    let (rows, _) = notifications::load(&settings.roots)?;
+    let writer = settings.writer()?;
+    let cutoff = settings.now.0 - 2 * 86_400_000;
+    let mut batch = Vec::new();
+    for r in rows.iter().filter(|r| r.timestamp.0 < cutoff && !r.read) {
+        if let Some(id) = &r.id {
+            let record = crate::record::Notification {
+                timestamp: None,
+                id: None,
+                kind: NotificationType::Read,
+                run_id: None,
+                message: None,
+                target: Some(id.clone()),
+                host: None,
+                extra: Default::default(),
+            };
+            batch.push(writer.prepare(record, settings.now)?);
+        }
+    }
+    writer.write(&batch)
+}
+
+fn exec_notifications(settings: &Settings, args: NotificationsArgs) -> Result<u8> {
+    let mut out = output::stdout();
+    match args.action {
+        Some(NotificationAction::Read { id, all }) => {
+            let writer = settings.writer()?;
+            let target = if all { None } else { id.as_deref() };
+            let n = notifications::mark(&settings.roots, &writer, target, NotificationType::Read)?;
+            if !settings.quiet {
+                writeln!(out, "marked {n} read")?;
+            }
+        }
+        Some(NotificationAction::Dismiss { id }) => {
+            let writer = settings.writer()?;
+            let n = notifications::mark(
+                &settings.roots,
+                &writer,
+                Some(&id),
+                NotificationType::Dismissed,
+            )?;
+            if !settings.quiet {
+                writeln!(out, "dismissed {n}")?;
+            }
+        }
+        None => {
+            let (rows, skipped) = notifications::load(&settings.roots)?;
+            let shown = notifications::list(
+                &rows,
+                Listing {
+                    unread_only: args.unread,
+                    include_dismissed: args.all,
+                    limit: args.limit,
+                },
+            );
+            if settings.style.json {
+                output::write_json(&mut out, &shown)?;
+            } else if shown.is_empty() {
+                writeln!(out, "no notifications")?;
+            } else {
+                render_notifications(&mut out, &shown, settings.style)?;
+            }
+            out.flush()?;
+            return Ok(settings.finish(&skipped));
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn render_notifications(
+    out: &mut dyn Write,
+    rows: &[notifications::NotificationRow],
+    style: Style,
+) -> std::io::Result<()> {
+    let mut t = output::table(style, &["", "TIME", "TYPE", "MESSAGE", "ID"]);
+    for r in rows {
+        let kind = serde_json::to_value(r.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let state = if r.dismissed {
+            "x"
+        } else if r.read {
+            " "
+        } else {
+            "•"
+        };
+        t.add_row(vec![
+            comfy_table::Cell::new(state),
+            comfy_table::Cell::new(output::human_time(r.timestamp, style.utc)),
+            comfy_table::Cell::new(kind),
+            comfy_table::Cell::new(output::one_line(r.message.as_deref().unwrap_or(""), 70)),
+            comfy_table::Cell::new(r.id.as_deref().unwrap_or("-")),
+        ]);
+    }
+    output::write_table(out, &t)
+}

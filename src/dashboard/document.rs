@@ -1,0 +1,565 @@
+//! The dashboard document (SPEC §4): every stream summarized in one JSON value, saved
+//! atomically to `analytics/metrics-dashboard.json`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{Local, NaiveDate, TimeZone};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::notifications::{self, NotificationRow};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::health::{self, Overall, PriceTable, StatusRow, Thresholds, UsageBy, UsageRow};
+use crate::log::{self, Filter, GroupBy, StatsRow};
+use crate::metrics::{self, CujWindowsRow, QualityBucket, QualityFilter, StandardWindows};
+use crate::progress;
+use crate::record::{RunStatus, Timestamp};
+use crate::store::{Roots, Skipped, Stream};
+
+/// The file `generate` writes, under `analytics/`.
+pub const DASHBOARD_FILE: &str = "metrics-dashboard.json";
+
+/// Days the dashboard looks back.
+pub const PERIOD_DAYS: i64 = 30;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Run and record counts over the period.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Counters {
+    /// Runs with progress events in the period.
+    pub runs: u64,
+    /// Of them, pending or running.
+    pub active_runs: u64,
+    /// Completed.
+    pub completed_runs: u64,
+    /// Failed.
+    pub failed_runs: u64,
+    /// Cancelled.
+    pub cancelled_runs: u64,
+    /// Skill invocations.
+    pub invocations: u64,
+    /// Journey executions.
+    pub journey_executions: u64,
+    /// Distinct journeys.
+    pub journeys: u64,
+    /// Distinct workflows.
+    pub workflows: u64,
+    /// Providers called (in the health window).
+    pub providers: u64,
+}
+
+/// A journey singled out, with the figure that singled it out.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Highlight {
+    /// The journey.
+    pub cuj_id: String,
+    /// The figure (ms, or a rate).
+    pub value: f64,
+    /// Its executions in the window.
+    pub runs: u64,
+}
+
+/// Journeys at the extremes over the last 7 days (reliability needs at least 5 runs).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Highlights {
+    /// The window they are taken over.
+    pub window: String,
+    /// Lowest p50.
+    pub fastest: Option<Highlight>,
+    /// Highest p95.
+    pub slowest: Option<Highlight>,
+    /// Highest success rate.
+    pub most_reliable: Option<Highlight>,
+    /// Lowest success rate.
+    pub least_reliable: Option<Highlight>,
+}
+
+/// Provider health now.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Providers {
+    /// The overall status.
+    pub overall: Overall,
+    /// Each provider's.
+    pub statuses: Vec<StatusRow>,
+}
+
+/// Tokens and cost.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    /// Since the start of today.
+    pub today: UsageRow,
+    /// The last 7 days.
+    #[serde(rename = "7d")]
+    pub week: UsageRow,
+    /// The last 30 days.
+    #[serde(rename = "30d")]
+    pub month: UsageRow,
+    /// The last 30 days by model.
+    pub by_model: Vec<UsageRow>,
+}
+
+/// One day of the period.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Day {
+    /// The date (local time zone, or UTC).
+    pub date: String,
+    /// Runs whose first event is on this day.
+    pub runs_created: u64,
+    /// Runs that completed on this day.
+    pub runs_completed: u64,
+    /// Runs that failed on this day.
+    pub runs_failed: u64,
+    /// Journey iterations recorded on this day.
+    pub iterations: u64,
+    /// Skill invocations.
+    pub invocations: u64,
+    /// Known cost (recorded and estimated), USD.
+    pub cost_usd: f64,
+}
+
+/// Quality over the period, by day.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Quality {
+    /// The configured threshold.
+    pub threshold: f64,
+    /// The whole period.
+    pub overall: QualityBucket,
+    /// Each day (UTC-aligned), oldest first.
+    pub days: Vec<QualityBucket>,
+}
+
+/// What generating cost, and what the recorded runs used.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Resources {
+    /// Time to compute the document, ms.
+    pub generation_ms: f64,
+    /// This process's peak RSS, MiB.
+    pub rss_mb: f64,
+    /// This process's CPU time (user + system), ms.
+    pub cpu_ms: f64,
+    /// Journey executions with resource accounting in the period.
+    pub measured_runs: u64,
+    /// The largest peak RSS among them, MiB.
+    pub peak_rss_mb: Option<f64>,
+    /// Their user CPU time, ms.
+    pub cpu_user_ms: f64,
+    /// Their system CPU time, ms.
+    pub cpu_system_ms: f64,
+}
+
+/// Notifications at a glance.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationSummary {
+    /// Unread, not dismissed.
+    pub unread: u64,
+    /// The latest ones, not dismissed, newest first.
+    pub latest: Vec<NotificationRow>,
+}
+
+/// The dashboard document.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboard {
+    /// When it was computed.
+    pub generated_at: Timestamp,
+    /// How many days it covers.
+    pub period_days: i64,
+    /// Counts.
+    pub counters: Counters,
+    /// All journeys together, per window.
+    pub windows: StandardWindows,
+    /// Each journey, per window.
+    pub cujs: Vec<CujWindowsRow>,
+    /// Journeys at the extremes.
+    pub highlights: Highlights,
+    /// The top 10 skills by invocations.
+    pub skills: Vec<StatsRow>,
+    /// Agents by invocations.
+    pub agents: Vec<StatsRow>,
+    /// Provider health.
+    pub providers: Providers,
+    /// Tokens and cost.
+    pub usage: Usage,
+    /// The last 30 days.
+    pub daily: Vec<Day>,
+    /// Quality by day.
+    pub quality: Quality,
+    /// Resources.
+    pub resources: Resources,
+    /// Notifications.
+    pub notifications: NotificationSummary,
+}
+
+fn day_key(t: Timestamp, utc: bool) -> String {
+    let dt = t.to_datetime();
+    if utc {
+        dt.format("%Y-%m-%d").to_string()
+    } else {
+        dt.with_timezone(&Local).format("%Y-%m-%d").to_string()
+    }
+}
+
+/// The start of the day holding `now` (local, or UTC).
+fn start_of_day(now: Timestamp, utc: bool) -> Timestamp {
+    let dt = now.to_datetime();
+    let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default();
+    if utc {
+        Timestamp::from(midnight(dt.date_naive()).and_utc())
+    } else {
+        let local = dt.with_timezone(&Local);
+        match Local
+            .from_local_datetime(&midnight(local.date_naive()))
+            .earliest()
+        {
+            Some(m) => Timestamp::from(m.with_timezone(&chrono::Utc)),
+            None => Timestamp(now.0 - now.0.rem_euclid(DAY_MS)),
+        }
+    }
+}
+
+fn highlights(cujs: &[CujWindowsRow]) -> Highlights {
+    let week = |r: &CujWindowsRow| r.windows.week.clone();
+    let pick = |value: &dyn Fn(&CujWindowsRow) -> Option<f64>, min_runs: u64, highest: bool| {
+        cujs.iter()
+            .filter(|r| week(r).total >= min_runs)
+            .filter_map(|r| value(r).map(|v| (r, v)))
+            .max_by(|(ra, a), (rb, b)| {
+                let order = a.total_cmp(b).then(rb.cuj_id.cmp(&ra.cuj_id));
+                if highest { order } else { order.reverse() }
+            })
+            .map(|(r, v)| Highlight {
+                cuj_id: r.cuj_id.clone(),
+                value: v,
+                runs: week(r).total,
+            })
+    };
+    Highlights {
+        window: "7d".into(),
+        fastest: pick(&|r| week(r).p50, 1, false),
+        slowest: pick(&|r| week(r).p95, 1, true),
+        most_reliable: pick(&|r| week(r).success_rate, 5, true),
+        least_reliable: pick(&|r| week(r).success_rate, 5, false),
+    }
+}
+
+/// This process's peak RSS (MiB) and CPU time (ms).
+fn own_usage() -> (f64, f64) {
+    // SAFETY: rusage is plain old data; getrusage only writes into it.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer to a live rusage.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return (0.0, 0.0);
+    }
+    let ms = |tv: libc::timeval| tv.tv_sec as f64 * 1e3 + tv.tv_usec as f64 / 1e3;
+    (
+        (ru.ru_maxrss as f64 / 1024.0 * 10.0).round() / 10.0,
+        (ms(ru.ru_utime) + ms(ru.ru_stime)).round(),
+    )
+}
+
+/// Computes the dashboard as of `now` (days in the local time zone, or UTC).
+pub fn generate(
+    roots: &Roots,
+    config: &Config,
+    now: Timestamp,
+    utc: bool,
+) -> Result<(Dashboard, Skipped)> {
+    let started = Instant::now();
+    let mut skipped = Skipped::default();
+    // The period: today and the 29 days before it, whole days (local time, or UTC).
+    let today = start_of_day(now, utc);
+    let first_day = Timestamp(today.0 - (PERIOD_DAYS - 1) * DAY_MS);
+    let period_start = first_day;
+
+    // Journeys: windows, per-CUJ figures, workflows, iterations and resources by day.
+    let (cujs, windows, s) = metrics::all_windows_with_total(roots, now)?;
+    skipped.merge(s);
+    #[derive(Default)]
+    struct JourneyAcc {
+        executions: u64,
+        workflows: std::collections::HashSet<String>,
+        iterations: BTreeMap<String, u64>,
+        measured: u64,
+        peak: Option<f64>,
+        user: f64,
+        system: f64,
+    }
+    let (j, s) = metrics::fold(
+        roots,
+        period_start,
+        now,
+        JourneyAcc::default,
+        |a, v| {
+            a.executions += 1;
+            if let Some(w) = &v.workflow {
+                a.workflows.insert(w.to_string());
+            }
+            if let Some(i) = v.iterations.filter(|i| *i > 0.0) {
+                *a.iterations.entry(day_key(v.timestamp, utc)).or_default() += i as u64;
+            }
+            if let Some(r) = v.resources {
+                a.measured += 1;
+                if let Some(p) = r.peak_rss_mb {
+                    a.peak = Some(a.peak.map_or(p, |q: f64| q.max(p)));
+                }
+                a.user += r.cpu_user_ms.unwrap_or(0.0);
+                a.system += r.cpu_system_ms.unwrap_or(0.0);
+            }
+        },
+        |mut a, b| {
+            a.executions += b.executions;
+            a.workflows.extend(b.workflows);
+            for (d, n) in b.iterations {
+                *a.iterations.entry(d).or_default() += n;
+            }
+            a.measured += b.measured;
+            a.peak = match (a.peak, b.peak) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                (x, y) => x.or(y),
+            };
+            a.user += b.user;
+            a.system += b.system;
+            a
+        },
+    )?;
+    skipped.merge(s);
+
+    // Skills, agents and invocations by day: one pass.
+    let filter = Filter {
+        since: Some(period_start),
+        until: Some(now),
+        ..Filter::default()
+    };
+    let (tables, s) = log::stats_many(
+        roots,
+        &filter,
+        &[GroupBy::Skill, GroupBy::Agent, GroupBy::Day],
+        utc,
+    )?;
+    skipped.merge(s);
+    let mut tables = tables.into_iter();
+    let mut skills = tables.next().unwrap_or_default();
+    let invocations: u64 = skills.iter().map(|r| r.count).sum();
+    skills.truncate(10);
+    let agents: Vec<StatsRow> = tables
+        .next()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.key.is_some())
+        .collect();
+    let invocations_by_day: BTreeMap<String, u64> = tables
+        .next()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| r.key.map(|k| (k, r.count)))
+        .collect();
+
+    // Runs.
+    let (runs, s) = progress::all_runs(roots, Some(period_start), None, now)?;
+    skipped.merge(s);
+    let count = |st: RunStatus| runs.iter().filter(|r| r.status == st).count() as u64;
+    let mut created: BTreeMap<String, u64> = BTreeMap::new();
+    let mut completed: BTreeMap<String, u64> = BTreeMap::new();
+    let mut failed: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &runs {
+        *created.entry(day_key(r.started_at, utc)).or_default() += 1;
+        match r.status {
+            RunStatus::Completed => *completed.entry(day_key(r.updated_at, utc)).or_default() += 1,
+            RunStatus::Failed => *failed.entry(day_key(r.updated_at, utc)).or_default() += 1,
+            _ => {}
+        }
+    }
+
+    // Providers and cost.
+    let th = Thresholds::from_config(&config.health, None)?;
+    let (statuses, s) = health::statuses(roots, &th, now)?;
+    skipped.merge(s);
+    let overall = health::overall(&statuses, th.window_ms);
+    let prices = PriceTable::new(&config.pricing);
+    let usage_since = |since: Timestamp| -> Result<(UsageRow, Skipped)> {
+        let (rows, s) = health::usage(
+            roots,
+            UsageBy::Provider,
+            Some(since),
+            Some(now),
+            &prices,
+            utc,
+        )?;
+        Ok((health::total(&rows), s))
+    };
+    let (today_usage, s) = usage_since(today)?;
+    skipped.merge(s);
+    let (week_usage, s) = usage_since(Timestamp(now.0 - 7 * DAY_MS))?;
+    skipped.merge(s);
+    let (by_model, s) = health::usage(
+        roots,
+        UsageBy::Model,
+        Some(period_start),
+        Some(now),
+        &prices,
+        utc,
+    )?;
+    skipped.merge(s);
+    let month_usage = health::total(&by_model);
+    let (by_day, s) = health::usage(
+        roots,
+        UsageBy::Day,
+        Some(period_start),
+        Some(now),
+        &prices,
+        utc,
+    )?;
+    skipped.merge(s);
+    let cost_by_day: BTreeMap<String, f64> = by_day
+        .into_iter()
+        .filter_map(|r| r.key.map(|k| (k, r.cost_usd.unwrap_or(0.0))))
+        .collect();
+
+    let daily = (0..PERIOD_DAYS)
+        .map(|i| {
+            let date = day_key(Timestamp(first_day.0 + i * DAY_MS + DAY_MS / 2), utc);
+            let get = |m: &BTreeMap<String, u64>| m.get(&date).copied().unwrap_or(0);
+            Day {
+                runs_created: get(&created),
+                runs_completed: get(&completed),
+                runs_failed: get(&failed),
+                iterations: get(&j.iterations),
+                invocations: get(&invocations_by_day),
+                cost_usd: cost_by_day.get(&date).copied().unwrap_or(0.0),
+                date,
+            }
+        })
+        .collect();
+
+    let (q, s) = metrics::quality_report(
+        roots,
+        &QualityFilter::default(),
+        PERIOD_DAYS as usize,
+        DAY_MS,
+        now,
+        &config.quality,
+    )?;
+    skipped.merge(s);
+
+    let (notes, s) = notifications::load(roots)?;
+    skipped.merge(s);
+    let unread = notes.iter().filter(|n| !n.read && !n.dismissed).count() as u64;
+    let latest = notifications::list(
+        &notes,
+        notifications::Listing {
+            unread_only: false,
+            include_dismissed: false,
+            limit: 5,
+        },
+    );
+
+    let (rss_mb, cpu_ms) = own_usage();
+    let dashboard = Dashboard {
+        generated_at: now,
+        period_days: PERIOD_DAYS,
+        counters: Counters {
+            runs: runs.len() as u64,
+            active_runs: count(RunStatus::Running) + count(RunStatus::Pending),
+            completed_runs: count(RunStatus::Completed),
+            failed_runs: count(RunStatus::Failed),
+            cancelled_runs: count(RunStatus::Cancelled),
+            invocations,
+            journey_executions: j.executions,
+            journeys: cujs.len() as u64,
+            workflows: j.workflows.len() as u64,
+            providers: statuses.len() as u64,
+        },
+        highlights: highlights(&cujs),
+        windows,
+        cujs,
+        skills,
+        agents,
+        providers: Providers { overall, statuses },
+        usage: Usage {
+            today: today_usage,
+            week: week_usage,
+            month: month_usage,
+            by_model,
+        },
+        daily,
+        quality: Quality {
+            threshold: q.threshold,
+            overall: q.overall,
+            days: q.buckets,
+        },
+        resources: Resources {
+            generation_ms: (started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
+            rss_mb,
+            cpu_ms,
+            measured_runs: j.measured,
+            peak_rss_mb: j.peak,
+            cpu_user_ms: j.user.round(),
+            cpu_system_ms: j.system.round(),
+        },
+        notifications: NotificationSummary { unread, latest },
+    };
+    Ok((dashboard, skipped))
+}
+
+/// Where the dashboard is saved in `root`.
+pub fn dashboard_path(root: &Path) -> PathBuf {
+    Stream::CujMetrics.dir(root).join(DASHBOARD_FILE)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced,
+/// then renamed over the target, so readers see the old file or the new one, never
+/// half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let write_err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .create(dir)
+        .map_err(write_err)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(write_err)?;
+    tmp.write_all(bytes).map_err(write_err)?;
+    tmp.as_file().sync_all().map_err(write_err)?;
+    tmp.persist(path).map_err(|e| write_err(e.error))?;
+    Ok(())
+}
+
+/// Saves the dashboard (pretty JSON) atomically to `analytics/metrics-dashboard.json`.
+pub fn save(root: &Path, dashboard: &Dashboard) -> Result<PathBuf> {
+    let path = dashboard_path(root);
+    let mut bytes = serde_json::to_vec_pretty(dashboard)
+        .map_err(|e| Error::invalid("dashboard", e.to_string()))?;
+    bytes.push(b'\n');
+    write_atomic(&path, &bytes)?;
+    Ok(path)
+}
+
+/// The saved dashboard, if there is one and it parses.
+pub fn load_saved(root: &Path) -> Option<Dashboard> {
+    let text = std::fs::read(dashboard_path(root)).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+/// The document as a JSON value.
+pub fn to_value(d: &Dashboard) -> Value {
+    serde_json::to_value(d).unwrap_or(Value::Null)
+}

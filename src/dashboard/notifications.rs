@@ -1,0 +1,180 @@
+//! The notifications stream: notifications and the `read`/`dismissed` records that
+//! change their state (append-only: nothing is ever edited).
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::record::{Notification, NotificationType, Timestamp, is_object_text};
+use crate::store::{LineError, Roots, Scan, Skipped, Stream, Writer};
+
+/// A notification with its state (`cc-dashboard notifications --json`).
+#[derive(Debug, Clone, Serialize, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationRow {
+    /// Its id (`null` for notifications written without one).
+    pub id: Option<String>,
+    /// When.
+    pub timestamp: Timestamp,
+    /// What about (`run_failed`, `provider_down`, ...).
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    /// What to tell the user.
+    pub message: Option<String>,
+    /// The run it is about.
+    pub run_id: Option<String>,
+    /// Marked read.
+    pub read: bool,
+    /// Dismissed.
+    pub dismissed: bool,
+}
+
+fn parse(bytes: &[u8]) -> Option<Notification> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    if !is_object_text(text) {
+        return None;
+    }
+    let n: Notification = serde_json::from_str(text).ok()?;
+    n.timestamp.is_some().then_some(n)
+}
+
+/// Every notification with its state, newest first.
+pub fn load(roots: &Roots) -> Result<(Vec<NotificationRow>, Skipped)> {
+    let files = roots.files(Stream::Notifications, None, None)?;
+    let scan = Scan::new(files, roots.needs_dedup());
+    type Acc = (Vec<Notification>, Vec<(NotificationType, String)>);
+    let ((notes, states), skipped) = scan.run(
+        Acc::default,
+        |(notes, states), line| {
+            let n = parse(line.bytes).ok_or(LineError::Malformed)?;
+            match n.kind {
+                NotificationType::Read | NotificationType::Dismissed => {
+                    if let Some(t) = n.target {
+                        states.push((n.kind, t));
+                    }
+                }
+                _ => {
+                    if scan.first_sighting(n.id.as_deref()) {
+                        notes.push(n);
+                    }
+                }
+            }
+            Ok(())
+        },
+        |(mut a, mut sa), (b, sb)| {
+            a.extend(b);
+            sa.extend(sb);
+            (a, sa)
+        },
+    )?;
+    let mut read = HashSet::new();
+    let mut dismissed = HashSet::new();
+    for (kind, target) in states {
+        if kind == NotificationType::Read {
+            read.insert(target);
+        } else {
+            dismissed.insert(target);
+        }
+    }
+    let mut rows: Vec<NotificationRow> = notes
+        .into_iter()
+        .map(|n| {
+            let is = |set: &HashSet<String>| n.id.as_ref().is_some_and(|id| set.contains(id));
+            NotificationRow {
+                read: is(&read) || is(&dismissed),
+                dismissed: is(&dismissed),
+                id: n.id.clone(),
+                timestamp: n.timestamp.unwrap_or(Timestamp(0)),
+                kind: n.kind,
+                message: n.message,
+                run_id: n.run_id,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| (b.timestamp, &b.id).cmp(&(a.timestamp, &a.id)));
+    Ok((rows, skipped))
+}
+
+/// Which notifications a listing shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Listing {
+    /// Only unread ones.
+    pub unread_only: bool,
+    /// Dismissed ones too.
+    pub include_dismissed: bool,
+    /// At most this many (0 for all).
+    pub limit: usize,
+}
+
+/// The rows a listing shows, newest first.
+pub fn list(rows: &[NotificationRow], how: Listing) -> Vec<NotificationRow> {
+    let shown = rows
+        .iter()
+        .filter(|r| how.include_dismissed || !r.dismissed)
+        .filter(|r| !how.unread_only || !r.read)
+        .cloned();
+    if how.limit == 0 {
+        shown.collect()
+    } else {
+        shown.take(how.limit).collect()
+    }
+}
+
+/// Marks notifications read or dismissed: `target` names one (by id), or `None` marks
+/// every notification not yet in that state. Returns how many were marked. An unknown
+/// id is an error, and nothing is written.
+pub fn mark(
+    roots: &Roots,
+    writer: &Writer,
+    target: Option<&str>,
+    kind: NotificationType,
+) -> Result<usize> {
+    let (rows, _) = load(roots)?;
+    let state = |r: &NotificationRow| match kind {
+        NotificationType::Read => r.read,
+        _ => r.dismissed,
+    };
+    let ids: Vec<String> = match target {
+        Some(id) => {
+            let known: HashMap<&str, &NotificationRow> = rows
+                .iter()
+                .filter_map(|r| r.id.as_deref().map(|i| (i, r)))
+                .collect();
+            match known.get(id) {
+                None => {
+                    return Err(Error::invalid(
+                        "ID",
+                        format!(
+                            "no notification has the id {id:?} (see `cc-dashboard notifications --all`)"
+                        ),
+                    ));
+                }
+                Some(r) if state(r) => Vec::new(),
+                Some(_) => vec![id.to_string()],
+            }
+        }
+        None => rows
+            .iter()
+            .filter(|r| !state(r))
+            .filter_map(|r| r.id.clone())
+            .collect(),
+    };
+    let now = Timestamp::now();
+    let mut batch = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let record = Notification {
+            timestamp: None,
+            id: None,
+            kind,
+            run_id: None,
+            message: None,
+            target: Some(id.clone()),
+            host: None,
+            extra: serde_json::Map::new(),
+        };
+        batch.push(writer.prepare(record, now)?);
+    }
+    writer.write(&batch)?;
+    Ok(ids.len())
+}
