@@ -86,13 +86,21 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
     let wide = width >= WIDE;
     let mut lines: Vec<String> = Vec::new();
     let overall = d.providers.overall.status.as_str();
-    lines.push(format!(
-        "{}  ·  last {} days  ·  generated {}  ·  providers {}",
-        heading("ccmon dashboard", style),
-        d.period_days,
-        output::human_time(d.generated_at, style.utc),
-        paint(overall, status_color(overall), style.color)
-    ));
+    let generated = output::human_time(d.generated_at, style.utc);
+    let providers = paint(overall, status_color(overall), style.color);
+    lines.push(if wide {
+        format!(
+            "{}  ·  last {} days  ·  generated {generated}  ·  providers {providers}",
+            heading("ccmon dashboard", style),
+            d.period_days,
+        )
+    } else {
+        format!(
+            "{}  ·  {} days to {generated}  ·  providers {providers}",
+            heading("ccmon dashboard", style),
+            d.period_days,
+        )
+    });
     let c = &d.counters;
     lines.push(format!(
         "runs {}: {} active, {} completed, {} failed, {} cancelled",
@@ -106,14 +114,17 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
         c.workflows
     ));
     let w = &d.windows;
-    lines.push(format!(
-        "all journeys: 1h {}  24h {}  7d {}  30d {}  p95 (24h) {}",
+    let mut all = format!(
+        "all journeys: 1h {}  24h {}  7d {}  30d {}",
         window_cell(&w.hour),
         window_cell(&w.day),
         window_cell(&w.week),
         window_cell(&w.month),
-        human_opt_duration(w.day.p95)
-    ));
+    );
+    if wide {
+        all.push_str(&format!("  p95 (24h) {}", human_opt_duration(w.day.p95)));
+    }
+    lines.push(all);
     let h = &d.highlights;
     let mut speed = Vec::new();
     if let Some(x) = &h.fastest {

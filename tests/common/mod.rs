@@ -29,6 +29,7 @@ impl Env {
             "cc-metrics" => env!("CARGO_BIN_EXE_cc-metrics"),
             "cc-progress" => env!("CARGO_BIN_EXE_cc-progress"),
             "cc-health" => env!("CARGO_BIN_EXE_cc-health"),
+            "cc-dashboard" => env!("CARGO_BIN_EXE_cc-dashboard"),
             other => panic!("unknown binary {other}"),
         };
         let mut c = Command::new(path);

@@ -1,0 +1,542 @@
+//! `cc-dashboard` on a hand-built root with "now" fixed through `CC_NOW`, and the demo.
+
+mod common;
+
+use common::Env;
+use serde_json::{Value, json};
+
+const NOW: &str = "2026-11-20T12:00:00Z";
+
+fn lines(items: &[&str]) -> String {
+    items.join("\n") + "\n"
+}
+
+/// A small history whose every figure is known.
+fn history() -> Env {
+    let env = Env::new();
+    env.write(
+        "logs/skill-invocations-2026-11-20.jsonl",
+        lines(&[
+            r#"{"timestamp":"2026-11-20T10:00:00Z","skill":"review","result":"success","duration":100,"agent":"dev"}"#,
+            r#"{"timestamp":"2026-11-20T10:01:00Z","skill":"review","result":"success","duration":300,"agent":"dev","cacheHit":true}"#,
+            r#"{"timestamp":"2026-11-20T10:02:00Z","skill":"review","result":"failure","duration":200,"agent":"dev"}"#,
+            r#"{"timestamp":"2026-11-20T10:03:00Z","skill":"lint","result":"success","duration":50,"agent":"checker"}"#,
+        ]),
+    );
+    env.write(
+        "logs/skill-invocations-2026-11-19.jsonl",
+        lines(&[r#"{"timestamp":"2026-11-19T10:00:00Z","skill":"review","result":"success","duration":400,"agent":"dev"}"#]),
+    );
+    env.write(
+        "logs/skill-invocations-2026-10-01.jsonl",
+        lines(&[r#"{"timestamp":"2026-10-01T10:00:00Z","skill":"lint","result":"success","duration":50}"#]),
+    );
+    let exec = |ts: &str, cuj: &str, ok: bool, ms: u32, extra: &str| {
+        format!(r#"{{"timestamp":"{ts}","cujId":"{cuj}","success":{ok},"duration":{ms}{extra}}}"#)
+    };
+    let journeys = [
+        exec(
+            "2026-11-20T11:30:00Z",
+            "CUJ-A",
+            true,
+            1000,
+            r#","workflow":"wf1","iterations":2,"resources":{"peakRssMb":100,"cpuUserMs":10,"cpuSystemMs":5},"quality":{"composite":90,"threshold":80,"thresholdResult":true}"#,
+        ),
+        exec(
+            "2026-11-19T12:00:00Z",
+            "CUJ-A",
+            true,
+            2000,
+            r#","workflow":"wf1""#,
+        ),
+        exec("2026-11-18T12:00:00Z", "CUJ-A", true, 3000, ""),
+        exec(
+            "2026-11-17T12:00:00Z",
+            "CUJ-A",
+            false,
+            4000,
+            r#","error":"boom""#,
+        ),
+        exec("2026-11-16T12:00:00Z", "CUJ-A", true, 5000, ""),
+        exec(
+            "2026-11-20T11:00:00Z",
+            "CUJ-B",
+            true,
+            10,
+            r#","workflow":"wf2","resources":{"peakRssMb":300,"cpuUserMs":20,"cpuSystemMs":1}"#,
+        ),
+        exec("2026-11-19T11:00:00Z", "CUJ-B", true, 20, ""),
+        exec("2026-11-18T11:00:00Z", "CUJ-B", true, 30, ""),
+        exec("2026-11-17T11:00:00Z", "CUJ-B", true, 40, ""),
+        exec("2026-11-16T11:00:00Z", "CUJ-B", true, 50, ""),
+    ];
+    env.write(
+        "analytics/cuj-metrics-2026-11-20.jsonl",
+        journeys.join("\n") + "\n",
+    );
+    let event = |ts: &str, run: &str, step: u32, status: &str, extra: &str| {
+        format!(
+            r#"{{"timestamp":"{ts}","runId":"{run}","step":{step},"status":"{status}"{extra}}}"#
+        )
+    };
+    env.write(
+        "analytics/progress-2026-11-19.jsonl",
+        lines(&[
+            &event(
+                "2026-11-19T09:00:00Z",
+                "run-1",
+                0,
+                "running",
+                r#","totalSteps":1"#,
+            ),
+            &event(
+                "2026-11-19T10:00:00Z",
+                "run-1",
+                1,
+                "completed",
+                r#","percentage":100"#,
+            ),
+        ]),
+    );
+    env.write(
+        "analytics/progress-2026-11-20.jsonl",
+        lines(&[
+            &event("2026-11-20T08:00:00Z", "run-2", 0, "running", ""),
+            &event(
+                "2026-11-20T09:00:00Z",
+                "run-2",
+                0,
+                "failed",
+                r#","error":"boom""#,
+            ),
+            &event("2026-11-20T11:00:00Z", "run-3", 0, "running", ""),
+        ]),
+    );
+    env.write(
+        "analytics/provider-health-2026-11-20.jsonl",
+        lines(&[
+            r#"{"timestamp":"2026-11-20T11:50:00Z","provider":"anthropic","success":true,"latency":1000,"model":"claude-sonnet-4-5","inputTokens":1000000,"outputTokens":0}"#,
+            r#"{"timestamp":"2026-11-20T11:55:00Z","provider":"anthropic","success":true,"latency":2000,"model":"claude-sonnet-4-5","costUsd":0.5}"#,
+        ]),
+    );
+    env.write(
+        "analytics/provider-health-2026-11-15.jsonl",
+        lines(&[r#"{"timestamp":"2026-11-15T10:00:00Z","provider":"openai","success":true,"latency":500,"model":"gpt-4o","inputTokens":1000000}"#]),
+    );
+    env.write(
+        "analytics/notifications-2026-11-20.jsonl",
+        lines(&[
+            r#"{"timestamp":"2026-11-20T09:00:00Z","id":"n-1","type":"run_failed","runId":"run-2","message":"run-2 failed: boom"}"#,
+            r#"{"timestamp":"2026-11-19T10:00:00Z","id":"n-2","type":"run_completed","runId":"run-1","message":"run-1 completed"}"#,
+            r#"{"timestamp":"2026-11-18T10:00:00Z","id":"n-3","type":"provider_down","message":"openai is down","provider":"openai"}"#,
+            r#"{"timestamp":"2026-11-20T09:30:00Z","type":"read","target":"n-2"}"#,
+            r#"{"timestamp":"2026-11-20T09:31:00Z","type":"dismissed","target":"n-3"}"#,
+        ]),
+    );
+    env
+}
+
+fn at_now(env: &Env, args: &[&str]) -> (String, String, i32) {
+    let out = env
+        .cmd("cc-dashboard")
+        .env("CC_NOW", NOW)
+        .env("COLUMNS", "100")
+        .arg("--utc")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn document(env: &Env) -> Value {
+    let (out, err, code) = at_now(env, &["json"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn every_part_of_the_document() {
+    let env = history();
+    let d = document(&env);
+    assert_eq!(d["generatedAt"], "2026-11-20T12:00:00.000Z");
+    assert_eq!(d["periodDays"], 30);
+    assert_eq!(
+        d["counters"],
+        json!({"runs": 3, "activeRuns": 1, "completedRuns": 1, "failedRuns": 1, "cancelledRuns": 0,
+               "invocations": 5, "journeyExecutions": 10, "journeys": 2, "workflows": 2, "providers": 1})
+    );
+    assert_eq!(
+        d["windows"]["1h"],
+        json!({"total": 2, "successes": 2, "failures": 0, "successRate": 1.0, "p50": 10.0,
+               "p95": 1000.0, "p99": 1000.0})
+    );
+    assert_eq!(d["windows"]["7d"]["total"], 10);
+    assert_eq!(d["windows"]["7d"]["successRate"], 0.9);
+    assert_eq!(d["cujs"][0]["cujId"], "CUJ-A");
+    assert_eq!(
+        d["cujs"][0]["windows"]["7d"],
+        json!({"total": 5, "successes": 4, "failures": 1, "successRate": 0.8, "p50": 3000.0,
+               "p95": 5000.0, "p99": 5000.0})
+    );
+    assert_eq!(d["cujs"][0]["lastFailure"], "2026-11-17T12:00:00.000Z");
+    assert_eq!(
+        d["highlights"],
+        json!({"window": "7d",
+               "fastest": {"cujId": "CUJ-B", "value": 30.0, "runs": 5},
+               "slowest": {"cujId": "CUJ-A", "value": 5000.0, "runs": 5},
+               "mostReliable": {"cujId": "CUJ-B", "value": 1.0, "runs": 5},
+               "leastReliable": {"cujId": "CUJ-A", "value": 0.8, "runs": 5}})
+    );
+    assert_eq!(
+        d["skills"][0],
+        json!({"key": "review", "count": 4, "successes": 3, "failures": 1, "successRate": 0.75,
+               "cacheHitRate": 0.25, "mean": 250.0, "p50": 200.0, "p95": 400.0, "p99": 400.0})
+    );
+    assert_eq!(d["skills"][1]["key"], "lint");
+    assert_eq!(d["skills"].as_array().unwrap().len(), 2);
+    let agents: Vec<(&Value, &Value)> = d["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (&a["key"], &a["count"]))
+        .collect();
+    assert_eq!(
+        agents,
+        [(&json!("dev"), &json!(4)), (&json!("checker"), &json!(1))]
+    );
+    assert_eq!(d["providers"]["overall"]["status"], "healthy");
+    assert_eq!(d["providers"]["statuses"][0]["provider"], "anthropic");
+    assert_eq!(d["providers"]["statuses"][0]["calls"], 2);
+    let u = &d["usage"];
+    assert_eq!(
+        (&u["today"]["calls"], &u["today"]["costUsd"]),
+        (&json!(2), &json!(3.5))
+    );
+    assert_eq!(
+        (&u["7d"]["calls"], &u["7d"]["costUsd"]),
+        (&json!(3), &json!(6.0))
+    );
+    assert_eq!(u["30d"]["costUsd"], 6.0);
+    assert_eq!(u["30d"]["estimated"], true);
+    let models: Vec<(&Value, &Value)> = u["byModel"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (&m["key"], &m["costUsd"]))
+        .collect();
+    assert_eq!(
+        models,
+        [
+            (&json!("claude-sonnet-4-5"), &json!(3.5)),
+            (&json!("gpt-4o"), &json!(2.5))
+        ]
+    );
+    let daily = d["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 30);
+    assert_eq!(daily[0]["date"], "2026-10-22");
+    assert_eq!(
+        daily[29],
+        json!({"date": "2026-11-20", "runsCreated": 2, "runsCompleted": 0, "runsFailed": 1,
+               "iterations": 2, "invocations": 4, "costUsd": 3.5})
+    );
+    assert_eq!(
+        daily[28],
+        json!({"date": "2026-11-19", "runsCreated": 1, "runsCompleted": 1, "runsFailed": 0,
+               "iterations": 0, "invocations": 1, "costUsd": 0.0})
+    );
+    assert_eq!(daily[24]["costUsd"], 2.5);
+    let q = &d["quality"];
+    assert_eq!(q["threshold"], 80.0);
+    assert_eq!(
+        (&q["overall"]["scored"], &q["overall"]["composite"]),
+        (&json!(1), &json!(90.0))
+    );
+    assert_eq!(q["overall"]["meetingThreshold"], 1.0);
+    assert_eq!(q["days"].as_array().unwrap().len(), 30);
+    assert_eq!(q["days"][29]["scored"], 1);
+    let r = &d["resources"];
+    assert_eq!(
+        (
+            &r["measuredRuns"],
+            &r["peakRssMb"],
+            &r["cpuUserMs"],
+            &r["cpuSystemMs"]
+        ),
+        (&json!(2), &json!(300.0), &json!(30.0), &json!(6.0))
+    );
+    assert!(r["generationMs"].as_f64().unwrap() >= 0.0);
+    assert!(r["rssMb"].as_f64().unwrap() > 0.0);
+    let n = &d["notifications"];
+    assert_eq!(n["unread"], 1);
+    let latest: Vec<(&Value, &Value)> = n["latest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (&x["id"], &x["read"]))
+        .collect();
+    assert_eq!(
+        latest,
+        [
+            (&json!("n-1"), &json!(false)),
+            (&json!("n-2"), &json!(true))
+        ]
+    );
+}
+
+#[test]
+fn generate_saves_atomically() {
+    let env = history();
+    let (out, _, code) = at_now(&env, &["generate"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("saved analytics/metrics-dashboard.json: 3 runs, 5 invocations, 2 journeys, 1 providers (healthy) in "),
+        "{out}"
+    );
+    let saved: Value = serde_json::from_str(&env.read("analytics/metrics-dashboard.json")).unwrap();
+    let mut fresh = document(&env);
+    for v in [&mut fresh] {
+        v["resources"] = saved["resources"].clone();
+    }
+    assert_eq!(saved, fresh);
+    // Nothing but the document is left behind.
+    let leftovers: Vec<String> = env
+        .files()
+        .into_iter()
+        .filter(|f| f.contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    #[cfg(unix)]
+    {
+        // A reader holding the old file keeps it whole: the new one replaces it by rename.
+        use std::os::unix::fs::MetadataExt;
+        let before = std::fs::metadata(env.path("analytics/metrics-dashboard.json"))
+            .unwrap()
+            .ino();
+        at_now(&env, &["generate"]);
+        let after = std::fs::metadata(env.path("analytics/metrics-dashboard.json"))
+            .unwrap()
+            .ino();
+        assert_ne!(before, after);
+    }
+}
+
+#[test]
+fn view_fits_80_and_100_columns_and_an_empty_root() {
+    let env = history();
+    for width in ["80", "100"] {
+        let out = env
+            .cmd("cc-dashboard")
+            .env("CC_NOW", NOW)
+            .env("COLUMNS", width)
+            .args(["view", "--utc"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let w: usize = width.parse().unwrap();
+        for line in text.lines() {
+            assert!(line.chars().count() <= w, "{width}: {line:?}");
+        }
+        let header = if w >= 100 {
+            "ccmon dashboard  ·  last 30 days  ·  generated 2026-11-20 12:00:00  ·  providers healthy\n"
+        } else {
+            "ccmon dashboard  ·  30 days to 2026-11-20 12:00:00  ·  providers healthy\n"
+        };
+        assert!(text.starts_with(header), "{text}");
+        assert!(
+            text.contains("runs 3: 1 active, 1 completed, 1 failed, 0 cancelled\n"),
+            "{text}"
+        );
+        assert!(text.contains("\nCUJ-A"), "{text}");
+        assert!(
+            text.contains("  • 2026-11-20 09:00:00  run_failed  run-2 failed: boom"),
+            "{text}"
+        );
+        assert!(!text.contains('\x1b'), "no colour off a terminal");
+        assert_eq!(text.contains("LAST FAILURE"), w >= 100, "{width}");
+    }
+    let empty = Env::new();
+    let (out, err, code) = at_now(&empty, &["view"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    for want in [
+        "runs 0: 0 active, 0 completed, 0 failed, 0 cancelled",
+        "no journey executions in the last 30 days",
+        "no skill invocations in the last 30 days",
+        "providers: no provider calls in the last 1h",
+        "notifications (0 unread)\n  none",
+    ] {
+        assert!(out.contains(want), "{want:?} in\n{out}");
+    }
+    // view saved the document it showed.
+    assert!(empty.path("analytics/metrics-dashboard.json").exists());
+}
+
+#[test]
+fn notifications_read_and_dismiss() {
+    let env = history();
+    let list = |args: &[&str]| -> Vec<(String, bool, bool)> {
+        let mut all = vec!["notifications", "--json"];
+        all.extend_from_slice(args);
+        let (out, _, code) = at_now(&env, &all);
+        assert_eq!(code, 0);
+        serde_json::from_str::<Vec<Value>>(&out)
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["id"].as_str().unwrap().to_string(),
+                    n["read"].as_bool().unwrap(),
+                    n["dismissed"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let row = |id: &str, read: bool, dismissed: bool| (id.to_string(), read, dismissed);
+    assert_eq!(
+        list(&[]),
+        [row("n-1", false, false), row("n-2", true, false)]
+    );
+    assert_eq!(list(&["--unread"]), [row("n-1", false, false)]);
+    assert_eq!(
+        list(&["--all"]),
+        [
+            row("n-1", false, false),
+            row("n-2", true, false),
+            row("n-3", true, true)
+        ]
+    );
+    let (out, _, code) = at_now(&env, &["notifications", "read", "n-1"]);
+    assert_eq!((out.as_str(), code), ("marked 1 read\n", 0));
+    assert_eq!(list(&["--unread"]), []);
+    let (out, _, _) = at_now(&env, &["notifications", "read", "--all"]);
+    assert_eq!(out, "marked 0 read\n");
+    let (out, _, _) = at_now(&env, &["notifications", "dismiss", "n-2"]);
+    assert_eq!(out, "dismissed 1\n");
+    assert_eq!(list(&[]), [row("n-1", true, false)]);
+    // Unknown ids are refused and nothing is written.
+    let before = env.read("analytics/notifications-2026-11-21.jsonl");
+    let (out, err, code) = at_now(&env, &["notifications", "read", "n-404"]);
+    assert_eq!((out.as_str(), code), ("", 2));
+    assert!(
+        err.contains("no notification has the id \"n-404\""),
+        "{err}"
+    );
+    assert_eq!(env.read("analytics/notifications-2026-11-21.jsonl"), before);
+    // The state records are appended, never edits.
+    let states: Vec<String> = env
+        .records("analytics/notifications-2026-11-21.jsonl")
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["type"].as_str().unwrap(),
+                r["target"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(states, ["read n-1", "dismissed n-2"]);
+    let (out, _, _) = at_now(&env, &["notifications", "--all"]);
+    assert_eq!(
+        out,
+        "   TIME                 TYPE           MESSAGE             ID\n   \
+         2026-11-20 09:00:00  run_failed     run-2 failed: boom  n-1\n\
+         x  2026-11-19 10:00:00  run_completed  run-1 completed     n-2\n\
+         x  2026-11-18 10:00:00  provider_down  openai is down      n-3\n"
+    );
+}
+
+#[test]
+fn demo_writes_all_five_streams_the_other_programs_read() {
+    let env = Env::new();
+    let dir = env.path("demo");
+    let out = env
+        .cmd("cc-dashboard")
+        .args(["demo", "--root"])
+        .arg(&dir)
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("ccmon dashboard"), "{text}");
+    assert!(text.contains("providers degraded"), "{text}");
+    assert!(
+        text.contains(&format!("Sample data in {}", dir.display())),
+        "{text}"
+    );
+    let root = dir.to_str().unwrap();
+    let read = |bin: &str, args: &[&str]| -> Value {
+        let out = env
+            .cmd(bin)
+            .args(args)
+            .args(["--json", "--root", root])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{bin} {args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "",
+            "{bin} {args:?}: no warnings"
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let skills = read("cc-log", &["stats"]);
+    assert_eq!(skills.as_array().unwrap().len(), 8);
+    assert!(skills[0]["count"].as_u64().unwrap() > 500);
+    let cujs = read("cc-metrics", &["all"]);
+    assert_eq!(cujs.as_array().unwrap().len(), 5);
+    let failures = read("cc-metrics", &["failures", "CUJ-020", "30d"]);
+    assert!(failures["patterns"].as_array().unwrap().len() >= 3);
+    let runs = read("cc-progress", &["runs", "--limit", "0"]);
+    assert!(runs.as_array().unwrap().len() > 50);
+    let chain = read("cc-progress", &["chain", "chain-billing"]);
+    assert_eq!(
+        (&chain["completed"], &chain["total"]),
+        (&json!(3), &json!(5))
+    );
+    let health = read("cc-health", &["status"]);
+    let statuses: Vec<(&str, &str)> = health
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["provider"].as_str().unwrap(),
+                p["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("anthropic", "healthy"),
+            ("google", "healthy"),
+            ("openai", "degraded")
+        ]
+    );
+    let usage = read("cc-health", &["usage", "--by", "model"]);
+    assert!(
+        usage
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["unpricedModels"] == json!(["llama-3.1-8b-local"]))
+    );
+    let notes = read("cc-dashboard", &["notifications", "--limit", "0"]);
+    assert!(notes.as_array().unwrap().len() > 20);
+    // Secrets in the sample parameters were redacted on the way in.
+    let logs = std::fs::read_dir(dir.join("logs")).unwrap();
+    for f in logs {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+        assert!(!text.contains("sk-demo-should-be-redacted"));
+    }
+}
