@@ -539,3 +539,133 @@ fn demo_writes_all_five_streams_the_other_programs_read() {
         assert!(!text.contains("sk-demo-should-be-redacted"));
     }
 }
+
+/// One machine's root: two records of each stream of its own, and one shared with the
+/// other machine (same id).
+fn machine(env: &Env, name: &str) -> std::path::PathBuf {
+    let root = env.path(name);
+    let write = |rel: &str, lines: Vec<String>| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, lines.join("\n") + "\n").unwrap();
+    };
+    let ids = |kind: &str| {
+        [
+            format!("{name}-{kind}-1"),
+            format!("{name}-{kind}-2"),
+            format!("shared-{kind}"),
+        ]
+    };
+    write(
+        "logs/skill-invocations-2026-11-20.jsonl",
+        ids("s")
+            .iter()
+            .enumerate()
+            .map(|(i, id)| format!(r#"{{"timestamp":"2026-11-20T10:0{i}:00Z","skill":"review","result":"{}","duration":{},"id":"{id}"}}"#, if i == 1 { "failure" } else { "success" }, 100 * (i + 1)))
+            .collect(),
+    );
+    write(
+        "analytics/cuj-metrics-2026-11-19.jsonl",
+        ids("j")
+            .iter()
+            .enumerate()
+            .map(|(i, id)| format!(r#"{{"timestamp":"2026-11-19T10:0{i}:00Z","cujId":"CUJ-{i}","success":{},"duration":{},"id":"{id}"}}"#, i != 0, 10 * (i + 1)))
+            .collect(),
+    );
+    write(
+        "analytics/progress-2026-11-20.jsonl",
+        ids("p")
+            .iter()
+            .enumerate()
+            .map(|(i, id)| format!(r#"{{"timestamp":"2026-11-20T09:0{i}:00Z","runId":"run-{id}","step":0,"status":"running","id":"{id}"}}"#))
+            .collect(),
+    );
+    write(
+        "analytics/provider-health-2026-11-20.jsonl",
+        ids("h")
+            .iter()
+            .map(|id| format!(r#"{{"timestamp":"2026-11-20T11:30:00Z","provider":"anthropic","success":true,"latency":100,"model":"claude-sonnet-4-5","inputTokens":1000,"id":"{id}"}}"#))
+            .collect(),
+    );
+    write(
+        "analytics/notifications-2026-11-20.jsonl",
+        ids("n")
+            .iter()
+            .map(|id| format!(r#"{{"timestamp":"2026-11-20T09:00:00Z","id":"{id}","type":"run_completed","message":"{id}"}}"#))
+            .collect(),
+    );
+    root
+}
+
+#[test]
+fn merge_copies_what_is_missing_and_reads_agree() {
+    let env = Env::new();
+    let a = machine(&env, "a");
+    let b = machine(&env, "b");
+    let (a, b) = (
+        a.to_str().unwrap().to_string(),
+        b.to_str().unwrap().to_string(),
+    );
+    let queries: [&[&str]; 6] = [
+        &["cc-log", "stats", "--since", "30d"],
+        &["cc-log", "query", "--limit", "0"],
+        &["cc-metrics", "all", "30d"],
+        &["cc-progress", "runs", "--limit", "0"],
+        &["cc-health", "usage"],
+        &["cc-dashboard", "notifications", "--all"],
+    ];
+    let read = |roots: &[&str]| -> Vec<String> {
+        queries
+            .iter()
+            .map(|q| {
+                let mut c = env.cmd(q[0]);
+                c.env("CC_NOW", NOW).args(&q[1..]).arg("--json");
+                for r in roots {
+                    c.args(["--root", r]);
+                }
+                let out = c.output().unwrap();
+                assert_eq!(out.status.code(), Some(0), "{q:?}");
+                String::from_utf8(out.stdout).unwrap()
+            })
+            .collect()
+    };
+    let both = read(&[&a, &b]);
+    let out = env
+        .cmd("cc-dashboard")
+        .args(["merge", "--root", &a, "--from", &b, "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let counts: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        counts,
+        json!([
+            {"stream": "skill-invocations", "added": 2, "present": 1},
+            {"stream": "cuj-metrics", "added": 2, "present": 1},
+            {"stream": "progress", "added": 2, "present": 1},
+            {"stream": "provider-health", "added": 2, "present": 1},
+            {"stream": "notifications", "added": 2, "present": 1}
+        ])
+    );
+    let merged = read(&[&a]);
+    for (q, (x, y)) in queries.iter().zip(both.iter().zip(&merged)) {
+        assert_eq!(x, y, "{q:?}");
+    }
+    // Into the right daily files, and idempotent.
+    let day =
+        std::fs::read_to_string(format!("{a}/logs/skill-invocations-2026-11-20.jsonl")).unwrap();
+    assert_eq!(day.lines().count(), 5);
+    let (out, _, code) = env.run_bin("cc-dashboard", &["merge", "--root", &a, "--from", &b]);
+    assert_eq!(code, 0);
+    assert!(
+        out.ends_with("0 records added, 15 already present\n"),
+        "{out}"
+    );
+    assert_eq!(read(&[&a]), merged);
+    let (_, err, code) = env.run_bin(
+        "cc-dashboard",
+        &["merge", "--root", &a, "--from", "/nonexistent/dir"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--from"), "{err}");
+}

@@ -54,6 +54,8 @@ enum Command {
     Demo,
     /// List notifications, or mark them read or dismissed.
     Notifications(NotificationsArgs),
+    /// Copy into the root the records of another machine's root that it lacks (by id).
+    Merge(MergeArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -69,6 +71,13 @@ struct ViewArgs {
     /// Recompute the dashboard even when the saved one is fresh.
     #[arg(long)]
     refresh: bool,
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// The other root (a folder holding logs/ and analytics/).
+    #[arg(long, value_name = "DIR")]
+    from: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +139,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Json => exec_json(&settings),
         Command::Watch(args) => exec_watch(&settings, &args),
         Command::Notifications(args) => exec_notifications(&settings, args),
+        Command::Merge(args) => exec_merge(&settings, &args),
         Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
         Command::Man => print_man(Cli::command()).map(|()| 0),
         Command::Demo => Ok(0),
@@ -374,6 +384,38 @@ fn mark_old_read(settings: &Settings) -> Result<()> {
         }
     }
     writer.write(&batch)
+}
+
+fn exec_merge(settings: &Settings, args: &MergeArgs) -> Result<u8> {
+    let redactor = settings.redactor()?;
+    let (counts, skipped) = dashboard::merge::merge(
+        settings.roots.primary(),
+        &args.from,
+        &redactor,
+        settings.fsync,
+    )?;
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &counts)?;
+    } else {
+        let added: u64 = counts.iter().map(|c| c.added).sum();
+        let present: u64 = counts.iter().map(|c| c.present).sum();
+        for c in counts.iter().filter(|c| c.added + c.present > 0) {
+            writeln!(
+                out,
+                "{:<18} {:>8} added {:>8} already present",
+                c.stream, c.added, c.present
+            )?;
+        }
+        writeln!(
+            out,
+            "merged {} into {}: {added} records added, {present} already present",
+            args.from.display(),
+            settings.roots.primary().display()
+        )?;
+    }
+    out.flush()?;
+    Ok(settings.finish(&skipped))
 }
 
 fn exec_notifications(settings: &Settings, args: NotificationsArgs) -> Result<u8> {

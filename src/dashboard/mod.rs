@@ -3,6 +3,7 @@
 
 pub mod demo;
 mod document;
+pub mod merge;
 pub mod notifications;
 pub mod view;
 
