@@ -42,11 +42,11 @@ fn timestamp_of(v: &Value) -> Option<Timestamp> {
         .and_then(Timestamp::parse)
 }
 
-/// Reads every record of `stream` in `roots`: (identity, timestamp, line).
-fn records(
-    roots: &Roots,
-    stream: Stream,
-) -> Result<(Vec<(String, Timestamp, Box<[u8]>)>, Skipped)> {
+/// A stored record: its identity, its time, its line.
+type Held = (String, Timestamp, Box<[u8]>);
+
+/// Reads every record of `stream` in `roots`.
+fn records(roots: &Roots, stream: Stream) -> Result<(Vec<Held>, Skipped)> {
     let scan = Scan::new(roots.files(stream, None, None)?, false);
     scan.run(
         Vec::new,
