@@ -136,6 +136,15 @@ fn history() -> Env {
     env
 }
 
+/// The notifications file records written now go to (state records and alerts are
+/// dated by the clock, not by CC_NOW).
+fn today_notifications() -> String {
+    format!(
+        "analytics/notifications-{}.jsonl",
+        chrono::Utc::now().format("%Y-%m-%d")
+    )
+}
+
 fn at_now(env: &Env, args: &[&str]) -> (String, String, i32) {
     let out = env
         .cmd("cc-dashboard")
@@ -417,17 +426,17 @@ fn notifications_read_and_dismiss() {
     assert_eq!(out, "dismissed 1\n");
     assert_eq!(list(&[]), [row("n-1", true, false)]);
     // Unknown ids are refused and nothing is written.
-    let before = env.read("analytics/notifications-2026-11-21.jsonl");
+    let before = env.read(&today_notifications());
     let (out, err, code) = at_now(&env, &["notifications", "read", "n-404"]);
     assert_eq!((out.as_str(), code), ("", 2));
     assert!(
         err.contains("no notification has the id \"n-404\""),
         "{err}"
     );
-    assert_eq!(env.read("analytics/notifications-2026-11-21.jsonl"), before);
+    assert_eq!(env.read(&today_notifications()), before);
     // The state records are appended, never edits.
     let states: Vec<String> = env
-        .records("analytics/notifications-2026-11-21.jsonl")
+        .records(&today_notifications())
         .iter()
         .map(|r| {
             format!(
@@ -668,4 +677,122 @@ fn merge_copies_what_is_missing_and_reads_agree() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("--from"), "{err}");
+}
+
+#[test]
+fn alerts_fire_and_resolve_once_per_transition() {
+    let env = history();
+    let rules = r#"{"alerts": [
+        {"name": "a-reliability", "metric": "cuj.successRate", "target": "CUJ-A", "window": "7d", "op": "<", "threshold": 0.9},
+        {"name": "slow", "metric": "cuj.p95", "target": "*", "window": "7d", "op": ">", "threshold": 4000},
+        {"name": "skills", "metric": "skill.successRate", "target": "review", "window": "30d", "op": "<", "threshold": 0.5},
+        {"name": "provider", "metric": "provider.availability", "target": "anthropic", "window": "1h", "op": "<", "threshold": 0.95},
+        {"name": "spend", "metric": "cost.daily", "target": "*", "window": "1d", "op": ">", "threshold": 3},
+        {"name": "ghost", "metric": "cuj.successRate", "target": "CUJ-Z", "window": "1h", "op": "<", "threshold": 1}
+    ]}"#;
+    env.write("ccmon.json", rules);
+    let (out, err, code) = at_now(&env, &["alerts", "--json"]);
+    assert_eq!(code, 1, "{err}");
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let summary: Vec<(String, String, Option<f64>, bool)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["target"].as_str().unwrap().to_string(),
+                r["value"].as_f64(),
+                r["firing"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let s = |n: &str, t: &str, v: Option<f64>, f: bool| (n.to_string(), t.to_string(), v, f);
+    assert_eq!(
+        summary,
+        [
+            s("a-reliability", "CUJ-A", Some(0.8), true),
+            s("slow", "CUJ-A", Some(5000.0), true),
+            s("slow", "CUJ-B", Some(50.0), false),
+            s("skills", "review", Some(0.75), false),
+            s("provider", "anthropic", Some(1.0), false),
+            s("spend", "*", Some(3.5), true),
+            s("ghost", "CUJ-Z", None, false),
+        ]
+    );
+    let fired = || -> Vec<String> {
+        env.records(&today_notifications())
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} {} {}",
+                    n["type"].as_str().unwrap(),
+                    n["alert"].as_str().unwrap(),
+                    n["alertTarget"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        fired(),
+        [
+            "alert_fired a-reliability CUJ-A",
+            "alert_fired slow CUJ-A",
+            "alert_fired spend *"
+        ]
+    );
+    // Still firing: nothing new; the human form lists what fires.
+    let (out, _, code) = at_now(&env, &["alerts"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out.lines().next().unwrap(),
+        "FIRING a-reliability: cuj.successRate of CUJ-A is 80.0% (< 90.0%), last 7d"
+    );
+    assert_eq!(fired().len(), 3);
+    // A rules file where nothing fires: each fired alert resolves, once.
+    env.write(
+        "quiet.json",
+        rules
+            .replace("0.9}", "0.5}")
+            .replace("4000", "9000")
+            .replace("\"threshold\": 3}", "\"threshold\": 30}"),
+    );
+    let (out, _, code) = at_now(&env, &["alerts", "--rules", "quiet.json"]);
+    assert_eq!(
+        (out.as_str(), code),
+        ("no alerts firing (6 rules, 7 checks)\n", 0)
+    );
+    assert_eq!(
+        fired()[3..],
+        [
+            "alert_resolved a-reliability CUJ-A",
+            "alert_resolved slow CUJ-A",
+            "alert_resolved spend *"
+        ]
+    );
+    at_now(&env, &["alerts", "--rules", "quiet.json"]);
+    assert_eq!(fired().len(), 6);
+
+    // Bad rules name the rule and are refused.
+    for (rule, needle) in [
+        (
+            r#"{"name": "x", "metric": "cuj.sucessRate", "op": "<", "threshold": 1}"#,
+            "alert rule \"x\": unknown metric \"cuj.sucessRate\"",
+        ),
+        (
+            r#"{"name": "y", "metric": "cuj.p95", "op": "=<", "threshold": 1}"#,
+            "alert rule \"y\": unknown op \"=<\"",
+        ),
+        (
+            r#"{"name": "z", "metric": "cuj.p95", "op": "<", "threshold": 1, "window": "soon"}"#,
+            "alert rule \"z\"",
+        ),
+        (
+            r#"{"name": "w", "metric": "cuj.p95", "op": "<", "treshold": 1}"#,
+            "treshold",
+        ),
+    ] {
+        env.write("bad.json", format!(r#"{{"alerts": [{rule}]}}"#));
+        let (out, err, code) = at_now(&env, &["alerts", "--rules", "bad.json"]);
+        assert_eq!((out.as_str(), code), ("", 2), "{rule}");
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
 }

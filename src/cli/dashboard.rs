@@ -56,6 +56,8 @@ enum Command {
     Notifications(NotificationsArgs),
     /// Copy into the root the records of another machine's root that it lacks (by id).
     Merge(MergeArgs),
+    /// Evaluate alert rules; print the firing ones; exit 1 while any fires.
+    Alerts(AlertsArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -72,6 +74,22 @@ struct ViewArgs {
     #[arg(long)]
     refresh: bool,
 }
+
+#[derive(Debug, Args)]
+#[command(after_help = ALERTS_HELP)]
+struct AlertsArgs {
+    /// Rules from this file ({"alerts": [...]}) instead of ccmon.json.
+    #[arg(long, value_name = "FILE")]
+    rules: Option<PathBuf>,
+}
+
+const ALERTS_HELP: &str = "\
+A rule: {\"name\": \"review-reliability\", \"metric\": \"cuj.successRate\", \"target\": \"CUJ-005\",
+         \"window\": \"1h\", \"op\": \"<\", \"threshold\": 0.9}
+Metrics: cuj.successRate, cuj.p95 (ms), skill.successRate, provider.availability,
+provider.p95 (ms), cost.daily (USD per day over the window). Target: a name, or * for
+every one with data (for cost.daily, * is all providers together). Ops: < <= > >= == !=.
+Each change is appended once to the notifications stream (alert_fired, alert_resolved).";
 
 #[derive(Debug, Args)]
 struct MergeArgs {
@@ -140,6 +158,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Watch(args) => exec_watch(&settings, &args),
         Command::Notifications(args) => exec_notifications(&settings, args),
         Command::Merge(args) => exec_merge(&settings, &args),
+        Command::Alerts(args) => exec_alerts(&settings, &args),
         Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
         Command::Man => print_man(Cli::command()).map(|()| 0),
         Command::Demo => Ok(0),
@@ -384,6 +403,55 @@ fn mark_old_read(settings: &Settings) -> Result<()> {
         }
     }
     writer.write(&batch)
+}
+
+fn exec_alerts(settings: &Settings, args: &AlertsArgs) -> Result<u8> {
+    use crate::dashboard::alerts;
+    let rules = match &args.rules {
+        Some(path) => alerts::rules_file(path)?,
+        None => settings.config.alerts.clone(),
+    };
+    let rules = alerts::check_rules(&rules)?;
+    let mut out = output::stdout();
+    if rules.is_empty() {
+        if settings.style.json {
+            writeln!(out, "[]")?;
+        } else {
+            writeln!(
+                out,
+                "no alert rules: add \"alerts\" to ccmon.json or pass --rules FILE (see --help)"
+            )?;
+        }
+        out.flush()?;
+        return Ok(0);
+    }
+    let (rows, skipped) =
+        alerts::evaluate(&settings.roots, &settings.config, &rules, settings.now)?;
+    let writer = settings.writer()?;
+    alerts::record_transitions(&settings.roots, &writer, &rows)?;
+    let firing: Vec<&alerts::AlertRow> = rows.iter().filter(|r| r.firing).collect();
+    if settings.style.json {
+        output::write_json(&mut out, &rows)?;
+    } else if firing.is_empty() {
+        writeln!(
+            out,
+            "no alerts firing ({} rules, {} checks)",
+            rules.len(),
+            rows.len()
+        )?;
+    } else {
+        for r in &firing {
+            let line = alerts::firing_line(r);
+            writeln!(
+                out,
+                "{}",
+                output::paint(&line, output::status_color("failed"), settings.style.color)
+            )?;
+        }
+    }
+    out.flush()?;
+    let code = settings.finish(&skipped);
+    Ok(if firing.is_empty() { code } else { 1 })
 }
 
 fn exec_merge(settings: &Settings, args: &MergeArgs) -> Result<u8> {

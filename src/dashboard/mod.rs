@@ -1,6 +1,7 @@
 //! `cc-dashboard`: every stream summarized in one document, shown in the terminal,
 //! saved as JSON; notifications and their read state; the demo data set.
 
+pub mod alerts;
 pub mod demo;
 mod document;
 pub mod merge;
