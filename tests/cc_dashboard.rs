@@ -796,3 +796,208 @@ fn alerts_fire_and_resolve_once_per_transition() {
         assert!(err.contains(needle), "{needle}: {err}");
     }
 }
+
+fn export(env: &Env, format: &str) -> String {
+    let (out, err, code) = at_now(env, &["export", "--format", format]);
+    assert_eq!((code, err.as_str()), (0, ""), "{format}");
+    out
+}
+
+#[test]
+fn prometheus_export_follows_the_text_format() {
+    let env = history();
+    let text = export(&env, "prometheus");
+    // Every family: HELP, then TYPE, then its samples; names ccmon_ in snake case; the
+    // _total suffix only on counters, _seconds on times.
+    let mut current: Option<(String, String)> = None;
+    let mut families = 0;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let name = rest.split(' ').next().unwrap().to_string();
+            assert!(
+                name.starts_with("ccmon_")
+                    && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{name}"
+            );
+            current = Some((name, String::new()));
+            families += 1;
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            let cur = current.as_mut().expect("HELP before TYPE");
+            assert_eq!(cur.0, name);
+            assert_eq!(name.ends_with("_total"), kind == "counter", "{name} {kind}");
+            cur.1 = kind.to_string();
+        } else {
+            let cur = current.as_ref().expect("a family before samples");
+            assert!(line.starts_with(&cur.0), "{line} outside {}", cur.0);
+            let value = line.rsplit(' ').next().unwrap();
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+    }
+    assert!(families >= 15, "{families}");
+    for want in [
+        "ccmon_records_total{stream=\"skill-invocations\"} 6",
+        "ccmon_cuj_executions{cuj=\"CUJ-A\",window=\"7d\"} 5",
+        "ccmon_cuj_success_ratio{cuj=\"CUJ-A\",window=\"7d\"} 0.8",
+        "ccmon_cuj_duration_seconds{cuj=\"CUJ-A\",quantile=\"0.5\"} 1",
+        "ccmon_skill_invocations{skill=\"review\"} 4",
+        "ccmon_provider_up{provider=\"anthropic\"} 1",
+        "ccmon_provider_status{provider=\"anthropic\",status=\"healthy\"} 1",
+        "ccmon_provider_availability_ratio{provider=\"anthropic\"} 1",
+        "ccmon_provider_latency_seconds{provider=\"anthropic\",quantile=\"0.95\"} 2",
+        "ccmon_tokens{model=\"claude-sonnet-4-5\",kind=\"input\"} 1000000",
+        "ccmon_cost_usd{model=\"claude-sonnet-4-5\",estimated=\"true\"} 3.5",
+        "ccmon_runs{status=\"failed\"} 1",
+        "ccmon_notifications_unread 1",
+    ] {
+        assert!(text.contains(&format!("{want}\n")), "{want:?} missing");
+    }
+    // Written atomically with -o, nothing left behind.
+    let (_, err, code) = at_now(
+        &env,
+        &["export", "--format", "prometheus", "-o", "metrics.prom"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        env.read("metrics.prom")
+            .starts_with("# HELP ccmon_records_total ")
+    );
+    assert!(env.files().iter().all(|f| !f.contains(".tmp")));
+}
+
+/// Parses the export with the Prometheus Python client's own parser. Needs
+/// `pip install prometheus-client==0.21.1`; `.ci/run` installs it and runs this test.
+#[test]
+#[ignore = "needs the Python prometheus-client package (installed by .ci/run)"]
+fn prometheus_export_parses_with_the_reference_parser() {
+    let env = history();
+    env.write("metrics.prom", export(&env, "prometheus"));
+    let script = r#"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+records = fams["ccmon_records"]
+assert records.type == "counter", records.type
+assert {s.labels["stream"]: s.value for s in records.samples}["cuj-metrics"] == 10
+ratio = fams["ccmon_cuj_success_ratio"]
+assert ratio.type == "gauge"
+assert [s.value for s in ratio.samples if s.labels == {"cuj": "CUJ-A", "window": "7d"}] == [0.8]
+print(len(fams), sum(len(f.samples) for f in fams.values()))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(env.path("metrics.prom"))
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = String::from_utf8(out.stdout).unwrap();
+    let families: usize = counts.split(' ').next().unwrap().parse().unwrap();
+    assert!(families >= 15, "{counts}");
+}
+
+#[test]
+fn otlp_export_has_the_otlp_json_structure() {
+    let env = history();
+    let v: Value = serde_json::from_str(&export(&env, "otlp")).unwrap();
+    let rm = &v["resourceMetrics"].as_array().unwrap()[0];
+    let resource: Vec<&str> = rm["resource"]["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(resource, ["service.name", "host.name"]);
+    let scope = &rm["scopeMetrics"][0];
+    assert_eq!(scope["scope"]["name"], "ccmon");
+    let metrics = scope["metrics"].as_array().unwrap();
+    let mut names = Vec::new();
+    for m in metrics {
+        names.push(m["name"].as_str().unwrap());
+        let kinds: Vec<&str> = ["gauge", "sum", "histogram"]
+            .into_iter()
+            .filter(|k| m.get(*k).is_some())
+            .collect();
+        assert_eq!(kinds.len(), 1, "{m}");
+        let data = &m[kinds[0]];
+        if kinds[0] != "gauge" {
+            assert_eq!(data["aggregationTemporality"], 2, "cumulative");
+        }
+        for p in data["dataPoints"].as_array().unwrap() {
+            assert!(
+                p["timeUnixNano"].as_str().unwrap().parse::<u128>().is_ok(),
+                "{p}"
+            );
+            for a in p["attributes"].as_array().unwrap() {
+                let value = a["value"].as_object().unwrap();
+                assert_eq!(value.len(), 1);
+                let key = value.keys().next().unwrap();
+                assert!(
+                    ["stringValue", "intValue", "doubleValue", "boolValue"].contains(&key.as_str())
+                );
+            }
+            match kinds[0] {
+                "histogram" => {
+                    let counts: Vec<u64> = p["bucketCounts"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c.as_str().unwrap().parse().unwrap())
+                        .collect();
+                    assert_eq!(
+                        counts.len(),
+                        p["explicitBounds"].as_array().unwrap().len() + 1
+                    );
+                    assert_eq!(
+                        counts.iter().sum::<u64>().to_string(),
+                        p["count"].as_str().unwrap()
+                    );
+                }
+                _ => assert!(
+                    p.get("asDouble").is_some() || p.get("asInt").is_some(),
+                    "{p}"
+                ),
+            }
+        }
+    }
+    for want in [
+        "ccmon.records",
+        "ccmon.cuj.success_ratio",
+        "ccmon.cuj.duration",
+        "ccmon.provider.up",
+        "gen_ai.client.token.usage",
+        "ccmon.cost",
+    ] {
+        assert!(names.contains(&want), "{want}");
+    }
+    // GenAI attribute names on provider and token figures, with exact values.
+    let find = |name: &str| metrics.iter().find(|m| m["name"] == name).unwrap();
+    let up = &find("ccmon.provider.up")["gauge"]["dataPoints"][0];
+    assert_eq!(
+        up["attributes"][0],
+        json!({"key": "gen_ai.provider.name", "value": {"stringValue": "anthropic"}})
+    );
+    assert_eq!(up["asDouble"], 1.0);
+    let tokens = &find("gen_ai.client.token.usage")["sum"];
+    assert_eq!(tokens["isMonotonic"], true);
+    let input = tokens["dataPoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["attributes"]
+                == json!([
+                    {"key": "gen_ai.request.model", "value": {"stringValue": "claude-sonnet-4-5"}},
+                    {"key": "gen_ai.token.type", "value": {"stringValue": "input"}}
+                ])
+        })
+        .unwrap();
+    assert_eq!(input["asInt"], "1000000");
+    let hist = &find("ccmon.cuj.duration")["histogram"]["dataPoints"];
+    // CUJ-A's 24h: 1000 ms and 2000 ms; CUJ-B's: 10 ms and 20 ms.
+    assert_eq!(hist[0]["count"], "2");
+    assert_eq!(hist[0]["sum"], 3.0);
+}

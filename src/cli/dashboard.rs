@@ -58,6 +58,8 @@ enum Command {
     Merge(MergeArgs),
     /// Evaluate alert rules; print the firing ones; exit 1 while any fires.
     Alerts(AlertsArgs),
+    /// Export the figures as Prometheus text or OTLP/JSON metrics.
+    Export(ExportArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -90,6 +92,25 @@ Metrics: cuj.successRate, cuj.p95 (ms), skill.successRate, provider.availability
 provider.p95 (ms), cost.daily (USD per day over the window). Target: a name, or * for
 every one with data (for cost.daily, * is all providers together). Ops: < <= > >= == !=.
 Each change is appended once to the notifications stream (alert_fired, alert_resolved).";
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    /// Prometheus text exposition (for node_exporter's textfile collector).
+    Prometheus,
+    /// OTLP/JSON metrics (an ExportMetricsServiceRequest).
+    Otlp,
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// The format.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: FormatArg,
+    /// Write to this file (atomically: readers never see half of it) instead of
+    /// standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
 
 #[derive(Debug, Args)]
 struct MergeArgs {
@@ -159,6 +180,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Notifications(args) => exec_notifications(&settings, args),
         Command::Merge(args) => exec_merge(&settings, &args),
         Command::Alerts(args) => exec_alerts(&settings, &args),
+        Command::Export(args) => exec_export(&settings, &args),
         Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
         Command::Man => print_man(Cli::command()).map(|()| 0),
         Command::Demo => Ok(0),
@@ -403,6 +425,38 @@ fn mark_old_read(settings: &Settings) -> Result<()> {
         }
     }
     writer.write(&batch)
+}
+
+fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {
+    use crate::dashboard::export;
+    let (d, code) = compute(settings)?;
+    let totals = export::stream_totals(&settings.roots)?;
+    let text = match args.format {
+        FormatArg::Prometheus => export::prometheus(&d, &totals),
+        FormatArg::Otlp => {
+            let host = gethostname::gethostname().to_string_lossy().into_owned();
+            let durations = export::cuj_durations(&settings.roots, settings.now)?;
+            let mut text =
+                serde_json::to_string_pretty(&export::otlp(&d, &totals, &host, &durations))
+                    .map_err(|e| Error::invalid("export", e.to_string()))?;
+            text.push('\n');
+            text
+        }
+    };
+    match &args.output {
+        Some(path) => {
+            dashboard::write_atomic(path, text.as_bytes())?;
+            if !settings.quiet {
+                eprintln!("wrote {}", path.display());
+            }
+        }
+        None => {
+            let mut out = output::stdout();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(code)
 }
 
 fn exec_alerts(settings: &Settings, args: &AlertsArgs) -> Result<u8> {

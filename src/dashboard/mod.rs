@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod demo;
 mod document;
+pub mod export;
 pub mod merge;
 pub mod notifications;
 pub mod view;
