@@ -1001,3 +1001,151 @@ fn otlp_export_has_the_otlp_json_structure() {
     assert_eq!(hist[0]["count"], "2");
     assert_eq!(hist[0]["sum"], 3.0);
 }
+
+#[test]
+fn html_report_is_self_contained() {
+    let env = history();
+    // A hostile skill name must come out as text.
+    env.write(
+        "logs/skill-invocations-2026-11-18.jsonl",
+        lines(&[r#"{"timestamp":"2026-11-18T10:00:00Z","skill":"<script>alert(1)</script>","result":"success","duration":1}"#]),
+    );
+    let (out, err, code) = at_now(&env, &["html"]);
+    assert_eq!(
+        (out.as_str(), err.as_str(), code),
+        ("analytics/dashboard.html\n", "", 0)
+    );
+    let page = env.read("analytics/dashboard.html");
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(page.matches("<svg class=\"chart\"").count(), 6);
+    for id in [
+        "runs-per-day",
+        "cost-per-day",
+        "success-trend",
+        "p95-trend",
+        "provider-health",
+        "top-skills",
+    ] {
+        let at = page
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("{id}"));
+        let tag = &page[at..at + 80];
+        let size = |attr: &str| -> f64 {
+            let start = tag.find(&format!("{attr}=\"")).unwrap() + attr.len() + 2;
+            tag[start..].split('"').next().unwrap().parse().unwrap()
+        };
+        assert!(size("width") > 0.0 && size("height") > 0.0, "{id}: {tag}");
+    }
+    // Nothing fetched from anywhere: no linked stylesheet, script, font or image.
+    for banned in ["<link", " src=", "@import", "url(", "@font-face"] {
+        assert!(!page.contains(banned), "{banned}");
+    }
+    assert_eq!(
+        page.matches("<script>").count(),
+        1,
+        "only the page's own size check"
+    );
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        page.contains("tests failed") || page.contains("boom"),
+        "failure patterns listed"
+    );
+    let (out, _, code) = at_now(&env, &["html", "-o", "report.html"]);
+    assert_eq!((out.as_str(), code), ("report.html\n", 0));
+    assert!(env.files().iter().all(|f| !f.contains(".tmp")));
+}
+
+fn chromium() -> String {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if std::process::Command::new(name)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return name.to_string();
+        }
+    }
+    panic!("no chromium found: install Debian's chromium package (.ci/run does)");
+}
+
+/// Renders the demo's report in headless Chromium: the page loads without console
+/// messages and every chart has a non-zero size; a screenshot goes to
+/// target/html-report.png (and to `$CCMON_SCREENSHOT` when set, which is how
+/// docs/dashboard.png is made).
+#[test]
+#[ignore = "needs Chromium (installed by .ci/run)"]
+fn html_renders_in_headless_chromium() {
+    let env = Env::new();
+    let root = env.path("demo");
+    let out = env
+        .cmd("cc-dashboard")
+        .args(["demo", "--root"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report = env.path("report.html");
+    let out = env
+        .cmd("cc-dashboard")
+        .args(["html", "--root"])
+        .arg(&root)
+        .arg("-o")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = format!("file://{}", report.display());
+    let browser = chromium();
+    let common = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+    ];
+    let dom = std::process::Command::new(&browser)
+        .args(common)
+        .args([
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(dom.status.success());
+    let html = String::from_utf8_lossy(&dom.stdout);
+    let log = String::from_utf8_lossy(&dom.stderr);
+    assert!(html.contains("data-charts=\"6\""), "the check script ran");
+    assert!(
+        html.contains("data-charts-rendered=\"6\""),
+        "every chart has a size"
+    );
+    let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    let png = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/html-report.png");
+    let shot = std::process::Command::new(&browser)
+        .args(common)
+        .args([
+            "--window-size=1280,1900",
+            &format!("--screenshot={}", png.display()),
+        ])
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert!(shot.status.success());
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 50_000,
+        "{} bytes",
+        bytes.len()
+    );
+    if let Ok(copy) = std::env::var("CCMON_SCREENSHOT") {
+        std::fs::copy(&png, copy).unwrap();
+    }
+}

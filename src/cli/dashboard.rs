@@ -60,6 +60,8 @@ enum Command {
     Alerts(AlertsArgs),
     /// Export the figures as Prometheus text or OTLP/JSON metrics.
     Export(ExportArgs),
+    /// Write one self-contained HTML report (inline CSS and SVG charts, no network).
+    Html(HtmlArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -108,6 +110,13 @@ struct ExportArgs {
     format: FormatArg,
     /// Write to this file (atomically: readers never see half of it) instead of
     /// standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct HtmlArgs {
+    /// Where to write it [default: analytics/dashboard.html].
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
@@ -181,6 +190,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Merge(args) => exec_merge(&settings, &args),
         Command::Alerts(args) => exec_alerts(&settings, &args),
         Command::Export(args) => exec_export(&settings, &args),
+        Command::Html(args) => exec_html(&settings, &args),
         Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
         Command::Man => print_man(Cli::command()).map(|()| 0),
         Command::Demo => Ok(0),
@@ -425,6 +435,23 @@ fn mark_old_read(settings: &Settings) -> Result<()> {
         }
     }
     writer.write(&batch)
+}
+
+fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<u8> {
+    let (d, code) = compute(settings)?;
+    let redactor = settings.redactor()?;
+    let extra = dashboard::html::gather(&settings.roots, &settings.config, &d, &redactor)?;
+    let page = dashboard::html::render(&d, &extra, settings.style.utc);
+    let path = args.output.clone().unwrap_or_else(|| {
+        Stream::CujMetrics
+            .dir(settings.roots.primary())
+            .join("dashboard.html")
+    });
+    dashboard::write_atomic(&path, page.as_bytes())?;
+    let mut out = output::stdout();
+    writeln!(out, "{}", crate::store::paths::display_path(&path))?;
+    out.flush()?;
+    Ok(code)
 }
 
 fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod demo;
 mod document;
 pub mod export;
+pub mod html;
 pub mod merge;
 pub mod notifications;
 pub mod view;
