@@ -1149,3 +1149,26 @@ fn html_renders_in_headless_chromium() {
         std::fs::copy(&png, copy).unwrap();
     }
 }
+
+#[test]
+fn prune_acts_on_notification_files_only() {
+    let env = history();
+    env.write(
+        "analytics/notifications-2026-10-01.jsonl",
+        lines(&[r#"{"timestamp":"2026-10-01T09:00:00Z","id":"n-old","type":"run_completed"}"#]),
+    );
+    let (out, _, code) = at_now(&env, &["prune", "--older-than", "30d", "--compress"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("compressed analytics/notifications-2026-10-01.jsonl ("),
+        "{out}"
+    );
+    assert!(
+        env.path("analytics/notifications-2026-10-01.jsonl.gz")
+            .exists()
+    );
+    assert!(env.path("logs/skill-invocations-2026-10-01.jsonl").exists());
+    // Compressed notifications are still read.
+    let (out, _, _) = at_now(&env, &["notifications", "--json", "--limit", "0"]);
+    assert!(out.contains("\"n-old\""), "{out}");
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
-use super::{CommonArgs, Settings, print_completions, print_man};
+use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
 use crate::dashboard::notifications::{self, Listing};
 use crate::dashboard::{self, Dashboard, view};
 use crate::error::{Error, Result};
@@ -50,7 +50,8 @@ enum Command {
     Json,
     /// Show the dashboard and redraw it whenever a stream changes.
     Watch(WatchArgs),
-    /// Write a month of sample data for all five streams, then show the dashboard.
+    /// Write a month of sample data for all five streams into --root DIR (default: a
+    /// new temporary folder, printed), then show the dashboard.
     Demo,
     /// List notifications, or mark them read or dismissed.
     Notifications(NotificationsArgs),
@@ -62,6 +63,8 @@ enum Command {
     Export(ExportArgs),
     /// Write one self-contained HTML report (inline CSS and SVG charts, no network).
     Html(HtmlArgs),
+    /// Delete (or gzip) notification files wholly older than a cutoff.
+    Prune(PruneArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -191,6 +194,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Alerts(args) => exec_alerts(&settings, &args),
         Command::Export(args) => exec_export(&settings, &args),
         Command::Html(args) => exec_html(&settings, &args),
+        Command::Prune(args) => exec_prune(&settings, Stream::Notifications, &args),
         Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
         Command::Man => print_man(Cli::command()).map(|()| 0),
         Command::Demo => Ok(0),
