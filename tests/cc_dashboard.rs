@@ -541,6 +541,9 @@ fn demo_writes_all_five_streams_the_other_programs_read() {
     );
     let notes = read("cc-dashboard", &["notifications", "--limit", "0"]);
     assert!(notes.as_array().unwrap().len() > 20);
+    // Every record of every stream validates against the JSON Schemas.
+    let counts = common::validate_root(&dir);
+    assert!(counts.iter().all(|n| *n > 100), "{counts:?}");
     // Secrets in the sample parameters were redacted on the way in.
     let logs = std::fs::read_dir(dir.join("logs")).unwrap();
     for f in logs {

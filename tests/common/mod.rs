@@ -136,3 +136,59 @@ pub fn line(ts: &str, skill: &str, result: &str, duration: f64, extra: &str) -> 
         r#"{{"timestamp":"{ts}","skill":"{skill}","result":"{result}","duration":{duration}{extra}}}"#
     )
 }
+
+/// The JSON Schema validators of the five streams, by file prefix.
+pub fn validators() -> Vec<(&'static str, jsonschema::Validator)> {
+    [
+        ("logs/skill-invocations-", "skill-invocation"),
+        ("analytics/cuj-metrics-", "journey-execution"),
+        ("analytics/progress-", "progress-event"),
+        ("analytics/provider-health-", "provider-call"),
+        ("analytics/notifications-", "notification"),
+    ]
+    .into_iter()
+    .map(|(prefix, name)| {
+        let path = format!("{}/schemas/{name}.schema.json", env!("CARGO_MANIFEST_DIR"));
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let validator =
+            jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{name}: {e}"));
+        (prefix, validator)
+    })
+    .collect()
+}
+
+/// Validates every line of every stream file under `root` against its schema; returns
+/// how many lines each stream had, in the order of [`validators`].
+pub fn validate_root(root: &Path) -> Vec<usize> {
+    let validators = validators();
+    let mut counts = vec![0; validators.len()];
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            let Some(i) = validators
+                .iter()
+                .position(|(p, _)| rel.starts_with(p) && rel.ends_with(".jsonl"))
+            else {
+                continue;
+            };
+            for (n, line) in std::fs::read_to_string(&path).unwrap().lines().enumerate() {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                let errors: Vec<String> = validators[i]
+                    .1
+                    .iter_errors(&v)
+                    .map(|e| e.to_string())
+                    .collect();
+                assert!(errors.is_empty(), "{rel}:{}: {errors:?}\n{line}", n + 1);
+                counts[i] += 1;
+            }
+        }
+    }
+    counts
+}
