@@ -204,15 +204,6 @@ pub struct Dashboard {
     pub notifications: NotificationSummary,
 }
 
-fn day_key(t: Timestamp, utc: bool) -> String {
-    let dt = t.to_datetime();
-    if utc {
-        dt.format("%Y-%m-%d").to_string()
-    } else {
-        dt.with_timezone(&Local).format("%Y-%m-%d").to_string()
-    }
-}
-
 /// The start of the day holding `now` (local, or UTC).
 fn start_of_day(now: Timestamp, utc: bool) -> Timestamp {
     let dt = now.to_datetime();
@@ -309,7 +300,7 @@ pub fn generate(
                 a.workflows.insert(w.to_string());
             }
             if let Some(i) = v.iterations.filter(|i| *i > 0.0) {
-                *a.iterations.entry(day_key(v.timestamp, utc)).or_default() += i as u64;
+                *a.iterations.entry(v.timestamp.day(utc)).or_default() += i as u64;
             }
             if let Some(r) = v.resources {
                 a.measured += 1;
@@ -376,10 +367,10 @@ pub fn generate(
     let mut completed: BTreeMap<String, u64> = BTreeMap::new();
     let mut failed: BTreeMap<String, u64> = BTreeMap::new();
     for r in &runs {
-        *created.entry(day_key(r.started_at, utc)).or_default() += 1;
+        *created.entry(r.started_at.day(utc)).or_default() += 1;
         match r.status {
-            RunStatus::Completed => *completed.entry(day_key(r.updated_at, utc)).or_default() += 1,
-            RunStatus::Failed => *failed.entry(day_key(r.updated_at, utc)).or_default() += 1,
+            RunStatus::Completed => *completed.entry(r.updated_at.day(utc)).or_default() += 1,
+            RunStatus::Failed => *failed.entry(r.updated_at.day(utc)).or_default() += 1,
             _ => {}
         }
     }
@@ -431,7 +422,7 @@ pub fn generate(
 
     let daily = (0..PERIOD_DAYS)
         .map(|i| {
-            let date = day_key(Timestamp(first_day.0 + i * DAY_MS + DAY_MS / 2), utc);
+            let date = Timestamp(first_day.0 + i * DAY_MS + DAY_MS / 2).day(utc);
             let get = |m: &BTreeMap<String, u64>| m.get(&date).copied().unwrap_or(0);
             Day {
                 runs_created: get(&created),

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use chrono::Local;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -97,15 +96,6 @@ impl Acc {
 /// What a call without a model is listed as among unpriced models.
 pub const NO_MODEL: &str = "(no model)";
 
-fn day_of(t: Timestamp, utc: bool) -> String {
-    let dt = t.to_datetime();
-    if utc {
-        dt.format("%Y-%m-%d").to_string()
-    } else {
-        dt.with_timezone(&Local).format("%Y-%m-%d").to_string()
-    }
-}
-
 /// Usage of the calls in `[since, until]`, grouped `by`: days in date order, other
 /// groups by cost (then calls), largest first.
 pub fn usage(
@@ -125,7 +115,7 @@ pub fn usage(
             let key = match by {
                 UsageBy::Provider => Some(v.provider.to_string()),
                 UsageBy::Model => v.model.as_deref().map(str::to_string),
-                UsageBy::Day => Some(day_of(v.timestamp, utc)),
+                UsageBy::Day => Some(v.timestamp.day(utc)),
                 UsageBy::Step => v.step_type.as_deref().map(str::to_string),
                 UsageBy::Run => v.run_id.as_deref().map(str::to_string),
             };

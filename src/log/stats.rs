@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use chrono::Local;
 use comfy_table::{Cell, CellAlignment};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -114,7 +113,7 @@ impl Acc {
         let slot = t.millis().div_euclid(SLOT_MS) + 1;
         if slot != self.day_slot {
             self.day_slot = slot;
-            self.day = day_of(t, utc);
+            self.day = t.day(utc);
         }
     }
 
@@ -134,15 +133,6 @@ impl Acc {
             Some(g) => g.add(v),
             None => groups.entry(key.into()).or_default().add(v),
         }
-    }
-}
-
-fn day_of(t: Timestamp, utc: bool) -> String {
-    let dt = t.to_datetime();
-    if utc {
-        dt.format("%Y-%m-%d").to_string()
-    } else {
-        dt.with_timezone(&Local).format("%Y-%m-%d").to_string()
     }
 }
 

@@ -33,6 +33,25 @@ impl Timestamp {
         self.to_datetime().date_naive()
     }
 
+    /// The day it falls on as `YYYY-MM-DD`: in the local time zone (`TZ` honoured), or
+    /// in UTC. Daily groupings (stats, usage, the dashboard) all use this.
+    ///
+    /// ```
+    /// use ccmon::record::Timestamp;
+    /// let t = Timestamp::parse("2026-11-20T23:30:00Z").unwrap();
+    /// assert_eq!(t.day(true), "2026-11-20");
+    /// ```
+    pub fn day(self, utc: bool) -> String {
+        let dt = self.to_datetime();
+        if utc {
+            dt.format("%Y-%m-%d").to_string()
+        } else {
+            dt.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d")
+                .to_string()
+        }
+    }
+
     /// Milliseconds since the epoch given as a fractional number: truncated to whole
     /// milliseconds; `None` when not finite or beyond ±9e15 (about 285 000 years).
     pub fn from_millis_f64(v: f64) -> Option<Timestamp> {
