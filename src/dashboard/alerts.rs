@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::health::{self, PriceTable, Thresholds, UsageBy};
 use crate::log::{self, Filter, GroupBy};
 use crate::metrics;
-use crate::record::{Notification, NotificationType, Timestamp};
+use crate::record::{Notification, NotificationType, Timestamp, parse_line};
 use crate::store::{LineError, Roots, Scan, Skipped, Stream, StreamLock, Writer};
 use crate::timespec;
 
@@ -297,8 +297,7 @@ fn last_states(roots: &Roots) -> Result<HashMap<(String, String), (Timestamp, bo
             if needle.find(line.bytes).is_none() {
                 return Ok(());
             }
-            let n: Notification =
-                serde_json::from_slice(line.bytes).map_err(|_| LineError::Malformed)?;
+            let n: Notification = parse_line(line.bytes).ok_or(LineError::Malformed)?;
             let fired = match n.kind {
                 NotificationType::AlertFired => true,
                 NotificationType::AlertResolved => false,

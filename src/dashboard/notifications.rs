@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::record::{Notification, NotificationType, Timestamp, is_object_text};
+use crate::record::{Notification, NotificationType, Timestamp, parse_line};
 use crate::store::{LineError, Roots, Scan, Skipped, Stream, Writer};
 
 /// A notification with its state (`cc-dashboard notifications --json`).
@@ -31,11 +31,7 @@ pub struct NotificationRow {
 }
 
 fn parse(bytes: &[u8]) -> Option<Notification> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    if !is_object_text(text) {
-        return None;
-    }
-    let n: Notification = serde_json::from_str(text).ok()?;
+    let n: Notification = parse_line(bytes)?;
     n.timestamp.is_some().then_some(n)
 }
 

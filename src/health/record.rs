@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::status::{Health, StatusRow, Thresholds, provider_status};
 use crate::error::Result;
-use crate::record::{Notification, NotificationType, ProviderCall, Timestamp};
+use crate::record::{Notification, NotificationType, ProviderCall, Timestamp, parse_line};
 use crate::store::{LineError, Roots, Scan, Stream, StreamLock, Writer};
 
 /// What recording a call did.
@@ -90,8 +90,7 @@ pub fn last_provider_notice(roots: &Roots, provider: &str) -> Result<Option<Noti
             if needle.find(line.bytes).is_none() {
                 return Ok(());
             }
-            let n: Notification =
-                serde_json::from_slice(line.bytes).map_err(|_| LineError::Malformed)?;
+            let n: Notification = parse_line(line.bytes).ok_or(LineError::Malformed)?;
             let about = n.extra.get("provider").and_then(Value::as_str) == Some(provider);
             let kind_matches = matches!(
                 n.kind,

@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 
 use super::pricing::Tokens;
 use crate::error::Result;
-use crate::record::{Timestamp, error_message, is_object_text};
+use crate::record::{Timestamp, error_message, parse_line};
 use crate::store::{LineError, Roots, Scan, Skipped, Stream};
 
 /// The fields of a stored provider call that reports read.
@@ -63,11 +63,7 @@ pub struct CallView<'a> {
 impl<'a> CallView<'a> {
     /// Reads a stored line; `None` when it is not a valid provider call.
     pub fn parse(bytes: &'a [u8]) -> Option<CallView<'a>> {
-        let text = std::str::from_utf8(bytes).ok()?;
-        if !is_object_text(text) {
-            return None;
-        }
-        let v: CallView<'a> = serde_json::from_str(text).ok()?;
+        let v: CallView<'a> = parse_line(bytes)?;
         let valid = v.latency.is_finite()
             && v.latency >= 0.0
             && !v.provider.trim().is_empty()

@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 
 use crate::config::QualityConfig;
 use crate::error::Result;
-use crate::record::{Timestamp, error_message, is_object_text};
+use crate::record::{Timestamp, error_message, parse_line};
 use crate::store::{LineError, Roots, Scan, Skipped, Stream};
 
 /// The quality fields of a stored execution.
@@ -139,11 +139,7 @@ pub struct JourneyView<'a> {
 impl<'a> JourneyView<'a> {
     /// Reads a stored line; `None` when it is not a valid journey execution.
     pub fn parse(bytes: &'a [u8]) -> Option<JourneyView<'a>> {
-        let text = std::str::from_utf8(bytes).ok()?;
-        if !is_object_text(text) {
-            return None;
-        }
-        let view: JourneyView<'a> = serde_json::from_str(text).ok()?;
+        let view: JourneyView<'a> = parse_line(bytes)?;
         let valid =
             view.duration.is_finite() && view.duration >= 0.0 && !view.cuj_id.trim().is_empty();
         valid.then_some(view)

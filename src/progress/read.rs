@@ -7,16 +7,12 @@ use memchr::memmem;
 
 use super::state::{RunState, is_start};
 use crate::error::Result;
-use crate::record::{ProgressEvent, Record, Timestamp, is_object_text};
+use crate::record::{ProgressEvent, Record, Timestamp, parse_line};
 use crate::store::{DataFile, LineError, Roots, Scan, Skipped, Stream};
 
 /// Parses a stored progress line; `None` when it is not a valid event.
 pub fn parse_event(bytes: &[u8]) -> Option<ProgressEvent> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    if !is_object_text(text) {
-        return None;
-    }
-    let event: ProgressEvent = serde_json::from_str(text).ok()?;
+    let event: ProgressEvent = parse_line(bytes)?;
     (event.timestamp.is_some() && event.validate().is_ok()).then_some(event)
 }
 

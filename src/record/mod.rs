@@ -130,6 +130,16 @@ pub(crate) fn is_object_text(text: &str) -> bool {
         .starts_with('{')
 }
 
+/// Reads a stored line as `T`, borrowing from it where `T` does: `None` when the line is
+/// not UTF-8, not a JSON object (serde would take an array as a struct), or not a `T`.
+pub fn parse_line<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    if !is_object_text(text) {
+        return None;
+    }
+    serde_json::from_str(text).ok()
+}
+
 /// `error` is null, a string, or an object (`{"message": ..., "code": ...}`).
 pub(crate) fn check_error(error: &Value) -> Result<()> {
     match error {
