@@ -626,10 +626,7 @@ fn render_notifications(
 ) -> std::io::Result<()> {
     let mut t = output::table(style, &["", "TIME", "TYPE", "MESSAGE", "ID"]);
     for r in rows {
-        let kind = serde_json::to_value(r.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let kind = r.kind.as_str();
         let state = if r.dismissed {
             "x"
         } else if r.read {

@@ -357,10 +357,7 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
         lines.push("  none".into());
     }
     for note in &n.latest {
-        let kind = serde_json::to_value(note.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let kind = note.kind.as_str();
         let mark = if note.read { " " } else { "•" };
         lines.push(format!(
             "  {mark} {}  {}  {}",

@@ -132,8 +132,7 @@ pub fn current(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()
     if let Some(url) = &s.pr_url {
         let pr_status = s
             .pr_status
-            .and_then(|p| serde_json::to_value(p).ok())
-            .and_then(|v| v.as_str().map(|s| format!(" ({s})")))
+            .map(|p| format!(" ({})", p.as_str()))
             .unwrap_or_default();
         rows.push(("pr", format!("{url}{pr_status}")));
     }
@@ -263,12 +262,7 @@ pub fn runs(
             Cell::new(opt(&r.message, 40)),
             Cell::new(output::human_time(r.started_at, style.utc)),
             Cell::new(human_duration(r.duration_ms)),
-            Cell::new(
-                r.pr_status
-                    .and_then(|p| serde_json::to_value(p).ok())
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_else(|| "-".into()),
-            ),
+            Cell::new(r.pr_status.map_or("-", |p| p.as_str())),
         ]);
     }
     right_align(&mut t, &[6]);

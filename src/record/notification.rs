@@ -30,6 +30,28 @@ pub enum NotificationType {
     Dismissed,
 }
 
+impl NotificationType {
+    /// The snake_case name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationType::RunCompleted => "run_completed",
+            NotificationType::RunFailed => "run_failed",
+            NotificationType::RunCancelled => "run_cancelled",
+            NotificationType::PrCreated => "pr_created",
+            NotificationType::PrMerged => "pr_merged",
+            NotificationType::PrFailed => "pr_failed",
+            NotificationType::SprintCompleted => "sprint_completed",
+            NotificationType::SprintFailed => "sprint_failed",
+            NotificationType::ProviderDown => "provider_down",
+            NotificationType::ProviderRecovered => "provider_recovered",
+            NotificationType::AlertFired => "alert_fired",
+            NotificationType::AlertResolved => "alert_resolved",
+            NotificationType::Read => "read",
+            NotificationType::Dismissed => "dismissed",
+        }
+    }
+}
+
 /// A notification or a state record (SPEC §3). Append-only: reading and dismissing
 /// are later records naming their `target`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

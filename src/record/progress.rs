@@ -56,6 +56,19 @@ pub enum PrStatus {
     BlockedOnCi,
 }
 
+impl PrStatus {
+    /// The snake_case name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrStatus::None => "none",
+            PrStatus::Created => "created",
+            PrStatus::Merged => "merged",
+            PrStatus::Failed => "failed",
+            PrStatus::BlockedOnCi => "blocked_on_ci",
+        }
+    }
+}
+
 /// One CI check.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CiCheck {
