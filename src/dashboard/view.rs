@@ -362,7 +362,7 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
         lines.push(format!(
             "  {mark} {}  {}  {}",
             output::human_time(note.timestamp, style.utc),
-            paint(&kind, kind_color(&kind), style.color),
+            paint(kind, kind_color(kind), style.color),
             one_line(note.message.as_deref().unwrap_or(""), 80)
         ));
     }
