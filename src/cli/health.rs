@@ -290,33 +290,41 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
 
 fn exec_status(settings: &Settings, args: StatusArgs) -> Result<u8> {
     let th = thresholds(settings, &args.window)?;
-    let mut out = output::stdout();
-    let skipped = match &args.provider {
-        Some(p) => {
-            let (row, skipped) = health::provider_status(&settings.roots, p, &th, settings.now)?;
-            if settings.style.json {
-                output::write_json(&mut out, &row)?;
-            } else {
-                render::statuses(&mut out, std::slice::from_ref(&row), settings.style)?;
-            }
-            skipped
-        }
-        None => {
-            let (rows, skipped) = health::statuses(&settings.roots, &th, settings.now)?;
-            if settings.style.json {
-                output::write_json(&mut out, &rows)?;
-            } else if rows.is_empty() {
-                writeln!(
-                    out,
-                    "no provider calls in the last {}",
-                    output::human_window(th.window_ms)
-                )?;
-            } else {
-                render::statuses(&mut out, &rows, settings.style)?;
-            }
-            skipped
-        }
+    let Some(p) = &args.provider else {
+        return print_statuses(settings, &th, |rows| rows);
     };
+    let (row, skipped) = health::provider_status(&settings.roots, p, &th, settings.now)?;
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &row)?;
+    } else {
+        render::statuses(&mut out, std::slice::from_ref(&row), settings.style)?;
+    }
+    out.flush()?;
+    Ok(settings.finish(&skipped))
+}
+
+/// Every provider's status row, ordered by `order`: JSON, a table, or a sentence
+/// when no provider has calls in the window.
+fn print_statuses(
+    settings: &Settings,
+    th: &Thresholds,
+    order: impl FnOnce(Vec<health::StatusRow>) -> Vec<health::StatusRow>,
+) -> Result<u8> {
+    let (rows, skipped) = health::statuses(&settings.roots, th, settings.now)?;
+    let rows = order(rows);
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &rows)?;
+    } else if rows.is_empty() {
+        writeln!(
+            out,
+            "no provider calls in the last {}",
+            output::human_window(th.window_ms)
+        )?;
+    } else {
+        render::statuses(&mut out, &rows, settings.style)?;
+    }
     out.flush()?;
     Ok(settings.finish(&skipped))
 }
@@ -337,22 +345,7 @@ fn exec_overall(settings: &Settings, args: WindowArg) -> Result<u8> {
 
 fn exec_compare(settings: &Settings, args: WindowArg) -> Result<u8> {
     let th = thresholds(settings, &args)?;
-    let (rows, skipped) = health::statuses(&settings.roots, &th, settings.now)?;
-    let rows = health::compare(rows);
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &rows)?;
-    } else if rows.is_empty() {
-        writeln!(
-            out,
-            "no provider calls in the last {}",
-            output::human_window(th.window_ms)
-        )?;
-    } else {
-        render::statuses(&mut out, &rows, settings.style)?;
-    }
-    out.flush()?;
-    Ok(settings.finish(&skipped))
+    print_statuses(settings, &th, health::compare)
 }
 
 fn exec_errors(settings: &Settings, args: ErrorsArgs) -> Result<u8> {
