@@ -8,7 +8,7 @@ use crate::health::render::{cost, grouped};
 use crate::metrics::WindowFigures;
 use crate::output::{
     self, Style, human_duration, human_opt_duration, human_rate, one_line, paint, sparkline,
-    status_color,
+    status_color, visible_width,
 };
 
 /// Widths at or above this get the full layout.
@@ -45,21 +45,6 @@ fn window_cell(f: &WindowFigures) -> String {
     } else {
         format!("{} ({})", human_rate(f.success_rate), f.total)
     }
-}
-
-/// Printed width, ignoring ANSI colour codes.
-fn visible_width(text: &str) -> usize {
-    let mut n = 0;
-    let mut escape = false;
-    for c in text.chars() {
-        match (escape, c) {
-            (false, '\x1b') => escape = true,
-            (true, 'm') => escape = false,
-            (true, _) => {}
-            (false, _) => n += 1,
-        }
-    }
-    n
 }
 
 /// A line cut to `width` columns (colours dropped from a line that must be cut).

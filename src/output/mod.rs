@@ -162,6 +162,25 @@ pub fn one_line(text: &str, max: usize) -> String {
     }
 }
 
+/// Printed width of a line: characters, not counting ANSI colour codes.
+///
+/// ```
+/// assert_eq!(ccmon::output::visible_width("\x1b[31mfailed\x1b[0m!"), 7);
+/// ```
+pub fn visible_width(text: &str) -> usize {
+    let mut n = 0;
+    let mut escape = false;
+    for c in text.chars() {
+        match (escape, c) {
+            (false, '\x1b') => escape = true,
+            (true, 'm') => escape = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
 /// The width of the terminal on standard output: `$COLUMNS` when set, else the
 /// terminal's, else 100.
 pub fn terminal_width() -> usize {

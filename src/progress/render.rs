@@ -369,21 +369,6 @@ mod tests {
     use super::*;
     use crate::record::Timestamp;
 
-    /// Printed width of a string, ignoring ANSI colour codes.
-    fn console_width(text: &str) -> usize {
-        let mut n = 0;
-        let mut in_escape = false;
-        for c in text.chars() {
-            match (in_escape, c) {
-                (false, '\x1b') => in_escape = true,
-                (true, 'm') => in_escape = false,
-                (true, _) => {}
-                (false, _) => n += 1,
-            }
-        }
-        n
-    }
-
     #[test]
     fn bars_fit_the_width() {
         let mut e = ProgressEvent::new("run-001", RunStatus::Running);
@@ -417,6 +402,9 @@ mod tests {
                 ..style
             },
         );
-        assert_eq!(console_width(&coloured), bar(&s, 60, style).chars().count());
+        assert_eq!(
+            crate::output::visible_width(&coloured),
+            bar(&s, 60, style).chars().count()
+        );
     }
 }
