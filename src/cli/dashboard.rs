@@ -388,7 +388,6 @@ fn exec_demo(common: &CommonArgs) -> Result<u8> {
     args.root = vec![root.clone()];
     let settings = Settings::from_args(&args)?;
     let counts = dashboard::demo::write_demo(&root, settings.now)?;
-    // Older notifications have been seen already.
     mark_old_read(&settings)?;
     let (d, _) = compute(&settings)?;
     dashboard::save(&root, &d)?;
@@ -418,27 +417,16 @@ fn exec_demo(common: &CommonArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// The demo's older notifications have been seen already.
 fn mark_old_read(settings: &Settings) -> Result<()> {
-    let (rows, _) = notifications::load(&settings.roots)?;
-    let writer = settings.writer()?;
     let cutoff = settings.now.0 - 2 * 86_400_000;
-    let mut batch = Vec::new();
-    for r in rows.iter().filter(|r| r.timestamp.0 < cutoff && !r.read) {
-        if let Some(id) = &r.id {
-            let record = crate::record::Notification {
-                timestamp: None,
-                id: None,
-                kind: NotificationType::Read,
-                run_id: None,
-                message: None,
-                target: Some(id.clone()),
-                host: None,
-                extra: Default::default(),
-            };
-            batch.push(writer.prepare(record, settings.now)?);
-        }
-    }
-    writer.write(&batch)
+    notifications::mark_where(
+        &settings.roots,
+        &settings.writer()?,
+        NotificationType::Read,
+        |r| r.timestamp.0 < cutoff,
+    )?;
+    Ok(())
 }
 
 fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<u8> {

@@ -368,27 +368,19 @@ pub fn record_transitions(roots: &Roots, writer: &Writer, rows: &[AlertRow]) -> 
             (false, true) if row.value.is_some() => NotificationType::AlertResolved,
             _ => continue,
         };
-        let mut extra = serde_json::Map::new();
-        extra.insert("alert".into(), Value::String(row.name.clone()));
-        extra.insert("alertTarget".into(), Value::String(row.target.clone()));
-        if let Some(v) = row.value {
-            extra.insert("value".into(), Value::from(v));
-        }
         let prefix = if kind == NotificationType::AlertFired {
             "fired"
         } else {
             "resolved"
         };
-        let n = Notification {
-            timestamp: None,
-            id: Some(format!("n-{}", ulid::Ulid::generate())),
-            kind,
-            run_id: None,
-            message: Some(format!("{prefix}: {}", describe(row))),
-            target: None,
-            host: None,
-            extra,
-        };
+        let mut n = Notification::new(kind, format!("{prefix}: {}", describe(row)));
+        n.extra
+            .insert("alert".into(), Value::String(row.name.clone()));
+        n.extra
+            .insert("alertTarget".into(), Value::String(row.target.clone()));
+        if let Some(v) = row.value {
+            n.extra.insert("value".into(), Value::from(v));
+        }
         written.push(writer.append(n)?);
     }
     Ok(written)

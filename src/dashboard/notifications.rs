@@ -1,7 +1,7 @@
 //! The notifications stream: notifications and the `read`/`dismissed` records that
 //! change their state (append-only: nothing is ever edited).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -126,51 +126,42 @@ pub fn mark(
     target: Option<&str>,
     kind: NotificationType,
 ) -> Result<usize> {
+    if let Some(id) = target {
+        let (rows, _) = load(roots)?;
+        if !rows.iter().any(|r| r.id.as_deref() == Some(id)) {
+            return Err(Error::invalid(
+                "ID",
+                format!(
+                    "no notification has the id {id:?} (see `cc-dashboard notifications --all`)"
+                ),
+            ));
+        }
+    }
+    mark_where(roots, writer, kind, |r| {
+        target.is_none_or(|id| r.id.as_deref() == Some(id))
+    })
+}
+
+/// Marks read or dismissed (`kind`) every notification `select` picks that is not in
+/// that state yet, with one state record each, appended in one batch. Returns how many.
+pub fn mark_where(
+    roots: &Roots,
+    writer: &Writer,
+    kind: NotificationType,
+    select: impl Fn(&NotificationRow) -> bool,
+) -> Result<usize> {
     let (rows, _) = load(roots)?;
-    let state = |r: &NotificationRow| match kind {
+    let done = |r: &NotificationRow| match kind {
         NotificationType::Read => r.read,
         _ => r.dismissed,
     };
-    let ids: Vec<String> = match target {
-        Some(id) => {
-            let known: HashMap<&str, &NotificationRow> = rows
-                .iter()
-                .filter_map(|r| r.id.as_deref().map(|i| (i, r)))
-                .collect();
-            match known.get(id) {
-                None => {
-                    return Err(Error::invalid(
-                        "ID",
-                        format!(
-                            "no notification has the id {id:?} (see `cc-dashboard notifications --all`)"
-                        ),
-                    ));
-                }
-                Some(r) if state(r) => Vec::new(),
-                Some(_) => vec![id.to_string()],
-            }
-        }
-        None => rows
-            .iter()
-            .filter(|r| !state(r))
-            .filter_map(|r| r.id.clone())
-            .collect(),
-    };
     let now = Timestamp::now();
-    let mut batch = Vec::with_capacity(ids.len());
-    for id in &ids {
-        let record = Notification {
-            timestamp: None,
-            id: None,
-            kind,
-            run_id: None,
-            message: None,
-            target: Some(id.clone()),
-            host: None,
-            extra: serde_json::Map::new(),
-        };
-        batch.push(writer.prepare(record, now)?);
-    }
+    let batch = rows
+        .iter()
+        .filter(|r| !done(r) && select(r))
+        .filter_map(|r| r.id.as_ref())
+        .map(|id| writer.prepare(Notification::state(kind, id.clone()), now))
+        .collect::<Result<Vec<_>>>()?;
     writer.write(&batch)?;
-    Ok(ids.len())
+    Ok(batch.len())
 }

@@ -55,18 +55,9 @@ pub fn record_call(
                     status.reason
                 ),
             };
-            let mut extra = serde_json::Map::new();
-            extra.insert("provider".into(), Value::String(provider.clone()));
-            let n = Notification {
-                timestamp: None,
-                id: Some(format!("n-{}", ulid::Ulid::generate())),
-                kind,
-                run_id: None,
-                message: Some(message),
-                target: None,
-                host: None,
-                extra,
-            };
+            let mut n = Notification::new(kind, message);
+            n.extra
+                .insert("provider".into(), Value::String(provider.clone()));
             Some(writer.append(n)?)
         }
         None => None,

@@ -67,16 +67,9 @@ pub fn append_event(
 }
 
 fn notification(kind: NotificationType, run_id: &str, message: String) -> Notification {
-    Notification {
-        timestamp: None,
-        id: Some(format!("n-{}", ulid::Ulid::generate())),
-        kind,
-        run_id: Some(run_id.to_string()),
-        message: Some(message),
-        target: None,
-        host: None,
-        extra: serde_json::Map::new(),
-    }
+    let mut n = Notification::new(kind, message);
+    n.run_id = Some(run_id.to_string());
+    n
 }
 
 /// The notifications an event causes: the run ending, its PR changing state, its

@@ -83,6 +83,36 @@ pub struct Notification {
     pub extra: Map<String, Value>,
 }
 
+impl Notification {
+    /// A notification of `kind` telling `message`, with a new `n-<ULID>` id.
+    pub fn new(kind: NotificationType, message: impl Into<String>) -> Self {
+        Notification {
+            timestamp: None,
+            id: Some(format!("n-{}", ulid::Ulid::generate())),
+            kind,
+            run_id: None,
+            message: Some(message.into()),
+            target: None,
+            host: None,
+            extra: Map::new(),
+        }
+    }
+
+    /// A state record (`read` or `dismissed`) about the notification `target`.
+    pub fn state(kind: NotificationType, target: impl Into<String>) -> Self {
+        Notification {
+            timestamp: None,
+            id: None,
+            kind,
+            run_id: None,
+            message: None,
+            target: Some(target.into()),
+            host: None,
+            extra: Map::new(),
+        }
+    }
+}
+
 impl Record for Notification {
     const STREAM: Stream = Stream::Notifications;
 
