@@ -43,6 +43,7 @@ pub mod error;
 pub mod health;
 pub mod log;
 pub mod metrics;
+pub mod notifications;
 pub mod output;
 pub mod progress;
 pub mod record;

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant, SystemTime};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
-use crate::dashboard::notifications::{self, Listing};
 use crate::dashboard::{self, Dashboard, view};
 use crate::error::{Error, Result};
+use crate::notifications::{self, Listing};
 use crate::output::{self, Style};
 use crate::record::{NotificationType, Timestamp};
 use crate::store::{Roots, Stream};

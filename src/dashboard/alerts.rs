@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use memchr::memmem;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -14,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::health::{self, PriceTable, Thresholds, UsageBy};
 use crate::log::{self, Filter, GroupBy};
 use crate::metrics;
-use crate::record::{Notification, NotificationType, Timestamp, parse_line};
-use crate::store::{LineError, Roots, Scan, Skipped, Stream, StreamLock, Writer};
+use crate::record::{Notification, NotificationType, Timestamp};
+use crate::store::{Roots, Skipped, Stream, StreamLock, Writer};
 use crate::timespec;
 
 /// What a rule measures.
@@ -288,43 +287,19 @@ pub fn evaluate(
 }
 
 /// The last alert notification for each (rule, target): whether it fired.
-fn last_states(roots: &Roots) -> Result<HashMap<(String, String), (Timestamp, bool)>> {
-    let scan = Scan::new(roots.files(Stream::Notifications, None, None)?, false);
-    let needle = memmem::Finder::new(b"\"alert_");
-    let (map, _) = scan.run(
-        HashMap::new,
-        |m: &mut HashMap<(String, String), (Timestamp, bool)>, line| {
-            if needle.find(line.bytes).is_none() {
-                return Ok(());
-            }
-            let n: Notification = parse_line(line.bytes).ok_or(LineError::Malformed)?;
-            let fired = match n.kind {
-                NotificationType::AlertFired => true,
-                NotificationType::AlertResolved => false,
-                _ => return Ok(()),
-            };
-            let field = |k: &str| n.extra.get(k).and_then(Value::as_str).map(str::to_string);
-            if let (Some(name), Some(target), Some(t)) =
-                (field("alert"), field("alertTarget"), n.timestamp)
-            {
-                let e = m.entry((name, target)).or_insert((t, fired));
-                if t >= e.0 {
-                    *e = (t, fired);
-                }
-            }
-            Ok(())
-        },
-        |mut a, b| {
-            for (k, v) in b {
-                let e = a.entry(k).or_insert(v);
-                if v.0 >= e.0 {
-                    *e = v;
-                }
-            }
-            a
-        },
-    )?;
-    Ok(map)
+fn last_states(roots: &Roots) -> Result<HashMap<(String, String), bool>> {
+    let kinds = [
+        NotificationType::AlertFired,
+        NotificationType::AlertResolved,
+    ];
+    let latest = crate::notifications::latest(roots, "\"alert_", &kinds, |n| {
+        let field = |k: &str| n.extra.get(k).and_then(Value::as_str).map(str::to_string);
+        Some((field("alert")?, field("alertTarget")?))
+    })?;
+    Ok(latest
+        .into_iter()
+        .map(|(k, (_, kind))| (k, kind == NotificationType::AlertFired))
+        .collect())
 }
 
 fn describe(row: &AlertRow) -> String {
@@ -362,7 +337,8 @@ pub fn record_transitions(roots: &Roots, writer: &Writer, rows: &[AlertRow]) -> 
     for row in rows {
         let was = last
             .get(&(row.name.clone(), row.target.clone()))
-            .is_some_and(|(_, fired)| *fired);
+            .copied()
+            .unwrap_or(false);
         let kind = match (row.firing, was) {
             (true, false) => NotificationType::AlertFired,
             (false, true) if row.value.is_some() => NotificationType::AlertResolved,

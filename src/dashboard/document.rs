@@ -10,12 +10,12 @@ use chrono::{Local, NaiveDate, TimeZone};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::notifications::{self, NotificationRow};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::health::{self, Overall, PriceTable, StatusRow, Thresholds, UsageBy, UsageRow};
 use crate::log::{self, Filter, GroupBy, StatsRow};
 use crate::metrics::{self, CujWindowsRow, QualityBucket, QualityFilter, StandardWindows};
+use crate::notifications::{self, NotificationRow};
 use crate::progress;
 use crate::record::{RunStatus, Timestamp};
 use crate::store::{Roots, Skipped, Stream};

@@ -7,7 +7,6 @@ mod document;
 pub mod export;
 pub mod html;
 pub mod merge;
-pub mod notifications;
 pub mod view;
 
 pub use document::{

@@ -2,13 +2,12 @@
 //! `provider_down` when it goes down, `provider_recovered` when it comes back, once
 //! per transition (the last such notification is the memory of the transition).
 
-use memchr::memmem;
 use serde_json::Value;
 
 use super::status::{Health, StatusRow, Thresholds, provider_status};
 use crate::error::Result;
-use crate::record::{Notification, NotificationType, ProviderCall, Timestamp, parse_line};
-use crate::store::{LineError, Roots, Scan, Stream, StreamLock, Writer};
+use crate::record::{Notification, NotificationType, ProviderCall, Timestamp};
+use crate::store::{Roots, Stream, StreamLock, Writer};
 
 /// What recording a call did.
 #[derive(Debug, Clone)]
@@ -71,33 +70,13 @@ pub fn record_call(
 
 /// The latest `provider_down` or `provider_recovered` notification about `provider`.
 pub fn last_provider_notice(roots: &Roots, provider: &str) -> Result<Option<NotificationType>> {
-    let files = roots.files(Stream::Notifications, None, None)?;
-    let scan = Scan::new(files, false);
-    let needle_text = serde_json::to_string(provider).unwrap_or_default();
-    let needle = memmem::Finder::new(needle_text.as_bytes());
-    let (latest, _) = scan.run(
-        || None::<(Timestamp, NotificationType)>,
-        |acc, line| {
-            if needle.find(line.bytes).is_none() {
-                return Ok(());
-            }
-            let n: Notification = parse_line(line.bytes).ok_or(LineError::Malformed)?;
-            let about = n.extra.get("provider").and_then(Value::as_str) == Some(provider);
-            let kind_matches = matches!(
-                n.kind,
-                NotificationType::ProviderDown | NotificationType::ProviderRecovered
-            );
-            if let (true, true, Some(t)) = (about, kind_matches, n.timestamp)
-                && acc.is_none_or(|(mine, _)| t >= mine)
-            {
-                *acc = Some((t, n.kind));
-            }
-            Ok(())
-        },
-        |a, b| match (a, b) {
-            (Some(x), Some(y)) => Some(if y.0 >= x.0 { y } else { x }),
-            (x, y) => x.or(y),
-        },
-    )?;
-    Ok(latest.map(|(_, k)| k))
+    let needle = serde_json::to_string(provider).unwrap_or_default();
+    let kinds = [
+        NotificationType::ProviderDown,
+        NotificationType::ProviderRecovered,
+    ];
+    let latest = crate::notifications::latest(roots, &needle, &kinds, |n| {
+        (n.extra.get("provider").and_then(Value::as_str) == Some(provider)).then_some(())
+    })?;
+    Ok(latest.get(&()).map(|(_, k)| *k))
 }

@@ -1,13 +1,60 @@
-//! The notifications stream: notifications and the `read`/`dismissed` records that
-//! change their state (append-only: nothing is ever edited).
+//! The notifications stream, which every program appends to: notifications and the
+//! `read`/`dismissed` records that change their state (append-only: nothing is ever
+//! edited).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::record::{Notification, NotificationType, Timestamp, parse_line};
 use crate::store::{LineError, Roots, Scan, Skipped, Stream, Writer};
+
+/// The latest notification of one of `kinds` for each key `key` gives (`None` skips the
+/// notification), with its time. Only lines holding `needle` are parsed. This is the
+/// memory of transitions: `provider_down` until `provider_recovered`, `alert_fired`
+/// until `alert_resolved`.
+pub fn latest<K>(
+    roots: &Roots,
+    needle: &str,
+    kinds: &[NotificationType],
+    key: impl Fn(&Notification) -> Option<K> + Sync,
+) -> Result<HashMap<K, (Timestamp, NotificationType)>>
+where
+    K: Eq + Hash + Send,
+{
+    let scan = Scan::new(roots.files(Stream::Notifications, None, None)?, false);
+    let finder = memchr::memmem::Finder::new(needle.as_bytes());
+    let keep = |m: &mut HashMap<K, (Timestamp, NotificationType)>,
+                k: K,
+                v: (Timestamp, NotificationType)| {
+        let e = m.entry(k).or_insert(v);
+        if v.0 >= e.0 {
+            *e = v;
+        }
+    };
+    let (map, _) = scan.run(
+        HashMap::new,
+        |m, line| {
+            if finder.find(line.bytes).is_none() {
+                return Ok(());
+            }
+            let n: Notification = parse_line(line.bytes).ok_or(LineError::Malformed)?;
+            if let (true, Some(t), Some(k)) = (kinds.contains(&n.kind), n.timestamp, key(&n)) {
+                keep(m, k, (t, n.kind));
+            }
+            Ok(())
+        },
+        |mut a, b| {
+            for (k, v) in b {
+                keep(&mut a, k, v);
+            }
+            a
+        },
+    )?;
+    Ok(map)
+}
 
 /// A notification with its state (`cc-dashboard notifications --json`).
 #[derive(Debug, Clone, Serialize, PartialEq, Deserialize)]
