@@ -353,6 +353,8 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
                 dirty = false;
             }
             match rx.recv_timeout(Duration::from_millis(200)) {
+                // Reading the files to redraw is not a change (inotify reports opens).
+                Ok(Ok(event)) if event.kind.is_access() => {}
                 Ok(Ok(event)) => {
                     // Saving the dashboard itself is not a change to show.
                     let ours = event.paths.iter().all(|p| {
