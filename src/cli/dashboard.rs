@@ -299,7 +299,6 @@ fn exec_view(settings: &Settings, refresh: bool) -> Result<u8> {
 }
 
 fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
-    use notify::{RecursiveMode, Watcher};
     let interval_ms = timespec::parse_duration_ms(&args.interval, "--interval")?;
     let interval = Duration::from_secs_f64(interval_ms.max(50.0) / 1000.0);
     let (tx, rx) = std::sync::mpsc::channel();
@@ -308,18 +307,9 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
         message: e.to_string(),
     })?;
     for root in settings.roots.all() {
-        for folder in ["logs", "analytics"] {
-            let dir = root.join(folder);
-            std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-                path: dir.clone(),
-                source,
-            })?;
-            watcher
-                .watch(&dir, RecursiveMode::NonRecursive)
-                .map_err(|e| Error::Watch {
-                    path: dir.clone(),
-                    message: e.to_string(),
-                })?;
+        for stream in [Stream::SkillInvocations, Stream::CujMetrics] {
+            // logs/ and analytics/: every stream lives in one of the two.
+            crate::store::follow::watch_dir(&mut watcher, &stream.dir(root))?;
         }
     }
     let stop = Arc::new(AtomicBool::new(false));

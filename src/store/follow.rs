@@ -45,27 +45,7 @@ impl Follower {
         })?;
         let mut offsets = HashMap::new();
         for root in roots.all() {
-            let dir = stream.dir(root);
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)
-                .map_err(|source| Error::Write {
-                    path: dir.clone(),
-                    source,
-                })?;
-            // Change events name files by the watched path: watch the canonical one,
-            // and key offsets by it, so that a relative root finds its offsets.
-            let dir = dir.canonicalize().map_err(|source| Error::Read {
-                path: dir.clone(),
-                source,
-            })?;
-            watcher
-                .watch(&dir, RecursiveMode::NonRecursive)
-                .map_err(|e| Error::Watch {
-                    path: dir.clone(),
-                    message: e.to_string(),
-                })?;
+            let dir = watch_dir(&mut watcher, &stream.dir(root))?;
             for file in roots_files(&dir, stream)? {
                 let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
                 offsets.insert(file, len);
@@ -178,6 +158,31 @@ impl Follower {
         }
         Ok(())
     }
+}
+
+/// Creates `dir` when missing (mode 0700, like every stream folder) and watches it for
+/// changes. Returns its canonical path: change events name files by the watched path,
+/// so keying anything by this path works for relative roots too.
+pub fn watch_dir(watcher: &mut notify::RecommendedWatcher, dir: &Path) -> Result<PathBuf> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| Error::Write {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    let dir = dir.canonicalize().map_err(|source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    watcher
+        .watch(&dir, RecursiveMode::NonRecursive)
+        .map_err(|e| Error::Watch {
+            path: dir.clone(),
+            message: e.to_string(),
+        })?;
+    Ok(dir)
 }
 
 fn roots_files(dir: &Path, stream: Stream) -> Result<Vec<PathBuf>> {
