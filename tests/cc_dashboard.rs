@@ -146,18 +146,12 @@ fn today_notifications() -> String {
 }
 
 fn at_now(env: &Env, args: &[&str]) -> (String, String, i32) {
-    let out = env
-        .cmd("cc-dashboard")
-        .env("CC_NOW", NOW)
-        .env("COLUMNS", "100")
-        .arg("--utc")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
+    common::outcome(
+        env.cmd("cc-dashboard")
+            .env("CC_NOW", NOW)
+            .env("COLUMNS", "100")
+            .arg("--utc")
+            .args(args),
     )
 }
 

@@ -33,17 +33,7 @@ fn write(env: &Env, lines: &[Vec<String>]) {
 }
 
 fn at_now(env: &Env, args: &[&str]) -> (String, String, i32) {
-    let out = env
-        .cmd("cc-health")
-        .env("CC_NOW", NOW)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
+    common::outcome(env.cmd("cc-health").env("CC_NOW", NOW).args(args))
 }
 
 fn json_at_now(env: &Env, args: &[&str]) -> Value {

@@ -87,17 +87,7 @@ fn history() -> Env {
 
 /// Runs cc-metrics at NOW; returns (stdout, stderr, code).
 fn at_now(env: &Env, args: &[&str]) -> (String, String, i32) {
-    let out = env
-        .metrics()
-        .env("CC_NOW", NOW)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
+    common::outcome(env.metrics().env("CC_NOW", NOW).args(args))
 }
 
 fn json_at_now(env: &Env, args: &[&str]) -> Value {

@@ -113,12 +113,7 @@ impl Env {
 
     /// Runs a program and returns (stdout, stderr, exit code).
     pub fn run_bin(&self, bin: &str, args: &[&str]) -> (String, String, i32) {
-        let out = self.cmd(bin).args(args).output().unwrap();
-        (
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-            out.status.code().unwrap_or(-1),
-        )
+        outcome(self.cmd(bin).args(args))
     }
 
     /// Appends a record with a fixed timestamp and id through `cc-log log --record`.
@@ -128,6 +123,16 @@ impl Env {
             .assert()
             .success();
     }
+}
+
+/// Runs a prepared command and returns (stdout, stderr, exit code).
+pub fn outcome(cmd: &mut Command) -> (String, String, i32) {
+    let out = cmd.output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
 }
 
 /// A skill-invocation line as another tool might write it.
