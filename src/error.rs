@@ -59,6 +59,20 @@ pub enum Error {
         /// The notifier's reason.
         message: String,
     },
+    /// A data root named by `--root` or `CC_ROOT` does not exist (reads never create one).
+    #[error("data root {path} does not exist (check --root or CC_ROOT; reads never create one)")]
+    NoRoot {
+        /// The root as given.
+        path: PathBuf,
+    },
+    /// Something that cannot fail with valid input did (e.g. serializing a report).
+    #[error("internal error while {what}: {message}")]
+    Internal {
+        /// What was being done.
+        what: &'static str,
+        /// The underlying reason.
+        message: String,
+    },
     /// Input/output on standard streams or pipes failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -76,9 +90,17 @@ impl Error {
     /// The process exit code this error stands for: 2 for bad usage or input,
     /// 1 for everything that went wrong at run time.
     pub fn exit_code(&self) -> u8 {
+        // Exhaustive on purpose: a new variant must choose its code.
         match self {
-            Error::Invalid { .. } | Error::BadLine { .. } | Error::Config { .. } => 2,
-            _ => 1,
+            Error::Invalid { .. }
+            | Error::BadLine { .. }
+            | Error::Config { .. }
+            | Error::NoRoot { .. } => 2,
+            Error::Read { .. }
+            | Error::Write { .. }
+            | Error::Watch { .. }
+            | Error::Internal { .. }
+            | Error::Io(_) => 1,
         }
     }
 

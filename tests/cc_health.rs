@@ -486,13 +486,13 @@ fn record_compat_and_every_flag() {
     assert_eq!(
         first,
         json!({"timestamp": "2026-11-20T10:00:00.000Z", "provider": "openai", "success": false,
-               "latency": 2500, "error": "rate limited", "statusCode": 429, "model": "gpt-4o",
+               "latency": 2500.0, "error": "rate limited", "statusCode": 429, "model": "gpt-4o",
                "inputTokens": 100, "outputTokens": 0, "cacheReadTokens": 50, "cacheWriteTokens": 5,
                "costUsd": 0.01, "runId": "run-001", "stepType": "designer", "toolId": "claude"})
     );
     assert_eq!(
         (&recs[1]["provider"], &recs[1]["latency"]),
-        (&json!("anthropic"), &json!(1234))
+        (&json!("anthropic"), &json!(1234.0))
     );
 }
 

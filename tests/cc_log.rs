@@ -85,7 +85,7 @@ fn log_with_flags_writes_one_redacted_line() {
         serde_json::json!({"code": "function foo() {}", "token": "[REDACTED]"})
     );
     assert_eq!(v["result"], "partial");
-    assert!(text.contains(r#""duration":1234,"#));
+    assert!(text.contains(r#""duration":1234.0,"#));
     assert_eq!(v["cacheHit"], true);
     assert_eq!(v["error"], "auth failed: Bearer [REDACTED]");
     assert_eq!(v["tags"], serde_json::json!(["a", "b"]));

@@ -429,18 +429,18 @@ fn record_with_every_flag_computes_quality() {
         stored(&env),
         [
             json!({"timestamp": "2026-11-20T13:45:01.123Z", "cujId": "CUJ-005", "success": true,
-                "duration": 1500, "error": "partial output", "workflow": "review-and-fix",
+                "duration": 1500.0, "error": "partial output", "workflow": "review-and-fix",
                 "runId": "run-001", "source": "merge_agent", "iterations": 2,
                 "agents": ["developer", "checker"], "warnings": ["slow"],
-                "quality": {"correctness": 90, "typeSafety": 80, "codeStyle": 85,
-                            "testCoverage": 70, "completeness": 95, "composite": 85,
-                            "threshold": 85, "thresholdResult": true},
+                "quality": {"correctness": 90.0, "typeSafety": 80.0, "codeStyle": 85.0,
+                            "testCoverage": 70.0, "completeness": 95.0, "composite": 85.0,
+                            "threshold": 85.0, "thresholdResult": true},
                 "metadata": {"branch": "main", "password": "[REDACTED]"}})
         ]
     );
     let text = env.read(DAY_FILE);
     assert!(
-        text.contains(r#""quality":{"correctness":90,"typeSafety":80,"#),
+        text.contains(r#""quality":{"correctness":90.0,"typeSafety":80.0,"#),
         "{text}"
     );
 }
@@ -467,7 +467,7 @@ fn record_compat_and_success_words() {
         assert_eq!(
             last,
             json!({"timestamp": "2026-11-20T10:00:00.000Z", "cujId": "CUJ-005",
-                   "success": want, "duration": 1234, "error": null}),
+                   "success": want, "duration": 1234.0, "error": null}),
             "{word}"
         );
     }
@@ -481,7 +481,7 @@ fn record_compat_and_success_words() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v["quality"],
-        json!({"correctness": 79.995, "composite": 80, "threshold": 80, "thresholdResult": true})
+        json!({"correctness": 79.995, "composite": 80.0, "threshold": 80.0, "thresholdResult": true})
     );
 }
 
@@ -651,7 +651,7 @@ fn run_passes_the_exit_code_through_and_records_resources() {
             &events[0]["step"],
             &events[0]["percentage"]
         ),
-        (&json!(run_id), &json!("running"), &json!(0), &json!(0))
+        (&json!(run_id), &json!("running"), &json!(0), &json!(0.0))
     );
     assert_eq!(events[0]["name"], "CUJ-R (nightly)");
     assert_eq!(
@@ -684,7 +684,7 @@ fn run_success_signals_and_missing_commands() {
     );
     let events = progress(&env);
     assert_eq!(events[1]["status"], "completed");
-    assert_eq!(events[1]["percentage"], 100);
+    assert_eq!(events[1]["percentage"], 100.0);
 
     env.metrics()
         .args(["run", "CUJ-R", "--", "sh", "-c", "kill -TERM $$"])

@@ -135,8 +135,8 @@ fn tracker_folds_steps_and_percentages() {
     assert_eq!(
         got,
         [
-            (json!(0), json!("running"), json!(0)),
-            (json!(1), json!("running"), json!(0)),
+            (json!(0), json!("running"), json!(0.0)),
+            (json!(1), json!("running"), json!(0.0)),
             (json!(1), json!("completed"), json!(33.3)),
             (json!(2), json!("running"), json!(33.3)),
         ]
@@ -522,7 +522,7 @@ fn show_has_the_timeline_quality_ci_and_errors() {
     for want in [
         "STEP  STATUS     ROLE      TOOL  MODEL            ITER  DURATION  MESSAGE",
         "   1  completed  designer  -     claude-opus-4-6     -    2m 00s  Analyzing code",
-        "quality\n  composite        88\n  verdict          \"pass\"",
+        "quality\n  composite        88\n  verdict          pass",
         "CI failing\n  success  Unit Tests  https://ci.example.com/1\n  failure  Lint",
         "errors\n  2026-11-20 10:05:00 step 2  lint: 2 warnings",
     ] {

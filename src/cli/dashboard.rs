@@ -184,6 +184,12 @@ pub fn exec(cli: Cli) -> Result<u8> {
         return exec_demo(&cli.common);
     }
     let settings = Settings::from_args(&cli.common)?;
+    if !matches!(
+        cli.command,
+        Command::Merge(_) | Command::Completions { .. } | Command::Man
+    ) {
+        settings.require_roots()?;
+    }
     match cli.command {
         Command::Generate => exec_generate(&settings),
         Command::View(args) => exec_view(&settings, args.refresh),
@@ -273,14 +279,27 @@ fn current(settings: &Settings, refresh: bool) -> Result<(Dashboard, u8)> {
         return Ok((saved, 0));
     }
     let (d, code) = compute(settings)?;
-    // A read-only root still gets its view.
-    let _ = dashboard::save(root, &d);
+    // Saved only beside data that exists (a read never creates analytics/); a
+    // read-only root still gets its view.
+    if Stream::CujMetrics.dir(root).is_dir() {
+        let _ = dashboard::save(root, &d);
+    }
     Ok((d, code))
 }
 
 fn print_view(d: &Dashboard, style: Style, out: &mut dyn Write) -> Result<()> {
     let width = output::terminal_width();
-    for line in view::render(d, width, style) {
+    // Every string of the document made terminal-safe before it is laid out.
+    let mut value = serde_json::to_value(d).map_err(|e| Error::Internal {
+        what: "rendering the dashboard",
+        message: e.to_string(),
+    })?;
+    output::clean_value(&mut value);
+    let d: Dashboard = serde_json::from_value(value).map_err(|e| Error::Internal {
+        what: "rendering the dashboard",
+        message: e.to_string(),
+    })?;
+    for line in view::render(&d, width, style) {
         writeln!(out, "{line}")?;
     }
     Ok(())
@@ -302,14 +321,11 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
     let interval_ms = timespec::parse_duration_ms(&args.interval, "--interval")?;
     let interval = Duration::from_secs_f64(interval_ms.max(50.0) / 1000.0);
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut watcher = notify::recommended_watcher(tx).map_err(|e| Error::Watch {
-        path: settings.roots.primary().to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let mut watch = crate::store::follow::DirWatch::new(tx, settings.roots.primary())?;
     for root in settings.roots.all() {
         for stream in [Stream::SkillInvocations, Stream::CujMetrics] {
             // logs/ and analytics/: every stream lives in one of the two.
-            crate::store::follow::watch_dir(&mut watcher, &stream.dir(root))?;
+            watch.add(&stream.dir(root))?;
         }
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -336,7 +352,9 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
                     Timestamp::now(),
                     settings.style.utc,
                 )?;
-                let _ = dashboard::save(settings.roots.primary(), &d);
+                if Stream::CujMetrics.dir(settings.roots.primary()).is_dir() {
+                    let _ = dashboard::save(settings.roots.primary(), &d);
+                }
                 write!(out, "\x1b[H\x1b[2J")?;
                 print_view(&d, settings.style, &mut out)?;
                 out.flush()?;
@@ -346,6 +364,7 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
                 // Reading the files to redraw is not a change (inotify reports opens).
                 Ok(Ok(event)) if event.kind.is_access() => {}
                 Ok(Ok(event)) => {
+                    watch.created(&event.paths)?;
                     // Saving the dashboard itself is not a change to show.
                     let ours = event.paths.iter().all(|p| {
                         p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
@@ -617,9 +636,9 @@ fn render_notifications(
         t.add_row(vec![
             comfy_table::Cell::new(state),
             comfy_table::Cell::new(output::human_time(r.timestamp, style.utc)),
-            comfy_table::Cell::new(kind),
+            comfy_table::Cell::new(output::clean(kind)),
             comfy_table::Cell::new(output::one_line(r.message.as_deref().unwrap_or(""), 70)),
-            comfy_table::Cell::new(r.id.as_deref().unwrap_or("-")),
+            comfy_table::Cell::new(output::clean(r.id.as_deref().unwrap_or("-"))),
         ]);
     }
     output::write_table(out, &t)

@@ -194,6 +194,19 @@ pub fn exec(cli: Cli) -> Result<u8> {
         }
         Err(e) => return Err(e),
     };
+    if !matches!(
+        cli.command,
+        Command::Record(_) | Command::Completions { .. } | Command::Man
+    ) && let Err(e) = settings.require_roots()
+    {
+        if matches!(cli.command, Command::Check(_)) {
+            let mut out = output::stdout();
+            let _ = writeln!(out, "CC-HEALTH UNKNOWN - {e}");
+            let _ = out.flush();
+            return Ok(3);
+        }
+        return Err(e);
+    }
     match cli.command {
         Command::Record(args) => exec_record(&settings, *args),
         Command::Status(args) => exec_status(&settings, args),
@@ -278,7 +291,7 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
         .and_then(Value::as_str)
         && !settings.quiet
     {
-        eprintln!("cc-health: {m}");
+        eprintln!("cc-health: {}", output::clean(m));
     }
     if settings.style.json {
         let mut out = output::stdout();

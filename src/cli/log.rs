@@ -213,6 +213,16 @@ fn parse_result(s: &str) -> std::result::Result<SkillResult, String> {
 /// Runs a parsed `cc-log` command line; returns the exit code.
 pub fn exec(cli: Cli) -> Result<u8> {
     let settings = Settings::from_args(&cli.common)?;
+    if !matches!(
+        cli.command,
+        Command::Log(_)
+            | Command::Run(_)
+            | Command::Sanitize
+            | Command::Completions { .. }
+            | Command::Man
+    ) {
+        settings.require_roots()?;
+    }
     match cli.command {
         Command::Log(args) => exec_log(&settings, args),
         Command::Run(args) => exec_run(&settings, args),
@@ -310,12 +320,19 @@ fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<u8
                 let prepared = std::str::from_utf8(&line)
                     .map_err(|e| Error::invalid(&what, format!("not valid UTF-8: {e}")))
                     .and_then(|text| parse_record::<SkillInvocation>(text.trim_end(), &what))
-                    .and_then(|rec| writer.prepare(rec, Timestamp::now()));
+                    .and_then(|rec| {
+                        writer.prepare(rec, Timestamp::now()).map_err(|e| match e {
+                            Error::Invalid { field, message } => {
+                                Error::invalid(&what, format!("{field} {message}"))
+                            }
+                            other => other,
+                        })
+                    });
                 match prepared {
                     Ok(p) => batch.push(p),
                     Err(e) => {
                         invalid += 1;
-                        eprintln!("error: {e}");
+                        eprintln!("error: {}", output::clean(&e.to_string()));
                     }
                 }
             }

@@ -232,6 +232,12 @@ struct QualityArgs {
 /// Runs a parsed `cc-metrics` command line; returns the exit code.
 pub fn exec(cli: Cli) -> Result<u8> {
     let settings = Settings::from_args(&cli.common)?;
+    if !matches!(
+        cli.command,
+        Command::Record(_) | Command::Run(_) | Command::Completions { .. } | Command::Man
+    ) {
+        settings.require_roots()?;
+    }
     match cli.command {
         Command::Record(args) => exec_record(&settings, *args),
         Command::Run(args) => exec_run(&settings, args),
@@ -362,7 +368,7 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
     start.name = Some(name.clone());
     start.source = Some("cli".into());
     start.message = Some(format!("running {command_line}"));
-    crate::progress::append_event(&settings.roots, &writer, &run_id, |_| Ok(start))?;
+    crate::progress::append_event(&settings.roots, &writer, &run_id, |_| Ok(start.clone()))?;
 
     let started = Timestamp::now();
     let outcome = runner.run(program, rest);
@@ -439,7 +445,7 @@ fn record_run(
     }
     rec.metadata = Some(Value::Object(meta));
 
-    crate::progress::append_event(&settings.roots, writer, run_id, |_| Ok(end))?;
+    crate::progress::append_event(&settings.roots, writer, run_id, |_| Ok(end.clone()))?;
     writer.append(rec)?;
     Ok(())
 }

@@ -134,6 +134,17 @@ impl Settings {
         })
     }
 
+    /// Fails with [`crate::Error::NoRoot`] (exit 2) when a data root does not exist:
+    /// reads never create one (SPEC §15), and a typo should not read as "no data".
+    pub fn require_roots(&self) -> Result<()> {
+        for root in self.roots.all() {
+            if !root.is_dir() {
+                return Err(crate::Error::NoRoot { path: root.clone() });
+            }
+        }
+        Ok(())
+    }
+
     /// The redactor configured for this root (config and environment).
     pub fn redactor(&self) -> Result<Redactor> {
         Redactor::from_config(&self.config.redact)
@@ -292,7 +303,7 @@ where
         Err(err) => {
             let code = exit_code(&*err);
             if code != 0 {
-                eprintln!("{program}: error: {err}");
+                eprintln!("{program}: error: {}", output::clean(&err.to_string()));
             }
             std::process::ExitCode::from(code)
         }

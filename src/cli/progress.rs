@@ -314,6 +314,19 @@ struct ChainArgs {
 /// Runs a parsed `cc-progress` command line; returns the exit code.
 pub fn exec(cli: Cli) -> Result<u8> {
     let settings = Settings::from_args(&cli.common)?;
+    if matches!(
+        cli.command,
+        Command::Watch(_)
+            | Command::Wait(_)
+            | Command::History(_)
+            | Command::Current(_)
+            | Command::Show(_)
+            | Command::Runs(_)
+            | Command::Chain(_)
+            | Command::Prune(_)
+    ) {
+        settings.require_roots()?;
+    }
     match cli.command {
         Command::Emit(args) => exec_emit(&settings, *args),
         Command::Start(args) => {
@@ -488,13 +501,15 @@ fn write_tracked(
     message: Option<String>,
     error: Option<String>,
     fields: &EventFields,
-    make: impl FnOnce(Option<&RunState>, ProgressEvent) -> Result<ProgressEvent>,
+    make: impl Fn(Option<&RunState>, ProgressEvent) -> Result<ProgressEvent>,
 ) -> Result<u8> {
     let mut t = template(settings, run, fields)?;
     t.message = message;
     t.error = error.map_or(Value::Null, Value::String);
     let writer = settings.writer()?;
-    let written = progress::append_event(&settings.roots, &writer, run, |state| make(state, t))?;
+    let written = progress::append_event(&settings.roots, &writer, run, |state| {
+        make(state, t.clone())
+    })?;
     print_written(settings, &written)?;
     Ok(0)
 }
@@ -518,7 +533,7 @@ fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
     let writer = settings.writer()?;
     // Validate before taking the lock: bad input is refused without touching a file.
     writer.prepare(e.clone(), crate::record::Timestamp::now())?;
-    let written = progress::append_event(&settings.roots, &writer, &args.run, |_| Ok(e))?;
+    let written = progress::append_event(&settings.roots, &writer, &args.run, |_| Ok(e.clone()))?;
     print_written(settings, &written)?;
     Ok(0)
 }
@@ -594,7 +609,7 @@ fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<u8> {
             )?;
         }
     } else if events.is_empty() {
-        writeln!(out, "no events for run {}", args.run)?;
+        writeln!(out, "no events for run {}", output::clean(&args.run))?;
     } else {
         let list: Vec<&ProgressEvent> = events.iter().map(|s| &s.event).collect();
         render::history(&mut out, &list, settings.style)?;
@@ -612,7 +627,7 @@ fn exec_current(settings: &Settings, args: RunArg, detail: bool) -> Result<u8> {
         (None, true) => writeln!(out, "null")?,
         (Some(s), false) if detail => render::show(&mut out, s, settings.style)?,
         (Some(s), false) => render::current(&mut out, s, settings.style)?,
-        (None, false) => writeln!(out, "no events for run {}", args.run)?,
+        (None, false) => writeln!(out, "no events for run {}", output::clean(&args.run))?,
     }
     out.flush()?;
     Ok(settings.finish(&skipped))

@@ -407,7 +407,7 @@ fn demo_run(
             e.sprint_total = Some(total);
         }
         e.error = error.map_or(Value::Null, |m| Value::String(m.to_string()));
-        let written = append_event(roots, writer, run, |s| make(s, e))?;
+        let written = append_event(roots, writer, run, |s| make(s, e.clone()))?;
         events += 1;
         notes += written.notifications.len();
         Ok(())

@@ -2,7 +2,6 @@
 //! atomically to `analytics/metrics-dashboard.json`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -511,27 +510,19 @@ pub fn dashboard_path(root: &Path) -> PathBuf {
     Stream::CujMetrics.dir(root).join(DASHBOARD_FILE)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced,
-/// then renamed over the target, so readers see the old file or the new one, never
-/// half of one.
+/// Writes `bytes` to `path` atomically (temporary file, synced, renamed), mode 0600 in
+/// folders created 0700: the saved dashboard and the HTML report stay private.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let write_err = |source| Error::Write {
+    crate::store::safe::write_atomic(
+        path,
+        bytes,
+        crate::store::safe::PRIVATE_FILE,
+        crate::store::safe::PRIVATE_DIR,
+    )
+    .map_err(|source| Error::Write {
         path: path.to_path_buf(),
         source,
-    };
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .create(dir)
-        .map_err(write_err)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(write_err)?;
-    tmp.write_all(bytes).map_err(write_err)?;
-    tmp.as_file().sync_all().map_err(write_err)?;
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
-    Ok(())
+    })
 }
 
 /// Saves the dashboard (pretty JSON) atomically to `analytics/metrics-dashboard.json`.

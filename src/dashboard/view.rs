@@ -223,7 +223,7 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
         let mut t = output::table(style, &["PROVIDER", "STATUS", "AVAIL", "P95", "REASON"]);
         for r in &d.providers.statuses {
             t.add_row(vec![
-                Cell::new(&r.provider),
+                Cell::new(output::clean(&r.provider)),
                 output::status_cell(r.status.as_str(), style),
                 Cell::new(human_rate(r.availability).replace("no data", "-")),
                 Cell::new(human_opt_duration(r.p95)),

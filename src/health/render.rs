@@ -26,7 +26,7 @@ pub fn statuses(out: &mut dyn Write, rows: &[StatusRow], style: Style) -> io::Re
     );
     for r in rows {
         t.add_row(vec![
-            Cell::new(&r.provider),
+            Cell::new(output::clean(&r.provider)),
             output::status_cell(r.status.as_str(), style),
             Cell::new(human_rate(r.availability).replace("no data", "-")),
             Cell::new(r.calls),
@@ -34,7 +34,7 @@ pub fn statuses(out: &mut dyn Write, rows: &[StatusRow], style: Style) -> io::Re
             Cell::new(human_opt_duration(r.p50)),
             Cell::new(human_opt_duration(r.p95)),
             Cell::new(human_opt_duration(r.p99)),
-            Cell::new(&r.reason),
+            Cell::new(output::clean(&r.reason)),
         ]);
     }
     right_align(&mut t, &[2, 3, 4, 5, 6, 7]);
@@ -50,7 +50,7 @@ pub fn statuses(out: &mut dyn Write, rows: &[StatusRow], style: Style) -> io::Re
             writeln!(
                 out,
                 "last error of {} ({at}): {}",
-                r.provider,
+                output::clean(&r.provider),
                 one_line(r.last_error.as_deref().unwrap_or(""), 120)
             )?;
         }
@@ -65,7 +65,7 @@ pub fn overall(out: &mut dyn Write, o: &Overall, style: Style) -> io::Result<()>
         output::status_color(o.status.as_str()),
         style.color,
     );
-    writeln!(out, "{word}: {}", o.reason)
+    writeln!(out, "{word}: {}", output::clean(&o.reason))
 }
 
 /// `errors`: the most recent failed calls.
@@ -74,8 +74,8 @@ pub fn errors(out: &mut dyn Write, rows: &[ErrorRow], style: Style) -> io::Resul
     for r in rows {
         t.add_row(vec![
             Cell::new(output::human_time(r.timestamp, style.utc)),
-            Cell::new(&r.provider),
-            Cell::new(r.model.as_deref().unwrap_or("-")),
+            Cell::new(output::clean(&r.provider)),
+            Cell::new(output::clean(r.model.as_deref().unwrap_or("-"))),
             Cell::new(r.status_code.map_or("-".into(), |c| c.to_string())),
             Cell::new(one_line(r.error.as_deref().unwrap_or("-"), 80)),
         ]);
@@ -138,7 +138,7 @@ pub fn usage(
     );
     let cells = |label: String, r: &UsageRow| {
         vec![
-            Cell::new(label),
+            Cell::new(output::clean(&label)),
             Cell::new(grouped(r.calls)),
             Cell::new(grouped(r.input_tokens)),
             Cell::new(grouped(r.output_tokens)),
@@ -217,7 +217,11 @@ fn round(v: f64, digits: i32) -> f64 {
 /// `check PROVIDER`: `CC-HEALTH OK - anthropic healthy (99.2%, p95 1.20s) | availability=0.992 p95_ms=1200 calls=250 failures=2`.
 pub fn check_provider(r: &StatusRow) -> String {
     let summary = match r.status {
-        Health::Unknown => format!("{}: {}", r.provider, r.reason),
+        Health::Unknown => format!(
+            "{}: {}",
+            output::clean(&r.provider),
+            output::clean(&r.reason)
+        ),
         _ => {
             let mut figures = human_rate(r.availability);
             if let Some(p) = r.p95 {
@@ -226,9 +230,13 @@ pub fn check_provider(r: &StatusRow) -> String {
             let why = if r.status == Health::Healthy {
                 String::new()
             } else {
-                format!(": {}", r.reason)
+                format!(": {}", output::clean(&r.reason))
             };
-            format!("{} {} ({figures}){why}", r.provider, r.status.as_str())
+            format!(
+                "{} {} ({figures}){why}",
+                output::clean(&r.provider),
+                r.status.as_str()
+            )
         }
     };
     format!(

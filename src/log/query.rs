@@ -124,29 +124,28 @@ struct Fields {
 fn fields(bytes: &[u8], redactor: &Redactor, style: Style) -> Fields {
     let mut v: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
     redactor.redact_value(&mut v);
-    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("-").to_string();
+    let s = |k: &str| output::clean(v.get(k).and_then(Value::as_str).unwrap_or("-")).into_owned();
     let time = v
         .get("timestamp")
         .or_else(|| v.get("ts"))
         .and_then(Value::as_str)
         .and_then(Timestamp::parse)
         .map_or_else(|| "-".into(), |t| output::human_time(t, style.utc));
-    let mut error = v
-        .get("error")
-        .and_then(error_message)
-        .unwrap_or_default()
-        .replace(['\n', '\r'], " ");
+    let mut error = output::clean(
+        &v.get("error")
+            .and_then(error_message)
+            .unwrap_or_default()
+            .replace(['\n', '\r'], " "),
+    )
+    .into_owned();
     if error.chars().count() > 60 {
         error = error.chars().take(59).collect::<String>() + "…";
     }
     Fields {
         time,
         skill: s("skill"),
-        result: v
-            .get("result")
-            .and_then(Value::as_str)
-            .unwrap_or("success")
-            .to_string(),
+        result: output::clean(v.get("result").and_then(Value::as_str).unwrap_or("success"))
+            .into_owned(),
         duration: output::human_opt_duration(v.get("duration").and_then(Value::as_f64)),
         cache: if v.get("cacheHit").and_then(Value::as_bool) == Some(true) {
             "hit"

@@ -233,7 +233,7 @@ pub fn render_stats(
     let mut t = output::table(style, &header);
     for r in rows {
         t.add_row(vec![
-            Cell::new(r.key.as_deref().unwrap_or("-")),
+            Cell::new(output::clean(r.key.as_deref().unwrap_or("-"))),
             Cell::new(r.count),
             Cell::new(output::human_rate(r.success_rate)),
             Cell::new(output::human_rate(r.cache_hit_rate)),

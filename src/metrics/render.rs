@@ -31,7 +31,8 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 fn no_executions(out: &mut dyn Write, cuj: &str, window_ms: i64) -> io::Result<()> {
     writeln!(
         out,
-        "no executions of {cuj} in the last {}",
+        "no executions of {} in the last {}",
+        output::clean(cuj),
         human_window(window_ms)
     )
 }
@@ -44,7 +45,7 @@ pub fn rate(out: &mut dyn Write, r: &RateReport) -> io::Result<()> {
     writeln!(
         out,
         "{}: {} success over the last {} ({} of {}; {})",
-        r.cuj_id,
+        output::clean(&r.cuj_id),
         human_rate(r.success_rate),
         human_window(r.window_ms),
         r.successes,
@@ -80,7 +81,7 @@ pub fn all(out: &mut dyn Write, rows: &[CujRow], window_ms: i64, style: Style) -
     for r in rows {
         let f = &r.figures;
         t.add_row(vec![
-            Cell::new(&r.cuj_id),
+            Cell::new(output::clean(&r.cuj_id)),
             Cell::new(f.total),
             Cell::new(f.successes),
             Cell::new(f.failures),
@@ -123,7 +124,7 @@ pub fn all_windows(out: &mut dyn Write, rows: &[CujWindowsRow], style: Style) ->
         ],
     );
     for r in rows {
-        let mut row = vec![Cell::new(&r.cuj_id)];
+        let mut row = vec![Cell::new(output::clean(&r.cuj_id))];
         row.extend(r.windows.iter().map(|(_, f)| Cell::new(window_cell(f))));
         row.push(Cell::new(human_opt_duration(r.windows.day.p95)));
         row.push(Cell::new(time(r.last_run, style)));
@@ -145,7 +146,7 @@ pub fn trending(out: &mut dyn Write, r: &TrendReport, style: Style) -> io::Resul
     writeln!(
         out,
         "{}: success rate per {} over the last {}  {}",
-        r.cuj_id,
+        output::clean(&r.cuj_id),
         human_window(r.bucket_ms),
         human_window(span),
         output::sparkline(&rates)
@@ -174,14 +175,14 @@ pub fn failures(out: &mut dyn Write, r: &FailureReport, style: Style) -> io::Res
         return writeln!(
             out,
             "no failures of {} in the last {}",
-            r.cuj_id,
+            output::clean(&r.cuj_id),
             human_window(r.window_ms)
         );
     }
     writeln!(
         out,
         "{}: {} in the last {}, {}",
-        r.cuj_id,
+        output::clean(&r.cuj_id),
         plural(r.total_failures, "failure", "failures"),
         human_window(r.window_ms),
         plural(r.patterns.len() as u64, "pattern", "patterns"),
@@ -198,7 +199,7 @@ pub fn failures(out: &mut dyn Write, r: &FailureReport, style: Style) -> io::Res
             output::human_time(p.first_seen, style.utc),
             output::human_time(p.last_seen, style.utc),
         )?;
-        writeln!(out, "       {}", p.pattern)?;
+        writeln!(out, "       {}", one_line(&p.pattern, usize::MAX))?;
         if !p.example.is_empty() && p.example != p.pattern {
             writeln!(out, "       e.g. {}", one_line(&p.example, 160))?;
         }
@@ -222,7 +223,7 @@ pub fn percentiles(out: &mut dyn Write, r: &PercentileReport, style: Style) -> i
     writeln!(
         out,
         "{}: durations of {} over the last {}",
-        r.cuj_id,
+        output::clean(&r.cuj_id),
         plural(s.count, "execution", "executions"),
         human_window(r.window_ms)
     )?;
@@ -270,7 +271,7 @@ pub fn workflows(
     );
     for r in rows {
         t.add_row(vec![
-            Cell::new(&r.workflow),
+            Cell::new(output::clean(&r.workflow)),
             Cell::new(r.runs),
             Cell::new(human_rate(r.success_rate)),
             Cell::new(r.mean_iterations.map_or("-".into(), |v| format!("{v:.1}"))),

@@ -48,6 +48,84 @@ pub struct Style {
     pub utc: bool,
 }
 
+/// Text from records made safe for a terminal (SPEC §15): C0 and C1 control characters,
+/// DEL and the bidirectional overrides (U+202A–U+202E, U+2066–U+2069) are shown escaped
+/// (`\e`, `\r`, `\u{202e}`) instead of reaching the terminal, where they could move
+/// the cursor, rewrite earlier lines, ring the bell or reorder what is shown. Borrowed
+/// when there is nothing to escape (the common case).
+///
+/// ```
+/// use ccmon::output::clean;
+/// assert_eq!(clean("ok"), "ok");
+/// assert_eq!(clean("a\x1b[2Jb\x07"), "a\\e[2Jb\\x07");
+/// assert_eq!(clean("x\u{202e}y"), "x\\u{202e}y");
+/// ```
+pub fn clean(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\x1b' => out.push_str("\\e"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x100 && unsafe_char(c) => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Makes every string of a JSON value (keys too) terminal-safe, in place (see [`clean`]):
+/// for reports rendered for people from data that other tools may have written.
+pub fn clean_value(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => {
+            if let std::borrow::Cow::Owned(c) = clean(s) {
+                *s = c;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(clean_value),
+        serde_json::Value::Object(map) => {
+            let dirty = map
+                .keys()
+                .any(|k| matches!(clean(k), std::borrow::Cow::Owned(_)));
+            if dirty {
+                let old = std::mem::take(map);
+                for (k, mut v) in old {
+                    clean_value(&mut v);
+                    map.insert(clean(&k).into_owned(), v);
+                }
+            } else {
+                map.values_mut().for_each(clean_value);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A JSON value from a record as a person reads it: strings without quotes, whole
+/// numbers without `.0`, anything else as compact JSON; terminal-safe (see [`clean`]).
+pub fn human_json(value: &serde_json::Value) -> String {
+    let text = match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
+        other => other.to_string(),
+    };
+    clean(&text).into_owned()
+}
+
 /// Humanized duration: `450ms`, `1.23s`, `2m 03s`, `1h 02m`, `3d 04h`.
 ///
 /// ```
@@ -155,7 +233,7 @@ pub fn sparkline(values: &[Option<f64>]) -> String {
 /// assert_eq!(ccmon::output::one_line("abcdef", 3), "abc…");
 /// ```
 pub fn one_line(text: &str, max: usize) -> String {
-    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = clean(&text.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned();
     match flat.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &flat[..cut]),
         None => flat,

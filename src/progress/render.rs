@@ -27,7 +27,7 @@ pub fn event_line(e: &ProgressEvent, style: Style) -> String {
     let time = e
         .timestamp
         .map_or_else(|| "-".into(), |t| output::human_time(t, style.utc));
-    let mut line = format!("{time}  {}", e.run_id);
+    let mut line = format!("{time}  {}", output::clean(&e.run_id));
     match (e.step, e.total_steps) {
         (Some(s), Some(t)) => line.push_str(&format!("  step {s}/{t}")),
         (Some(s), None) => line.push_str(&format!("  step {s}")),
@@ -42,11 +42,11 @@ pub fn event_line(e: &ProgressEvent, style: Style) -> String {
     }
     for (k, v) in [("role", &e.role), ("tool", &e.tool), ("model", &e.model)] {
         if let Some(v) = v {
-            line.push_str(&format!("  {k}={v}"));
+            line.push_str(&format!("  {k}={}", output::clean(v)));
         }
     }
     if let Some(pr) = &e.pr_url {
-        line.push_str(&format!("  pr={pr}"));
+        line.push_str(&format!("  pr={}", output::clean(pr)));
     }
     if let Some(err) = error_message(&e.error) {
         line.push_str(&format!("  error={:?}", one_line(&err, 120)));
@@ -99,8 +99,8 @@ fn progress_words(s: &RunState) -> String {
 /// `current`: the folded state as a short block.
 pub fn current(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()> {
     let title = match &s.name {
-        Some(n) => format!("{}  {n}", s.run_id),
-        None => s.run_id.clone(),
+        Some(n) => format!("{}  {}", output::clean(&s.run_id), one_line(n, usize::MAX)),
+        None => output::clean(&s.run_id).into_owned(),
     };
     writeln!(out, "{title}")?;
     let status = progress_words(s).replacen(s.status.as_str(), &status_word(s.status, style), 1);
@@ -109,7 +109,7 @@ pub fn current(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()
         rows.push(("message", one_line(m, 100)));
     }
     if let Some(src) = &s.source {
-        rows.push(("source", src.clone()));
+        rows.push(("source", output::clean(src).into_owned()));
     }
     let verb = if s.is_done() { "took" } else { "elapsed" };
     rows.push((
@@ -127,14 +127,14 @@ pub fn current(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()
             (Some(i), None) => format!(" (sprint {i})"),
             _ => String::new(),
         };
-        rows.push(("chain", format!("{chain}{place}")));
+        rows.push(("chain", format!("{}{place}", output::clean(chain))));
     }
     if let Some(url) = &s.pr_url {
         let pr_status = s
             .pr_status
             .map(|p| format!(" ({})", p.as_str()))
             .unwrap_or_default();
-        rows.push(("pr", format!("{url}{pr_status}")));
+        rows.push(("pr", format!("{}{pr_status}", output::clean(url))));
     }
     for (k, v) in rows {
         writeln!(out, "  {k:<8} {v}")?;
@@ -158,9 +158,9 @@ pub fn show(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()> {
             t.add_row(vec![
                 Cell::new(st.step),
                 status_cell(st.status.as_str(), style),
-                Cell::new(opt(&st.role)),
-                Cell::new(opt(&st.tool)),
-                Cell::new(opt(&st.model)),
+                Cell::new(output::clean(&opt(&st.role))),
+                Cell::new(output::clean(&opt(&st.tool))),
+                Cell::new(output::clean(&opt(&st.model))),
                 Cell::new(st.iteration.map_or("-".into(), |i| i.to_string())),
                 Cell::new(output::human_opt_duration(st.duration_ms)),
                 Cell::new(
@@ -179,26 +179,34 @@ pub fn show(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()> {
         match q.as_object() {
             Some(map) => {
                 for (k, v) in map {
-                    writeln!(out, "  {k:<16} {v}")?;
+                    writeln!(out, "  {:<16} {}", output::clean(k), output::human_json(v))?;
                 }
             }
-            None => writeln!(out, "  {q}")?,
+            None => writeln!(out, "  {}", output::human_json(q))?,
         }
     }
     if let Some(ci) = &s.ci {
         writeln!(out)?;
-        writeln!(out, "CI {}", ci.status.as_deref().unwrap_or(""))?;
+        writeln!(
+            out,
+            "CI {}",
+            output::clean(ci.status.as_deref().unwrap_or(""))
+        )?;
         for c in &ci.checks {
             let url = c
                 .url
                 .as_deref()
-                .map(|u| format!("  {u}"))
+                .map(|u| format!("  {}", output::clean(u)))
                 .unwrap_or_default();
             writeln!(
                 out,
                 "  {}  {}{url}",
-                paint(&c.status, check_color(&c.status), style.color),
-                c.name
+                paint(
+                    &output::clean(&c.status),
+                    check_color(&c.status),
+                    style.color
+                ),
+                output::clean(&c.name)
             )?;
         }
     }
@@ -255,7 +263,7 @@ pub fn runs(
                 .map_or_else(|| "-".into(), |s| one_line(s, max))
         };
         t.add_row(vec![
-            Cell::new(&r.run_id),
+            Cell::new(output::clean(&r.run_id)),
             status_cell(r.status.as_str(), style),
             Cell::new(opt(&r.name, 32)),
             Cell::new(opt(&r.source, 12)),
@@ -282,7 +290,7 @@ pub fn chain(out: &mut dyn Write, c: &ChainReport, style: Style) -> io::Result<(
     writeln!(
         out,
         "{}: {} — {} of {} sprints completed",
-        c.chain_id,
+        output::clean(&c.chain_id),
         status_word(c.status, style),
         c.completed,
         c.total
@@ -291,10 +299,10 @@ pub fn chain(out: &mut dyn Write, c: &ChainReport, style: Style) -> io::Result<(
     for s in &c.sprints {
         t.add_row(vec![
             Cell::new(format!("{}/{}", s.index, c.total)),
-            Cell::new(s.run_id.as_deref().unwrap_or("-")),
+            Cell::new(output::clean(s.run_id.as_deref().unwrap_or("-"))),
             status_cell(s.status.as_str(), style),
             Cell::new(output::human_opt_duration(s.duration_ms)),
-            Cell::new(s.pr_url.as_deref().unwrap_or("-")),
+            Cell::new(output::clean(s.pr_url.as_deref().unwrap_or("-"))),
         ]);
     }
     right_align(&mut t, &[0, 3]);
@@ -319,7 +327,7 @@ pub fn bar(s: &RunState, width: usize, style: Style) -> String {
     let tail = format!("  {}", human_duration(s.duration_ms));
     let fixed = bar.len() + rest.chars().count() + tail.chars().count() + 2;
     let id_room = width.saturating_sub(fixed).max(4);
-    let id = fit(&s.run_id, id_room);
+    let id = fit(&s.run_id, id_room); // fit() cleans
     let room = width.saturating_sub(fixed + id.chars().count() + 2);
     let message = s
         .message
@@ -348,7 +356,7 @@ fn fit(text: &str, n: usize) -> String {
 pub fn finished_line(s: &RunState, style: Style) -> String {
     let mut line = format!(
         "{}  {}  {}  {}",
-        s.run_id,
+        output::clean(&s.run_id),
         status_word(s.status, style),
         percent(s.percentage),
         human_duration(s.duration_ms)

@@ -31,8 +31,12 @@ pub fn append_event(
     roots: &Roots,
     writer: &Writer,
     run_id: &str,
-    make: impl FnOnce(Option<&RunState>) -> Result<ProgressEvent>,
+    make: impl Fn(Option<&RunState>) -> Result<ProgressEvent>,
 ) -> Result<Written> {
+    // Refuse before taking the lock, which may create the lock file: a refused command
+    // (an unknown run, an ended one) leaves nothing behind. Decided again under the lock.
+    let (unlocked, _) = run_state(roots, run_id, Timestamp::now())?;
+    make(unlocked.as_ref())?;
     let _lock = StreamLock::acquire(roots.primary(), Stream::Progress)?;
     let now = Timestamp::now();
     let (before, _) = run_state(roots, run_id, now)?;

@@ -31,7 +31,7 @@ pub struct Resources {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub duration_ms: Option<f64>,
     /// Peak resident set size in MiB.
@@ -41,14 +41,14 @@ pub struct Resources {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub cpu_user_ms: Option<f64>,
     /// System CPU time in milliseconds.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub cpu_system_ms: Option<f64>,
     /// Fields this version does not know.
@@ -64,49 +64,49 @@ pub struct Quality {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub correctness: Option<f64>,
     /// Are the types sound.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub type_safety: Option<f64>,
     /// Is it well written.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub code_style: Option<f64>,
     /// Is it tested.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub test_coverage: Option<f64>,
     /// Is it finished.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub completeness: Option<f64>,
     /// Weighted mean of the dimensions given.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub composite: Option<f64>,
     /// The composite a run must reach.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub threshold: Option<f64>,
     /// `composite >= threshold`.
@@ -157,7 +157,7 @@ pub struct JourneyExecution {
     /// Whether it succeeded.
     pub success: bool,
     /// Milliseconds.
-    #[serde(serialize_with = "super::whole::serialize")]
+    #[serde(serialize_with = "super::fraction::serialize")]
     pub duration: f64,
     /// `null`, a message, or an object with a `message`.
     #[serde(default)]
@@ -236,6 +236,10 @@ impl Record for JourneyExecution {
             q.validate()?;
         }
         Ok(())
+    }
+
+    fn normalize(&mut self) {
+        super::normalize_error(&mut self.error, &mut self.extra);
     }
 
     envelope_fields!();

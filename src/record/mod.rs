@@ -35,6 +35,9 @@ pub trait Record: Serialize + DeserializeOwned {
     fn envelope(&mut self) -> Envelope<'_>;
     /// Redacts every string the record holds, in place (SPEC §6).
     fn redact(&mut self, r: &Redactor);
+    /// Brings the record to its on-disk form (SPEC §12: `error` a string, one JSON type
+    /// per field). Called after redaction, just before serializing.
+    fn normalize(&mut self) {}
 }
 
 /// Mutable references to the envelope fields of a record.
@@ -180,17 +183,15 @@ pub(crate) fn check_non_empty(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// Serializes numbers (milliseconds, scores, percentages) as integers when whole
-/// (`1234`, not `1234.0`).
-pub(crate) mod whole {
+/// Serializes numbers that may hold fractions (milliseconds, scores, percentages, costs)
+/// always with a fractional part (`1234.0`), so that a field keeps one JSON type in every
+/// record and engines that infer a column's type from the first file (ClickHouse,
+/// DuckDB) read every file (SPEC §12).
+pub(crate) mod fraction {
     use serde::Serializer;
 
     pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        if v.fract() == 0.0 && v.abs() < 9.0e15 {
-            s.serialize_i64(*v as i64)
-        } else {
-            s.serialize_f64(*v)
-        }
+        s.serialize_f64(*v)
     }
 
     pub mod opt {
@@ -202,5 +203,45 @@ pub(crate) mod whole {
                 None => s.serialize_none(),
             }
         }
+    }
+}
+
+/// Stores `error` as a string (SPEC §12): an object becomes its `message` (or its JSON
+/// text when it has none), and the whole object is kept as JSON text in `errorDetail`.
+/// Other non-string values (numbers, booleans) become their JSON text.
+pub(crate) fn normalize_error(error: &mut Value, extra: &mut serde_json::Map<String, Value>) {
+    match error {
+        Value::Null | Value::String(_) => {}
+        Value::Object(map) => {
+            let detail = Value::Object(map.clone()).to_string();
+            let message = match map.get("message") {
+                Some(Value::String(m)) => m.clone(),
+                _ => detail.clone(),
+            };
+            extra.insert("errorDetail".into(), Value::String(detail));
+            *error = Value::String(message);
+        }
+        other => {
+            let text = other.to_string();
+            *other = Value::String(text);
+        }
+    }
+}
+
+/// Writes every number of a free-form score object (a progress event's `quality`) as a
+/// fraction, recursively, for the same reason as [`fraction`].
+pub(crate) fn numbers_as_fractions(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64()
+                && !n.is_f64()
+                && let Some(frac) = serde_json::Number::from_f64(f)
+            {
+                *n = frac;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(numbers_as_fractions),
+        Value::Object(map) => map.values_mut().for_each(numbers_as_fractions),
+        _ => {}
     }
 }

@@ -110,7 +110,7 @@ pub struct ProgressEvent {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub percentage: Option<f64>,
     /// What is happening.
@@ -226,6 +226,13 @@ impl Record for ProgressEvent {
             ));
         }
         check_error(&self.error)
+    }
+
+    fn normalize(&mut self) {
+        super::normalize_error(&mut self.error, &mut self.extra);
+        if let Some(q) = &mut self.quality {
+            super::numbers_as_fractions(q);
+        }
     }
 
     envelope_fields!();

@@ -19,7 +19,7 @@ pub struct ProviderCall {
     /// Whether the call succeeded.
     pub success: bool,
     /// Milliseconds.
-    #[serde(serialize_with = "super::whole::serialize")]
+    #[serde(serialize_with = "super::fraction::serialize")]
     pub latency: f64,
     /// `null`, a message, or an object with a `message`.
     #[serde(default)]
@@ -81,6 +81,10 @@ impl Record for ProviderCall {
             ));
         }
         Ok(())
+    }
+
+    fn normalize(&mut self) {
+        super::normalize_error(&mut self.error, &mut self.extra);
     }
 
     envelope_fields!();

@@ -89,7 +89,7 @@ pub struct SkillInvocation {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        serialize_with = "super::whole::opt::serialize"
+        serialize_with = "super::fraction::opt::serialize"
     )]
     pub duration: Option<f64>,
     /// Whether the result came from a cache.
@@ -154,6 +154,10 @@ impl Record for SkillInvocation {
         check_non_empty("skill", &self.skill)?;
         check_non_negative("duration", self.duration)?;
         check_error(&self.error)
+    }
+
+    fn normalize(&mut self) {
+        super::normalize_error(&mut self.error, &mut self.extra);
     }
 
     envelope_fields!();

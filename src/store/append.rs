@@ -1,9 +1,9 @@
 //! Appending records: validate, fill the envelope, redact, then one `write` per record
 //! (or per batch) on an `O_APPEND` file under an exclusive `flock`.
 
-use std::fs::{DirBuilder, File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -12,6 +12,8 @@ use serde_json::Value;
 use std::sync::Mutex;
 
 use super::paths::Stream;
+use super::read::MAX_LINE;
+use super::safe;
 
 use crate::error::{Error, Result};
 use crate::record::{Record, Timestamp};
@@ -80,8 +82,21 @@ impl Writer {
             env.host.clone_from(&self.host);
         }
         record.redact(&self.redactor);
-        let mut line =
-            serde_json::to_vec(&record).map_err(|e| Error::invalid("record", e.to_string()))?;
+        record.normalize();
+        let mut line = serde_json::to_vec(&record).map_err(|e| Error::Internal {
+            what: "serializing a record",
+            message: e.to_string(),
+        })?;
+        if line.len() > MAX_LINE {
+            return Err(Error::invalid(
+                "record",
+                format!(
+                    "is {} bytes serialized; the limit is {} MiB (longer lines cannot be read back)",
+                    line.len(),
+                    MAX_LINE >> 20
+                ),
+            ));
+        }
         line.push(b'\n');
         Ok(Prepared {
             path: self.daily_path(R::STREAM, ts.utc_date()),
@@ -134,19 +149,9 @@ pub fn append_to_file(path: &Path, data: &[u8], fsync: bool) -> Result<()> {
         source,
     };
     if let Some(dir) = path.parent() {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(write_err)?;
+        safe::create_dir_all(dir, safe::PRIVATE_DIR).map_err(write_err)?;
     }
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(write_err)?;
+    let mut file = safe::open_append(path).map_err(write_err)?;
     file.lock().map_err(write_err)?;
     let result = write_locked(&mut file, data, fsync);
     // Closing the descriptor releases the lock too; unlock early for other writers.
@@ -154,22 +159,26 @@ pub fn append_to_file(path: &Path, data: &[u8], fsync: bool) -> Result<()> {
     result.map_err(write_err)
 }
 
+/// Writes `data` at the end of the locked `file`; on any failure (disk full, I/O error)
+/// truncates the file back to its previous length, so no partial line or partial batch
+/// is left behind and a retry never duplicates.
 fn write_locked(file: &mut File, data: &[u8], fsync: bool) -> std::io::Result<()> {
     let len = file.metadata()?.len();
     let mut last = [0u8; 1];
     let torn = len > 0 && file.read_at(&mut last, len - 1)? == 1 && last[0] != b'\n';
-    if torn {
+    let written = if torn {
         let mut repaired = Vec::with_capacity(data.len() + 1);
         repaired.push(b'\n');
         repaired.extend_from_slice(data);
-        file.write_all(&repaired)?;
+        file.write_all(&repaired)
     } else {
-        file.write_all(data)?;
+        file.write_all(data)
+    };
+    let result = written.and_then(|()| if fsync { file.sync_data() } else { Ok(()) });
+    if result.is_err() {
+        let _ = file.set_len(len);
     }
-    if fsync {
-        file.sync_data()?;
-    }
-    Ok(())
+    result
 }
 
 #[cfg(test)]

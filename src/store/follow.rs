@@ -3,11 +3,9 @@
 //! (the day rollover) are followed too.
 
 use std::collections::HashMap;
-use std::fs::{DirBuilder, File};
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant};
 
 use notify::{RecursiveMode, Watcher};
@@ -30,22 +28,21 @@ pub struct Follower {
     /// Bytes already delivered (up to the last complete line) per file.
     offsets: HashMap<PathBuf, u64>,
     events: Receiver<notify::Result<notify::Event>>,
-    _watcher: notify::RecommendedWatcher,
+    watch: DirWatch,
 }
 
 impl Follower {
     /// Starts following `stream`: what the files hold now is taken as seen, and only
     /// lines appended from now on are delivered. The stream's folders are created
-    /// (mode 0700) when missing, so that they can be watched.
+    /// not created: a missing one is waited for (see [`DirWatch`]).
     pub fn start(roots: &Roots, stream: Stream) -> Result<Follower> {
         let (tx, events) = channel();
-        let mut watcher = notify::recommended_watcher(tx).map_err(|e| Error::Watch {
-            path: roots.primary().to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let mut watch = DirWatch::new(tx, roots.primary())?;
         let mut offsets = HashMap::new();
         for root in roots.all() {
-            let dir = watch_dir(&mut watcher, &stream.dir(root))?;
+            let Some(dir) = watch.add(&stream.dir(root))? else {
+                continue;
+            };
             for file in roots_files(&dir, stream)? {
                 let len = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
                 offsets.insert(file, len);
@@ -55,7 +52,7 @@ impl Follower {
             stream,
             offsets,
             events,
-            _watcher: watcher,
+            watch,
         })
     }
 
@@ -95,6 +92,10 @@ impl Follower {
             }
             changed.sort();
             changed.dedup();
+            // A stream folder created since: everything in it is new.
+            for dir in self.watch.created(&changed)? {
+                changed.extend(roots_files(&dir, self.stream)?);
+            }
             let mut lines = Vec::new();
             for path in changed {
                 self.read_new(&path, &mut lines)?;
@@ -113,9 +114,16 @@ impl Follower {
             Some((_, false)) => {}
             _ => return Ok(()),
         }
-        let mut file = match File::open(path) {
+        let mut file = match super::safe::open_read(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            // Not a regular file: never followed.
+            Err(e)
+                if e.kind() == std::io::ErrorKind::InvalidInput
+                    || e.raw_os_error() == Some(libc::ELOOP) =>
+            {
+                return Ok(());
+            }
             Err(source) => {
                 return Err(Error::Read {
                     path: path.to_path_buf(),
@@ -160,29 +168,89 @@ impl Follower {
     }
 }
 
-/// Creates `dir` when missing (mode 0700, like every stream folder) and watches it for
-/// changes. Returns its canonical path: change events name files by the watched path,
-/// so keying anything by this path works for relative roots too.
-pub fn watch_dir(watcher: &mut notify::RecommendedWatcher, dir: &Path) -> Result<PathBuf> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|source| Error::Write {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-    let dir = dir.canonicalize().map_err(|source| Error::Read {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    watcher
-        .watch(&dir, RecursiveMode::NonRecursive)
-        .map_err(|e| Error::Watch {
-            path: dir.clone(),
+/// Watches stream folders without creating them: a folder that does not exist yet is
+/// waited for by watching its parent, and watched itself once it appears (reads never
+/// create a stream folder, SPEC §15).
+pub struct DirWatch {
+    watcher: notify::RecommendedWatcher,
+    /// Folders not created yet, by their canonical parent joined with their name.
+    pending: Vec<PathBuf>,
+}
+
+impl DirWatch {
+    /// A watcher sending its events to `tx`.
+    pub fn new(tx: Sender<notify::Result<notify::Event>>, what: &Path) -> Result<DirWatch> {
+        let watcher = notify::recommended_watcher(tx).map_err(|e| Error::Watch {
+            path: what.to_path_buf(),
             message: e.to_string(),
         })?;
-    Ok(dir)
+        Ok(DirWatch {
+            watcher,
+            pending: Vec::new(),
+        })
+    }
+
+    /// Watches `dir`. Returns its canonical path (change events name files by the
+    /// watched path, so keying anything by it works for relative roots too), or `None`
+    /// when it does not exist yet and its parent is watched for it instead.
+    pub fn add(&mut self, dir: &Path) -> Result<Option<PathBuf>> {
+        match dir.canonicalize() {
+            Ok(canonical) => {
+                self.watch(&canonical)?;
+                Ok(Some(canonical))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let parent = match dir.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => p,
+                    _ => Path::new("."),
+                };
+                let parent = parent.canonicalize().map_err(|source| Error::Read {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+                let wanted = parent.join(dir.file_name().unwrap_or_default());
+                if !self
+                    .pending
+                    .iter()
+                    .any(|p| p.parent() == Some(parent.as_path()))
+                {
+                    self.watch(&parent)?;
+                }
+                self.pending.push(wanted);
+                Ok(None)
+            }
+            Err(source) => Err(Error::Read {
+                path: dir.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Starts watching pending folders that `changed` shows were created; returns them.
+    pub fn created(&mut self, changed: &[PathBuf]) -> Result<Vec<PathBuf>> {
+        let mut added = Vec::new();
+        let mut i = 0;
+        while i < self.pending.len() {
+            let dir = &self.pending[i];
+            if changed.iter().any(|c| c == dir) && dir.is_dir() {
+                let dir = self.pending.remove(i);
+                self.watch(&dir)?;
+                added.push(dir);
+            } else {
+                i += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    fn watch(&mut self, dir: &Path) -> Result<()> {
+        self.watcher
+            .watch(dir, RecursiveMode::NonRecursive)
+            .map_err(|e| Error::Watch {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            })
+    }
 }
 
 fn roots_files(dir: &Path, stream: Stream) -> Result<Vec<PathBuf>> {

@@ -1,11 +1,11 @@
 //! A stream-wide lock, for writers that must read a stream's state and append what
 //! follows from it without another writer slipping in between (the progress tracker).
 
-use std::fs::{DirBuilder, File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::File;
 use std::path::Path;
 
 use super::paths::Stream;
+use super::safe;
 use crate::error::{Error, Result};
 
 /// An exclusive lock on a stream of one root, released when dropped.
@@ -25,21 +25,11 @@ impl StreamLock {
             path: path.clone(),
             source,
         };
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|source| Error::Write {
-                path: dir.clone(),
-                source,
-            })?;
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(write_err)?;
+        safe::create_dir_all(&dir, safe::PRIVATE_DIR).map_err(|source| Error::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        let file = safe::open_lock(&path).map_err(write_err)?;
         file.lock().map_err(write_err)?;
         Ok(StreamLock { file })
     }

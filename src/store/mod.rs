@@ -6,7 +6,8 @@
 //! - [`scan`]: pulling the wanted fields out of a JSON line without parsing the rest;
 //! - [`follow`]: following new lines as they are appended;
 //! - [`lock`]: a stream-wide lock for writers that read before they write;
-//! - [`prune`]: deleting or compressing old daily files.
+//! - [`prune`]: deleting or compressing old daily files;
+//! - [`safe`]: opening without following links, creating with exact modes, atomic writes.
 
 pub mod append;
 pub mod follow;
@@ -14,6 +15,7 @@ pub mod lock;
 pub mod paths;
 pub mod prune;
 pub mod read;
+pub mod safe;
 pub mod scan;
 
 pub use append::Writer;

@@ -2,7 +2,6 @@
 //! file per task), malformed lines skipped and counted, never a panic.
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::sync::Mutex;
 
@@ -191,10 +190,18 @@ fn scan_file<A, V>(
 where
     V: Fn(&mut A, LineRef<'_>) -> std::result::Result<(), LineError>,
 {
-    let handle = match File::open(&file.path) {
+    let handle = match super::safe::open_read(&file.path) {
         Ok(f) => f,
         // Pruned or rotated away since it was listed.
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        // A symlink, FIFO, socket or folder named like a stream file: skipped with the
+        // warning, never followed or waited on.
+        Err(e)
+            if e.kind() == io::ErrorKind::InvalidInput || e.raw_os_error() == Some(libc::ELOOP) =>
+        {
+            skipped.add(index, 0, &file.display);
+            return Ok(());
+        }
         Err(source) => {
             return Err(Error::Read {
                 path: file.path.clone(),

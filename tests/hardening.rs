@@ -1,0 +1,334 @@
+//! The defects an attacker and a new user found (issue 14): links and FIFOs, modes under
+//! any umask, oversized records, failed writes rolled back, reads that never create,
+//! one JSON type per field on disk, terminal escapes.
+
+mod common;
+
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::process::Command as StdCommand;
+
+use common::{Env, outcome};
+
+const DAY: &str = "logs/skill-invocations-2026-11-20.jsonl";
+const REC: &str = r#"{"skill":"s","timestamp":"2026-11-20T10:00:00Z"}"#;
+
+fn mkfifo(path: &std::path::Path) {
+    let status = StdCommand::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn writers_never_follow_a_symlinked_daily_file_or_lock() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("logs")).unwrap();
+    let target = env.path("elsewhere.txt");
+    symlink(&target, env.path(DAY)).unwrap();
+    let (_, err, code) = env.run(&["log", "--record", REC]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(err.contains("skill-invocations-2026-11-20.jsonl"), "{err}");
+    assert!(!target.exists(), "the link's target was created");
+
+    // The progress stream's lock file.
+    std::fs::create_dir_all(env.path("analytics")).unwrap();
+    let lock_target = env.path("lock-target");
+    symlink(&lock_target, env.path("analytics/progress.lock")).unwrap();
+    let (_, err, code) = env.run_bin("cc-progress", &["start", "r1", "--steps", "2"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("progress.lock") && err.contains("symbolic link"),
+        "{err}"
+    );
+    assert!(!lock_target.exists());
+}
+
+#[test]
+fn fifos_are_skipped_by_readers_and_refused_by_writers() {
+    let env = Env::new();
+    env.record(REC);
+    mkfifo(&env.path("logs/skill-invocations-2026-11-21.jsonl"));
+    // Readers do not hang: they skip it with the warning.
+    for args in [&["query"][..], &["stats"], &["query", "--count"]] {
+        let mut cmd = env.log();
+        cmd.args(args).timeout(std::time::Duration::from_secs(20));
+        let (out, err, code) = outcome(&mut cmd);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(
+            err.contains("warning: skipped 1 malformed line")
+                && err.contains("skill-invocations-2026-11-21.jsonl"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.is_empty());
+    }
+    // Writers refuse it, single and bulk.
+    let rec = r#"{"skill":"s","timestamp":"2026-11-21T10:00:00Z"}"#;
+    let mut cmd = env.log();
+    cmd.args(["log", "--record", rec])
+        .timeout(std::time::Duration::from_secs(20));
+    let (_, err, code) = outcome(&mut cmd);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("FIFO"), "{err}");
+    let mut cmd = env.log();
+    cmd.args(["log", "-"])
+        .write_stdin(format!("{rec}\n"))
+        .timeout(std::time::Duration::from_secs(20));
+    let (_, err, code) = outcome(&mut cmd);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("FIFO"), "{err}");
+}
+
+#[test]
+fn created_folders_and_files_are_private_whatever_the_umask() {
+    let env = Env::new();
+    let root = env.path("new-root");
+    let bin = env!("CARGO_BIN_EXE_cc-log");
+    let dash = env!("CARGO_BIN_EXE_cc-dashboard");
+    let script = format!(
+        "umask 000 && {bin} --root {r} log --record '{REC}' && {dash} --root {r} generate >/dev/null \
+         && {dash} --root {r} html -o {r}/reports/out.html >/dev/null",
+        r = root.display()
+    );
+    let status = StdCommand::new("sh")
+        .args(["-c", &script])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(mode(&root), 0o700);
+    assert_eq!(mode(&root.join("logs")), 0o700);
+    assert_eq!(mode(&root.join(DAY)), 0o600);
+    assert_eq!(mode(&root.join("analytics")), 0o700);
+    assert_eq!(mode(&root.join("analytics/metrics-dashboard.json")), 0o600);
+    assert_eq!(mode(&root.join("reports")), 0o700);
+    assert_eq!(mode(&root.join("reports/out.html")), 0o600);
+}
+
+#[test]
+fn a_record_over_16_mib_is_refused_on_write() {
+    let env = Env::new();
+    let big = format!(
+        r#"{{"skill":"s","params":{{"blob":"{}"}}}}"#,
+        "x".repeat(17 << 20)
+    );
+    let mut cmd = env.log();
+    cmd.args(["log", "-"])
+        .write_stdin(format!("{big}\n{REC}\n"));
+    let (_, err, code) = outcome(&mut cmd);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("line 1") && err.contains("16 MiB"), "{err}");
+    // The valid line was written; the oversized one was not.
+    assert_eq!(env.records("logs/").len(), 1);
+}
+
+#[test]
+fn a_failed_append_is_rolled_back() {
+    let env = Env::new();
+    env.record(REC);
+    let before = std::fs::read(env.path(DAY)).unwrap();
+    // A file-size limit just above the current size: the next batch fails part-way
+    // (EFBIG, as on a full disk). SIGXFSZ is ignored so the write returns the error.
+    let bin = env!("CARGO_BIN_EXE_cc-log");
+    let blocks = before.len() / 512 + 1; // `ulimit -f` counts 512-byte blocks
+    let mut input = String::new();
+    for i in 0..200 {
+        input.push_str(&format!(
+            r#"{{"skill":"bulk-{i}","timestamp":"2026-11-20T11:00:00Z","params":{{"pad":"{}"}}}}"#,
+            "y".repeat(100)
+        ));
+        input.push('\n');
+    }
+    let script = format!("trap '' XFSZ; ulimit -f {blocks}; exec {bin} log -");
+    let mut cmd = assert_cmd::Command::new("sh");
+    cmd.args(["-c", &script])
+        .current_dir(env.root())
+        .write_stdin(input.clone());
+    let (_, err, code) = outcome(&mut cmd);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        std::fs::read(env.path(DAY)).unwrap(),
+        before,
+        "the partial batch must be rolled back"
+    );
+    // A retry without the limit writes every record exactly once.
+    env.log()
+        .args(["log", "-"])
+        .write_stdin(input)
+        .assert()
+        .success();
+    assert_eq!(env.records("logs/").len(), 201);
+}
+
+#[test]
+fn reads_never_create_a_root_a_folder_or_a_lock() {
+    let env = Env::new();
+    let typo = env.path("typo");
+    let t = typo.to_str().unwrap();
+    for (bin, args) in [
+        ("cc-dashboard", &["view"][..]),
+        ("cc-dashboard", &["json"]),
+        ("cc-log", &["query"]),
+        ("cc-log", &["stats"]),
+        ("cc-metrics", &["all"]),
+        ("cc-progress", &["runs"]),
+        ("cc-health", &["status"]),
+    ] {
+        let mut full = vec!["--root", t];
+        full.extend_from_slice(args);
+        let (_, err, code) = env.run_bin(bin, &full);
+        assert_eq!(code, 2, "{bin} {args:?}: {err}");
+        assert!(err.contains("does not exist"), "{bin} {args:?}: {err}");
+        assert!(!typo.exists(), "{bin} {args:?} created the root");
+    }
+    let (out, _, code) = env.run_bin("cc-health", &["--root", t, "check"]);
+    assert_eq!((code, out.starts_with("CC-HEALTH UNKNOWN")), (3, true));
+    // An existing, empty root: reads answer and create nothing.
+    for (bin, args) in [
+        ("cc-dashboard", &["view"][..]),
+        ("cc-log", &["tail"]),
+        ("cc-progress", &["complete", "no-such-run"]),
+    ] {
+        let (_, err, code) = env.run_bin(bin, args);
+        assert!(code == 0 || code == 2, "{bin} {args:?}: {err}");
+    }
+    assert_eq!(env.files(), Vec::<String>::new());
+}
+
+#[test]
+fn numbers_and_errors_keep_one_json_type_on_disk() {
+    let env = Env::new();
+    env.record(r#"{"skill":"a","duration":50,"timestamp":"2026-11-20T10:00:00Z"}"#);
+    env.record(r#"{"skill":"b","duration":33.5,"timestamp":"2026-11-20T10:00:01Z","error":{"message":"boom","code":500}}"#);
+    let text = env.read(DAY);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains(r#""duration":50.0,"#), "{}", lines[0]);
+    assert!(lines[1].contains(r#""duration":33.5,"#), "{}", lines[1]);
+    assert!(lines[1].contains(r#""error":"boom""#), "{}", lines[1]);
+    assert!(
+        lines[1].contains(r#""errorDetail":"{\"message\":\"boom\",\"code\":500}""#),
+        "{}",
+        lines[1]
+    );
+    // Counts stay integers; progress percentages are fractions.
+    let (_, err, code) = env.run_bin(
+        "cc-health",
+        &[
+            "record",
+            "anthropic",
+            "true",
+            "1200",
+            "--input-tokens",
+            "10",
+            "--status-code",
+            "200",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let call = &env.records("analytics/provider-health-")[0];
+    assert_eq!(call["latency"], serde_json::json!(1200.0));
+    assert_eq!(call["inputTokens"], serde_json::json!(10));
+    assert_eq!(call["statusCode"], serde_json::json!(200));
+    env.run_bin("cc-progress", &["start", "r", "--steps", "2"]);
+    let event = &env.records("analytics/progress-")[0];
+    assert_eq!(event["percentage"], serde_json::json!(0.0));
+    assert_eq!(event["step"], serde_json::json!(0));
+    // Readers still take the older forms.
+    let (out, err, code) = env.run(&["stats", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn control_characters_from_records_never_reach_the_terminal() {
+    let env = Env::new();
+    env.record(
+        r#"{"skill":"evil\u001b[2J\u0007","agent":"a\r\bb","error":"x\u202ey\u009b","result":"failure","timestamp":"2026-11-20T10:00:00Z","runId":"r\u001b]0;title\u0007"}"#,
+    );
+    for args in [
+        &["query"][..],
+        &["stats"],
+        &["stats", "--by", "agent"],
+        &["tail"],
+        &["query", "--color", "always"],
+    ] {
+        let (out, err, code) = env.run(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        for bad in ['\u{1b}', '\u{7}', '\r', '\u{8}', '\u{202e}', '\u{9b}'] {
+            let hits = out.matches(bad).count();
+            // --color always adds our own SGR escapes; none may come from the record.
+            let ours = if bad == '\u{1b}' {
+                out.matches("\u{1b}[").count() - out.matches("\u{1b}[2J").count()
+            } else {
+                0
+            };
+            assert_eq!(
+                hits, ours,
+                "{args:?}: {bad:?} reached the terminal:\n{out:?}"
+            );
+        }
+        assert!(!out.contains("\u{1b}[2J"), "{args:?}: {out:?}");
+    }
+    let (out, _, _) = env.run(&["query"]);
+    assert!(out.contains(r"evil\e[2J\x07"), "{out}");
+}
+
+#[test]
+fn control_characters_are_escaped_by_every_program() {
+    let env = Env::new();
+    let evil = r"x\u001b[2J\u0007\r\u202e\u009b";
+    let now = "2026-11-20T12:00:00Z";
+    env.write(
+        "analytics/progress-2026-11-20.jsonl",
+        format!(
+            concat!(
+                r#"{{"timestamp":"2026-11-20T10:00:00Z","runId":"run{e}","status":"running","step":1,"totalSteps":2,"name":"n{e}","message":"m{e}","role":"r{e}","prUrl":"u{e}","ci":{{"status":"s{e}","checks":[{{"name":"c{e}","status":"failure"}}]}}}}"#,
+                "\n",
+                r#"{{"timestamp":"2026-11-20T10:01:00Z","runId":"run{e}","status":"failed","error":"boom{e}"}}"#,
+                "\n"
+            ),
+            e = evil
+        ),
+    );
+    env.write(
+        "analytics/provider-health-2026-11-20.jsonl",
+        format!(
+            r#"{{"timestamp":"2026-11-20T11:59:00Z","provider":"p{e}","success":false,"latency":5.0,"error":"bad{e}","model":"m{e}"}}"#,
+            e = evil
+        ) + "\n",
+    );
+    env.write(
+        "analytics/notifications-2026-11-20.jsonl",
+        format!(
+            r#"{{"timestamp":"2026-11-20T10:01:00Z","id":"n-1","type":"run_failed","runId":"r","message":"msg{e}"}}"#,
+            e = evil
+        ) + "\n",
+    );
+    for (bin, args) in [
+        ("cc-progress", &["runs"][..]),
+        ("cc-progress", &["show", "no\u{1b}[2J"]),
+        ("cc-health", &["status"]),
+        ("cc-health", &["errors"]),
+        (
+            "cc-health",
+            &["usage", "--by", "model", "--since", "2026-11-19"],
+        ),
+        ("cc-dashboard", &["view"]),
+        ("cc-dashboard", &["notifications"]),
+    ] {
+        let mut cmd = env.cmd(bin);
+        cmd.args(args).env("CC_NOW", now);
+        let (out, err, code) = outcome(&mut cmd);
+        assert!(code == 0, "{bin} {args:?}: {err}");
+        for bad in ['\u{1b}', '\u{7}', '\r', '\u{202e}', '\u{9b}'] {
+            assert!(!out.contains(bad), "{bin} {args:?}: {bad:?} in\n{out:?}");
+            assert!(!err.contains(bad), "{bin} {args:?}: {bad:?} in\n{err:?}");
+        }
+    }
+}
