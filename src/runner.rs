@@ -113,6 +113,7 @@ pub fn signal_name(sig: i32) -> String {
 /// before announcing the run, then [`Runner::run`].
 pub struct Runner {
     signals: Option<SignalsInfo<WithOrigin>>,
+    echo_stderr: bool,
 }
 
 impl Default for Runner {
@@ -127,12 +128,20 @@ impl Runner {
     pub fn new() -> Runner {
         Runner {
             signals: SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT]).ok(),
+            echo_stderr: true,
         }
+    }
+
+    /// Keeps the command's standard error to the outcome's tail instead of also
+    /// passing it through (for callers that show it their own way, and for tests).
+    pub fn without_stderr_echo(mut self) -> Runner {
+        self.echo_stderr = false;
+        self
     }
 
     /// Runs `program` with `args` and returns once it has exited.
     pub fn run(self, program: &str, args: &[String]) -> RunOutcome {
-        run_with(self.signals, program, args)
+        run_with(self.signals, program, args, self.echo_stderr)
     }
 }
 
@@ -145,6 +154,7 @@ fn run_with(
     signals: Option<SignalsInfo<WithOrigin>>,
     program: &str,
     args: &[String],
+    echo_stderr: bool,
 ) -> RunOutcome {
     let started = Instant::now();
     let spawned = Command::new(program)
@@ -203,7 +213,7 @@ fn run_with(
     if let Some(err) = child.stderr.take() {
         let tail = Arc::clone(&tail);
         std::thread::spawn(move || {
-            tee_stderr(err, &tail);
+            tee_stderr(err, &tail, echo_stderr);
             let _ = done_tx.send(());
         });
     } else {
@@ -242,14 +252,16 @@ fn run_with(
 }
 
 /// Copies the child's standard error to ours, keeping the last bytes.
-fn tee_stderr(mut err: impl Read, tail: &Mutex<VecDeque<u8>>) {
+fn tee_stderr(mut err: impl Read, tail: &Mutex<VecDeque<u8>>, echo: bool) {
     let mut buf = [0u8; 8192];
     let mut ours = std::io::stderr();
     loop {
         match err.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
-                let _ = ours.write_all(&buf[..n]);
+                if echo {
+                    let _ = ours.write_all(&buf[..n]);
+                }
                 let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
                 let keep = &buf[n.saturating_sub(STDERR_TAIL_BYTES)..n];
                 let overflow = (tail.len() + keep.len()).saturating_sub(STDERR_TAIL_BYTES);
@@ -310,7 +322,9 @@ mod tests {
     use super::*;
 
     fn sh(script: &str) -> RunOutcome {
-        run_measured("sh", &["-c".into(), script.into()])
+        Runner::new()
+            .without_stderr_echo()
+            .run("sh", &["-c".into(), script.into()])
     }
 
     #[test]

@@ -148,7 +148,9 @@ fn bulk_stdin_writes_valid_lines_and_reports_invalid_ones() {
         "{err}"
     );
     assert!(
-        err.contains("invalid line 6: field duration: -5 must be a number ≥ 0"),
+        err.contains(
+            "invalid line 6: field duration: -5 must be a number of milliseconds from 0 to 10^11"
+        ),
         "{err}"
     );
     assert!(err.contains("invalid line 7: not valid UTF-8"), "{err}");

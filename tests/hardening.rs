@@ -332,3 +332,62 @@ fn control_characters_are_escaped_by_every_program() {
         }
     }
 }
+
+#[test]
+fn out_of_range_numbers_are_refused() {
+    let env = Env::new();
+    for (bin, args) in [
+        ("cc-log", &["log", "--skill", "s", "--duration", "1e19"][..]),
+        (
+            "cc-log",
+            &["log", "--record", r#"{"skill":"s","duration":1e12}"#],
+        ),
+        ("cc-metrics", &["record", "CUJ-1", "true", "1e19"]),
+        (
+            "cc-health",
+            &["record", "p", "true", "5", "--cost", "1e308"],
+        ),
+        ("cc-health", &["record", "p", "true", "5", "--cost", "-1"]),
+        ("cc-health", &["record", "p", "true", "1e12"]),
+        (
+            "cc-health",
+            &[
+                "record",
+                "p",
+                "true",
+                "5",
+                "--input-tokens",
+                "2000000000000",
+            ],
+        ),
+    ] {
+        let (_, err, code) = env.run_bin(bin, args);
+        assert_eq!(code, 2, "{bin} {args:?}: {err}");
+        assert!(err.contains("invalid"), "{bin} {args:?}: {err}");
+    }
+    assert_eq!(env.files(), Vec::<String>::new());
+}
+
+#[test]
+fn exports_are_world_readable_for_a_collector() {
+    let env = Env::new();
+    env.record(REC);
+    let out = env.path("textfile/ccmon.prom");
+    let dash = env!("CARGO_BIN_EXE_cc-dashboard");
+    let script = format!(
+        "umask 077 && {dash} export --format prometheus -o {}",
+        out.display()
+    );
+    let done = StdCommand::new("sh")
+        .args(["-c", &script])
+        .current_dir(env.root())
+        .output()
+        .unwrap();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(mode(&env.path("textfile")), 0o755);
+    assert_eq!(mode(&out), 0o644);
+}

@@ -468,14 +468,23 @@ fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {
             let durations = export::cuj_durations(&settings.roots, settings.now)?;
             let mut text =
                 serde_json::to_string_pretty(&export::otlp(&d, &totals, &host, &durations))
-                    .map_err(|e| Error::invalid("export", e.to_string()))?;
+                    .map_err(|e| Error::Internal {
+                        what: "serializing the OTLP export",
+                        message: e.to_string(),
+                    })?;
             text.push('\n');
             text
         }
     };
     match &args.output {
         Some(path) => {
-            dashboard::write_atomic(path, text.as_bytes())?;
+            // Aggregates only, for a collector running as another user (SPEC §12).
+            use crate::store::safe;
+            safe::write_atomic(path, text.as_bytes(), safe::SHARED_FILE, safe::SHARED_DIR)
+                .map_err(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                })?;
             if !settings.quiet {
                 eprintln!("wrote {}", path.display());
             }

@@ -246,22 +246,6 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
     }
     let success = crate::metrics::parse_success(&args.success, "SUCCESS")?;
     let latency = timespec::parse_duration_ms(&args.latency, "LATENCY")?;
-    if let Some(code) = args.status_code
-        && !(100..=599).contains(&code)
-    {
-        return Err(Error::invalid(
-            "--status-code",
-            format!("{code} is not an HTTP status (100–599)"),
-        ));
-    }
-    if let Some(c) = args.cost
-        && (!c.is_finite() || c < 0.0)
-    {
-        return Err(Error::invalid(
-            "--cost",
-            format!("{c} must be a number ≥ 0"),
-        ));
-    }
     let th = thresholds(settings, &WindowArg { window: None })?;
     let call = ProviderCall {
         timestamp: settings.time(args.timestamp.as_deref(), "--timestamp")?,
@@ -283,7 +267,20 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
         host: None,
         extra: serde_json::Map::new(),
     };
-    let recorded = health::record_call(&settings.roots, &writer, call, &th)?;
+    let recorded = health::record_call(&settings.roots, &writer, call, &th).map_err(|e| {
+        super::field_as_flag(
+            e,
+            &[
+                ("latency", "LATENCY"),
+                ("statusCode", "--status-code"),
+                ("costUsd", "--cost"),
+                ("inputTokens", "--input-tokens"),
+                ("outputTokens", "--output-tokens"),
+                ("cacheReadTokens", "--cache-read-tokens"),
+                ("cacheWriteTokens", "--cache-write-tokens"),
+            ],
+        )
+    })?;
     if let Some(m) = recorded
         .notification
         .as_ref()

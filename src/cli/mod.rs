@@ -185,6 +185,24 @@ impl Settings {
     }
 }
 
+/// Names the command-line flag instead of the record field in a validation error, for
+/// records built from flags (`invalid --cost: ...`, not `invalid costUsd: ...`).
+pub fn field_as_flag(err: crate::Error, flags: &[(&str, &str)]) -> crate::Error {
+    match err {
+        crate::Error::Invalid { field, message } => {
+            let flag = flags
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map_or(field, |(_, flag)| (*flag).to_string());
+            crate::Error::Invalid {
+                field: flag,
+                message,
+            }
+        }
+        other => other,
+    }
+}
+
 /// Prints shell completions for `cmd`.
 pub fn print_completions(shell: clap_complete::Shell, cmd: &mut clap::Command) -> Result<()> {
     let name = cmd.get_name().to_string();

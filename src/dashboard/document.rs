@@ -528,8 +528,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Saves the dashboard (pretty JSON) atomically to `analytics/metrics-dashboard.json`.
 pub fn save(root: &Path, dashboard: &Dashboard) -> Result<PathBuf> {
     let path = dashboard_path(root);
-    let mut bytes = serde_json::to_vec_pretty(dashboard)
-        .map_err(|e| Error::invalid("dashboard", e.to_string()))?;
+    let mut bytes = serde_json::to_vec_pretty(dashboard).map_err(|e| Error::Internal {
+        what: "serializing the dashboard",
+        message: e.to_string(),
+    })?;
     bytes.push(b'\n');
     write_atomic(&path, &bytes)?;
     Ok(path)

@@ -44,8 +44,11 @@ pub fn append_event(
     let prepared = writer.prepare(event, now)?;
     let stored = prepared.value();
     // The state after the event, from the event as stored (timestamp filled).
-    let as_stored: ProgressEvent = serde_json::from_value(stored.clone())
-        .map_err(|e| Error::invalid("event", e.to_string()))?;
+    let as_stored: ProgressEvent =
+        serde_json::from_value(stored.clone()).map_err(|e| Error::Internal {
+            what: "reading back a prepared event",
+            message: e.to_string(),
+        })?;
     let t = as_stored.timestamp.unwrap_or(now);
     let after = match before.clone() {
         Some(mut s) => {

@@ -166,11 +166,20 @@ pub fn error_message(error: &Value) -> Option<String> {
     }
 }
 
+/// The longest duration or latency accepted, in milliseconds (about 3 years): larger
+/// values are mistakes (a unit mix-up, a corrupt counter) that would dominate every mean.
+pub const MAX_MILLIS: f64 = 1e11;
+/// The largest cost accepted for one record, in USD.
+pub const MAX_COST_USD: f64 = 1e6;
+/// The largest token count accepted for one record.
+pub const MAX_TOKENS: u64 = 1_000_000_000_000;
+
+/// A duration or latency: a number of milliseconds in `0..=MAX_MILLIS`.
 pub(crate) fn check_non_negative(field: &str, value: Option<f64>) -> Result<()> {
     match value {
-        Some(v) if !v.is_finite() || v < 0.0 => Err(Error::invalid(
+        Some(v) if !v.is_finite() || !(0.0..=MAX_MILLIS).contains(&v) => Err(Error::invalid(
             field,
-            format!("{v} must be a number ≥ 0 (milliseconds)"),
+            format!("{v} must be a number of milliseconds from 0 to 10^11"),
         )),
         _ => Ok(()),
     }

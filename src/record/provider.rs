@@ -72,13 +72,31 @@ impl Record for ProviderCall {
         check_non_empty("provider", &self.provider)?;
         check_non_negative("latency", Some(self.latency))?;
         check_error(&self.error)?;
+        if let Some(code) = self.status_code
+            && !(100..=599).contains(&code)
+        {
+            return Err(Error::invalid(
+                "statusCode",
+                format!("{code} is not an HTTP status (100–599)"),
+            ));
+        }
         if let Some(c) = self.cost_usd
-            && (!c.is_finite() || c < 0.0)
+            && (!c.is_finite() || !(0.0..=super::MAX_COST_USD).contains(&c))
         {
             return Err(Error::invalid(
                 "costUsd",
-                format!("{c} must be a number ≥ 0"),
+                format!("{c} must be a number of USD from 0 to 1000000"),
             ));
+        }
+        for (field, n) in [
+            ("inputTokens", self.input_tokens),
+            ("outputTokens", self.output_tokens),
+            ("cacheReadTokens", self.cache_read_tokens),
+            ("cacheWriteTokens", self.cache_write_tokens),
+        ] {
+            if n.is_some_and(|n| n > super::MAX_TOKENS) {
+                return Err(Error::invalid(field, "must be a token count up to 10^12"));
+            }
         }
         Ok(())
     }

@@ -339,7 +339,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "invalid --record: field duration: -1 must be a number ≥ 0 (milliseconds)"
+            "invalid --record: field duration: -1 must be a number of milliseconds from 0 to 10^11"
         );
         let e = parse_record::<SkillInvocation>(r#"{"skill":"s","result":"great"}"#, "--record")
             .unwrap_err();
