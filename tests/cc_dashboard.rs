@@ -196,16 +196,16 @@ fn every_part_of_the_document() {
     );
     assert_eq!(
         d["skills"][0],
-        json!({"key": "review", "count": 4, "successes": 3, "failures": 1, "successRate": 0.75,
+        json!({"skill": "review", "count": 4, "successes": 3, "failures": 1, "successRate": 0.75,
                "cacheHitRate": 0.25, "mean": 250.0, "p50": 200.0, "p95": 400.0, "p99": 400.0})
     );
-    assert_eq!(d["skills"][1]["key"], "lint");
+    assert_eq!(d["skills"][1]["skill"], "lint");
     assert_eq!(d["skills"].as_array().unwrap().len(), 2);
     let agents: Vec<(&Value, &Value)> = d["agents"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| (&a["key"], &a["count"]))
+        .map(|a| (&a["agent"], &a["count"]))
         .collect();
     assert_eq!(
         agents,
@@ -224,12 +224,13 @@ fn every_part_of_the_document() {
         (&json!(3), &json!(6.0))
     );
     assert_eq!(u["30d"]["costUsd"], 6.0);
+    assert!(u["30d"].get("key").is_none(), "totals have no group");
     assert_eq!(u["30d"]["estimated"], true);
     let models: Vec<(&Value, &Value)> = u["byModel"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| (&m["key"], &m["costUsd"]))
+        .map(|m| (&m["model"], &m["costUsd"]))
         .collect();
     assert_eq!(
         models,

@@ -91,20 +91,95 @@ pub struct Providers {
     pub statuses: Vec<StatusRow>,
 }
 
+/// Renames (or, to `""`, drops) the `key` of a row's JSON object, keeping its place.
+fn rename_key(value: Value, from: &str, to: &str) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| !(k == from && to.is_empty()))
+                .map(|(k, v)| {
+                    if k == from {
+                        (to.to_string(), v)
+                    } else {
+                        (k, v)
+                    }
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Rows of the dashboard name their group by what it is (`skill`, `agent`, `model`)
+/// instead of the generic `key` of `cc-log stats` and `cc-health usage` rows; totals
+/// have no group at all.
+macro_rules! named_row {
+    ($(#[$doc:meta])* $name:ident, $row:ty, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct $name(pub $row);
+
+        impl std::ops::Deref for $name {
+            type Target = $row;
+            fn deref(&self) -> &$row {
+                &self.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let value = serde_json::to_value(&self.0).map_err(serde::ser::Error::custom)?;
+                rename_key(value, "key", $field).serialize(s)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                let mut value = Value::deserialize(d)?;
+                if $field.is_empty() {
+                    if let Value::Object(m) = &mut value {
+                        m.insert("key".into(), Value::Null);
+                    }
+                } else {
+                    value = rename_key(value, $field, "key");
+                }
+                serde_json::from_value(value).map(Self).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+named_row!(
+    /// A skill's invocation figures (`skill` names it).
+    SkillRow, StatsRow, "skill"
+);
+named_row!(
+    /// An agent's invocation figures (`agent` names it).
+    AgentRow, StatsRow, "agent"
+);
+named_row!(
+    /// A model's tokens and cost (`model` names it).
+    ModelUsage, UsageRow, "model"
+);
+named_row!(
+    /// Tokens and cost over a period, all models together.
+    UsageTotal, UsageRow, ""
+);
+
 /// Tokens and cost.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
     /// Since the start of today.
-    pub today: UsageRow,
+    pub today: UsageTotal,
     /// The last 7 days.
     #[serde(rename = "7d")]
-    pub week: UsageRow,
+    pub week: UsageTotal,
     /// The last 30 days.
     #[serde(rename = "30d")]
-    pub month: UsageRow,
+    pub month: UsageTotal,
     /// The last 30 days by model.
-    pub by_model: Vec<UsageRow>,
+    pub by_model: Vec<ModelUsage>,
 }
 
 /// One day of the period.
@@ -186,9 +261,9 @@ pub struct Dashboard {
     /// Journeys at the extremes.
     pub highlights: Highlights,
     /// The top 10 skills by invocations.
-    pub skills: Vec<StatsRow>,
+    pub skills: Vec<SkillRow>,
     /// Agents by invocations.
-    pub agents: Vec<StatsRow>,
+    pub agents: Vec<AgentRow>,
     /// Provider health.
     pub providers: Providers,
     /// Tokens and cost.
@@ -476,14 +551,14 @@ pub fn generate(
         highlights: highlights(&cujs),
         windows,
         cujs,
-        skills,
-        agents,
+        skills: skills.into_iter().map(SkillRow).collect(),
+        agents: agents.into_iter().map(AgentRow).collect(),
         providers: Providers { overall, statuses },
         usage: Usage {
-            today: today_usage,
-            week: week_usage,
-            month: month_usage,
-            by_model,
+            today: UsageTotal(today_usage),
+            week: UsageTotal(week_usage),
+            month: UsageTotal(month_usage),
+            by_model: by_model.into_iter().map(ModelUsage).collect(),
         },
         daily,
         quality: Quality {

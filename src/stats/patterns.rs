@@ -61,7 +61,7 @@ static CATEGORY_RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
         ),
         (
             Category::Auth,
-            r"\b40[13]\b|unauthori[sz]ed|forbidden|(?:invalid|missing|bad|expired|no)\s+(?:x-)?api[ _-]?key|api[ _-]?key\s+(?:is\s+)?(?:invalid|missing|not set|expired)|authentication (?:failed|required|error)|permission denied \(publickey",
+            r"\b40[13]\b|unauthori[sz]ed|forbidden|(?:invalid|missing|bad|expired|incorrect|revoked|no)[\s_-]+(?:x-)?(?:api[ _-]?key|(?:access[ _-]|auth[ _-]|bearer[ _-]|oauth[ _-]|refresh[ _-])?token|credentials?)|(?:api[ _-]?key|token|credentials?)\s+(?:is\s+|was\s+|has\s+)?(?:been\s+)?(?:invalid|missing|not set|not valid|not provided|expired|revoked|required)|authentication[ _-](?:failed|required|error)|not authenticated|permission denied \(publickey",
         ),
         (
             Category::NotFound,
@@ -144,7 +144,9 @@ static NORMALIZE_RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             "<path>",
         ),
         (r"\b[0-9a-fA-F]{8,}\b", "<hex>"),
-        (r"\d+(?:\.\d+)?", "<n>"),
+        // Numbers that stand alone or lead a unit (`30s`), not digits inside a word or
+        // a name (`E2B`, `v2`, `gpt-4o`).
+        (r"(^|[^\w.-])\d+(?:\.\d+)?", "<n>"),
     ];
     rules
         .into_iter()
@@ -227,6 +229,8 @@ mod tests {
             ("deadbeefcafe is a word", "deadbeefcafe is a word"),
             ("exit code 137", "exit code <n>"),
             ("took 1.5 seconds", "took <n> seconds"),
+            ("E2B sandbox 42 failed", "E2B sandbox <n> failed"),
+            ("gpt-4o returned 500", "gpt-4o returned <n>"),
             (
                 r#"unknown field "foo\"bar" in config"#,
                 "unknown field <str> in config",
@@ -277,6 +281,14 @@ mod tests {
             ("operation timeout", Category::Timeout),
             ("HTTP 403 Forbidden", Category::Auth),
             ("Missing API key", Category::Auth),
+            ("Incorrect API key provided: sk-...", Category::Auth),
+            ("invalid x-api-key", Category::Auth),
+            ("E2B_API_KEY is not set", Category::Auth),
+            ("Invalid bearer token", Category::Auth),
+            ("GITHUB_TOKEN is missing", Category::Auth),
+            ("OAuth token has expired", Category::Auth),
+            ("authentication_error: invalid credentials", Category::Auth),
+            ("token budget of 4000 reached", Category::Other),
             ("template review.md not found", Category::NotFound),
             ("HTTP 404", Category::NotFound),
             ("connection reset by peer", Category::Network),
