@@ -545,6 +545,46 @@ fn demo_writes_all_five_streams_the_other_programs_read() {
         let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
         assert!(!text.contains("sk-demo-should-be-redacted"));
     }
+    // Every command the demo suggests works when pasted into a shell that does not
+    // have the programs on its PATH (the README's quick start builds them, not installs).
+    let suggested: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Explore it with the other programs:"))
+        .skip(1)
+        .map(str::trim)
+        .collect();
+    assert_eq!(suggested.len(), 8, "{text}");
+    for cmd in suggested {
+        assert!(
+            cmd.starts_with('/'),
+            "a full path to the sibling program: {cmd}"
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", cmd])
+            .env("PATH", "/usr/bin:/bin")
+            .env_remove("CC_ROOT")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.stdout.is_empty(), "{cmd}");
+    }
+    // The demo refuses a folder that holds ccmon data: exit 2, nothing written.
+    let before = common::tree(&dir);
+    let (out, err, code) = env.run_bin("cc-dashboard", &["demo", "--root", root]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("already holds ccmon data"), "{err}");
+    assert_eq!(common::tree(&dir), before);
+    // Without a subcommand, cc-dashboard shows the view.
+    let (plain, err, code) = env.run_bin("cc-dashboard", &["--root", root]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let (view, _, _) = env.run_bin("cc-dashboard", &["view", "--root", root]);
+    assert!(plain.starts_with("ccmon dashboard"), "{plain}");
+    assert_eq!(plain.lines().count(), view.lines().count());
 }
 
 /// One machine's root: two records of each stream of its own, and one shared with the

@@ -36,8 +36,9 @@ Examples:
 pub struct Cli {
     #[command(flatten)]
     common: CommonArgs,
+    /// What to do; without a subcommand, `view`.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,17 +181,20 @@ enum NotificationAction {
 
 /// Runs a parsed `cc-dashboard` command line; returns the exit code.
 pub fn exec(cli: Cli) -> Result<u8> {
-    if let Command::Demo = cli.command {
+    let command = cli
+        .command
+        .unwrap_or(Command::View(ViewArgs { refresh: false }));
+    if let Command::Demo = command {
         return exec_demo(&cli.common);
     }
     let settings = Settings::from_args(&cli.common)?;
     if !matches!(
-        cli.command,
+        command,
         Command::Merge(_) | Command::Completions { .. } | Command::Man
     ) {
         settings.require_roots()?;
     }
-    match cli.command {
+    match command {
         Command::Generate => exec_generate(&settings),
         Command::View(args) => exec_view(&settings, args.refresh),
         Command::Json => exec_json(&settings),
@@ -389,7 +393,21 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
 
 fn exec_demo(common: &CommonArgs) -> Result<u8> {
     let root: PathBuf = match common.root.first() {
-        Some(r) => r.clone(),
+        Some(r) => {
+            // Sample data never mixes with real data, and nothing is written before
+            // that is known.
+            if let Some(found) = dashboard::demo::existing_data(r) {
+                return Err(Error::invalid(
+                    "--root",
+                    format!(
+                        "{} already holds ccmon data ({}); the demo writes only into a new or empty folder",
+                        r.display(),
+                        found.display()
+                    ),
+                ));
+            }
+            r.clone()
+        }
         None => tempfile::Builder::new()
             .prefix("ccmon-demo-")
             .tempdir()?
@@ -412,20 +430,65 @@ fn exec_demo(common: &CommonArgs) -> Result<u8> {
         counts.invocations, counts.executions, counts.events, counts.calls, counts.notifications
     )?;
     writeln!(out, "Explore it with the other programs:")?;
-    for cmd in [
-        "cc-log stats --since 7d",
-        "cc-metrics all",
-        "cc-metrics failures CUJ-020",
-        "cc-progress runs",
-        "cc-progress chain chain-billing",
-        "cc-health status",
-        "cc-health usage --by model",
-        "cc-dashboard notifications",
+    let root_arg = shell_word(&root.display().to_string());
+    for (program, args) in [
+        ("cc-log", "stats --since 7d"),
+        ("cc-metrics", "all"),
+        ("cc-metrics", "failures CUJ-020"),
+        ("cc-progress", "runs"),
+        ("cc-progress", "chain chain-billing"),
+        ("cc-health", "status"),
+        ("cc-health", "usage --by model"),
+        ("cc-dashboard", "notifications"),
     ] {
-        writeln!(out, "  {cmd} --root {shown}")?;
+        writeln!(
+            out,
+            "  {} {args} --root {root_arg}",
+            program_command(program)
+        )?;
     }
     out.flush()?;
     Ok(0)
+}
+
+/// How to run a sibling program from where the user ran this one: its bare name when
+/// that name on `PATH` is the sibling (installed together), else the sibling's full path
+/// (e.g. `target/release/cc-log` after `cargo build --release`), so that every command
+/// the demo prints works when pasted into the same shell.
+fn program_command(name: &str) -> String {
+    let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(PathBuf::from))
+    else {
+        return name.to_string();
+    };
+    let sibling = dir.join(name);
+    if !sibling.is_file() {
+        return name.to_string();
+    }
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+            .is_some_and(|found| found.canonicalize().ok() == sibling.canonicalize().ok())
+    });
+    if on_path {
+        name.to_string()
+    } else {
+        shell_word(&sibling.display().to_string())
+    }
+}
+
+/// `text` as one shell word: as it is when it needs no quoting, else single-quoted.
+fn shell_word(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c));
+    if plain && !text.is_empty() {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
 }
 
 /// The demo's older notifications have been seen already.

@@ -13,7 +13,7 @@ use crate::record::{
     SkillInvocation, SkillResult, Timestamp,
 };
 use crate::redact::Redactor;
-use crate::store::{Roots, Writer};
+use crate::store::{Roots, Stream, Writer};
 
 /// A small deterministic generator (xorshift), so every demo looks the same.
 struct Rng(u64);
@@ -107,6 +107,31 @@ pub struct DemoCounts {
 
 const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
+
+/// The first ccmon stream file or config in `root`, if there is one: the demo refuses
+/// such a folder rather than mixing sample data with real data.
+pub fn existing_data(root: &Path) -> Option<std::path::PathBuf> {
+    let config = root.join("ccmon.json");
+    if config.exists() {
+        return Some(config);
+    }
+    for stream in Stream::ALL {
+        let dir = stream.dir(root);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name
+                .to_str()
+                .is_some_and(|n| stream.parse_name(n).is_some())
+            {
+                return Some(entry.path());
+            }
+        }
+    }
+    None
+}
 
 /// Writes a month of sample data ending at `now` into `root`.
 pub fn write_demo(root: &Path, now: Timestamp) -> Result<DemoCounts> {
@@ -291,16 +316,22 @@ pub fn write_demo(root: &Path, now: Timestamp) -> Result<DemoCounts> {
                 outcome,
                 done,
                 None,
+                now.0 - 30_000,
             )?;
             counts.events += events;
             counts.notifications += notes;
         }
     }
     for sprint in 1..=4u64 {
-        let begin = now.0 - (5 - sprint as i64) * 20 * HOUR;
+        let live = sprint == 4;
+        // The sprint still running started half an hour ago: its events are recent.
+        let begin = if live {
+            now.0 - HOUR / 2
+        } else {
+            now.0 - (5 - sprint as i64) * 20 * HOUR
+        };
         let run = format!("run-sprint-{sprint}");
         let name = format!("Sprint {sprint} of 5 - Billing API");
-        let live = sprint == 4;
         let (events, notes) = demo_run(
             &roots,
             &writer,
@@ -311,6 +342,7 @@ pub fn write_demo(root: &Path, now: Timestamp) -> Result<DemoCounts> {
             if live { 0 } else { 1 },
             live,
             Some(("chain-billing", sprint, 5)),
+            now.0 - 30_000,
         )?;
         counts.events += events;
         counts.notifications += notes;
@@ -377,8 +409,11 @@ fn demo_run(
     outcome: u64,
     live: bool,
     chain: Option<(&str, u64, u64)>,
+    latest: i64,
 ) -> Result<(usize, usize)> {
     let steps = 2 + rng.below(3);
+    // Nothing happens after "now": a run still going has its latest event just before.
+    let clamp = |t: i64| t.min(latest);
     let (mut events, mut notes) = (0, 0);
     let mut t = begin;
     let mut emit = |make: &dyn Fn(
@@ -390,7 +425,7 @@ fn demo_run(
                     error: Option<&str>|
      -> Result<()> {
         let mut e = ProgressEvent::new(run, RunStatus::Running);
-        e.timestamp = Some(Timestamp(at));
+        e.timestamp = Some(Timestamp(clamp(at)));
         e.message = message;
         e.name = Some(name.to_string());
         e.source = Some(

@@ -30,11 +30,16 @@ pub fn record_call(
     th: &Thresholds,
 ) -> Result<Recorded> {
     let provider = call.provider.clone();
-    let prepared = writer.prepare(call, Timestamp::now())?;
+    let clock = Timestamp::now();
+    // The status is decided as of the call (a backfilled call's own time, never later
+    // than now), and a transition is dated then too.
+    let at = call
+        .timestamp
+        .map_or(clock, |t| Timestamp(t.0.min(clock.0)));
+    let prepared = writer.prepare(call, clock)?;
     let _lock = StreamLock::acquire(roots.primary(), Stream::ProviderHealth)?;
     writer.write(std::slice::from_ref(&prepared))?;
-    let now = Timestamp::now();
-    let (status, _) = provider_status(roots, &provider, th, now)?;
+    let (status, _) = provider_status(roots, &provider, th, at)?;
     let last = last_provider_notice(roots, &provider)?;
     let kind = match (status.status, last) {
         (Health::Down, Some(NotificationType::ProviderDown)) => None,
@@ -48,13 +53,13 @@ pub fn record_call(
         Some(kind) => {
             let message = match kind {
                 NotificationType::ProviderDown => format!("{provider} is down: {}", status.reason),
-                _ => format!(
-                    "{provider} recovered: {} ({})",
-                    status.status.as_str(),
-                    status.reason
-                ),
+                _ if status.status == Health::Healthy => {
+                    format!("{provider} recovered: healthy ({})", status.reason)
+                }
+                _ => format!("{provider} is up again but degraded: {}", status.reason),
             };
             let mut n = Notification::new(kind, message);
+            n.timestamp = Some(at);
             n.extra
                 .insert("provider".into(), Value::String(provider.clone()));
             Some(writer.append(n)?)

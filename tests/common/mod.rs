@@ -197,3 +197,22 @@ pub fn validate_root(root: &Path) -> Vec<usize> {
     }
     counts
 }
+
+/// Every file below `dir` with its size and modification time, to show that a command
+/// wrote nothing.
+pub fn tree(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let meta = e.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push((e.path(), meta.len(), meta.modified().unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
