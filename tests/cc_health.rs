@@ -572,7 +572,7 @@ fn notifications_once_per_transition() {
     );
     assert_eq!(
         n[1]["message"],
-        "flaky recovered: degraded (availability 80.0% is below 95.0%)"
+        "flaky is up again but degraded: availability 80.0% is below 95.0%"
     );
 }
 

@@ -3,12 +3,14 @@
 use std::process::ExitCode;
 
 use ccmon::cli::health::{Cli, exec};
-use clap::Parser;
 
 /// Records are many small allocations: a faster allocator pays for itself.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    ccmon::cli::exit("cc-health", exec(Cli::parse()).map_err(anyhow::Error::from))
+    ccmon::cli::exit(
+        "cc-health",
+        exec(ccmon::cli::parse::<Cli>()).map_err(anyhow::Error::from),
+    )
 }

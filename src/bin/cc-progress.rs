@@ -3,7 +3,6 @@
 use std::process::ExitCode;
 
 use ccmon::cli::progress::{Cli, exec};
-use clap::Parser;
 
 /// Records are many small allocations: a faster allocator pays for itself.
 #[global_allocator]
@@ -12,6 +11,6 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     ccmon::cli::exit(
         "cc-progress",
-        exec(Cli::parse()).map_err(anyhow::Error::from),
+        exec(ccmon::cli::parse::<Cli>()).map_err(anyhow::Error::from),
     )
 }

@@ -163,9 +163,10 @@ struct NotificationsArgs {
 #[derive(Debug, Subcommand)]
 enum NotificationAction {
     /// Mark a notification read (or every one, with --all).
+    #[command(group(clap::ArgGroup::new("target").required(true).args(["id", "all"])))]
     Read {
         /// The notification's id.
-        #[arg(value_name = "ID", required_unless_present = "all")]
+        #[arg(value_name = "ID")]
         id: Option<String>,
         /// Every unread notification.
         #[arg(long, conflicts_with = "id")]
@@ -205,8 +206,10 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Export(args) => exec_export(&settings, &args),
         Command::Html(args) => exec_html(&settings, &args),
         Command::Prune(args) => exec_prune(&settings, Stream::Notifications, &args),
-        Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
-        Command::Man => print_man(Cli::command()).map(|()| 0),
+        Command::Completions { shell } => {
+            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+        }
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
         Command::Demo => Ok(0),
     }
 }

@@ -173,10 +173,11 @@ struct UsageArgs {
     /// Group by [default: provider].
     #[arg(long, value_enum, value_name = "FIELD")]
     by: Option<ByArg>,
-    /// From this TIME: RFC 3339, YYYY-MM-DD, or a DURATION ago (24h, 7d).
+    /// From this TIME: RFC 3339, YYYY-MM-DD, or a DURATION ago (24h, 7d)
+    /// [default: all history].
     #[arg(long, value_name = "T")]
     since: Option<String>,
-    /// Up to this TIME.
+    /// Up to this TIME [default: now, future records included].
     #[arg(long, value_name = "T")]
     until: Option<String>,
 }
@@ -216,8 +217,10 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Usage(args) => exec_usage(&settings, args),
         Command::Check(args) => Ok(exec_check(&settings, args)),
         Command::Prune(args) => exec_prune(&settings, Stream::ProviderHealth, &args),
-        Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
-        Command::Man => print_man(Cli::command()).map(|()| 0),
+        Command::Completions { shell } => {
+            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+        }
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
     }
 }
 

@@ -95,8 +95,8 @@ struct LogArgs {
     #[arg(long, value_name = "S")]
     skill: Option<String>,
     /// How it ended [default: success].
-    #[arg(long, value_name = "R", value_parser = parse_result)]
-    result: Option<SkillResult>,
+    #[arg(long, value_enum, value_name = "R")]
+    result: Option<ResultArg>,
     /// How long it took: milliseconds, or a DURATION such as 1.5s.
     #[arg(long, value_name = "MS", allow_hyphen_values = true)]
     duration: Option<String>,
@@ -140,8 +140,8 @@ struct FilterArgs {
     #[arg(long = "cuj-id", visible_alias = "cujId", value_name = "C")]
     cuj_id: Option<String>,
     /// Only this result (success, failure, partial, timeout, skipped).
-    #[arg(long, value_name = "R", value_parser = parse_result)]
-    result: Option<SkillResult>,
+    #[arg(long, value_enum, value_name = "R")]
+    result: Option<ResultArg>,
     /// Only cache hits.
     #[arg(long, conflicts_with = "no_cache_hit")]
     cache_hit: bool,
@@ -206,8 +206,31 @@ struct TailArgs {
     filter: FilterArgs,
 }
 
-fn parse_result(s: &str) -> std::result::Result<SkillResult, String> {
-    s.parse()
+/// `--result` values (completed by the shell completions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ResultArg {
+    /// It did what was asked.
+    Success,
+    /// It failed.
+    Failure,
+    /// It did part of what was asked.
+    Partial,
+    /// It ran out of time.
+    Timeout,
+    /// It was not run.
+    Skipped,
+}
+
+impl From<ResultArg> for SkillResult {
+    fn from(r: ResultArg) -> SkillResult {
+        match r {
+            ResultArg::Success => SkillResult::Success,
+            ResultArg::Failure => SkillResult::Failure,
+            ResultArg::Partial => SkillResult::Partial,
+            ResultArg::Timeout => SkillResult::Timeout,
+            ResultArg::Skipped => SkillResult::Skipped,
+        }
+    }
 }
 
 /// Runs a parsed `cc-log` command line; returns the exit code.
@@ -231,8 +254,10 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Tail(args) => exec_tail(&settings, args),
         Command::Sanitize => exec_sanitize(&settings),
         Command::Prune(args) => exec_prune(&settings, Stream::SkillInvocations, &args),
-        Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
-        Command::Man => print_man(Cli::command()).map(|()| 0),
+        Command::Completions { shell } => {
+            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+        }
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
     }
 }
 
@@ -279,7 +304,7 @@ fn exec_log(settings: &Settings, args: LogArgs) -> Result<u8> {
         parse_record::<SkillInvocation>(json, "--record")?
     } else if let Some(skill) = &args.skill {
         let mut rec = build_record(skill, &args.fields)?;
-        rec.result = args.result.unwrap_or_default();
+        rec.result = args.result.map(SkillResult::from).unwrap_or_default();
         rec.duration = args
             .duration
             .as_deref()
@@ -414,7 +439,7 @@ fn filter(settings: &Settings, f: FilterArgs) -> Result<Filter> {
         agent: f.agent,
         run_id: f.run_id,
         cuj_id: f.cuj_id,
-        result: f.result,
+        result: f.result.map(SkillResult::from),
         cache_hit: if f.cache_hit {
             Some(true)
         } else if f.no_cache_hit {

@@ -249,8 +249,10 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Workflows(args) => exec_workflows(&settings, args),
         Command::Quality(args) => exec_quality(&settings, args),
         Command::Prune(args) => exec_prune(&settings, Stream::CujMetrics, &args),
-        Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
-        Command::Man => print_man(Cli::command()).map(|()| 0),
+        Command::Completions { shell } => {
+            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+        }
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Each program's own flags live in a submodule; domain modules never see clap types.
 
 pub mod dashboard;
+pub mod examples;
 pub mod health;
 pub mod log;
 pub mod metrics;
@@ -20,6 +21,14 @@ use crate::record::Timestamp;
 use crate::redact::Redactor;
 use crate::store::{Roots, Skipped, Stream, Writer, prune};
 use crate::timespec;
+
+/// Parses the command line of a program, with every subcommand's examples in its
+/// `--help`; exits with clap's message (and code 2) on a usage error.
+pub fn parse<C: clap::Parser>() -> C {
+    let cmd = examples::add_to(C::command());
+    let matches = cmd.get_matches();
+    C::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
 
 /// What every program's `--help` says about the environment, after its examples.
 pub fn with_environment(examples: &str) -> String {
@@ -206,16 +215,69 @@ pub fn field_as_flag(err: crate::Error, flags: &[(&str, &str)]) -> crate::Error 
 /// Prints shell completions for `cmd`.
 pub fn print_completions(shell: clap_complete::Shell, cmd: &mut clap::Command) -> Result<()> {
     let name = cmd.get_name().to_string();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, cmd, name.clone(), &mut script);
+    let mut script = String::from_utf8_lossy(&script).into_owned();
+    if shell == clap_complete::Shell::Bash && name.contains('-') {
+        // clap_complete names the case arms of a hyphenated program `cc__subcmd__log__…`
+        // but sets `cmd` to `cc__log__…`, so nothing past the subcommand completed.
+        let wrong = name.replace('-', "__subcmd__");
+        let right = name.replace('-', "__");
+        script = script.replace(&wrong, &right);
+    }
     let mut out = output::stdout();
-    clap_complete::generate(shell, cmd, name, &mut out);
+    out.write_all(script.as_bytes())?;
     out.flush()?;
     Ok(())
 }
 
-/// Prints a man page for `cmd`.
+/// Prints one man page for `cmd` that documents every subcommand and its flags. The
+/// NAME line reads `cc-log - a structured log ...` (the about text without its
+/// `cc-log:` prefix).
 pub fn print_man(cmd: clap::Command) -> Result<()> {
+    let name = cmd.get_name().to_string();
+    let strip = |text: String| -> String {
+        text.strip_prefix(&format!("{name}: "))
+            .map(str::to_string)
+            .unwrap_or(text)
+    };
+    let about = cmd.get_about().map(|a| strip(a.to_string()));
+    let long_about = cmd.get_long_about().map(|a| strip(a.to_string()));
+    let mut cmd = cmd;
+    if let Some(a) = about {
+        cmd = cmd.about(a);
+    }
+    if let Some(a) = long_about {
+        cmd = cmd.long_about(a);
+    }
+    cmd.build();
+    let mut page = Vec::new();
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(&mut page)?;
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    man.render_description_section(&mut page)?;
+    man.render_options_section(&mut page)?;
+    man.render_subcommands_section(&mut page)?;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let full = format!("{name} {}", sub.get_name());
+        page.extend_from_slice(format!(".SH \"{}\"\n", full.to_uppercase()).as_bytes());
+        let sub_man = clap_mangen::Man::new(sub.clone().name(full.clone()).bin_name(full));
+        let mut part = Vec::new();
+        sub_man.render_synopsis_section(&mut part)?;
+        sub_man.render_description_section(&mut part)?;
+        sub_man.render_options_section(&mut part)?;
+        // Subsections of this command's section, not top-level sections.
+        let part = String::from_utf8_lossy(&part)
+            .replace(".SH SYNOPSIS", ".SS Synopsis")
+            .replace(".SH DESCRIPTION", ".SS Description")
+            .replace(".SH OPTIONS", ".SS Options");
+        page.extend_from_slice(part.as_bytes());
+    }
+    man.render_extra_section(&mut page)?;
+    man.render_version_section(&mut page)?;
     let mut out = output::stdout();
-    clap_mangen::Man::new(cmd).render(&mut out)?;
+    out.write_all(&page)?;
     out.flush()?;
     Ok(())
 }

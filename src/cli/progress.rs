@@ -388,8 +388,10 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Runs(args) => exec_runs(&settings, args),
         Command::Chain(args) => exec_chain(&settings, args),
         Command::Prune(args) => exec_prune(&settings, Stream::Progress, &args),
-        Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
-        Command::Man => print_man(Cli::command()).map(|()| 0),
+        Command::Completions { shell } => {
+            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+        }
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
     }
 }
 
