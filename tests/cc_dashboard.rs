@@ -344,14 +344,19 @@ fn view_fits_80_and_100_columns_and_an_empty_root() {
         for line in text.lines() {
             assert!(line.chars().count() <= w, "{width}: {line:?}");
         }
-        let header = if w >= 100 {
-            "ccmon dashboard  ·  last 30 days  ·  generated 2026-11-20 12:00:00  ·  providers healthy\n"
-        } else {
-            "ccmon dashboard  ·  30 days to 2026-11-20 12:00:00  ·  providers healthy\n"
-        };
+        // Every figure says its period: whole calendar days since the 22nd for the
+        // counters and the daily series, rolling windows for the journeys.
+        let header = "ccmon dashboard  ·  generated 2026-11-20 12:00:00  ·  providers healthy\n\
+                      since 2026-10-22: runs 3 (1 active, 1 completed, 1 failed, 0 cancelled)\n\
+                      since 2026-10-22: 5 invocations, 10 executions, 2 journeys, 2 workflows\n\
+                      rolling windows: 1h 100.0% (2)  24h 100.0% (3)  7d 90.0% (10)  30d 90.0% (10)";
         assert!(text.starts_with(header), "{text}");
         assert!(
-            text.contains("runs 3: 1 active, 1 completed, 1 failed, 0 cancelled\n"),
+            text.contains("30D→1H"),
+            "the sparkline column says what it plots"
+        );
+        assert!(
+            text.contains("per day since 2026-10-22 (oldest left)"),
             "{text}"
         );
         assert!(text.contains("\nCUJ-A"), "{text}");
@@ -366,9 +371,9 @@ fn view_fits_80_and_100_columns_and_an_empty_root() {
     let (out, err, code) = at_now(&empty, &["view"]);
     assert_eq!((code, err.as_str()), (0, ""));
     for want in [
-        "runs 0: 0 active, 0 completed, 0 failed, 0 cancelled",
+        "runs 0 (0 active, 0 completed, 0 failed, 0 cancelled)",
         "no journey executions in the last 30 days",
-        "no skill invocations in the last 30 days",
+        "no skill invocations since ",
         "providers: no provider calls in the last 1h",
         "notifications (0 unread)\n  none",
     ] {

@@ -73,26 +73,20 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
     let overall = d.providers.overall.status.as_str();
     let generated = output::human_time(d.generated_at, style.utc);
     let providers = paint(overall, status_color(overall), style.color);
-    lines.push(if wide {
-        format!(
-            "{}  ·  last {} days  ·  generated {generated}  ·  providers {providers}",
-            heading("ccmon dashboard", style),
-            d.period_days,
-        )
-    } else {
-        format!(
-            "{}  ·  {} days to {generated}  ·  providers {providers}",
-            heading("ccmon dashboard", style),
-            d.period_days,
-        )
-    });
+    // One period for the counters and the daily series: whole calendar days since
+    // `since`; the journey windows are rolling and say so.
+    let since = d.daily.first().map_or("-", |day| day.date.as_str());
+    lines.push(format!(
+        "{}  ·  generated {generated}  ·  providers {providers}",
+        heading("ccmon dashboard", style),
+    ));
     let c = &d.counters;
     lines.push(format!(
-        "runs {}: {} active, {} completed, {} failed, {} cancelled",
+        "since {since}: runs {} ({} active, {} completed, {} failed, {} cancelled)",
         c.runs, c.active_runs, c.completed_runs, c.failed_runs, c.cancelled_runs
     ));
     lines.push(format!(
-        "invocations {}  ·  journey executions {}  ·  journeys {}  ·  workflows {}",
+        "since {since}: {} invocations, {} executions, {} journeys, {} workflows",
         grouped(c.invocations),
         grouped(c.journey_executions),
         c.journeys,
@@ -100,7 +94,7 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
     ));
     let w = &d.windows;
     let mut all = format!(
-        "all journeys: 1h {}  24h {}  7d {}  30d {}",
+        "rolling windows: 1h {}  24h {}  7d {}  30d {}",
         window_cell(&w.hour),
         window_cell(&w.day),
         window_cell(&w.week),
@@ -152,7 +146,8 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
     if d.cujs.is_empty() {
         lines.push("no journey executions in the last 30 days".into());
     } else {
-        let mut header = vec!["CUJ", "1H", "24H", "7D", "30D", "TREND", "P95 (24H)"];
+        // The sparkline plots the success rate of the four windows, widest first.
+        let mut header = vec!["CUJ", "1H", "24H", "7D", "30D", "30D→1H", "P95 (24H)"];
         if wide {
             header.push("LAST FAILURE");
         }
@@ -191,7 +186,7 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
     // Skills.
     lines.push(String::new());
     if d.skills.is_empty() {
-        lines.push("no skill invocations in the last 30 days".into());
+        lines.push(format!("no skill invocations since {since}"));
     } else {
         let mut t = output::table(
             style,
@@ -241,13 +236,13 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
     lines.push(String::new());
     let u = &d.usage;
     lines.push(format!(
-        "cost: today {}  ·  7d {}  ·  30d {}",
+        "cost: today {}  ·  7d {}  ·  since {since} {}",
         cost(&u.today),
         cost(&u.week),
         cost(&u.month)
     ));
     if !u.by_model.is_empty() {
-        let mut t = output::table(style, &["MODEL", "CALLS", "INPUT", "OUTPUT", "COST (30D)"]);
+        let mut t = output::table(style, &["MODEL", "CALLS", "INPUT", "OUTPUT", "COST"]);
         for r in &u.by_model {
             t.add_row(vec![
                 Cell::new(one_line(r.key.as_deref().unwrap_or("-"), 30)),
@@ -263,7 +258,10 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
 
     // The last 30 days.
     lines.push(String::new());
-    lines.push(heading("last 30 days (oldest left)", style));
+    lines.push(heading(
+        &format!("per day since {since} (oldest left)"),
+        style,
+    ));
     // Counts are scaled from zero; `None` marks a day without a value.
     let series = |name: &str, values: Vec<Option<f64>>, from_zero: bool, total: String| {
         let known = values.iter().flatten().copied();
