@@ -239,3 +239,35 @@ fn man_pages_document_every_subcommand() {
         "query's flags are documented"
     );
 }
+
+#[test]
+fn with_colour_on_headers_stay_above_their_columns() {
+    let env = Env::new();
+    env.record(r#"{"skill":"review","duration":1234,"timestamp":"2026-11-20T10:00:00Z"}"#);
+    let strip = |s: &str| {
+        let re = regex::Regex::new("\x1b\\[[0-9;]*m").unwrap();
+        re.replace_all(s, "").into_owned()
+    };
+    for args in [&["stats"][..], &["query"]] {
+        let (plain, _, _) = env.run(args);
+        let mut with = args.to_vec();
+        with.extend(["--color", "always"]);
+        let (coloured, _, code) = env.run(&with);
+        assert_eq!(code, 0);
+        assert!(coloured.contains('\x1b'), "{args:?} is coloured");
+        // Same columns, same positions, once the escapes are gone.
+        assert_eq!(
+            strip(&coloured)
+                .lines()
+                .map(str::trim_end)
+                .collect::<Vec<_>>(),
+            plain.lines().map(str::trim_end).collect::<Vec<_>>(),
+            "{args:?}"
+        );
+        let header = strip(coloured.lines().next().unwrap());
+        assert!(
+            header.starts_with("SKILL") || header.starts_with("TIME"),
+            "{header:?}"
+        );
+    }
+}

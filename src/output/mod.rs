@@ -345,13 +345,32 @@ pub fn status_cell(word: &str, style: Style) -> Cell {
 /// Writes a table, trimming the padding the borderless preset leaves at line ends.
 pub fn write_table(out: &mut dyn Write, table: &Table) -> io::Result<()> {
     for line in table.lines() {
-        writeln!(
-            out,
-            "{}",
-            line.strip_prefix(' ').unwrap_or(&line).trim_end()
-        )?;
+        writeln!(out, "{}", strip_table_margin(&line).trim_end())?;
     }
     Ok(())
+}
+
+/// Removes the one-space left margin comfy-table puts before the first column, also
+/// when a colour or bold escape comes before it (a styled header), so that headers and
+/// rows stay aligned.
+fn strip_table_margin(line: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    // Skip leading SGR sequences (`ESC [ ... m`).
+    while bytes.get(i) == Some(&0x1b) && bytes.get(i + 1) == Some(&b'[') {
+        match bytes[i + 2..].iter().position(|&b| b == b'm') {
+            Some(end) => i += 2 + end + 1,
+            None => break,
+        }
+    }
+    if bytes.get(i) == Some(&b' ') {
+        let mut s = String::with_capacity(line.len() - 1);
+        s.push_str(&line[..i]);
+        s.push_str(&line[i + 1..]);
+        std::borrow::Cow::Owned(s)
+    } else {
+        std::borrow::Cow::Borrowed(line)
+    }
 }
 
 /// Writes one JSON document, pretty-printed, with a final newline.
