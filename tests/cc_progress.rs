@@ -822,3 +822,122 @@ fn wait_exit_codes() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn start_needs_at_least_one_step() {
+    let env = Env::new();
+    let (out, err, code) = run(&env, &["start", "run-0", "--steps", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, "");
+    assert!(err.contains("--steps"), "{err}");
+    assert!(err.contains("at least 1"), "{err}");
+    assert!(env.records(PROGRESS).is_empty());
+    assert!(env.records(NOTIFICATIONS).is_empty());
+}
+
+#[test]
+fn concurrent_steps_and_completions_end_at_100_percent() {
+    let env = Env::new();
+    ok(&env, &["start", "run-cc", "--steps", "64"]);
+    let children: Vec<Child> = (0..8)
+        .map(|p| {
+            let script = format!(
+                "for i in 1 2 3 4 5 6 7 8; do \"$0\" step run-cc \"worker {p} step $i\" || exit 1; \
+                 \"$0\" complete-step run-cc || exit 1; done"
+            );
+            Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .arg(env!("CARGO_BIN_EXE_cc-progress"))
+                .current_dir(env.root())
+                .env_remove("CC_ROOT")
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let state = json_of(&env, &["current", "run-cc"]);
+    assert_eq!(state["status"], "completed");
+    assert_eq!(state["percentage"], 100.0);
+    let steps = state["steps"].as_array().unwrap();
+    let done: Vec<u64> = steps
+        .iter()
+        .filter(|s| s["status"] == "completed" && s["step"].as_u64() > Some(0))
+        .map(|s| s["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(done, (1..=64).collect::<Vec<u64>>());
+    assert!(steps.iter().all(|s| s["status"] != "running"), "{state}");
+    // Exactly one run_completed, by the completion that reached 100%.
+    assert_eq!(kinds(&env), vec!["run_completed"]);
+}
+
+#[test]
+fn complete_step_takes_the_oldest_running_step_or_the_one_named() {
+    let env = Env::new();
+    ok(&env, &["start", "run-p", "--steps", "3"]);
+    ok(&env, &["step", "run-p", "one"]);
+    ok(&env, &["step", "run-p", "two"]);
+    ok(&env, &["step", "run-p", "three"]);
+    let e: Value = serde_json::from_str(&ok(
+        &env,
+        &["complete-step", "run-p", "--step", "2", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(
+        (e["step"].as_u64(), e["percentage"].as_f64()),
+        (Some(2), Some(33.3))
+    );
+    let e: Value = serde_json::from_str(&ok(&env, &["complete-step", "run-p", "--json"])).unwrap();
+    assert_eq!(
+        (e["step"].as_u64(), e["percentage"].as_f64()),
+        (Some(1), Some(66.7))
+    );
+    let state = json_of(&env, &["current", "run-p"]);
+    assert_eq!(state["status"], "running");
+    let (_, err, code) = run(&env, &["complete-step", "run-p", "--step", "2"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--step") && err.contains("not running"),
+        "{err}"
+    );
+    let (_, err, code) = run(&env, &["complete-step", "run-p", "--step", "9"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--step"), "{err}");
+    ok(&env, &["complete-step", "run-p"]);
+    let state = json_of(&env, &["current", "run-p"]);
+    assert_eq!(
+        (state["status"].as_str(), state["percentage"].as_f64()),
+        (Some("completed"), Some(100.0))
+    );
+}
+
+#[test]
+fn run_readers_warn_about_bad_lines_of_other_runs() {
+    let env = Env::new();
+    let good = r#"{"timestamp":"2026-11-20T10:00:00.000Z","runId":"run-1","step":0,"status":"running","percentage":0,"totalSteps":2,"error":null}"#;
+    let other = r#"{"timestamp":"2026-11-20T10:00:01.000Z","runId":"run-2","step":0,"status":"running","error":null}"#;
+    let torn = r#"{"timestamp":"2026-11-20T10:00:02.000Z","runId":"run-2","st"#;
+    env.write(
+        "analytics/progress-2026-11-20.jsonl",
+        format!("{good}\n{other}\n{torn}\n\u{1}\u{2}garbage\n\n"),
+    );
+    for args in [
+        &["history", "run-1"][..],
+        &["current", "run-1"],
+        &["show", "run-1"],
+    ] {
+        let (out, err, code) = run(&env, args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.contains("running"), "{args:?}: {out}");
+        assert!(
+            err.contains("skipped 2 malformed lines")
+                && err.contains("progress-2026-11-20.jsonl:3"),
+            "{args:?}: {err}"
+        );
+        let mut strict = args.to_vec();
+        strict.push("--strict");
+        assert_eq!(run(&env, &strict).2, 1, "{strict:?}");
+    }
+}

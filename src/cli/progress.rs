@@ -51,8 +51,9 @@ enum Command {
     Start(Box<StartArgs>),
     /// Begin the run's next step (running).
     Step(Box<StepArgs>),
-    /// Complete the run's current step; the percentage counts it.
-    CompleteStep(Box<MessageArgs>),
+    /// Complete a running step (--step N, default the oldest running one); the
+    /// percentage counts it.
+    CompleteStep(Box<CompleteStepArgs>),
     /// Complete the run (100%).
     Complete(Box<MessageArgs>),
     /// Fail the run with an error message.
@@ -243,6 +244,21 @@ struct MessageArgs {
 }
 
 #[derive(Debug, Args)]
+struct CompleteStepArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// A closing message.
+    #[arg(value_name = "MSG")]
+    message: Option<String>,
+    /// The step to complete [default: the oldest running step].
+    #[arg(long, value_name = "N")]
+    step: Option<u64>,
+    #[command(flatten)]
+    fields: EventFields,
+}
+
+#[derive(Debug, Args)]
 struct WatchArgs {
     /// Only this run.
     #[arg(value_name = "RUN")]
@@ -335,14 +351,17 @@ pub fn exec(cli: Cli) -> Result<u8> {
             } = *args;
             write_tracked(&settings, &run, Some(message), None, &fields, tracker::step)
         }
-        Command::CompleteStep(args) => write_tracked(
-            &settings,
-            &args.run,
-            args.message.clone(),
-            None,
-            &args.fields,
-            tracker::complete_step,
-        ),
+        Command::CompleteStep(args) => {
+            let step = args.step;
+            write_tracked(
+                &settings,
+                &args.run,
+                args.message.clone(),
+                None,
+                &args.fields,
+                |state, t| tracker::complete_step(state, t, step),
+            )
+        }
         Command::Complete(args) => write_tracked(
             &settings,
             &args.run,

@@ -439,7 +439,7 @@ fn demo_run(
         if fails_here || (k == steps && outcome == 11) {
             break;
         }
-        emit(&tracker::complete_step, None, t, None)?;
+        emit(&|s, e| tracker::complete_step(s, e, None), None, t, None)?;
     }
     if live {
         return Ok((events, notes));

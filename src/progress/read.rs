@@ -7,7 +7,7 @@ use memchr::memmem;
 
 use super::state::{RunState, is_start};
 use crate::error::Result;
-use crate::record::{ProgressEvent, Record, Timestamp, parse_line};
+use crate::record::{ProgressEvent, Record, Timestamp, parse_line, prefilter_may_skip};
 use crate::store::{DataFile, LineError, Roots, Scan, Skipped, Stream};
 
 /// Parses a stored progress line; `None` when it is not a valid event.
@@ -76,6 +76,7 @@ fn newest_first(
                 if needle
                     .as_ref()
                     .is_some_and(|n| n.find(line.bytes).is_none())
+                    && prefilter_may_skip(line.bytes)
                 {
                     return Ok(());
                 }
@@ -172,6 +173,7 @@ pub fn all_events(
             if needle
                 .as_ref()
                 .is_some_and(|n| n.find(line.bytes).is_none())
+                && prefilter_may_skip(line.bytes)
             {
                 return Ok(());
             }

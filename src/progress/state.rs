@@ -93,11 +93,18 @@ pub struct RunState {
 }
 
 /// Whether `e` completes one step of several rather than the run: a `completed` event
-/// for a step short of the last, below 100%.
+/// for a step short of the last, below 100%, or for any step of a run with a known
+/// number of steps while the percentage is below 100 (steps run at once may complete
+/// out of order, the last-numbered one first).
 pub fn completes_a_step(e: &ProgressEvent, total_steps: Option<u64>) -> bool {
     e.status == RunStatus::Completed
-        && e.percentage.is_none_or(|p| p < 100.0)
-        && matches!((e.step, e.total_steps.or(total_steps)), (Some(s), Some(t)) if s < t)
+        && match (e.step, e.total_steps.or(total_steps)) {
+            (Some(s), Some(t)) => {
+                (s < t && e.percentage.is_none_or(|p| p < 100.0))
+                    || (s > 0 && e.percentage.is_some_and(|p| p < 100.0))
+            }
+            _ => false,
+        }
 }
 
 /// Whether `e` starts a run: step 0, pending or running.

@@ -217,6 +217,9 @@ impl Record for ProgressEvent {
                 format!("{p} is outside 0–100"),
             ));
         }
+        if self.total_steps == Some(0) {
+            return Err(Error::invalid("totalSteps", "must be at least 1"));
+        }
         if let (Some(i), Some(t)) = (self.sprint_index, self.sprint_total)
             && (i == 0 || i > t)
         {
