@@ -114,7 +114,8 @@ fn tracker_folds_steps_and_percentages() {
         json!({"step": 1, "status": "completed", "message": "Analyzing code",
                "startedAt": "2026-11-20T10:01:00.000Z", "endedAt": "2026-11-20T10:03:00.000Z",
                "durationMs": 120_000.0, "role": "designer", "tool": null,
-               "model": "claude-opus-4-6", "iteration": null})
+               "model": "claude-opus-4-6", "iteration": null, "quality": null,
+               "verdict": null})
     );
     assert_eq!(steps[1]["status"], "running");
     assert_eq!(steps[1]["iteration"], 2);
@@ -448,7 +449,13 @@ fn runs_are_listed_newest_first_in_pages() {
             "message",
             "startedAt",
             "durationMs",
-            "prStatus"
+            "prStatus",
+            "ciStatus",
+            "quality",
+            "costUsd",
+            "prompt",
+            "workflow",
+            "stale"
         ]
     );
     let page2 = json_of(&env, &["runs", "--page", "2"]);
@@ -520,10 +527,11 @@ fn show_has_the_timeline_quality_ci_and_errors() {
     );
     let out = ok(&env, &["show", "run-001", "--utc"]);
     for want in [
-        "STEP  STATUS     ROLE      TOOL  MODEL            ITER  DURATION  MESSAGE",
-        "   1  completed  designer  -     claude-opus-4-6     -    2m 00s  Analyzing code",
+        "STEP  STATUS     ROLE      TOOL  MODEL            ITER  DURATION  QUALITY  MESSAGE",
+        "   1  completed  designer  -     claude-opus-4-6     -    2m 00s  -        Analyzing code",
+        "  pass 88  Writing review",
         "quality\n  composite        88\n  verdict          \"pass\"",
-        "CI failing\n  success  Unit Tests  https://ci.example.com/1\n  failure  Lint",
+        "CI failing (checked 2026-11-20 10:05:00)\n  success  Unit Tests  https://ci.example.com/1\n  failure  Lint",
         "errors\n  2026-11-20 10:05:00 step 2  lint: 2 warnings",
     ] {
         assert!(out.contains(want), "missing {want:?} in\n{out}");
@@ -940,4 +948,259 @@ fn run_readers_warn_about_bad_lines_of_other_runs() {
         strict.push("--strict");
         assert_eq!(run(&env, &strict).2, 1, "{strict:?}");
     }
+}
+
+/// A run of issue 15's model: workflow, prompt, sandbox, config, per-step quality and
+/// verdicts, CI with its check time, a PR error, and provider calls with its id.
+fn codecourier_run(env: &Env) {
+    let at = |m: u32| format!("2026-11-20T10:{m:02}:00Z");
+    ok(
+        env,
+        &[
+            "start",
+            "run-9",
+            "--steps",
+            "2",
+            "--name",
+            "Fix bug",
+            "--workflow",
+            "review-and-fix",
+            "--prompt",
+            "Fix the login bug",
+            "--sandbox",
+            "sbx-1",
+            "--trigger-run-id",
+            "trg-1",
+            "--config",
+            r#"{"maxIterations":3}"#,
+            "--timestamp",
+            &at(0),
+        ],
+    );
+    ok(
+        env,
+        &[
+            "step",
+            "run-9",
+            "evaluate",
+            "--role",
+            "evaluator",
+            "--quality",
+            "correctness=90,codeStyle=80",
+            "--timestamp",
+            &at(1),
+        ],
+    );
+    ok(env, &["complete-step", "run-9", "--timestamp", &at(2)]);
+    ok(
+        env,
+        &[
+            "step",
+            "run-9",
+            "check",
+            "--role",
+            "checker",
+            "--verdict",
+            "fail",
+            "--quality",
+            "correctness=70",
+            "--timestamp",
+            &at(3),
+        ],
+    );
+    ok(
+        env,
+        &[
+            "emit",
+            "run-9",
+            "--status",
+            "running",
+            "--ci-status",
+            "failing",
+            "--ci-check",
+            "Unit Tests=failure",
+            "--pr-status",
+            "blocked_on_ci",
+            "--pr-error",
+            "CI failing",
+            "--timestamp",
+            &at(4),
+        ],
+    );
+    for cost in ["0.25", "0.5"] {
+        env.cmd("cc-health")
+            .args([
+                "record",
+                "anthropic",
+                "true",
+                "1200",
+                "--run-id",
+                "run-9",
+                "--cost",
+                cost,
+            ])
+            .args(["--timestamp", "2026-11-20T10:02:30Z"])
+            .assert()
+            .success();
+    }
+    env.cmd("cc-health")
+        .args([
+            "record",
+            "anthropic",
+            "true",
+            "900",
+            "--run-id",
+            "other",
+            "--cost",
+            "9",
+        ])
+        .args(["--timestamp", "2026-11-20T10:02:30Z"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn runs_carry_workflow_prompt_quality_verdicts_ci_and_cost() {
+    let env = Env::new();
+    codecourier_run(&env);
+    let now = |c: &mut assert_cmd::Command| {
+        c.env("CC_NOW", "2026-11-20T10:30:00Z");
+    };
+    let mut c = env.progress();
+    now(&mut c);
+    let state: Value = serde_json::from_slice(
+        &c.args(["current", "run-9", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(state["workflow"], "review-and-fix");
+    assert_eq!(state["prompt"], "Fix the login bug");
+    assert_eq!(state["sandboxId"], "sbx-1");
+    assert_eq!(state["triggerRunId"], "trg-1");
+    assert_eq!(state["config"], json!({"maxIterations": 3}));
+    assert_eq!(state["prError"], "CI failing");
+    assert_eq!(state["ci"]["checkedAt"], "2026-11-20T10:04:00.000Z");
+    // Step 1: (90 + 80) / 2 = 85 meets 80; step 2: 70 and the checker's fail.
+    let steps = state["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["quality"]["composite"], 85);
+    assert_eq!(steps[0]["quality"]["thresholdResult"], true);
+    assert_eq!(steps[0]["verdict"], Value::Null);
+    assert_eq!(steps[1]["quality"]["composite"], 70);
+    assert_eq!(steps[1]["verdict"], "fail");
+    assert_eq!(state["composite"], 77.5);
+    assert_eq!(state["thresholdResult"], false);
+    assert_eq!(state["costUsd"], 0.75);
+    // The run list: CI, quality, cost, the prompt as preview, stale after 20m silent.
+    let mut c = env.progress();
+    now(&mut c);
+    let rows: Value = serde_json::from_slice(
+        &c.args(["runs", "--json", "--stale-after", "20m"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let row = &rows[0];
+    assert_eq!(
+        (
+            row["ciStatus"].as_str(),
+            row["quality"].as_f64(),
+            row["costUsd"].as_f64(),
+            row["prompt"].as_str(),
+            row["workflow"].as_str(),
+            row["stale"].as_bool(),
+            row["status"].as_str(),
+        ),
+        (
+            Some("failing"),
+            Some(77.5),
+            Some(0.75),
+            Some("Fix the login bug"),
+            Some("review-and-fix"),
+            Some(true),
+            Some("running")
+        )
+    );
+    let mut c = env.progress();
+    now(&mut c);
+    let (out, err, code) = common::outcome(c.args(["runs", "--stale-after", "1h"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Fix the login bug") && out.contains("BLOCKED_ON_CI"),
+        "{out}"
+    );
+    assert!(
+        out.contains("77.5") && out.contains("$0.75") && out.contains("failing"),
+        "{out}"
+    );
+    assert!(!out.contains("stale"), "{out}");
+    let mut c = env.progress();
+    now(&mut c);
+    let (out, _, _) = common::outcome(c.args(["runs", "--stale-after", "10m"]));
+    assert!(out.contains("stale"), "{out}");
+    // --workflow filters.
+    assert_eq!(json_of(&env, &["runs", "--workflow", "other"]), json!([]));
+    assert_eq!(
+        json_of(&env, &["runs", "--workflow", "review-and-fix"])
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    // show: the step table carries verdicts and scores.
+    let mut c = env.progress();
+    now(&mut c);
+    let (out, _, _) = common::outcome(c.args(["show", "run-9"]));
+    assert!(
+        out.contains("fail 70") && out.contains("77.5 (below threshold)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cost     $0.7500") && out.contains("CI failing (checked"),
+        "{out}"
+    );
+    // Every stored record passes the schemas.
+    common::validate_root(env.root());
+}
+
+#[test]
+fn run_model_flags_refuse_bad_values() {
+    let env = Env::new();
+    for (args, needle) in [
+        (
+            &["start", "r", "--steps", "1", "--config", "[1]"][..],
+            "--config",
+        ),
+        (
+            &["start", "r", "--steps", "1", "--quality", "correctness=120"],
+            "--quality",
+        ),
+        (
+            &["start", "r", "--steps", "1", "--quality", "speed=3"],
+            "--quality",
+        ),
+        (
+            &["start", "r", "--steps", "1", "--verdict", "maybe"],
+            "--verdict",
+        ),
+        (&["runs", "--stale-after", "soon"], "--stale-after"),
+        (
+            &[
+                "emit",
+                "r",
+                "--status",
+                "running",
+                "--quality",
+                r#"{"verdict":"ok"}"#,
+            ],
+            "quality.verdict",
+        ),
+    ] {
+        let (out, err, code) = run(&env, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(out, "");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert!(env.records(PROGRESS).is_empty());
 }

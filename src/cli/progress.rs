@@ -8,13 +8,14 @@ use serde_json::Value;
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
 use crate::error::{Error, Result};
-use crate::output;
+use crate::health::PriceTable;
 use crate::progress::chain::{RunQuery, run_page};
 use crate::progress::watch::{Display, WatchOptions, watch};
 use crate::progress::{self, RunState, render, tracker};
 use crate::record::{CiCheck, CiStatus, PrStatus, ProgressEvent, RunStatus};
 use crate::store::Stream;
 use crate::timespec;
+use crate::{metrics, output};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -109,6 +110,12 @@ impl From<StatusArg> for RunStatus {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum VerdictArg {
+    Pass,
+    Fail,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum PrStatusArg {
     None,
     Created,
@@ -169,9 +176,35 @@ struct EventFields {
     /// A CI check: NAME=STATUS[=URL] (repeatable).
     #[arg(long = "ci-check", value_name = "NAME=STATUS[=URL]")]
     ci_checks: Vec<String>,
-    /// Quality scores or checker verdicts, as a JSON object.
-    #[arg(long, value_name = "JSON")]
+    /// When CI was last checked [default: the event's time, when a CI flag is given].
+    #[arg(long, value_name = "TIME")]
+    ci_checked_at: Option<String>,
+    /// An evaluator's scores for the step: k=v,... (correctness, typeSafety, codeStyle,
+    /// testCoverage, completeness) or a JSON object; the composite and threshold result
+    /// are computed with the configured weights.
+    #[arg(long, value_name = "K=V,...|JSON")]
     quality: Option<String>,
+    /// A checker's verdict on the step.
+    #[arg(long, value_enum, value_name = "V")]
+    verdict: Option<VerdictArg>,
+    /// The workflow the run executes.
+    #[arg(long, value_name = "W")]
+    workflow: Option<String>,
+    /// The id of the job that triggered the run.
+    #[arg(long, value_name = "ID")]
+    trigger_run_id: Option<String>,
+    /// The prompt the run was given (the run list's preview).
+    #[arg(long, value_name = "TEXT")]
+    prompt: Option<String>,
+    /// The sandbox the run works in.
+    #[arg(long = "sandbox", visible_alias = "sandbox-id", value_name = "ID")]
+    sandbox: Option<String>,
+    /// The run's configuration, as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    config: Option<String>,
+    /// Why the pull request could not be created or merged.
+    #[arg(long, value_name = "MSG")]
+    pr_error: Option<String>,
     /// When it happened: RFC 3339, YYYY-MM-DD, or a DURATION ago [default: now].
     #[arg(long, value_name = "TIME")]
     timestamp: Option<String>,
@@ -309,6 +342,12 @@ struct RunsArgs {
     /// Only runs from this source.
     #[arg(long, value_name = "S")]
     source: Option<String>,
+    /// Only runs of this workflow.
+    #[arg(long, value_name = "W")]
+    workflow: Option<String>,
+    /// Show a running run with no event for longer than this DURATION as stale.
+    #[arg(long, value_name = "DUR", default_value = "1h")]
+    stale_after: String,
     /// Runs per page (0 for all).
     #[arg(long, value_name = "N", default_value_t = 20)]
     limit: usize,
@@ -472,6 +511,10 @@ fn template(settings: &Settings, run: &str, fields: &EventFields) -> Result<Prog
     e.pr_url.clone_from(&fields.pr_url);
     e.pr_status = fields.pr_status.map(PrStatus::from);
     if fields.ci_status.is_some() || !fields.ci_checks.is_empty() {
+        let checked_at = match settings.time(fields.ci_checked_at.as_deref(), "--ci-checked-at")? {
+            Some(t) => t,
+            None => e.timestamp.unwrap_or(settings.now),
+        };
         e.ci = Some(CiStatus {
             status: fields.ci_status.clone(),
             checks: fields
@@ -479,17 +522,77 @@ fn template(settings: &Settings, run: &str, fields: &EventFields) -> Result<Prog
                 .iter()
                 .map(|c| parse_ci_check(c))
                 .collect::<Result<_>>()?,
+            checked_at: Some(checked_at),
         });
+    } else if fields.ci_checked_at.is_some() {
+        return Err(Error::invalid(
+            "--ci-checked-at",
+            "needs --ci-status or --ci-check",
+        ));
     }
-    if let Some(q) = &fields.quality {
-        let v: Value = serde_json::from_str(q)
-            .map_err(|e| Error::invalid("--quality", format!("not valid JSON: {e}")))?;
+    e.quality = quality(settings, fields)?;
+    e.workflow.clone_from(&fields.workflow);
+    e.trigger_run_id.clone_from(&fields.trigger_run_id);
+    e.prompt.clone_from(&fields.prompt);
+    e.sandbox_id.clone_from(&fields.sandbox);
+    e.pr_error.clone_from(&fields.pr_error);
+    if let Some(c) = &fields.config {
+        let v: Value = serde_json::from_str(c)
+            .map_err(|e| Error::invalid("--config", format!("not valid JSON: {e}")))?;
         if !v.is_object() {
-            return Err(Error::invalid("--quality", "expected a JSON object"));
+            return Err(Error::invalid("--config", "expected a JSON object"));
         }
-        e.quality = Some(v);
+        e.config = Some(v);
     }
     Ok(e)
+}
+
+/// `--quality` (k=v scores or a JSON object) and `--verdict` as one quality object,
+/// with the composite and threshold result computed from the dimensions given.
+fn quality(settings: &Settings, fields: &EventFields) -> Result<Option<Value>> {
+    let mut q = match fields.quality.as_deref().map(str::trim) {
+        None => serde_json::Map::new(),
+        Some(text) if text.starts_with('{') => {
+            let v: Value = serde_json::from_str(text)
+                .map_err(|e| Error::invalid("--quality", format!("not valid JSON: {e}")))?;
+            let Value::Object(map) = v else {
+                return Err(Error::invalid("--quality", "expected a JSON object"));
+            };
+            map
+        }
+        Some(text) if text.contains('=') => serde_json::Map::new(),
+        Some(_) => {
+            return Err(Error::invalid(
+                "--quality",
+                "expected NAME=NUMBER[,NAME=NUMBER...] or a JSON object",
+            ));
+        }
+    };
+    let scores: Vec<(&'static str, f64)> = match fields.quality.as_deref().map(str::trim) {
+        Some(text) if !text.starts_with('{') => metrics::parse_scores(text, "--quality")?,
+        _ => q
+            .iter()
+            .filter_map(|(k, v)| Some((metrics::canonical_dimension(k)?, v.as_f64()?)))
+            .collect(),
+    };
+    if !scores.is_empty() && !q.contains_key("composite") {
+        let qc = &settings.config.quality;
+        let scored = metrics::score_quality(&scores, &qc.weights, qc.threshold)?;
+        let Value::Object(scored) = serde_json::to_value(&scored)
+            .map_err(|e| Error::invalid("--quality", e.to_string()))?
+        else {
+            return Err(Error::invalid("--quality", "cannot be scored"));
+        };
+        q.extend(scored);
+    }
+    if let Some(v) = fields.verdict {
+        let word = match v {
+            VerdictArg::Pass => "pass",
+            VerdictArg::Fail => "fail",
+        };
+        q.insert("verdict".into(), Value::String(word.into()));
+    }
+    Ok((!q.is_empty() || fields.quality.is_some()).then_some(Value::Object(q)))
 }
 
 fn print_written(settings: &Settings, written: &progress::Written) -> Result<()> {
@@ -520,7 +623,7 @@ fn write_tracked(
 
 fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
     let mut e = template(settings, &args.run, &args.fields)?;
-    e.status = args.status.into();
+    e.status = Some(args.status.into());
     e.step = args
         .step
         .as_deref()
@@ -624,7 +727,15 @@ fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<u8> {
 
 fn exec_current(settings: &Settings, args: RunArg, detail: bool) -> Result<u8> {
     check_run(&args.run)?;
-    let (state, skipped) = progress::run_state(&settings.roots, &args.run, settings.now)?;
+    let (mut state, mut skipped) = progress::run_state(&settings.roots, &args.run, settings.now)?;
+    if let Some(s) = &mut state {
+        let prices = PriceTable::new(&settings.config.pricing);
+        skipped.merge(progress::attach_costs(
+            &settings.roots,
+            std::slice::from_mut(s),
+            &prices,
+        )?);
+    }
     let mut out = output::stdout();
     match (&state, settings.style.json) {
         (Some(s), true) => output::write_json(&mut out, s)?,
@@ -642,10 +753,20 @@ fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<u8> {
         return Err(Error::invalid("--page", "pages count from 1"));
     }
     let since = settings.time(args.since.as_deref(), "--since")?;
-    let (states, skipped) = progress::all_runs(&settings.roots, since, None, settings.now)?;
+    let stale_after = timespec::parse_duration_ms(&args.stale_after, "--stale-after")?;
+    let (mut states, mut skipped) = progress::all_runs(&settings.roots, since, None, settings.now)?;
+    let prices = PriceTable::new(&settings.config.pricing);
+    skipped.merge(progress::attach_costs(
+        &settings.roots,
+        &mut states,
+        &prices,
+    )?);
     let query = RunQuery {
         status: args.status.map(RunStatus::from),
         source: args.source,
+        workflow: args.workflow,
+        stale_after_ms: Some(stale_after),
+        now: settings.now,
         limit: args.limit,
         page: args.page,
     };

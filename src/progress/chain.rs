@@ -28,11 +28,30 @@ pub struct RunRow {
     pub duration_ms: f64,
     /// Its pull request's state.
     pub pr_status: Option<PrStatus>,
+    /// Its CI status, as last reported.
+    pub ci_status: Option<String>,
+    /// Its composite quality score.
+    pub quality: Option<f64>,
+    /// Its cost (provider calls with its `runId`).
+    pub cost_usd: Option<f64>,
+    /// Its prompt (the preview).
+    pub prompt: Option<String>,
+    /// The workflow it executes.
+    pub workflow: Option<String>,
+    /// Running, with no event for longer than the stale limit (displayed, never
+    /// stored).
+    pub stale: bool,
 }
 
 impl From<&RunState> for RunRow {
     fn from(s: &RunState) -> Self {
         RunRow {
+            ci_status: s.ci.as_ref().and_then(|c| c.status.clone()),
+            quality: s.composite,
+            cost_usd: s.cost_usd,
+            prompt: s.prompt.clone(),
+            workflow: s.workflow.clone(),
+            stale: false,
             run_id: s.run_id.clone(),
             status: s.status,
             name: s.name.clone(),
@@ -46,12 +65,18 @@ impl From<&RunState> for RunRow {
 }
 
 /// Which runs `runs` lists, and which page.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RunQuery {
     /// Only this status.
     pub status: Option<RunStatus>,
     /// Only this source.
     pub source: Option<String>,
+    /// Only this workflow.
+    pub workflow: Option<String>,
+    /// A running run with no event for longer than this many ms is shown as stale.
+    pub stale_after_ms: Option<f64>,
+    /// What the stale limit is measured to.
+    pub now: Timestamp,
     /// Rows per page (0 for all).
     pub limit: usize,
     /// Page, from 1.
@@ -68,18 +93,30 @@ pub fn run_page(states: &[RunState], q: &RunQuery) -> (Vec<RunRow>, usize) {
                 .as_deref()
                 .is_none_or(|src| s.source.as_deref() == Some(src))
         })
+        .filter(|s| {
+            q.workflow
+                .as_deref()
+                .is_none_or(|w| s.workflow.as_deref() == Some(w))
+        })
         .collect();
+    let row = |s: &RunState| {
+        let mut r = RunRow::from(s);
+        r.stale = s.status == RunStatus::Running
+            && q.stale_after_ms
+                .is_some_and(|limit| (q.now.0 - s.updated_at.0) as f64 > limit);
+        r
+    };
     matching.sort_by(|a, b| (b.started_at, &b.run_id).cmp(&(a.started_at, &a.run_id)));
     let total = matching.len();
     let rows = if q.limit == 0 {
-        matching.into_iter().map(RunRow::from).collect()
+        matching.into_iter().map(row).collect()
     } else {
         let skip = q.page.saturating_sub(1).saturating_mul(q.limit);
         matching
             .into_iter()
             .skip(skip)
             .take(q.limit)
-            .map(RunRow::from)
+            .map(row)
             .collect()
     };
     (rows, total)

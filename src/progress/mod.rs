@@ -3,12 +3,14 @@
 //! runs and sprint chains, and following them live.
 
 pub mod chain;
+mod cost;
 mod read;
 pub mod render;
 mod state;
 pub mod watch;
 mod write;
 
+pub use cost::attach_costs;
 pub use read::{Stored, all_events, all_runs, parse_event, recent_events, run_events, run_state};
 pub use state::{RunError, RunState, StepState, completes_a_step, is_start};
 pub use write::{Written, append_event, tracker};

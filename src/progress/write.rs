@@ -218,7 +218,7 @@ pub mod tracker {
                 "must be at least 1 (a run has at least one step)",
             ));
         }
-        template.status = RunStatus::Running;
+        template.status = Some(RunStatus::Running);
         template.step = Some(0);
         template.percentage = Some(0.0);
         template.total_steps = Some(steps);
@@ -229,7 +229,7 @@ pub mod tracker {
     pub fn step(state: Option<&RunState>, mut template: ProgressEvent) -> Result<ProgressEvent> {
         let s = need_run(state, &template.run_id)?;
         need_active(s)?;
-        template.status = RunStatus::Running;
+        template.status = Some(RunStatus::Running);
         template.step = Some(s.step.unwrap_or(0) + 1);
         template.percentage = percentage(s.completed_steps(), s.total_steps);
         Ok(template)
@@ -287,7 +287,7 @@ pub mod tracker {
                 }
             },
         };
-        template.status = RunStatus::Completed;
+        template.status = Some(RunStatus::Completed);
         template.step = Some(target);
         template.total_steps = s.total_steps;
         template.percentage = percentage(s.completed_steps() + 1, s.total_steps);
@@ -304,7 +304,7 @@ pub mod tracker {
         if s.status != RunStatus::Completed {
             need_active(s)?;
         }
-        template.status = RunStatus::Completed;
+        template.status = Some(RunStatus::Completed);
         template.step = s.step.or(Some(0));
         template.percentage = Some(100.0);
         Ok(template)
@@ -318,7 +318,7 @@ pub mod tracker {
     ) -> Result<ProgressEvent> {
         let s = need_run(state, &template.run_id)?;
         need_active(s)?;
-        template.status = status;
+        template.status = Some(status);
         template.step = s.step.or(Some(0));
         Ok(template)
     }

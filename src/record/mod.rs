@@ -9,7 +9,9 @@ mod timestamp;
 
 pub use journey::{JourneyExecution, JourneySource, Quality, Resources};
 pub use notification::{Notification, NotificationType};
-pub use progress::{CiCheck, CiStatus, PrStatus, ProgressEvent, RunStatus};
+pub use progress::{
+    CiCheck, CiStatus, OutputChunk, OutputStream, PrStatus, ProgressEvent, RunStatus,
+};
 pub use provider::ProviderCall;
 pub use skill::{SkillInvocation, SkillResult, SkillView};
 pub use timestamp::Timestamp;
