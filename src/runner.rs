@@ -132,9 +132,25 @@ impl Runner {
 
     /// Runs `program` with `args` and returns once it has exited.
     pub fn run(self, program: &str, args: &[String]) -> RunOutcome {
-        run_with(self.signals, program, args)
+        run_with(self.signals, program, args, None)
+    }
+
+    /// Runs `program` with `args` with its standard output handed to `on_stdout`, in
+    /// the pieces it is read in, instead of passing through: the caller passes it on
+    /// (unchanged or not) and looks at it. Returns once it has exited and its standard
+    /// output has closed.
+    pub fn run_piped(
+        self,
+        program: &str,
+        args: &[String],
+        on_stdout: &mut (dyn FnMut(&[u8]) + Send),
+    ) -> RunOutcome {
+        run_with(self.signals, program, args, Some(on_stdout))
     }
 }
+
+/// Where a piped child's standard output goes, piece by piece.
+pub type StdoutSink<'a> = &'a mut (dyn FnMut(&[u8]) + Send);
 
 /// Runs `program` with `args` and returns once it has exited.
 pub fn run_measured(program: &str, args: &[String]) -> RunOutcome {
@@ -145,12 +161,18 @@ fn run_with(
     signals: Option<SignalsInfo<WithOrigin>>,
     program: &str,
     args: &[String],
+    on_stdout: Option<StdoutSink<'_>>,
 ) -> RunOutcome {
     let started = Instant::now();
+    let stdout = if on_stdout.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::inherit()
+    };
     let spawned = Command::new(program)
         .args(args)
         .stdin(Stdio::inherit())
-        .stdout(Stdio::inherit())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn();
     let mut child = match spawned {
@@ -210,7 +232,13 @@ fn run_with(
         drop(done_tx);
     }
 
-    let (status, usage) = wait_child(pid);
+    let child_stdout = child.stdout.take();
+    let (status, usage) = std::thread::scope(|scope| {
+        if let (Some(out), Some(f)) = (child_stdout, on_stdout) {
+            scope.spawn(move || read_stdout(out, f));
+        }
+        wait_child(pid)
+    });
     let duration_ms = elapsed_ms(started);
     let _ = done_rx.recv_timeout(STDERR_GRACE);
     if let Some((handle, thread)) = forwarder {
@@ -256,6 +284,19 @@ fn tee_stderr(mut err: impl Read, tail: &Mutex<VecDeque<u8>>) {
                 tail.drain(..overflow);
                 tail.extend(keep);
             }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+}
+
+/// Hands the child's standard output to `f` as it is read, until it closes.
+fn read_stdout(mut out: impl Read, f: &mut (dyn FnMut(&[u8]) + Send)) {
+    let mut buf = [0u8; 8192];
+    loop {
+        match out.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => f(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
         }

@@ -1204,3 +1204,242 @@ fn run_model_flags_refuse_bad_values() {
     }
     assert!(env.records(PROGRESS).is_empty());
 }
+
+/// A recorded `claude -p --output-format stream-json` session: one response written
+/// as two lines (text, then a tool call) whose usage grows, a tool result, a second
+/// response, the result.
+const CLAUDE_STREAM: &str = r#"{"type":"system","subtype":"init","session_id":"sess-1","model":"claude-sonnet-4-5-20250929","tools":["Bash"]}
+{"type":"assistant","message":{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"\u001b[1mI'll list the files.\u001b[0m"}],"usage":{"input_tokens":10,"cache_creation_input_tokens":100,"cache_read_input_tokens":2000,"output_tokens":5}},"parent_tool_use_id":null,"session_id":"sess-1"}
+{"type":"assistant","message":{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"tool_use","id":"toolu_01","name":"Bash","input":{"command":"ls","password":"hunter2"}}],"usage":{"input_tokens":10,"cache_creation_input_tokens":100,"cache_read_input_tokens":2000,"output_tokens":42}},"parent_tool_use_id":null,"session_id":"sess-1"}
+{"type":"user","message":{"role":"user","content":[{"tool_use_id":"toolu_01","type":"tool_result","content":"ls: cannot access 'x': No such file","is_error":true}]},"parent_tool_use_id":null,"session_id":"sess-1"}
+{"type":"assistant","message":{"id":"msg_02","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"No files."}],"usage":{"input_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":2100,"output_tokens":4}},"parent_tool_use_id":null,"session_id":"sess-1"}
+{"type":"result","subtype":"success","is_error":false,"duration_ms":2000,"num_turns":2,"result":"No files.","session_id":"sess-1","total_cost_usd":0.01}
+"#;
+
+/// A recorded `codex exec --json` session.
+const CODEX_STREAM: &str = r#"{"type":"thread.started","thread_id":"0199a213-81c0-7800-8aa1-bbab2a035a53"}
+{"type":"turn.started"}
+{"type":"item.completed","item":{"id":"item_0","type":"reasoning","text":"**Listing files**"}}
+{"type":"item.started","item":{"id":"item_1","type":"command_execution","command":"bash -lc ls","aggregated_output":"","exit_code":null,"status":"in_progress"}}
+{"type":"item.completed","item":{"id":"item_1","type":"command_execution","command":"bash -lc ls","aggregated_output":"a.txt\nb.txt\n","exit_code":0,"status":"completed"}}
+{"type":"item.completed","item":{"id":"item_2","type":"mcp_tool_call","server":"github","tool":"get_issue","arguments":{"number":12},"result":null,"error":{"message":"404 Not Found"},"status":"failed"}}
+{"type":"item.completed","item":{"id":"item_3","type":"agent_message","text":"There are two files."}}
+{"type":"turn.completed","usage":{"input_tokens":24763,"cached_input_tokens":24448,"output_tokens":122}}
+plain text that is not JSON
+"#;
+
+fn stream_run(env: &Env, run: &str, file: &str, extra: &[&str], exit: u8) -> (Vec<u8>, String) {
+    let out = env
+        .progress()
+        .args(["stream", run])
+        .args(extra)
+        .args(["--", "sh", "-c", &format!("cat {file}; exit {exit}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(i32::from(exit)));
+    (
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn stream_records_a_claude_session_once() {
+    let env = Env::new();
+    env.write("claude.jsonl", CLAUDE_STREAM);
+    let (stdout, err) = stream_run(&env, "run-s", "claude.jsonl", &["--name", "List files"], 0);
+    // Passed through byte for byte.
+    assert_eq!(stdout, CLAUDE_STREAM.as_bytes());
+    assert!(
+        err.contains("run-s: 4 output chunks, 1 tool calls, 2 provider calls recorded"),
+        "{err}"
+    );
+    let events = env.records(PROGRESS);
+    let chunks: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e.get("output").is_some())
+        .map(|e| {
+            assert!(e.get("status").is_none(), "{e}");
+            (
+                e["output"]["stream"].as_str().unwrap(),
+                e["output"]["text"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        chunks,
+        [
+            ("assistant", "I'll list the files."),
+            ("tool", r#"Bash {"command":"ls","password":"[REDACTED]"}"#),
+            ("tool", "ls: cannot access 'x': No such file"),
+            ("assistant", "No files."),
+        ]
+    );
+    // The fold ignores the chunks: started, then completed by the exit status.
+    let state = json_of(&env, &["current", "run-s"]);
+    assert_eq!(
+        (state["status"].as_str(), state["events"].as_u64()),
+        (Some("completed"), Some(2))
+    );
+    assert_eq!(state["name"], "List files");
+    let tools = env.records("logs/skill-invocations-");
+    assert_eq!(tools.len(), 1);
+    assert_eq!(tools[0]["id"], "claude-tool:toolu_01");
+    assert_eq!(tools[0]["skill"], "Bash");
+    assert_eq!(tools[0]["result"], "failure");
+    assert_eq!(tools[0]["error"], "ls: cannot access 'x': No such file");
+    assert_eq!(
+        tools[0]["params"],
+        json!({"command": "ls", "password": "[REDACTED]"})
+    );
+    assert_eq!(tools[0]["runId"], "run-s");
+    let calls = env.records("analytics/provider-health-");
+    let summary: Vec<(String, u64, u64, u64, u64)> = calls
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["inputTokens"].as_u64().unwrap(),
+                c["outputTokens"].as_u64().unwrap(),
+                c["cacheReadTokens"].as_u64().unwrap(),
+                c["cacheWriteTokens"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("claude:msg_01".to_string(), 10, 42, 2000, 100),
+            ("claude:msg_02".to_string(), 3, 4, 2100, 0)
+        ]
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|c| c["provider"] == "anthropic" && c["runId"] == "run-s")
+    );
+    // The same session again (as an import would meet it): nothing counted twice.
+    let (_, err) = stream_run(&env, "run-s2", "claude.jsonl", &[], 0);
+    assert!(
+        err.contains("0 tool calls, 0 provider calls recorded (3 already held)"),
+        "{err}"
+    );
+    assert_eq!(env.records("logs/skill-invocations-").len(), 1);
+    assert_eq!(env.records("analytics/provider-health-").len(), 2);
+    common::validate_root(env.root());
+}
+
+#[test]
+fn stream_records_a_codex_session_and_fails_the_run_with_the_exit_code() {
+    let env = Env::new();
+    env.write("codex.jsonl", CODEX_STREAM);
+    let (stdout, err) = stream_run(&env, "run-x", "codex.jsonl", &["--model", "gpt-5-codex"], 3);
+    assert_eq!(stdout, CODEX_STREAM.as_bytes());
+    assert!(err.contains("2 tool calls, 1 provider calls"), "{err}");
+    let tools = env.records("logs/skill-invocations-");
+    let got: Vec<(&str, &str)> = tools
+        .iter()
+        .map(|t| (t["skill"].as_str().unwrap(), t["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [("shell", "success"), ("mcp__github__get_issue", "failure")]
+    );
+    assert_eq!(tools[1]["error"], "404 Not Found");
+    assert_eq!(tools[1]["params"], json!({"number": 12}));
+    let calls = env.records("analytics/provider-health-");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        (
+            calls[0]["provider"].as_str(),
+            calls[0]["model"].as_str(),
+            calls[0]["inputTokens"].as_u64(),
+            calls[0]["cacheReadTokens"].as_u64(),
+            calls[0]["outputTokens"].as_u64()
+        ),
+        (
+            Some("openai"),
+            Some("gpt-5-codex"),
+            Some(315),
+            Some(24448),
+            Some(122)
+        )
+    );
+    let events = env.records(PROGRESS);
+    let texts: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["output"]["text"].as_str())
+        .map(|t| t.split('\n').next().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "$ bash -lc ls",
+            "mcp__github__get_issue",
+            "There are two files.",
+            "plain text that is not JSON"
+        ]
+    );
+    let state = json_of(&env, &["current", "run-x"]);
+    assert_eq!(state["status"], "failed");
+    assert_eq!(state["errors"][0]["message"], "exited with code 3");
+}
+
+#[test]
+fn output_chunks_are_shown_only_with_output() {
+    let env = Env::new();
+    ok(&env, &["start", "run-o", "--steps", "1"]);
+    ok(
+        &env,
+        &[
+            "output",
+            "run-o",
+            "--stream",
+            "assistant",
+            "\u{1b}[32mhello\u{1b}[0m",
+        ],
+    );
+    let mut c = env.progress();
+    c.args(["output", "run-o", "--stream", "stderr", "-"])
+        .write_stdin("line one\nAuthorization: Bearer abcdefghijklmnopqrstuvwxyz123456\n");
+    assert_eq!(common::outcome(&mut c).2, 0);
+    ok(&env, &["complete", "run-o"]);
+    let texts: Vec<String> = env
+        .records(PROGRESS)
+        .iter()
+        .filter_map(|e| e["output"]["text"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        texts,
+        ["hello", "line one", "Authorization: Bearer [REDACTED]"]
+    );
+    // history: the chunks only with --output.
+    let plain = ok(&env, &["history", "run-o"]);
+    assert!(!plain.contains("hello"), "{plain}");
+    let with = ok(&env, &["history", "run-o", "--output"]);
+    assert!(
+        with.contains("[assistant]") && with.contains("hello"),
+        "{with}"
+    );
+    assert_eq!(
+        json_lines(&ok(&env, &["history", "run-o", "--json"])).len(),
+        2
+    );
+    assert_eq!(
+        json_lines(&ok(&env, &["history", "run-o", "--json", "--output"])).len(),
+        5
+    );
+    // watch RUN --output: the chunks among the recent events, then the end.
+    let out = ok(&env, &["watch", "run-o", "--output", "--until-done"]);
+    assert!(
+        out.contains("[assistant]  hello") && out.contains("[stderr]  line one"),
+        "{out}"
+    );
+    let out = ok(&env, &["watch", "run-o", "--until-done"]);
+    assert!(!out.contains("hello"), "{out}");
+    // The fold ignores them.
+    assert_eq!(json_of(&env, &["current", "run-o"])["events"], 2);
+    let (_, err, code) = run(&env, &["output", "run-o", "--stream", "screen", "x"]);
+    assert_eq!(code, 2, "{err}");
+    common::validate_root(env.root());
+}

@@ -10,9 +10,10 @@ use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, prin
 use crate::error::{Error, Result};
 use crate::health::PriceTable;
 use crate::progress::chain::{RunQuery, run_page};
+use crate::progress::stream::StreamOptions;
 use crate::progress::watch::{Display, WatchOptions, watch};
 use crate::progress::{self, RunState, render, tracker};
-use crate::record::{CiCheck, CiStatus, PrStatus, ProgressEvent, RunStatus};
+use crate::record::{CiCheck, CiStatus, OutputStream, PrStatus, ProgressEvent, RunStatus};
 use crate::store::Stream;
 use crate::timespec;
 use crate::{metrics, output};
@@ -61,6 +62,13 @@ enum Command {
     Fail(Box<StepArgs>),
     /// Cancel the run.
     Cancel(Box<MessageArgs>),
+    /// Append agent output (redacted, colour codes stripped) to a run: TEXT, or each
+    /// line of standard input with `-`.
+    Output(OutputArgs),
+    /// Run an agent CLI printing JSON events (claude -p --output-format stream-json,
+    /// codex exec --json): its output passes through unchanged; messages become output
+    /// chunks, tool calls skill invocations, usage provider calls.
+    Stream(StreamArgs),
     /// Show recent events, then follow new ones live.
     Watch(WatchArgs),
     /// Wait silently for a run to end: exit 0 completed, 1 failed or cancelled, 124 on
@@ -291,11 +299,64 @@ struct CompleteStepArgs {
     fields: EventFields,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputStreamArg {
+    Assistant,
+    Tool,
+    User,
+    Stdout,
+    Stderr,
+}
+
+impl From<OutputStreamArg> for OutputStream {
+    fn from(s: OutputStreamArg) -> Self {
+        match s {
+            OutputStreamArg::Assistant => OutputStream::Assistant,
+            OutputStreamArg::Tool => OutputStream::Tool,
+            OutputStreamArg::User => OutputStream::User,
+            OutputStreamArg::Stdout => OutputStream::Stdout,
+            OutputStreamArg::Stderr => OutputStream::Stderr,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// Which stream the text belongs to.
+    #[arg(long, value_enum, value_name = "S", default_value = "stdout")]
+    stream: OutputStreamArg,
+    /// The text, or `-` for standard input (one chunk per line, appended as it comes).
+    #[arg(value_name = "TEXT|-", allow_hyphen_values = true)]
+    text: String,
+}
+
+#[derive(Debug, Args)]
+struct StreamArgs {
+    /// The run the agent's output belongs to (started when it has no events yet).
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// The run's name, when it is started here.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// The model, for agents whose events do not name it (codex exec --json).
+    #[arg(long, value_name = "M")]
+    model: Option<String>,
+    /// The agent command and its arguments.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    command: Vec<String>,
+}
+
 #[derive(Debug, Args)]
 struct WatchArgs {
     /// Only this run.
     #[arg(value_name = "RUN")]
     run: Option<String>,
+    /// Show agent output chunks too (the streaming terminal).
+    #[arg(long)]
+    output: bool,
     /// First show the events since this TIME (instead of the last N).
     #[arg(long, value_name = "T")]
     since: Option<String>,
@@ -325,6 +386,9 @@ struct HistoryArgs {
     /// How many of the last events (0 for all).
     #[arg(value_name = "LIMIT", default_value_t = 50)]
     limit: usize,
+    /// Show agent output chunks too.
+    #[arg(long)]
+    output: bool,
 }
 
 #[derive(Debug, Args)]
@@ -425,6 +489,8 @@ pub fn exec(cli: Cli) -> Result<u8> {
             &args.fields,
             |state, t| tracker::end(state, t, RunStatus::Cancelled),
         ),
+        Command::Output(args) => exec_output(&settings, args),
+        Command::Stream(args) => exec_stream(&settings, args),
         Command::Watch(args) => exec_watch(&settings, args),
         Command::Wait(args) => exec_wait(&settings, args),
         Command::History(args) => exec_history(&settings, args),
@@ -645,6 +711,76 @@ fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
     Ok(0)
 }
 
+fn exec_output(settings: &Settings, args: OutputArgs) -> Result<u8> {
+    check_run(&args.run)?;
+    let writer = settings.writer()?;
+    let stream = OutputStream::from(args.stream);
+    let mut out = output::stdout();
+    let mut append = |text: &str| -> Result<()> {
+        if let Some(e) = progress::output_chunk(&args.run, stream, text) {
+            let stored = writer.append(e)?;
+            if settings.style.json {
+                writeln!(out, "{stored}")?;
+                out.flush()?;
+            }
+        }
+        Ok(())
+    };
+    if args.text == "-" {
+        let stdin = std::io::stdin();
+        let mut line = Vec::new();
+        let mut input = stdin.lock();
+        loop {
+            line.clear();
+            let n = std::io::BufRead::read_until(&mut input, b'\n', &mut line)?;
+            if n == 0 {
+                break;
+            }
+            let text = String::from_utf8_lossy(&line);
+            append(text.trim_end_matches(['\n', '\r']))?;
+        }
+    } else {
+        if progress::strip_ansi(&args.text).trim().is_empty() {
+            return Err(Error::invalid("TEXT", "is empty"));
+        }
+        append(&args.text)?;
+    }
+    Ok(0)
+}
+
+fn exec_stream(settings: &Settings, args: StreamArgs) -> Result<u8> {
+    check_run(&args.run)?;
+    let Some((program, rest)) = args.command.split_first() else {
+        return Err(Error::invalid("CMD", "name the agent command after --"));
+    };
+    let writer = settings.writer()?;
+    let opts = StreamOptions {
+        run: args.run,
+        name: args.name,
+        model: args.model,
+        program: program.clone(),
+        args: rest.to_vec(),
+    };
+    let mut out = std::io::stdout();
+    let summary = progress::stream::stream(&settings.roots, &writer, &opts, &mut out)?;
+    if !settings.quiet {
+        eprintln!(
+            "cc-progress: {}: {} output chunks, {} tool calls, {} provider calls recorded{}",
+            opts.run,
+            summary.chunks,
+            summary.tool_calls,
+            summary.provider_calls,
+            if summary.already_held > 0 {
+                format!(" ({} already held)", summary.already_held)
+            } else {
+                String::new()
+            }
+        );
+    }
+    settings.finish(&summary.skipped);
+    Ok(u8::try_from(summary.outcome.code).unwrap_or(1))
+}
+
 fn display(settings: &Settings) -> Display {
     if settings.style.json {
         Display::Json
@@ -666,6 +802,7 @@ fn exec_watch(settings: &Settings, args: WatchArgs) -> Result<u8> {
         until_done: args.until_done,
         timeout: None,
         display: display(settings),
+        output: args.output,
     };
     let redactor = settings.redactor()?;
     let mut out = output::stdout();
@@ -691,6 +828,7 @@ fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<u8> {
         until_done: true,
         timeout,
         display: Display::Silent,
+        output: false,
     };
     let redactor = settings.redactor()?;
     let mut out = std::io::sink();
@@ -701,6 +839,9 @@ fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<u8> {
 fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<u8> {
     check_run(&args.run)?;
     let (mut events, skipped) = progress::run_events(&settings.roots, &args.run)?;
+    if !args.output {
+        events.retain(|s| s.event.output.is_none());
+    }
     if args.limit > 0 {
         let extra = events.len().saturating_sub(args.limit);
         events.drain(..extra);

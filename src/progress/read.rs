@@ -121,12 +121,13 @@ pub fn run_events(roots: &Roots, run_id: &str) -> Result<(Vec<Stored>, Skipped)>
     )
 }
 
-/// The last `n` events (of `run_id` when given), oldest first; only the newest days
-/// needed are read.
+/// The last `n` events (of `run_id` when given), oldest first, output chunks only
+/// `with_output`; only the newest days needed are read.
 pub fn recent_events(
     roots: &Roots,
     run_id: Option<&str>,
     n: usize,
+    with_output: bool,
 ) -> Result<(Vec<Stored>, Skipped)> {
     if n == 0 {
         return Ok((Vec::new(), Skipped::default()));
@@ -134,7 +135,7 @@ pub fn recent_events(
     let (mut events, skipped) = newest_first(
         roots,
         run_id,
-        |e| run_id.is_none_or(|r| e.run_id == r),
+        |e| run_id.is_none_or(|r| e.run_id == r) && (with_output || e.output.is_none()),
         |_, total| total >= n,
     )?;
     let extra = events.len().saturating_sub(n);

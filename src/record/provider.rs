@@ -65,6 +65,32 @@ pub struct ProviderCall {
     pub extra: Map<String, Value>,
 }
 
+impl ProviderCall {
+    /// A call to `provider` with nothing else set (`error` null).
+    pub fn new(provider: impl Into<String>, success: bool, latency: f64) -> Self {
+        ProviderCall {
+            timestamp: None,
+            provider: provider.into(),
+            success,
+            latency,
+            error: Value::Null,
+            status_code: None,
+            model: None,
+            input_tokens: None,
+            output_tokens: None,
+            cache_read_tokens: None,
+            cache_write_tokens: None,
+            cost_usd: None,
+            run_id: None,
+            step_type: None,
+            tool_id: None,
+            id: None,
+            host: None,
+            extra: Map::new(),
+        }
+    }
+}
+
 impl Record for ProviderCall {
     const STREAM: Stream = Stream::ProviderHealth;
 
