@@ -332,14 +332,28 @@ fn wait_child(pid: libc::pid_t) -> (Option<i32>, Option<Usage>) {
         }
         return (None, None);
     }
+    (Some(status), Some(usage_of(&ru)))
+}
+
+/// What this process has used so far (peak RSS, user and system CPU).
+pub fn own_usage() -> Usage {
+    // SAFETY: rusage is plain old data; all-zero is a valid value.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pointer is to a live, writable local of the right type.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return Usage::default();
+    }
+    usage_of(&ru)
+}
+
+fn usage_of(ru: &libc::rusage) -> Usage {
     let ms = |tv: libc::timeval| tv.tv_sec as f64 * 1e3 + tv.tv_usec as f64 / 1e3;
-    let usage = Usage {
+    Usage {
         // Linux reports ru_maxrss in KiB.
         peak_rss_mb: (ru.ru_maxrss as f64 / 1024.0 * 10.0).round() / 10.0,
         cpu_user_ms: ms(ru.ru_utime).round(),
         cpu_system_ms: ms(ru.ru_stime).round(),
-    };
-    (Some(status), Some(usage))
+    }
 }
 
 fn elapsed_ms(started: Instant) -> f64 {
