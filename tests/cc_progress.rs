@@ -354,12 +354,14 @@ fn chains_report_sprints_and_end_with_a_notification() {
     assert_eq!(
         v["sprints"][0],
         json!({"index": 1, "runId": "run-s1", "status": "completed", "durationMs": 1_800_000.0,
-               "prUrl": "https://github.com/o/r/pull/1"})
+               "prUrl": "https://github.com/o/r/pull/1", "startedAt": "2026-11-20T11:00:00.000Z",
+               "endedAt": "2026-11-20T11:30:00.000Z", "attempts": []})
     );
     assert_eq!(v["sprints"][1]["status"], "running");
     assert_eq!(
         v["sprints"][2],
-        json!({"index": 3, "runId": null, "status": "pending", "durationMs": null, "prUrl": null})
+        json!({"index": 3, "runId": null, "status": "pending", "durationMs": null, "prUrl": null,
+               "startedAt": null, "endedAt": null, "attempts": []})
     );
     let out = ok(&env, &["chain", "chain-7"]);
     assert!(
@@ -367,6 +369,7 @@ fn chains_report_sprints_and_end_with_a_notification() {
         "{out}"
     );
     assert!(out.contains("   3/3  -       pending"), "{out}");
+    assert_eq!(v["resumeFrom"], Value::Null);
 
     ok(
         &env,
@@ -1442,4 +1445,122 @@ fn output_chunks_are_shown_only_with_output() {
     let (_, err, code) = run(&env, &["output", "run-o", "--stream", "screen", "x"]);
     assert_eq!(code, 2, "{err}");
     common::validate_root(env.root());
+}
+
+#[test]
+fn chains_keep_failed_attempts_and_say_where_to_resume() {
+    let env = Env::new();
+    let at = |h: u32, m: u32| format!("2026-11-20T{h:02}:{m:02}:00Z");
+    let sprint = |run: &str, place: &str, start: String, end: String, fail: bool| {
+        ok(
+            &env,
+            &[
+                "start",
+                run,
+                "--steps",
+                "1",
+                "--chain",
+                "chain-9",
+                "--sprint",
+                place,
+                "--timestamp",
+                &start,
+            ],
+        );
+        if fail {
+            ok(&env, &["fail", run, "tests failed", "--timestamp", &end]);
+        } else {
+            ok(&env, &["complete", run, "--timestamp", &end]);
+        }
+    };
+    sprint("c9-s1", "1/3", at(10, 0), at(10, 20), false);
+    sprint("c9-s2a", "2/3", at(10, 30), at(10, 45), true);
+    let v = json_of(&env, &["chain", "chain-9"]);
+    assert_eq!(
+        (v["status"].as_str(), v["resumeFrom"].as_u64()),
+        (Some("failed"), Some(2))
+    );
+    // The sprint is run again and fails again: both attempts are kept.
+    sprint("c9-s2b", "2/3", at(11, 0), at(11, 10), true);
+    sprint("c9-s2c", "2/3", at(11, 20), at(11, 40), false);
+    let v = json_of(&env, &["chain", "chain-9"]);
+    assert_eq!(
+        (v["status"].as_str(), v["resumeFrom"].as_u64()),
+        (Some("running"), None)
+    );
+    let s2 = &v["sprints"][1];
+    assert_eq!(
+        (
+            s2["runId"].as_str(),
+            s2["startedAt"].as_str(),
+            s2["endedAt"].as_str()
+        ),
+        (
+            Some("c9-s2c"),
+            Some("2026-11-20T11:20:00.000Z"),
+            Some("2026-11-20T11:40:00.000Z")
+        )
+    );
+    let attempts: Vec<(&str, &str, &str)> = s2["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["runId"].as_str().unwrap(),
+                a["status"].as_str().unwrap(),
+                a["error"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            ("c9-s2a", "failed", "tests failed"),
+            ("c9-s2b", "failed", "tests failed")
+        ]
+    );
+    let out = ok(&env, &["chain", "chain-9", "--utc"]);
+    assert!(
+        out.contains("earlier  c9-s2a  failed") && out.contains("tests failed"),
+        "{out}"
+    );
+    // Sprint 3 fails: resume from 3.
+    sprint("c9-s3", "3/3", at(12, 0), at(12, 5), true);
+    let out = ok(&env, &["chain", "chain-9"]);
+    assert!(out.ends_with("resume from sprint 3 of 3\n"), "{out}");
+    // chains lists every chain.
+    ok(
+        &env,
+        &[
+            "start",
+            "solo",
+            "--steps",
+            "1",
+            "--chain",
+            "chain-1",
+            "--sprint",
+            "1/1",
+            "--timestamp",
+            &at(9, 0),
+        ],
+    );
+    let rows = json_of(&env, &["chains"]);
+    assert_eq!(
+        rows,
+        json!([
+            {"chainId": "chain-9", "status": "failed", "completed": 2, "total": 3, "retries": 2,
+             "resumeFrom": 3, "startedAt": "2026-11-20T10:00:00.000Z",
+             "updatedAt": "2026-11-20T12:05:00.000Z"},
+            {"chainId": "chain-1", "status": "running", "completed": 0, "total": 1, "retries": 0,
+             "resumeFrom": null, "startedAt": "2026-11-20T09:00:00.000Z",
+             "updatedAt": "2026-11-20T09:00:00.000Z"}
+        ])
+    );
+    let out = ok(&env, &["chains", "--utc"]);
+    assert!(
+        out.contains("chain-9  failed") && out.contains("2/3"),
+        "{out}"
+    );
+    assert_eq!(ok(&Env::new(), &["chains"]), "no sprint chains\n");
 }

@@ -82,8 +82,11 @@ enum Command {
     Runs(RunsArgs),
     /// A run in detail: step timeline, quality, CI checks, PR, errors.
     Show(RunArg),
-    /// A sprint chain: which sprints completed, their runs and PRs.
+    /// A sprint chain: which sprints completed, their runs, times, earlier attempts
+    /// and PRs, and on a failed chain the sprint to resume from.
     Chain(ChainArgs),
+    /// Sprint chains, the most recently active first.
+    Chains(ChainsArgs),
     /// Delete (or gzip) daily files wholly older than a cutoff.
     Prune(PruneArgs),
     /// Print shell completions.
@@ -424,6 +427,13 @@ struct RunsArgs {
 }
 
 #[derive(Debug, Args)]
+struct ChainsArgs {
+    /// Only chains with runs active since this TIME.
+    #[arg(long, value_name = "T")]
+    since: Option<String>,
+}
+
+#[derive(Debug, Args)]
 struct ChainArgs {
     /// The chain.
     #[arg(value_name = "CHAIN")]
@@ -498,6 +508,18 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Show(args) => exec_current(&settings, args, true),
         Command::Runs(args) => exec_runs(&settings, args),
         Command::Chain(args) => exec_chain(&settings, args),
+        Command::Chains(args) => {
+            let since = settings.time(args.since.as_deref(), "--since")?;
+            let (rows, skipped) = progress::chain::chains(&settings.roots, since, settings.now)?;
+            let mut out = output::stdout();
+            if settings.style.json {
+                output::write_json(&mut out, &rows)?;
+            } else {
+                render::chains(&mut out, &rows, settings.style)?;
+            }
+            out.flush()?;
+            Ok(settings.finish(&skipped))
+        }
         Command::Prune(args) => exec_prune(&settings, Stream::Progress, &args),
         Command::Completions { shell } => print_completions(shell, &mut Cli::command()).map(|()| 0),
         Command::Man => print_man(Cli::command()).map(|()| 0),

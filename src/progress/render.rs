@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, Table};
 
-use super::chain::{ChainReport, RunRow};
+use super::chain::{ChainReport, ChainRow, RunRow};
 use super::state::RunState;
 use crate::output::{self, Style, human_duration, one_line, paint, status_cell, status_color};
 use crate::record::{PrStatus, ProgressEvent, RunStatus, error_message};
@@ -374,17 +374,74 @@ pub fn chain(out: &mut dyn Write, c: &ChainReport, style: Style) -> io::Result<(
         c.completed,
         c.total
     )?;
-    let mut t = output::table(style, &["SPRINT", "RUN", "STATUS", "DURATION", "PR"]);
+    let time = |t: Option<crate::record::Timestamp>| {
+        t.map_or_else(|| "-".into(), |t| output::human_time(t, style.utc))
+    };
+    let mut t = output::table(
+        style,
+        &[
+            "SPRINT", "RUN", "STATUS", "STARTED", "ENDED", "DURATION", "PR",
+        ],
+    );
     for s in &c.sprints {
         t.add_row(vec![
             Cell::new(format!("{}/{}", s.index, c.total)),
             Cell::new(s.run_id.as_deref().unwrap_or("-")),
             status_cell(s.status.as_str(), style),
+            Cell::new(time(s.started_at)),
+            Cell::new(time(s.ended_at)),
             Cell::new(output::human_opt_duration(s.duration_ms)),
             Cell::new(s.pr_url.as_deref().unwrap_or("-")),
         ]);
+        for a in &s.attempts {
+            t.add_row(vec![
+                Cell::new("earlier"),
+                Cell::new(&a.run_id),
+                status_cell(a.status.as_str(), style),
+                Cell::new(time(Some(a.started_at))),
+                Cell::new(time(a.ended_at)),
+                Cell::new(human_duration(a.duration_ms)),
+                Cell::new(a.error.as_deref().map_or("-".into(), |e| one_line(e, 40))),
+            ]);
+        }
     }
-    right_align(&mut t, &[0, 3]);
+    right_align(&mut t, &[0, 5]);
+    output::write_table(out, &t)?;
+    if let Some(i) = c.resume_from {
+        writeln!(out, "resume from sprint {i} of {}", c.total)?;
+    }
+    Ok(())
+}
+
+/// `chains`: one row per sprint chain.
+pub fn chains(out: &mut dyn Write, rows: &[ChainRow], style: Style) -> io::Result<()> {
+    if rows.is_empty() {
+        return writeln!(out, "no sprint chains");
+    }
+    let mut t = output::table(
+        style,
+        &[
+            "CHAIN",
+            "STATUS",
+            "SPRINTS",
+            "RETRIES",
+            "RESUME FROM",
+            "STARTED",
+            "UPDATED",
+        ],
+    );
+    for r in rows {
+        t.add_row(vec![
+            Cell::new(&r.chain_id),
+            status_cell(r.status.as_str(), style),
+            Cell::new(format!("{}/{}", r.completed, r.total)),
+            Cell::new(r.retries),
+            Cell::new(r.resume_from.map_or("-".into(), |i| i.to_string())),
+            Cell::new(output::human_time(r.started_at, style.utc)),
+            Cell::new(output::human_time(r.updated_at, style.utc)),
+        ]);
+    }
+    right_align(&mut t, &[2, 3, 4]);
     output::write_table(out, &t)
 }
 
