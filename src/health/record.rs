@@ -30,10 +30,19 @@ pub fn record_call(
     th: &Thresholds,
 ) -> Result<Recorded> {
     let provider = call.provider.clone();
+    let service = call.is_service();
     let prepared = writer.prepare(call, Timestamp::now())?;
     let _lock = StreamLock::acquire(roots.primary(), Stream::ProviderHealth)?;
     writer.write(std::slice::from_ref(&prepared))?;
     let now = Timestamp::now();
+    if service {
+        // A service's usage says nothing about provider health.
+        return Ok(Recorded {
+            call: prepared.value(),
+            status: super::status::ProviderAcc::default().row(&provider, th),
+            notification: None,
+        });
+    }
     let (status, _) = provider_status(roots, &provider, th, now)?;
     let last = last_provider_notice(roots, &provider)?;
     let kind = match (status.status, last) {
