@@ -100,6 +100,15 @@ fn notifications_for(
             ),
         };
         out.push(notification(kind, run, message));
+        if after.status == RunStatus::Completed
+            && let Some(w) = &after.workflow
+        {
+            out.push(notification(
+                NotificationType::WorkflowCompleted,
+                run,
+                format!("workflow {w} completed: {label}"),
+            ));
+        }
         if let Some(chain) = &after.chain_id {
             let place = match (after.sprint_index, after.sprint_total) {
                 (Some(i), Some(t)) => format!("sprint {i} of {t}"),

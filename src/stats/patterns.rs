@@ -61,7 +61,7 @@ static CATEGORY_RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
         ),
         (
             Category::Auth,
-            r"\b40[13]\b|unauthori[sz]ed|forbidden|(?:invalid|missing|bad|expired|no)\s+(?:x-)?api[ _-]?key|api[ _-]?key\s+(?:is\s+)?(?:invalid|missing|not set|expired)|authentication (?:failed|required|error)|permission denied \(publickey",
+            r"\b40[13]\b|unauthori[sz]ed|forbidden|(?:invalid|missing|bad|expired|no)\s+(?:x-)?api[ _-]?key|api[ _-]?key\s+(?:is\s+)?(?:invalid|missing|not set|expired)|authentication (?:failed|required|error)|permission denied \(publickey|(?:invalid|missing|bad|expired|revoked|no)\s+(?:(?:access|auth|bearer|api|oauth|refresh)\s+)?(?:token|credentials?|key)\b|\b(?:token|credentials?)\s+(?:is\s+|has\s+)?(?:invalid|missing|not set|expired|revoked)",
         ),
         (
             Category::NotFound,
@@ -277,6 +277,13 @@ mod tests {
             ("operation timeout", Category::Timeout),
             ("HTTP 403 Forbidden", Category::Auth),
             ("Missing API key", Category::Auth),
+            ("invalid access token", Category::Auth),
+            ("Missing token for e2b", Category::Auth),
+            ("GITHUB_TOKEN is not set: token missing", Category::Auth),
+            ("refresh token expired", Category::Auth),
+            ("invalid key provided", Category::Auth),
+            ("token budget exhausted after 3 turns", Category::Other),
+            ("missing keyword argument", Category::Other),
             ("template review.md not found", Category::NotFound),
             ("HTTP 404", Category::NotFound),
             ("connection reset by peer", Category::Network),
