@@ -538,6 +538,65 @@ fn demo_writes_all_five_streams_the_other_programs_read() {
     );
     let notes = read("cc-dashboard", &["notifications", "--limit", "0"]);
     assert!(notes.as_array().unwrap().len() > 20);
+    // Runs as CodeCourier shows them: sandbox runs of workflows with prompts, quality,
+    // CI, cost; a chain to resume; service usage; agent output.
+    let sandboxes = read(
+        "cc-progress",
+        &["runs", "--source", "sandbox", "--limit", "0"],
+    );
+    let sandboxes = sandboxes.as_array().unwrap();
+    assert_eq!(sandboxes.len(), 10);
+    assert!(
+        sandboxes
+            .iter()
+            .all(|r| r["workflow"].is_string() && r["prompt"].is_string())
+    );
+    assert!(
+        sandboxes
+            .iter()
+            .all(|r| r["costUsd"].as_f64().is_some_and(|c| c > 0.0))
+    );
+    assert!(
+        sandboxes
+            .iter()
+            .any(|r| r["prStatus"] == "blocked_on_ci" && r["ciStatus"] == "failing")
+    );
+    assert!(
+        sandboxes
+            .iter()
+            .filter(|r| r["quality"].is_number())
+            .count()
+            >= 8
+    );
+    let chain = read("cc-progress", &["chain", "chain-search"]);
+    assert_eq!(chain["resumeFrom"], 3);
+    assert_eq!(chain["sprints"][1]["attempts"][0]["status"], "failed");
+    let services = read("cc-health", &["usage", "--by", "service"]);
+    assert!(
+        services
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["key"] == "e2b")
+    );
+    let history = std::process::Command::new(env!("CARGO_BIN_EXE_cc-progress"))
+        .args(["history", "sbx-run-010", "--output", "--json", "--root"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let chunks = String::from_utf8_lossy(&history.stdout)
+        .lines()
+        .filter(|l| l.contains("\"output\""))
+        .count();
+    assert_eq!(chunks, 4);
+    let d = read("cc-dashboard", &["json"]);
+    assert_eq!(
+        (
+            d["counters"]["sandboxes"].as_u64(),
+            d["counters"]["activeSandboxes"].as_u64()
+        ),
+        (Some(10), Some(1))
+    );
     // Every record of every stream validates against the JSON Schemas.
     let counts = common::validate_root(&dir);
     assert!(counts.iter().all(|n| *n > 100), "{counts:?}");

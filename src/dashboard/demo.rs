@@ -315,6 +315,7 @@ pub fn write_demo(root: &Path, now: Timestamp) -> Result<DemoCounts> {
         counts.events += events;
         counts.notifications += notes;
     }
+    super::demo_runs::write(&roots, &writer, now, &mut counts)?;
     Ok(counts)
 }
 
