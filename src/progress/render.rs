@@ -380,7 +380,13 @@ pub fn chain(out: &mut dyn Write, c: &ChainReport, style: Style) -> io::Result<(
     let mut t = output::table(
         style,
         &[
-            "SPRINT", "RUN", "STATUS", "STARTED", "ENDED", "DURATION", "PR",
+            "SPRINT",
+            "RUN",
+            "STATUS",
+            "STARTED",
+            "ENDED",
+            "DURATION",
+            "PR / ERROR",
         ],
     );
     for s in &c.sprints {
