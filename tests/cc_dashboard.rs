@@ -1180,9 +1180,9 @@ fn html_renders_in_headless_chromium() {
     assert!(dom.status.success());
     let html = String::from_utf8_lossy(&dom.stdout);
     let log = String::from_utf8_lossy(&dom.stderr);
-    assert!(html.contains("data-charts=\"6\""), "the check script ran");
+    assert!(html.contains("data-charts=\"7\""), "the check script ran");
     assert!(
-        html.contains("data-charts-rendered=\"6\""),
+        html.contains("data-charts-rendered=\"7\""),
         "every chart has a size"
     );
     let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
