@@ -1564,3 +1564,62 @@ fn chains_keep_failed_attempts_and_say_where_to_resume() {
     );
     assert_eq!(ok(&Env::new(), &["chains"]), "no sprint chains\n");
 }
+
+#[test]
+fn watch_run_output_streams_chunks_live() {
+    let env = Env::new();
+    ok(
+        &env,
+        &[
+            "start",
+            "run-lo",
+            "--steps",
+            "1",
+            "--timestamp",
+            "2026-11-20T10:00:00Z",
+        ],
+    );
+    ok(&env, &["start", "run-other", "--steps", "1"]);
+    let mut w = Watching::start(
+        &env,
+        &["watch", "run-lo", "--output", "--until-done", "--utc"],
+    );
+    assert_eq!(
+        w.next(),
+        "2026-11-20 10:00:00  run-lo  step 0/1  running  0%"
+    );
+    ok(
+        &env,
+        &["output", "run-other", "--stream", "assistant", "not shown"],
+    );
+    ok(
+        &env,
+        &[
+            "output",
+            "run-lo",
+            "--stream",
+            "assistant",
+            "\u{1b}[1mcompiling\u{1b}[0m crate",
+        ],
+    );
+    let line = w.next();
+    assert!(
+        line.ends_with("run-lo  [assistant]  compiling crate"),
+        "{line}"
+    );
+    ok(
+        &env,
+        &[
+            "complete",
+            "run-lo",
+            "done",
+            "--timestamp",
+            "2026-11-20T10:05:00Z",
+        ],
+    );
+    assert_eq!(
+        w.next(),
+        "2026-11-20 10:05:00  run-lo  step 0  completed  100%  done"
+    );
+    assert_eq!(w.child.wait().unwrap().code(), Some(0));
+}

@@ -17,6 +17,7 @@ const EXAMPLES: &str = "\
 Examples:
   cc-log log --skill multi-ai-code-review --duration 1234 --agent developer
   cc-log run --skill lint -- cargo clippy
+  cc-log run --skill review --params '{\"pr\":12}' --cache 1h -- ./review.sh 12
   cc-log query --skill multi-ai-code-review --limit 10
   cc-log stats --by agent --since 7d
   cc-log tail -f --result failure

@@ -28,7 +28,10 @@ Examples:
   cc-progress wait run-001 --timeout 30m && echo done
   cc-progress runs --status failed
   cc-progress show run-001
-  cc-progress chain chain-7";
+  cc-progress chain chain-7
+  cc-progress runs --workflow review-and-fix --stale-after 30m
+  cc-progress stream run-002 -- claude -p \"fix the test\" --output-format stream-json --verbose
+  cc-progress watch run-002 --output";
 
 /// cc-progress: the progress of agent runs — emit events, track steps across
 /// processes, watch them live, and look back at runs and sprint chains.
