@@ -141,9 +141,31 @@ impl Runner {
 
     /// Runs `program` with `args` and returns once it has exited.
     pub fn run(self, program: &str, args: &[String]) -> RunOutcome {
-        run_with(self.signals, program, args, self.echo_stderr)
+        run_with(self.signals, program, args, self.echo_stderr, None)
+    }
+
+    /// Runs `program` with `args` with its standard output handed to `on_stdout`, in
+    /// the pieces it is read in, instead of passing through: the caller passes it on
+    /// (unchanged or not) and looks at it. Returns once it has exited and its standard
+    /// output has closed.
+    pub fn run_piped(
+        self,
+        program: &str,
+        args: &[String],
+        on_stdout: &mut (dyn FnMut(&[u8]) + Send),
+    ) -> RunOutcome {
+        run_with(
+            self.signals,
+            program,
+            args,
+            self.echo_stderr,
+            Some(on_stdout),
+        )
     }
 }
+
+/// Where a piped child's standard output goes, piece by piece.
+pub type StdoutSink<'a> = &'a mut (dyn FnMut(&[u8]) + Send);
 
 /// Runs `program` with `args` and returns once it has exited.
 pub fn run_measured(program: &str, args: &[String]) -> RunOutcome {
@@ -155,12 +177,18 @@ fn run_with(
     program: &str,
     args: &[String],
     echo_stderr: bool,
+    on_stdout: Option<StdoutSink<'_>>,
 ) -> RunOutcome {
     let started = Instant::now();
+    let stdout = if on_stdout.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::inherit()
+    };
     let spawned = Command::new(program)
         .args(args)
         .stdin(Stdio::inherit())
-        .stdout(Stdio::inherit())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn();
     let mut child = match spawned {
@@ -220,7 +248,13 @@ fn run_with(
         drop(done_tx);
     }
 
-    let (status, usage) = wait_child(pid);
+    let child_stdout = child.stdout.take();
+    let (status, usage) = std::thread::scope(|scope| {
+        if let (Some(out), Some(f)) = (child_stdout, on_stdout) {
+            scope.spawn(move || read_stdout(out, f));
+        }
+        wait_child(pid)
+    });
     let duration_ms = elapsed_ms(started);
     let _ = done_rx.recv_timeout(STDERR_GRACE);
     if let Some((handle, thread)) = forwarder {
@@ -274,6 +308,19 @@ fn tee_stderr(mut err: impl Read, tail: &Mutex<VecDeque<u8>>, echo: bool) {
     }
 }
 
+/// Hands the child's standard output to `f` as it is read, until it closes.
+fn read_stdout(mut out: impl Read, f: &mut (dyn FnMut(&[u8]) + Send)) {
+    let mut buf = [0u8; 8192];
+    loop {
+        match out.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => f(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        }
+    }
+}
+
 /// The kept tail as text, cut at a line start when it was truncated.
 fn tail_text(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes).into_owned();
@@ -303,14 +350,28 @@ fn wait_child(pid: libc::pid_t) -> (Option<i32>, Option<Usage>) {
         }
         return (None, None);
     }
+    (Some(status), Some(usage_of(&ru)))
+}
+
+/// What this process has used so far (peak RSS, user and system CPU).
+pub fn own_usage() -> Usage {
+    // SAFETY: rusage is plain old data; all-zero is a valid value.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pointer is to a live, writable local of the right type.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return Usage::default();
+    }
+    usage_of(&ru)
+}
+
+fn usage_of(ru: &libc::rusage) -> Usage {
     let ms = |tv: libc::timeval| tv.tv_sec as f64 * 1e3 + tv.tv_usec as f64 / 1e3;
-    let usage = Usage {
+    Usage {
         // Linux reports ru_maxrss in KiB.
         peak_rss_mb: (ru.ru_maxrss as f64 / 1024.0 * 10.0).round() / 10.0,
         cpu_user_ms: ms(ru.ru_utime).round(),
         cpu_system_ms: ms(ru.ru_stime).round(),
-    };
-    (Some(status), Some(usage))
+    }
 }
 
 fn elapsed_ms(started: Instant) -> f64 {

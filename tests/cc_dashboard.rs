@@ -170,7 +170,8 @@ fn every_part_of_the_document() {
     assert_eq!(
         d["counters"],
         json!({"runs": 3, "activeRuns": 1, "completedRuns": 1, "failedRuns": 1, "cancelledRuns": 0,
-               "invocations": 5, "journeyExecutions": 10, "journeys": 2, "workflows": 2, "providers": 1})
+               "invocations": 5, "journeyExecutions": 10, "journeys": 2, "workflows": 2, "providers": 1,
+               "sandboxes": 0, "activeSandboxes": 0})
     );
     assert_eq!(
         d["windows"]["1h"],
@@ -245,12 +246,14 @@ fn every_part_of_the_document() {
     assert_eq!(
         daily[29],
         json!({"date": "2026-11-20", "runsCreated": 2, "runsCompleted": 0, "runsFailed": 1,
-               "iterations": 2, "invocations": 4, "costUsd": 3.5})
+               "iterations": 2, "invocations": 4, "costUsd": 3.5, "sandboxesCreated": 0,
+               "workflowsCreated": 0})
     );
     assert_eq!(
         daily[28],
         json!({"date": "2026-11-19", "runsCreated": 1, "runsCompleted": 1, "runsFailed": 0,
-               "iterations": 0, "invocations": 1, "costUsd": 0.0})
+               "iterations": 0, "invocations": 1, "costUsd": 0.0, "sandboxesCreated": 0,
+               "workflowsCreated": 0})
     );
     assert_eq!(daily[24]["costUsd"], 2.5);
     let q = &d["quality"];
@@ -541,6 +544,65 @@ fn demo_writes_all_five_streams_the_other_programs_read() {
     );
     let notes = read("cc-dashboard", &["notifications", "--limit", "0"]);
     assert!(notes.as_array().unwrap().len() > 20);
+    // Runs as CodeCourier shows them: sandbox runs of workflows with prompts, quality,
+    // CI, cost; a chain to resume; service usage; agent output.
+    let sandboxes = read(
+        "cc-progress",
+        &["runs", "--source", "sandbox", "--limit", "0"],
+    );
+    let sandboxes = sandboxes.as_array().unwrap();
+    assert_eq!(sandboxes.len(), 10);
+    assert!(
+        sandboxes
+            .iter()
+            .all(|r| r["workflow"].is_string() && r["prompt"].is_string())
+    );
+    assert!(
+        sandboxes
+            .iter()
+            .all(|r| r["costUsd"].as_f64().is_some_and(|c| c > 0.0))
+    );
+    assert!(
+        sandboxes
+            .iter()
+            .any(|r| r["prStatus"] == "blocked_on_ci" && r["ciStatus"] == "failing")
+    );
+    assert!(
+        sandboxes
+            .iter()
+            .filter(|r| r["quality"].is_number())
+            .count()
+            >= 8
+    );
+    let chain = read("cc-progress", &["chain", "chain-search"]);
+    assert_eq!(chain["resumeFrom"], 3);
+    assert_eq!(chain["sprints"][1]["attempts"][0]["status"], "failed");
+    let services = read("cc-health", &["usage", "--by", "service"]);
+    assert!(
+        services
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["key"] == "e2b")
+    );
+    let history = std::process::Command::new(env!("CARGO_BIN_EXE_cc-progress"))
+        .args(["history", "sbx-run-010", "--output", "--json", "--root"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let chunks = String::from_utf8_lossy(&history.stdout)
+        .lines()
+        .filter(|l| l.contains("\"output\""))
+        .count();
+    assert_eq!(chunks, 4);
+    let d = read("cc-dashboard", &["json"]);
+    assert_eq!(
+        (
+            d["counters"]["sandboxes"].as_u64(),
+            d["counters"]["activeSandboxes"].as_u64()
+        ),
+        (Some(10), Some(1))
+    );
     // Every record of every stream validates against the JSON Schemas.
     let counts = common::validate_root(&dir);
     assert!(counts.iter().all(|n| *n > 100), "{counts:?}");
@@ -1164,9 +1226,9 @@ fn html_renders_in_headless_chromium() {
     assert!(dom.status.success());
     let html = String::from_utf8_lossy(&dom.stdout);
     let log = String::from_utf8_lossy(&dom.stderr);
-    assert!(html.contains("data-charts=\"6\""), "the check script ran");
+    assert!(html.contains("data-charts=\"7\""), "the check script ran");
     assert!(
-        html.contains("data-charts-rendered=\"6\""),
+        html.contains("data-charts-rendered=\"7\""),
         "every chart has a size"
     );
     let console: Vec<&str> = log.lines().filter(|l| l.contains("CONSOLE")).collect();
@@ -1214,4 +1276,112 @@ fn prune_acts_on_notification_files_only() {
     // Compressed notifications are still read.
     let (out, _, _) = at_now(&env, &["notifications", "--json", "--limit", "0"]);
     assert!(out.contains("\"n-old\""), "{out}");
+}
+
+#[test]
+fn sandboxes_workflows_and_failures_of_every_source() {
+    let env = Env::new();
+    let progress = |args: &[&str]| {
+        let (_, err, code) = env.run_bin("cc-progress", args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+    };
+    let day = |d: u32, h: u32| format!("2026-11-{d:02}T{h:02}:00:00Z");
+    // Two sandboxes on the 19th (one still active), one on the 20th that runs a
+    // workflow and failed; a workflow run outside a sandbox on the 20th.
+    progress(&[
+        "start",
+        "sb-1",
+        "--steps",
+        "1",
+        "--source",
+        "sandbox",
+        "--sandbox",
+        "e2b-1",
+        "--timestamp",
+        &day(19, 9),
+    ]);
+    progress(&["complete", "sb-1", "--timestamp", &day(19, 10)]);
+    progress(&[
+        "start",
+        "sb-2",
+        "--steps",
+        "1",
+        "--source",
+        "sandbox",
+        "--timestamp",
+        &day(19, 11),
+    ]);
+    progress(&[
+        "start",
+        "sb-3",
+        "--steps",
+        "1",
+        "--source",
+        "sandbox",
+        "--workflow",
+        "fix",
+        "--timestamp",
+        &day(20, 9),
+    ]);
+    progress(&[
+        "fail",
+        "sb-3",
+        "invalid access token",
+        "--timestamp",
+        &day(20, 10),
+    ]);
+    progress(&[
+        "start",
+        "wf-1",
+        "--steps",
+        "1",
+        "--workflow",
+        "fix",
+        "--timestamp",
+        &day(20, 9),
+    ]);
+    let d = document(&env);
+    let c = &d["counters"];
+    assert_eq!(
+        (
+            c["sandboxes"].as_u64(),
+            c["activeSandboxes"].as_u64(),
+            c["workflows"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1))
+    );
+    let daily = d["daily"].as_array().unwrap();
+    let per_day = |i: usize| {
+        (
+            daily[i]["sandboxesCreated"].as_u64(),
+            daily[i]["workflowsCreated"].as_u64(),
+        )
+    };
+    assert_eq!(
+        (per_day(28), per_day(29)),
+        ((Some(2), Some(0)), (Some(1), Some(2)))
+    );
+    let (out, err, code) = at_now(&env, &["view"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("sandboxes 3: 1 active  ·  created in 30 days: 3 sandboxes, 2 workflow runs"),
+        "{out}"
+    );
+    let html_path = env.path("report.html");
+    let (_, err, code) = at_now(&env, &["html", "-o", html_path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(
+        html.contains("<h2>Sandboxes and workflows per day</h2>"),
+        "sandbox chart"
+    );
+    assert!(
+        html.contains("<b>1 / 3</b><span>sandboxes active / total</span>"),
+        "counter"
+    );
+    // The failed run is among the failure patterns, by its source.
+    assert!(
+        html.contains("<td>run</td>") && html.contains("invalid access token"),
+        "failure row"
+    );
 }

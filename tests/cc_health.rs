@@ -592,3 +592,177 @@ fn help_shows_the_dated_price_table() {
     let (out, _, _) = env.run_bin("cc-health", &["usage", "--help"]);
     assert!(out.contains("gpt-4o-mini"), "{out}");
 }
+
+#[test]
+fn services_count_in_usage_and_cost_never_in_health() {
+    let env = Env::new();
+    let health = |args: &[&str]| {
+        let (out, err, code) = env.run_bin("cc-health", args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out
+    };
+    env.cmd("cc-progress")
+        .args([
+            "start", "sbx-run", "--steps", "1", "--chain", "ch-1", "--sprint", "1/2",
+        ])
+        .assert()
+        .success();
+    // Failing services: still no provider status, no provider_down.
+    for _ in 0..6 {
+        health(&[
+            "record",
+            "e2b",
+            "false",
+            "0",
+            "--kind",
+            "service",
+            "--quantity",
+            "45",
+            "--unit",
+            "sandbox_seconds",
+            "--cost",
+            "0.12",
+            "--run-id",
+            "sbx-run",
+        ]);
+    }
+    health(&[
+        "record",
+        "trigger_dev",
+        "true",
+        "0",
+        "--kind",
+        "service",
+        "--quantity",
+        "1",
+        "--unit",
+        "runs",
+        "--cost",
+        "0.01",
+        "--run-id",
+        "other-run",
+    ]);
+    health(&[
+        "record",
+        "anthropic",
+        "true",
+        "900",
+        "--cost",
+        "0.5",
+        "--run-id",
+        "sbx-run",
+    ]);
+    let stored = env.records("analytics/provider-health-");
+    assert_eq!(
+        (
+            stored[0]["kind"].as_str(),
+            stored[0]["quantity"].as_f64(),
+            stored[0]["unit"].as_str()
+        ),
+        (Some("service"), Some(45.0), Some("sandbox_seconds"))
+    );
+    assert!(env.records("analytics/notifications-").is_empty());
+    let status: Value = serde_json::from_str(&health(&["status", "--json"])).unwrap();
+    let providers: Vec<&str> = status
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["provider"].as_str().unwrap())
+        .collect();
+    assert_eq!(providers, ["anthropic"]);
+    let overall: Value = serde_json::from_str(&health(&["overall", "--json"])).unwrap();
+    assert_eq!(overall["status"], "healthy");
+    assert_eq!(overall["providers"], json!({"anthropic": "healthy"}));
+    let errors: Value = serde_json::from_str(&health(&["errors", "--json"])).unwrap();
+    assert_eq!(errors, json!([]));
+    // usage --by service: one row per service, AI calls under null.
+    let rows: Value =
+        serde_json::from_str(&health(&["usage", "--by", "service", "--json"])).unwrap();
+    let got: Vec<(Option<&str>, u64, Option<f64>, Value)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str(),
+                r["calls"].as_u64().unwrap(),
+                r["costUsd"].as_f64(),
+                r.get("quantities").cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                Some("e2b"),
+                6,
+                Some(0.72),
+                json!({"sandbox_seconds": 270.0})
+            ),
+            (None, 1, Some(0.5), Value::Null),
+            (Some("trigger_dev"), 1, Some(0.01), json!({"runs": 1.0})),
+        ]
+    );
+    // usage --by chain: the run's usage under its chain, the rest under null.
+    let rows: Value = serde_json::from_str(&health(&["usage", "--by", "chain", "--json"])).unwrap();
+    let got: Vec<(Option<&str>, u64, Option<f64>)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str(),
+                r["calls"].as_u64().unwrap(),
+                r["costUsd"].as_f64(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [(Some("ch-1"), 7, Some(1.22)), (None, 1, Some(0.01))]);
+    let out = health(&["usage", "--by", "service"]);
+    assert!(
+        out.contains("service usage: e2b 270 sandbox_seconds; trigger_dev 1 runs"),
+        "{out}"
+    );
+    // --quantity is for services, and never negative.
+    for (args, needle) in [
+        (
+            &[
+                "record",
+                "e2b",
+                "true",
+                "0",
+                "--quantity",
+                "3",
+                "--unit",
+                "s",
+            ][..],
+            "--quantity",
+        ),
+        (
+            &[
+                "record",
+                "e2b",
+                "true",
+                "0",
+                "--kind",
+                "service",
+                "--quantity",
+                "-3",
+                "--unit",
+                "s",
+            ],
+            "--quantity",
+        ),
+        (
+            &["record", "e2b", "true", "0", "--kind", "gadget"],
+            "--kind",
+        ),
+    ] {
+        let (_, err, code) = env.run_bin("cc-health", args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(err.contains(needle), "{err}");
+    }
+    assert_eq!(env.records("analytics/provider-health-").len(), 8);
+    common::validate_root(env.root());
+}

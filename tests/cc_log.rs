@@ -995,3 +995,164 @@ fn filters_match_values_written_with_escapes() {
         .success()
         .stdout(predicates::str::contains("\"count\": 3"));
 }
+
+/// `cc-log run --cache TTL` of a command that prints its pid and counts its runs in
+/// `runs.txt`, at `now`.
+fn cached_run(env: &Env, params: &str, now: &str, exit: u8) -> (String, String, i32) {
+    common::outcome(
+        env.log()
+            .env("CC_NOW", now)
+            .args([
+                "run", "--skill", "lint", "--params", params, "--cache", "1h", "--",
+            ])
+            .args([
+                "sh",
+                "-c",
+                &format!("echo \"out $$\"; echo x >> runs.txt; exit {exit}"),
+            ]),
+    )
+}
+
+fn runs_so_far(env: &Env) -> usize {
+    std::fs::read_to_string(env.path("runs.txt")).map_or(0, |s| s.lines().count())
+}
+
+#[test]
+fn run_cache_hits_print_the_saved_output_without_running() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let t0 = "2026-11-20T10:00:00Z";
+    let (first, err, code) = cached_run(&env, r#"{"file":"a.rs","level":2}"#, t0, 0);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(first.starts_with("out "), "{first}");
+    assert_eq!(runs_so_far(&env), 1);
+    // Same skill, same params in another key order, within the TTL: a hit.
+    let (again, _, code) = cached_run(
+        &env,
+        r#"{"level":2,"file":"a.rs"}"#,
+        "2026-11-20T10:59:00Z",
+        0,
+    );
+    assert_eq!((code, again.as_str()), (0, first.as_str()));
+    assert_eq!(runs_so_far(&env), 1);
+    // Other params: a miss.
+    let (other, _, _) = cached_run(&env, r#"{"file":"b.rs","level":2}"#, t0, 0);
+    assert_ne!(other, first);
+    assert_eq!(runs_so_far(&env), 2);
+    // Past the TTL: a miss, which runs and saves again.
+    let (late, _, _) = cached_run(
+        &env,
+        r#"{"file":"a.rs","level":2}"#,
+        "2026-11-20T11:00:01Z",
+        0,
+    );
+    assert_ne!(late, first);
+    assert_eq!(runs_so_far(&env), 3);
+    let records = env.records("logs/skill-invocations-");
+    let hits: Vec<bool> = records
+        .iter()
+        .map(|r| r["cacheHit"].as_bool().unwrap())
+        .collect();
+    assert_eq!(hits, [false, true, false, false]);
+    for r in &records {
+        for k in ["peakRssMb", "cpuUserMs", "cpuSystemMs"] {
+            assert!(r["metadata"][k].is_number(), "{k} in {r}");
+        }
+        assert_eq!(r["result"], "success");
+    }
+    assert_eq!(
+        records[1]["metadata"]["cachedAt"],
+        "2026-11-20T10:00:00.000Z"
+    );
+    // Files 0600 in 0700 folders, the params not stored in them.
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&env.path(".ccmon")), 0o700);
+    assert_eq!(mode(&env.path(".ccmon/cache")), 0o700);
+    let entries: Vec<String> = env
+        .files()
+        .into_iter()
+        .filter(|f| f.starts_with(".ccmon/"))
+        .collect();
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    for e in &entries {
+        assert_eq!(mode(&env.path(e)), 0o600, "{e}");
+        assert!(!env.read(e).contains("a.rs"), "{e}");
+    }
+    // cache clear: the next run runs.
+    let (out, _, code) = env.run_bin("cc-log", &["cache", "clear"]);
+    assert_eq!((out.as_str(), code), ("removed 2 cache entries\n", 0));
+    cached_run(
+        &env,
+        r#"{"file":"a.rs","level":2}"#,
+        "2026-11-20T11:00:02Z",
+        0,
+    );
+    assert_eq!(runs_so_far(&env), 4);
+}
+
+#[test]
+fn run_cache_never_saves_a_failed_run() {
+    let env = Env::new();
+    let t = "2026-11-20T10:00:00Z";
+    let (_, _, code) = cached_run(&env, "{}", t, 3);
+    assert_eq!(code, 3);
+    let (_, _, code) = cached_run(&env, "{}", t, 3);
+    assert_eq!(code, 3);
+    assert_eq!(runs_so_far(&env), 2);
+    assert!(!env.files().iter().any(|f| f.ends_with(".entry")));
+    let records = env.records("logs/skill-invocations-");
+    assert!(
+        records
+            .iter()
+            .all(|r| r["cacheHit"] == false && r["result"] == "failure")
+    );
+    let (_, err, code) = env.run_bin(
+        "cc-log",
+        &["run", "--skill", "s", "--cache", "0s", "--", "true"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--cache"), "{err}");
+}
+
+#[test]
+fn concurrent_cached_runs_of_one_key_leave_one_whole_entry() {
+    let env = Env::new();
+    let children: Vec<std::process::Child> = (0..8)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_cc-log"))
+                .current_dir(env.root())
+                .env_remove("CC_ROOT")
+                .args(["run", "--skill", "gen", "--cache", "1h", "--"])
+                .args([
+                    "sh",
+                    "-c",
+                    "i=0; while [ $i -lt 2000 ]; do echo \"line $i of $$\"; i=$((i+1)); done",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut outputs = Vec::new();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text.lines().count(), 2000);
+        outputs.push(text);
+    }
+    let files: Vec<String> = env
+        .files()
+        .into_iter()
+        .filter(|f| f.starts_with(".ccmon/"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    // The next run is a hit that prints one of the outputs, whole.
+    let (hit, _, code) = env.run_bin(
+        "cc-log",
+        &["run", "--skill", "gen", "--cache", "1h", "--", "false"],
+    );
+    assert_eq!(code, 0);
+    assert!(outputs.contains(&hit));
+    assert_eq!(env.records("logs/skill-invocations-").len(), 9);
+}

@@ -787,3 +787,192 @@ fn a_one_hour_window_opens_at_most_two_files_of_a_month() {
     let (out, _, _) = at_now(&env, &["rate", "CUJ-005", "30d", "--json"]);
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["total"], 20);
 }
+
+/// Journeys run by `cc-metrics run` (a journey record and a progress run with the same
+/// id), progress runs alone, provider errors and a failing service.
+fn runs_and_journeys(env: &Env) {
+    let ok = |bin: &str, args: &[&str]| {
+        let (_, err, code) = env.run_bin(bin, args);
+        assert!(
+            code == 0 || args.contains(&"fail-journey"),
+            "{bin} {args:?}: {err}"
+        );
+    };
+    ok(
+        "cc-metrics",
+        &[
+            "run",
+            "CUJ-1",
+            "--workflow",
+            "review",
+            "--run-id",
+            "wr-1",
+            "--",
+            "true",
+        ],
+    );
+    let (_, _, code) = env.run_bin(
+        "cc-metrics",
+        &[
+            "run",
+            "CUJ-1",
+            "--workflow",
+            "review",
+            "--run-id",
+            "wr-4",
+            "--",
+            "sh",
+            "-c",
+            "echo 'connection refused to 10.0.0.7' >&2; exit 1",
+        ],
+    );
+    assert_eq!(code, 1);
+    ok(
+        "cc-progress",
+        &["start", "wr-2", "--steps", "2", "--workflow", "review"],
+    );
+    ok(
+        "cc-progress",
+        &["step", "wr-2", "design", "--iteration", "3"],
+    );
+    ok(
+        "cc-progress",
+        &["fail", "wr-2", "Missing API key for anthropic"],
+    );
+    ok(
+        "cc-progress",
+        &["start", "wr-3", "--steps", "1", "--workflow", "deploy"],
+    );
+    ok("cc-progress", &["complete", "wr-3"]);
+    ok(
+        "cc-progress",
+        &["start", "wr-5", "--steps", "1", "--workflow", "deploy"],
+    );
+    ok(
+        "cc-health",
+        &[
+            "record",
+            "anthropic",
+            "false",
+            "100",
+            "--error",
+            "HTTP 429: rate limit exceeded",
+        ],
+    );
+    ok(
+        "cc-health",
+        &[
+            "record",
+            "e2b",
+            "false",
+            "0",
+            "--kind",
+            "service",
+            "--error",
+            "sandbox crashed",
+        ],
+    );
+}
+
+#[test]
+fn workflows_and_failures_cover_progress_runs_once() {
+    let env = Env::new();
+    runs_and_journeys(&env);
+    let (out, err, code) = env.run_bin("cc-metrics", &["workflows", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Value = serde_json::from_str(&out).unwrap();
+    let got: Vec<(&str, u64, f64, Option<f64>)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["workflow"].as_str().unwrap(),
+                r["runs"].as_u64().unwrap(),
+                r["successRate"].as_f64().unwrap(),
+                r["meanIterations"].as_f64(),
+            )
+        })
+        .collect();
+    // review: wr-1 and wr-4 once each (journey + progress run), wr-2 from progress;
+    // deploy: wr-3 (wr-5 still runs).
+    assert_eq!(
+        got,
+        [
+            ("review", 3, 1.0 / 3.0, Some(3.0)),
+            ("deploy", 1, 1.0, None)
+        ]
+    );
+    let (out, err, code) = env.run_bin("cc-metrics", &["failures", "--all", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["cujId"], "*");
+    assert_eq!(report["totalFailures"], 3);
+    let mut got: Vec<(String, String, Value)> = report["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["category"].as_str().unwrap().to_string(),
+                p["example"].as_str().unwrap().to_string(),
+                p["sources"].clone(),
+            )
+        })
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        got,
+        [
+            (
+                "auth".into(),
+                "Missing API key for anthropic".into(),
+                json!({"run": 1})
+            ),
+            (
+                "network".into(),
+                "connection refused to 10.0.0.7".into(),
+                json!({"journey": 1})
+            ),
+            (
+                "rate_limit".into(),
+                "HTTP 429: rate limit exceeded".into(),
+                json!({"provider": 1})
+            ),
+        ]
+    );
+    let (out, _, code) = env.run_bin("cc-metrics", &["failures", "--all", "7d"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("journeys, runs and providers: 3 failures in the last 7d"),
+        "{out}"
+    );
+    assert!(out.contains("from 1 provider"), "{out}");
+    // One journey's report is unchanged: no sources.
+    let (out, _, _) = env.run_bin("cc-metrics", &["failures", "CUJ-1", "--json"]);
+    let one: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(one["totalFailures"], 1);
+    assert!(one["patterns"][0].get("sources").is_none());
+    let (_, err, code) = env.run_bin("cc-metrics", &["failures", "--all", "CUJ-1", "7d"]);
+    assert_eq!(code, 2, "{err}");
+    // workflow_completed with run_completed, for runs that carry a workflow.
+    let kinds: Vec<String> = env
+        .records("analytics/notifications-")
+        .iter()
+        .map(|n| n["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "run_completed",
+            "workflow_completed",
+            "run_failed",
+            "run_failed",
+            "run_completed",
+            "workflow_completed",
+            // anthropic's failed call; the failing service announces nothing.
+            "provider_down"
+        ]
+    );
+    common::validate_root(env.root());
+}

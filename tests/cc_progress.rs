@@ -114,7 +114,8 @@ fn tracker_folds_steps_and_percentages() {
         json!({"step": 1, "status": "completed", "message": "Analyzing code",
                "startedAt": "2026-11-20T10:01:00.000Z", "endedAt": "2026-11-20T10:03:00.000Z",
                "durationMs": 120_000.0, "role": "designer", "tool": null,
-               "model": "claude-opus-4-6", "iteration": null})
+               "model": "claude-opus-4-6", "iteration": null, "quality": null,
+               "verdict": null})
     );
     assert_eq!(steps[1]["status"], "running");
     assert_eq!(steps[1]["iteration"], 2);
@@ -353,12 +354,14 @@ fn chains_report_sprints_and_end_with_a_notification() {
     assert_eq!(
         v["sprints"][0],
         json!({"index": 1, "runId": "run-s1", "status": "completed", "durationMs": 1_800_000.0,
-               "prUrl": "https://github.com/o/r/pull/1"})
+               "prUrl": "https://github.com/o/r/pull/1", "startedAt": "2026-11-20T11:00:00.000Z",
+               "endedAt": "2026-11-20T11:30:00.000Z", "attempts": []})
     );
     assert_eq!(v["sprints"][1]["status"], "running");
     assert_eq!(
         v["sprints"][2],
-        json!({"index": 3, "runId": null, "status": "pending", "durationMs": null, "prUrl": null})
+        json!({"index": 3, "runId": null, "status": "pending", "durationMs": null, "prUrl": null,
+               "startedAt": null, "endedAt": null, "attempts": []})
     );
     let out = ok(&env, &["chain", "chain-7"]);
     assert!(
@@ -366,6 +369,7 @@ fn chains_report_sprints_and_end_with_a_notification() {
         "{out}"
     );
     assert!(out.contains("   3/3  -       pending"), "{out}");
+    assert_eq!(v["resumeFrom"], Value::Null);
 
     ok(
         &env,
@@ -448,7 +452,13 @@ fn runs_are_listed_newest_first_in_pages() {
             "message",
             "startedAt",
             "durationMs",
-            "prStatus"
+            "prStatus",
+            "ciStatus",
+            "quality",
+            "costUsd",
+            "prompt",
+            "workflow",
+            "stale"
         ]
     );
     let page2 = json_of(&env, &["runs", "--page", "2"]);
@@ -520,10 +530,11 @@ fn show_has_the_timeline_quality_ci_and_errors() {
     );
     let out = ok(&env, &["show", "run-001", "--utc"]);
     for want in [
-        "STEP  STATUS     ROLE      TOOL  MODEL            ITER  DURATION  MESSAGE",
-        "   1  completed  designer  -     claude-opus-4-6     -    2m 00s  Analyzing code",
+        "STEP  STATUS     ROLE      TOOL  MODEL            ITER  DURATION  QUALITY  MESSAGE",
+        "   1  completed  designer  -     claude-opus-4-6     -    2m 00s  -        Analyzing code",
+        "  pass 88  Writing review",
         "quality\n  composite        88\n  verdict          pass",
-        "CI failing\n  success  Unit Tests  https://ci.example.com/1\n  failure  Lint",
+        "CI failing (checked 2026-11-20 10:05:00)\n  success  Unit Tests  https://ci.example.com/1\n  failure  Lint",
         "errors\n  2026-11-20 10:05:00 step 2  lint: 2 warnings",
     ] {
         assert!(out.contains(want), "missing {want:?} in\n{out}");
@@ -821,4 +832,794 @@ fn wait_exit_codes() {
         assert!(Instant::now() < deadline, "wait did not return");
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+#[test]
+fn start_needs_at_least_one_step() {
+    let env = Env::new();
+    let (out, err, code) = run(&env, &["start", "run-0", "--steps", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, "");
+    assert!(err.contains("--steps"), "{err}");
+    assert!(err.contains("at least 1"), "{err}");
+    assert!(env.records(PROGRESS).is_empty());
+    assert!(env.records(NOTIFICATIONS).is_empty());
+}
+
+#[test]
+fn concurrent_steps_and_completions_end_at_100_percent() {
+    let env = Env::new();
+    ok(&env, &["start", "run-cc", "--steps", "64"]);
+    let children: Vec<Child> = (0..8)
+        .map(|p| {
+            let script = format!(
+                "for i in 1 2 3 4 5 6 7 8; do \"$0\" step run-cc \"worker {p} step $i\" || exit 1; \
+                 \"$0\" complete-step run-cc || exit 1; done"
+            );
+            Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .arg(env!("CARGO_BIN_EXE_cc-progress"))
+                .current_dir(env.root())
+                .env_remove("CC_ROOT")
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let state = json_of(&env, &["current", "run-cc"]);
+    assert_eq!(state["status"], "completed");
+    assert_eq!(state["percentage"], 100.0);
+    let steps = state["steps"].as_array().unwrap();
+    let done: Vec<u64> = steps
+        .iter()
+        .filter(|s| s["status"] == "completed" && s["step"].as_u64() > Some(0))
+        .map(|s| s["step"].as_u64().unwrap())
+        .collect();
+    assert_eq!(done, (1..=64).collect::<Vec<u64>>());
+    assert!(steps.iter().all(|s| s["status"] != "running"), "{state}");
+    // Exactly one run_completed, by the completion that reached 100%.
+    assert_eq!(kinds(&env), vec!["run_completed"]);
+}
+
+#[test]
+fn complete_step_takes_the_oldest_running_step_or_the_one_named() {
+    let env = Env::new();
+    ok(&env, &["start", "run-p", "--steps", "3"]);
+    ok(&env, &["step", "run-p", "one"]);
+    ok(&env, &["step", "run-p", "two"]);
+    ok(&env, &["step", "run-p", "three"]);
+    let e: Value = serde_json::from_str(&ok(
+        &env,
+        &["complete-step", "run-p", "--step", "2", "--json"],
+    ))
+    .unwrap();
+    assert_eq!(
+        (e["step"].as_u64(), e["percentage"].as_f64()),
+        (Some(2), Some(33.3))
+    );
+    let e: Value = serde_json::from_str(&ok(&env, &["complete-step", "run-p", "--json"])).unwrap();
+    assert_eq!(
+        (e["step"].as_u64(), e["percentage"].as_f64()),
+        (Some(1), Some(66.7))
+    );
+    let state = json_of(&env, &["current", "run-p"]);
+    assert_eq!(state["status"], "running");
+    let (_, err, code) = run(&env, &["complete-step", "run-p", "--step", "2"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--step") && err.contains("not running"),
+        "{err}"
+    );
+    let (_, err, code) = run(&env, &["complete-step", "run-p", "--step", "9"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--step"), "{err}");
+    ok(&env, &["complete-step", "run-p"]);
+    let state = json_of(&env, &["current", "run-p"]);
+    assert_eq!(
+        (state["status"].as_str(), state["percentage"].as_f64()),
+        (Some("completed"), Some(100.0))
+    );
+}
+
+#[test]
+fn run_readers_warn_about_bad_lines_of_other_runs() {
+    let env = Env::new();
+    let good = r#"{"timestamp":"2026-11-20T10:00:00.000Z","runId":"run-1","step":0,"status":"running","percentage":0,"totalSteps":2,"error":null}"#;
+    let other = r#"{"timestamp":"2026-11-20T10:00:01.000Z","runId":"run-2","step":0,"status":"running","error":null}"#;
+    let torn = r#"{"timestamp":"2026-11-20T10:00:02.000Z","runId":"run-2","st"#;
+    env.write(
+        "analytics/progress-2026-11-20.jsonl",
+        format!("{good}\n{other}\n{torn}\n\u{1}\u{2}garbage\n\n"),
+    );
+    for args in [
+        &["history", "run-1"][..],
+        &["current", "run-1"],
+        &["show", "run-1"],
+    ] {
+        let (out, err, code) = run(&env, args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.contains("running"), "{args:?}: {out}");
+        assert!(
+            err.contains("skipped 2 malformed lines")
+                && err.contains("progress-2026-11-20.jsonl:3"),
+            "{args:?}: {err}"
+        );
+        let mut strict = args.to_vec();
+        strict.push("--strict");
+        assert_eq!(run(&env, &strict).2, 1, "{strict:?}");
+    }
+}
+
+/// A run of issue 15's model: workflow, prompt, sandbox, config, per-step quality and
+/// verdicts, CI with its check time, a PR error, and provider calls with its id.
+fn codecourier_run(env: &Env) {
+    let at = |m: u32| format!("2026-11-20T10:{m:02}:00Z");
+    ok(
+        env,
+        &[
+            "start",
+            "run-9",
+            "--steps",
+            "2",
+            "--name",
+            "Fix bug",
+            "--workflow",
+            "review-and-fix",
+            "--prompt",
+            "Fix the login bug",
+            "--sandbox",
+            "sbx-1",
+            "--trigger-run-id",
+            "trg-1",
+            "--config",
+            r#"{"maxIterations":3}"#,
+            "--timestamp",
+            &at(0),
+        ],
+    );
+    ok(
+        env,
+        &[
+            "step",
+            "run-9",
+            "evaluate",
+            "--role",
+            "evaluator",
+            "--quality",
+            "correctness=90,codeStyle=80",
+            "--timestamp",
+            &at(1),
+        ],
+    );
+    ok(env, &["complete-step", "run-9", "--timestamp", &at(2)]);
+    ok(
+        env,
+        &[
+            "step",
+            "run-9",
+            "check",
+            "--role",
+            "checker",
+            "--verdict",
+            "fail",
+            "--quality",
+            "correctness=70",
+            "--timestamp",
+            &at(3),
+        ],
+    );
+    ok(
+        env,
+        &[
+            "emit",
+            "run-9",
+            "--status",
+            "running",
+            "--ci-status",
+            "failing",
+            "--ci-check",
+            "Unit Tests=failure",
+            "--pr-status",
+            "blocked_on_ci",
+            "--pr-error",
+            "CI failing",
+            "--timestamp",
+            &at(4),
+        ],
+    );
+    for cost in ["0.25", "0.5"] {
+        env.cmd("cc-health")
+            .args([
+                "record",
+                "anthropic",
+                "true",
+                "1200",
+                "--run-id",
+                "run-9",
+                "--cost",
+                cost,
+            ])
+            .args(["--timestamp", "2026-11-20T10:02:30Z"])
+            .assert()
+            .success();
+    }
+    env.cmd("cc-health")
+        .args([
+            "record",
+            "anthropic",
+            "true",
+            "900",
+            "--run-id",
+            "other",
+            "--cost",
+            "9",
+        ])
+        .args(["--timestamp", "2026-11-20T10:02:30Z"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn runs_carry_workflow_prompt_quality_verdicts_ci_and_cost() {
+    let env = Env::new();
+    codecourier_run(&env);
+    let now = |c: &mut assert_cmd::Command| {
+        c.env("CC_NOW", "2026-11-20T10:30:00Z");
+    };
+    let mut c = env.progress();
+    now(&mut c);
+    let state: Value = serde_json::from_slice(
+        &c.args(["current", "run-9", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(state["workflow"], "review-and-fix");
+    assert_eq!(state["prompt"], "Fix the login bug");
+    assert_eq!(state["sandboxId"], "sbx-1");
+    assert_eq!(state["triggerRunId"], "trg-1");
+    assert_eq!(state["config"], json!({"maxIterations": 3}));
+    assert_eq!(state["prError"], "CI failing");
+    assert_eq!(state["ci"]["checkedAt"], "2026-11-20T10:04:00.000Z");
+    // Step 1: (90 + 80) / 2 = 85 meets 80; step 2: 70 and the checker's fail.
+    let steps = state["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["quality"]["composite"], 85.0);
+    assert_eq!(steps[0]["quality"]["thresholdResult"], true);
+    assert_eq!(steps[0]["verdict"], Value::Null);
+    assert_eq!(steps[1]["quality"]["composite"], 70.0);
+    assert_eq!(steps[1]["verdict"], "fail");
+    assert_eq!(state["composite"], 77.5);
+    assert_eq!(state["thresholdResult"], false);
+    assert_eq!(state["costUsd"], 0.75);
+    // The run list: CI, quality, cost, the prompt as preview, stale after 20m silent.
+    let mut c = env.progress();
+    now(&mut c);
+    let rows: Value = serde_json::from_slice(
+        &c.args(["runs", "--json", "--stale-after", "20m"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let row = &rows[0];
+    assert_eq!(
+        (
+            row["ciStatus"].as_str(),
+            row["quality"].as_f64(),
+            row["costUsd"].as_f64(),
+            row["prompt"].as_str(),
+            row["workflow"].as_str(),
+            row["stale"].as_bool(),
+            row["status"].as_str(),
+        ),
+        (
+            Some("failing"),
+            Some(77.5),
+            Some(0.75),
+            Some("Fix the login bug"),
+            Some("review-and-fix"),
+            Some(true),
+            Some("running")
+        )
+    );
+    let mut c = env.progress();
+    now(&mut c);
+    let (out, err, code) = common::outcome(c.args(["runs", "--stale-after", "1h"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Fix the login bug") && out.contains("BLOCKED_ON_CI"),
+        "{out}"
+    );
+    assert!(
+        out.contains("77.5") && out.contains("$0.75") && out.contains("failing"),
+        "{out}"
+    );
+    assert!(!out.contains("stale"), "{out}");
+    let mut c = env.progress();
+    now(&mut c);
+    let (out, _, _) = common::outcome(c.args(["runs", "--stale-after", "10m"]));
+    assert!(out.contains("stale"), "{out}");
+    // --workflow filters.
+    assert_eq!(json_of(&env, &["runs", "--workflow", "other"]), json!([]));
+    assert_eq!(
+        json_of(&env, &["runs", "--workflow", "review-and-fix"])
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    // show: the step table carries verdicts and scores.
+    let mut c = env.progress();
+    now(&mut c);
+    let (out, _, _) = common::outcome(c.args(["show", "run-9"]));
+    assert!(
+        out.contains("fail 70") && out.contains("77.5 (below threshold)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cost     $0.7500") && out.contains("CI failing (checked"),
+        "{out}"
+    );
+    // Every stored record passes the schemas.
+    common::validate_root(env.root());
+}
+
+#[test]
+fn run_model_flags_refuse_bad_values() {
+    let env = Env::new();
+    for (args, needle) in [
+        (
+            &["start", "r", "--steps", "1", "--config", "[1]"][..],
+            "--config",
+        ),
+        (
+            &["start", "r", "--steps", "1", "--quality", "correctness=120"],
+            "--quality",
+        ),
+        (
+            &["start", "r", "--steps", "1", "--quality", "speed=3"],
+            "--quality",
+        ),
+        (
+            &["start", "r", "--steps", "1", "--verdict", "maybe"],
+            "--verdict",
+        ),
+        (&["runs", "--stale-after", "soon"], "--stale-after"),
+        (
+            &[
+                "emit",
+                "r",
+                "--status",
+                "running",
+                "--quality",
+                r#"{"verdict":"ok"}"#,
+            ],
+            "quality.verdict",
+        ),
+    ] {
+        let (out, err, code) = run(&env, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert_eq!(out, "");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert!(env.records(PROGRESS).is_empty());
+}
+
+/// A recorded `claude -p --output-format stream-json` session: one response written
+/// as two lines (text, then a tool call) whose usage grows, a tool result, a second
+/// response, the result.
+const CLAUDE_STREAM: &str = r#"{"type":"system","subtype":"init","session_id":"sess-1","model":"claude-sonnet-4-5-20250929","tools":["Bash"]}
+{"type":"assistant","message":{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"\u001b[1mI'll list the files.\u001b[0m"}],"usage":{"input_tokens":10,"cache_creation_input_tokens":100,"cache_read_input_tokens":2000,"output_tokens":5}},"parent_tool_use_id":null,"session_id":"sess-1"}
+{"type":"assistant","message":{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"tool_use","id":"toolu_01","name":"Bash","input":{"command":"ls","password":"hunter2"}}],"usage":{"input_tokens":10,"cache_creation_input_tokens":100,"cache_read_input_tokens":2000,"output_tokens":42}},"parent_tool_use_id":null,"session_id":"sess-1"}
+{"type":"user","message":{"role":"user","content":[{"tool_use_id":"toolu_01","type":"tool_result","content":"ls: cannot access 'x': No such file","is_error":true}]},"parent_tool_use_id":null,"session_id":"sess-1"}
+{"type":"assistant","message":{"id":"msg_02","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"text","text":"No files."}],"usage":{"input_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":2100,"output_tokens":4}},"parent_tool_use_id":null,"session_id":"sess-1"}
+{"type":"result","subtype":"success","is_error":false,"duration_ms":2000,"num_turns":2,"result":"No files.","session_id":"sess-1","total_cost_usd":0.01}
+"#;
+
+/// A recorded `codex exec --json` session.
+const CODEX_STREAM: &str = r#"{"type":"thread.started","thread_id":"0199a213-81c0-7800-8aa1-bbab2a035a53"}
+{"type":"turn.started"}
+{"type":"item.completed","item":{"id":"item_0","type":"reasoning","text":"**Listing files**"}}
+{"type":"item.started","item":{"id":"item_1","type":"command_execution","command":"bash -lc ls","aggregated_output":"","exit_code":null,"status":"in_progress"}}
+{"type":"item.completed","item":{"id":"item_1","type":"command_execution","command":"bash -lc ls","aggregated_output":"a.txt\nb.txt\n","exit_code":0,"status":"completed"}}
+{"type":"item.completed","item":{"id":"item_2","type":"mcp_tool_call","server":"github","tool":"get_issue","arguments":{"number":12},"result":null,"error":{"message":"404 Not Found"},"status":"failed"}}
+{"type":"item.completed","item":{"id":"item_3","type":"agent_message","text":"There are two files."}}
+{"type":"turn.completed","usage":{"input_tokens":24763,"cached_input_tokens":24448,"output_tokens":122}}
+plain text that is not JSON
+"#;
+
+fn stream_run(env: &Env, run: &str, file: &str, extra: &[&str], exit: u8) -> (Vec<u8>, String) {
+    let out = env
+        .progress()
+        .args(["stream", run])
+        .args(extra)
+        .args(["--", "sh", "-c", &format!("cat {file}; exit {exit}")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(i32::from(exit)));
+    (
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn stream_records_a_claude_session_once() {
+    let env = Env::new();
+    env.write("claude.jsonl", CLAUDE_STREAM);
+    let (stdout, err) = stream_run(&env, "run-s", "claude.jsonl", &["--name", "List files"], 0);
+    // Passed through byte for byte.
+    assert_eq!(stdout, CLAUDE_STREAM.as_bytes());
+    assert!(
+        err.contains("run-s: 4 output chunks, 1 tool calls, 2 provider calls recorded"),
+        "{err}"
+    );
+    let events = env.records(PROGRESS);
+    let chunks: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e.get("output").is_some())
+        .map(|e| {
+            assert!(e.get("status").is_none(), "{e}");
+            (
+                e["output"]["stream"].as_str().unwrap(),
+                e["output"]["text"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        chunks,
+        [
+            ("assistant", "I'll list the files."),
+            ("tool", r#"Bash {"command":"ls","password":"[REDACTED]"}"#),
+            ("tool", "ls: cannot access 'x': No such file"),
+            ("assistant", "No files."),
+        ]
+    );
+    // The fold ignores the chunks: started, then completed by the exit status.
+    let state = json_of(&env, &["current", "run-s"]);
+    assert_eq!(
+        (state["status"].as_str(), state["events"].as_u64()),
+        (Some("completed"), Some(2))
+    );
+    assert_eq!(state["name"], "List files");
+    let tools = env.records("logs/skill-invocations-");
+    assert_eq!(tools.len(), 1);
+    assert_eq!(tools[0]["id"], "claude-tool:toolu_01");
+    assert_eq!(tools[0]["skill"], "Bash");
+    assert_eq!(tools[0]["result"], "failure");
+    assert_eq!(tools[0]["error"], "ls: cannot access 'x': No such file");
+    assert_eq!(
+        tools[0]["params"],
+        json!({"command": "ls", "password": "[REDACTED]"})
+    );
+    assert_eq!(tools[0]["runId"], "run-s");
+    let calls = env.records("analytics/provider-health-");
+    let summary: Vec<(String, u64, u64, u64, u64)> = calls
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["inputTokens"].as_u64().unwrap(),
+                c["outputTokens"].as_u64().unwrap(),
+                c["cacheReadTokens"].as_u64().unwrap(),
+                c["cacheWriteTokens"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("claude:msg_01".to_string(), 10, 42, 2000, 100),
+            ("claude:msg_02".to_string(), 3, 4, 2100, 0)
+        ]
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|c| c["provider"] == "anthropic" && c["runId"] == "run-s")
+    );
+    // The same session again (as an import would meet it): nothing counted twice.
+    let (_, err) = stream_run(&env, "run-s2", "claude.jsonl", &[], 0);
+    assert!(
+        err.contains("0 tool calls, 0 provider calls recorded (3 already held)"),
+        "{err}"
+    );
+    assert_eq!(env.records("logs/skill-invocations-").len(), 1);
+    assert_eq!(env.records("analytics/provider-health-").len(), 2);
+    common::validate_root(env.root());
+}
+
+#[test]
+fn stream_records_a_codex_session_and_fails_the_run_with_the_exit_code() {
+    let env = Env::new();
+    env.write("codex.jsonl", CODEX_STREAM);
+    let (stdout, err) = stream_run(&env, "run-x", "codex.jsonl", &["--model", "gpt-5-codex"], 3);
+    assert_eq!(stdout, CODEX_STREAM.as_bytes());
+    assert!(err.contains("2 tool calls, 1 provider calls"), "{err}");
+    let tools = env.records("logs/skill-invocations-");
+    let got: Vec<(&str, &str)> = tools
+        .iter()
+        .map(|t| (t["skill"].as_str().unwrap(), t["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [("shell", "success"), ("mcp__github__get_issue", "failure")]
+    );
+    assert_eq!(tools[1]["error"], "404 Not Found");
+    assert_eq!(tools[1]["params"], json!({"number": 12}));
+    let calls = env.records("analytics/provider-health-");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        (
+            calls[0]["provider"].as_str(),
+            calls[0]["model"].as_str(),
+            calls[0]["inputTokens"].as_u64(),
+            calls[0]["cacheReadTokens"].as_u64(),
+            calls[0]["outputTokens"].as_u64()
+        ),
+        (
+            Some("openai"),
+            Some("gpt-5-codex"),
+            Some(315),
+            Some(24448),
+            Some(122)
+        )
+    );
+    let events = env.records(PROGRESS);
+    let texts: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["output"]["text"].as_str())
+        .map(|t| t.split('\n').next().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "$ bash -lc ls",
+            "mcp__github__get_issue",
+            "There are two files.",
+            "plain text that is not JSON"
+        ]
+    );
+    let state = json_of(&env, &["current", "run-x"]);
+    assert_eq!(state["status"], "failed");
+    assert_eq!(state["errors"][0]["message"], "exited with code 3");
+}
+
+#[test]
+fn output_chunks_are_shown_only_with_output() {
+    let env = Env::new();
+    ok(&env, &["start", "run-o", "--steps", "1"]);
+    ok(
+        &env,
+        &[
+            "output",
+            "run-o",
+            "--stream",
+            "assistant",
+            "\u{1b}[32mhello\u{1b}[0m",
+        ],
+    );
+    let mut c = env.progress();
+    c.args(["output", "run-o", "--stream", "stderr", "-"])
+        .write_stdin("line one\nAuthorization: Bearer abcdefghijklmnopqrstuvwxyz123456\n");
+    assert_eq!(common::outcome(&mut c).2, 0);
+    ok(&env, &["complete", "run-o"]);
+    let texts: Vec<String> = env
+        .records(PROGRESS)
+        .iter()
+        .filter_map(|e| e["output"]["text"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(
+        texts,
+        ["hello", "line one", "Authorization: Bearer [REDACTED]"]
+    );
+    // history: the chunks only with --output.
+    let plain = ok(&env, &["history", "run-o"]);
+    assert!(!plain.contains("hello"), "{plain}");
+    let with = ok(&env, &["history", "run-o", "--output"]);
+    assert!(
+        with.contains("[assistant]") && with.contains("hello"),
+        "{with}"
+    );
+    assert_eq!(
+        json_lines(&ok(&env, &["history", "run-o", "--json"])).len(),
+        2
+    );
+    assert_eq!(
+        json_lines(&ok(&env, &["history", "run-o", "--json", "--output"])).len(),
+        5
+    );
+    // watch RUN --output: the chunks among the recent events, then the end.
+    let out = ok(&env, &["watch", "run-o", "--output", "--until-done"]);
+    assert!(
+        out.contains("[assistant]  hello") && out.contains("[stderr]  line one"),
+        "{out}"
+    );
+    let out = ok(&env, &["watch", "run-o", "--until-done"]);
+    assert!(!out.contains("hello"), "{out}");
+    // The fold ignores them.
+    assert_eq!(json_of(&env, &["current", "run-o"])["events"], 2);
+    let (_, err, code) = run(&env, &["output", "run-o", "--stream", "screen", "x"]);
+    assert_eq!(code, 2, "{err}");
+    common::validate_root(env.root());
+}
+
+#[test]
+fn chains_keep_failed_attempts_and_say_where_to_resume() {
+    let env = Env::new();
+    let at = |h: u32, m: u32| format!("2026-11-20T{h:02}:{m:02}:00Z");
+    let sprint = |run: &str, place: &str, start: String, end: String, fail: bool| {
+        ok(
+            &env,
+            &[
+                "start",
+                run,
+                "--steps",
+                "1",
+                "--chain",
+                "chain-9",
+                "--sprint",
+                place,
+                "--timestamp",
+                &start,
+            ],
+        );
+        if fail {
+            ok(&env, &["fail", run, "tests failed", "--timestamp", &end]);
+        } else {
+            ok(&env, &["complete", run, "--timestamp", &end]);
+        }
+    };
+    sprint("c9-s1", "1/3", at(10, 0), at(10, 20), false);
+    sprint("c9-s2a", "2/3", at(10, 30), at(10, 45), true);
+    let v = json_of(&env, &["chain", "chain-9"]);
+    assert_eq!(
+        (v["status"].as_str(), v["resumeFrom"].as_u64()),
+        (Some("failed"), Some(2))
+    );
+    // The sprint is run again and fails again: both attempts are kept.
+    sprint("c9-s2b", "2/3", at(11, 0), at(11, 10), true);
+    sprint("c9-s2c", "2/3", at(11, 20), at(11, 40), false);
+    let v = json_of(&env, &["chain", "chain-9"]);
+    assert_eq!(
+        (v["status"].as_str(), v["resumeFrom"].as_u64()),
+        (Some("running"), None)
+    );
+    let s2 = &v["sprints"][1];
+    assert_eq!(
+        (
+            s2["runId"].as_str(),
+            s2["startedAt"].as_str(),
+            s2["endedAt"].as_str()
+        ),
+        (
+            Some("c9-s2c"),
+            Some("2026-11-20T11:20:00.000Z"),
+            Some("2026-11-20T11:40:00.000Z")
+        )
+    );
+    let attempts: Vec<(&str, &str, &str)> = s2["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["runId"].as_str().unwrap(),
+                a["status"].as_str().unwrap(),
+                a["error"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            ("c9-s2a", "failed", "tests failed"),
+            ("c9-s2b", "failed", "tests failed")
+        ]
+    );
+    let out = ok(&env, &["chain", "chain-9", "--utc"]);
+    assert!(
+        out.contains("earlier  c9-s2a  failed") && out.contains("tests failed"),
+        "{out}"
+    );
+    // Sprint 3 fails: resume from 3.
+    sprint("c9-s3", "3/3", at(12, 0), at(12, 5), true);
+    let out = ok(&env, &["chain", "chain-9"]);
+    assert!(out.ends_with("resume from sprint 3 of 3\n"), "{out}");
+    // chains lists every chain.
+    ok(
+        &env,
+        &[
+            "start",
+            "solo",
+            "--steps",
+            "1",
+            "--chain",
+            "chain-1",
+            "--sprint",
+            "1/1",
+            "--timestamp",
+            &at(9, 0),
+        ],
+    );
+    let rows = json_of(&env, &["chains"]);
+    assert_eq!(
+        rows,
+        json!([
+            {"chainId": "chain-9", "status": "failed", "completed": 2, "total": 3, "retries": 2,
+             "resumeFrom": 3, "startedAt": "2026-11-20T10:00:00.000Z",
+             "updatedAt": "2026-11-20T12:05:00.000Z"},
+            {"chainId": "chain-1", "status": "running", "completed": 0, "total": 1, "retries": 0,
+             "resumeFrom": null, "startedAt": "2026-11-20T09:00:00.000Z",
+             "updatedAt": "2026-11-20T09:00:00.000Z"}
+        ])
+    );
+    let out = ok(&env, &["chains", "--utc"]);
+    assert!(
+        out.contains("chain-9  failed") && out.contains("2/3"),
+        "{out}"
+    );
+    assert_eq!(ok(&Env::new(), &["chains"]), "no sprint chains\n");
+}
+
+#[test]
+fn watch_run_output_streams_chunks_live() {
+    let env = Env::new();
+    ok(
+        &env,
+        &[
+            "start",
+            "run-lo",
+            "--steps",
+            "1",
+            "--timestamp",
+            "2026-11-20T10:00:00Z",
+        ],
+    );
+    ok(&env, &["start", "run-other", "--steps", "1"]);
+    let mut w = Watching::start(
+        &env,
+        &["watch", "run-lo", "--output", "--until-done", "--utc"],
+    );
+    assert_eq!(
+        w.next(),
+        "2026-11-20 10:00:00  run-lo  step 0/1  running  0%"
+    );
+    ok(
+        &env,
+        &["output", "run-other", "--stream", "assistant", "not shown"],
+    );
+    ok(
+        &env,
+        &[
+            "output",
+            "run-lo",
+            "--stream",
+            "assistant",
+            "\u{1b}[1mcompiling\u{1b}[0m crate",
+        ],
+    );
+    let line = w.next();
+    assert!(
+        line.ends_with("run-lo  [assistant]  compiling crate"),
+        "{line}"
+    );
+    ok(
+        &env,
+        &[
+            "complete",
+            "run-lo",
+            "done",
+            "--timestamp",
+            "2026-11-20T10:05:00Z",
+        ],
+    );
+    assert_eq!(
+        w.next(),
+        "2026-11-20 10:05:00  run-lo  step 0  completed  100%  done"
+    );
+    assert_eq!(w.child.wait().unwrap().code(), Some(0));
 }

@@ -25,6 +25,21 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
     ),
     (
         "cc-log",
+        "cache",
+        "\
+  cc-log run --skill lint --cache 1h -- npx eslint src
+  cc-log cache clear                   # forget every saved output
+  cc-log cache clear --skill lint",
+    ),
+    (
+        "cc-log",
+        "cache clear",
+        "\
+  cc-log cache clear
+  cc-log cache clear --skill lint",
+    ),
+    (
+        "cc-log",
         "query",
         "\
   cc-log query --skill code-review --limit 10
@@ -211,6 +226,27 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
         "cancel",
         "\
   cc-progress cancel run-1",
+    ),
+    (
+        "cc-progress",
+        "output",
+        "\
+  cc-progress output run-1 --stream assistant 'Reading src/lib.rs'
+  make test 2>&1 | cc-progress output run-1 --stream stdout -",
+    ),
+    (
+        "cc-progress",
+        "stream",
+        "\
+  cc-progress stream run-1 -- claude -p 'fix it' --output-format stream-json
+  cc-progress stream run-2 --name nightly -- codex exec --json 'update deps'",
+    ),
+    (
+        "cc-progress",
+        "chains",
+        "\
+  cc-progress chains
+  cc-progress chains --since 7d --json",
     ),
     (
         "cc-progress",

@@ -131,6 +131,22 @@ struct RecordArgs {
     /// When it happened: RFC 3339, YYYY-MM-DD, or a DURATION ago [default: now].
     #[arg(long, value_name = "TIME")]
     timestamp: Option<String>,
+    /// `service` for usage of a service that is not an AI provider (e2b,
+    /// trigger_dev): counted in usage and cost, never in provider health.
+    #[arg(long, value_enum, value_name = "K")]
+    kind: Option<KindArg>,
+    /// How much of the service was used (with --unit).
+    #[arg(long, value_name = "N", allow_hyphen_values = true, requires = "unit")]
+    quantity: Option<f64>,
+    /// The unit of --quantity (sandbox_seconds, runs, ...).
+    #[arg(long, value_name = "U", requires = "quantity")]
+    unit: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum KindArg {
+    Provider,
+    Service,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +182,8 @@ enum ByArg {
     Day,
     Step,
     Run,
+    Service,
+    Chain,
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +267,18 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
     }
     let success = crate::metrics::parse_success(&args.success, "SUCCESS")?;
     let latency = timespec::parse_duration_ms(&args.latency, "LATENCY")?;
+    let service = args.kind == Some(KindArg::Service);
+    if args.quantity.is_some() && !service {
+        return Err(Error::invalid("--quantity", "is for --kind service"));
+    }
+    if let Some(q) = args.quantity
+        && (!q.is_finite() || q < 0.0)
+    {
+        return Err(Error::invalid(
+            "--quantity",
+            format!("{q} must be a number ≥ 0"),
+        ));
+    }
     let th = thresholds(settings, &WindowArg { window: None })?;
     let call = ProviderCall {
         timestamp: settings.time(args.timestamp.as_deref(), "--timestamp")?,
@@ -270,6 +300,10 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
         host: None,
         extra: serde_json::Map::new(),
     };
+    let mut call = call;
+    if service {
+        call.set_service(args.quantity, args.unit);
+    }
     let recorded = health::record_call(&settings.roots, &writer, call, &th).map_err(|e| {
         super::field_as_flag(
             e,
@@ -395,12 +429,13 @@ fn exec_usage(settings: &Settings, args: UsageArgs) -> Result<u8> {
         Some(ByArg::Model) => UsageBy::Model,
         Some(ByArg::Day) => UsageBy::Day,
         Some(ByArg::Step) => UsageBy::Step,
-        Some(ByArg::Run) => UsageBy::Run,
+        Some(ByArg::Run) | Some(ByArg::Chain) => UsageBy::Run,
+        Some(ByArg::Service) => UsageBy::Service,
     };
     let since = settings.time(args.since.as_deref(), "--since")?;
     let until = settings.time(args.until.as_deref(), "--until")?;
     let prices = PriceTable::new(&settings.config.pricing);
-    let (rows, skipped) = health::usage(
+    let (mut rows, mut skipped) = health::usage(
         &settings.roots,
         by,
         since,
@@ -408,6 +443,21 @@ fn exec_usage(settings: &Settings, args: UsageArgs) -> Result<u8> {
         &prices,
         settings.style.utc,
     )?;
+    let by = if matches!(args.by, Some(ByArg::Chain)) {
+        // Runs to the sprint chains they belong to (from their progress events).
+        let (states, s) = crate::progress::all_runs(&settings.roots, None, None, settings.now)?;
+        skipped.merge(s);
+        let chain_of: std::collections::HashMap<&str, &str> = states
+            .iter()
+            .filter_map(|st| Some((st.run_id.as_str(), st.chain_id.as_deref()?)))
+            .collect();
+        rows = health::regroup(rows, |run| {
+            run.and_then(|r| chain_of.get(r)).map(|c| (*c).to_string())
+        });
+        UsageBy::Chain
+    } else {
+        by
+    };
     let mut out = output::stdout();
     if settings.style.json {
         output::write_json(&mut out, &rows)?;

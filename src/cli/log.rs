@@ -17,6 +17,7 @@ const EXAMPLES: &str = "\
 Examples:
   cc-log log --skill multi-ai-code-review --duration 1234 --agent developer
   cc-log run --skill lint -- cargo clippy
+  cc-log run --skill review --params '{\"pr\":12}' --cache 1h -- ./review.sh 12
   cc-log query --skill multi-ai-code-review --limit 10
   cc-log stats --by agent --since 7d
   cc-log tail -f --result failure
@@ -42,6 +43,9 @@ enum Command {
     /// Run a command, time it, log success or failure from its exit status, and exit
     /// with its code.
     Run(RunArgs),
+    /// The skill cache of `run --cache`.
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Show matching invocations, newest first.
     Query(QueryArgs),
     /// Counts, success and cache-hit rates and duration percentiles per group.
@@ -113,11 +117,27 @@ struct LogArgs {
     input: Option<String>,
 }
 
+#[derive(Debug, Subcommand)]
+enum CacheCommand {
+    /// Remove the saved outputs (only those of --skill when given).
+    Clear {
+        /// Only this skill's entries.
+        #[arg(long, value_name = "S")]
+        skill: Option<String>,
+    },
+}
+
 #[derive(Debug, Args)]
 struct RunArgs {
     /// The skill's name.
     #[arg(long, value_name = "S")]
     skill: String,
+    /// Reuse the output of the same skill with the same --params when it succeeded
+    /// within this DURATION (print it, log a cache hit, do not run CMD); otherwise run
+    /// CMD and, on success, save its standard output (up to 1 MiB) under
+    /// ROOT/.ccmon/cache/.
+    #[arg(long, value_name = "TTL")]
+    cache: Option<String>,
     #[command(flatten)]
     fields: RecordFields,
     /// The command to run, after `--`.
@@ -249,6 +269,17 @@ pub fn exec(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Log(args) => exec_log(&settings, args),
         Command::Run(args) => exec_run(&settings, args),
+        Command::Cache(CacheCommand::Clear { skill }) => {
+            let removed = log::clear_cache(settings.roots.primary(), skill.as_deref())?;
+            if settings.style.json {
+                let mut out = output::stdout();
+                writeln!(out, "{}", serde_json::json!({ "removed": removed }))?;
+            } else if !settings.quiet {
+                let s = if removed == 1 { "y" } else { "ies" };
+                println!("removed {removed} cache entr{s}");
+            }
+            Ok(0)
+        }
         Command::Query(args) => exec_query(&settings, args),
         Command::Stats(args) => exec_stats(&settings, args),
         Command::Tail(args) => exec_tail(&settings, args),
@@ -401,16 +432,15 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
         .command
         .split_first()
         .ok_or_else(|| Error::invalid("CMD", "a command is required after --"))?;
-    let started = Timestamp::now();
-    let outcome = crate::runner::run_measured(program, rest);
-    rec.timestamp = Some(started);
-    rec.duration = Some(outcome.duration_ms);
-    rec.result = if outcome.success() {
-        SkillResult::Success
-    } else {
-        SkillResult::Failure
-    };
-    rec.error = outcome.error_message().map_or(Value::Null, Value::String);
+    let ttl = args
+        .cache
+        .as_deref()
+        .map(|t| timespec::parse_duration_ms(t, "--cache"))
+        .transpose()?;
+    if ttl.is_some_and(|t| t <= 0.0) {
+        return Err(Error::invalid("--cache", "the TTL must be longer than 0"));
+    }
+    let root = settings.roots.primary();
     let mut meta = match rec.metadata.take() {
         Some(Value::Object(m)) => m,
         Some(other) => {
@@ -420,8 +450,76 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
         }
         None => serde_json::Map::new(),
     };
-    meta.insert("exitCode".into(), Value::from(outcome.code));
     meta.insert("command".into(), Value::String(args.command.join(" ")));
+    let resources = |meta: &mut serde_json::Map<String, Value>, u: crate::runner::Usage| {
+        meta.insert("peakRssMb".into(), Value::from(u.peak_rss_mb));
+        meta.insert("cpuUserMs".into(), Value::from(u.cpu_user_ms));
+        meta.insert("cpuSystemMs".into(), Value::from(u.cpu_system_ms));
+    };
+    let started = Timestamp::now();
+    if let Some(ttl) = ttl
+        && let Some(hit) =
+            log::cache_lookup(root, &args.skill, rec.params.as_ref(), ttl, settings.now)?
+    {
+        let mut out = std::io::stdout();
+        let printed = out.write_all(&hit.output).and_then(|()| out.flush());
+        if let Err(e) = printed
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(e.into());
+        }
+        rec.timestamp = Some(started);
+        rec.duration = Some((Timestamp::now().0 - started.0) as f64);
+        rec.cache_hit = true;
+        rec.result = SkillResult::Success;
+        meta.insert("exitCode".into(), Value::from(0));
+        meta.insert("cachedAt".into(), Value::String(hit.saved_at.to_string()));
+        // The command did not run: what this invocation cost is this process's own use.
+        resources(&mut meta, crate::runner::own_usage());
+        rec.metadata = Some(Value::Object(meta));
+        let written = writer.append(rec)?;
+        print_written(settings, &[written])?;
+        return Ok(0);
+    }
+    let outcome = if ttl.is_some() {
+        let mut kept: Vec<u8> = Vec::new();
+        let mut out = std::io::stdout();
+        let mut passing = true;
+        let mut on_stdout = |bytes: &[u8]| {
+            if passing && out.write_all(bytes).and_then(|()| out.flush()).is_err() {
+                passing = false;
+            }
+            if kept.len() <= log::MAX_OUTPUT_BYTES {
+                kept.extend_from_slice(bytes);
+            }
+        };
+        let outcome = crate::runner::Runner::new().run_piped(program, rest, &mut on_stdout);
+        if outcome.success() {
+            let saved =
+                log::cache_save(root, &args.skill, rec.params.as_ref(), &kept, settings.now)?;
+            if !saved {
+                meta.insert(
+                    "cacheSkipped".into(),
+                    Value::String("output over 1 MiB".into()),
+                );
+            }
+        }
+        outcome
+    } else {
+        crate::runner::run_measured(program, rest)
+    };
+    rec.timestamp = Some(started);
+    rec.duration = Some(outcome.duration_ms);
+    rec.result = if outcome.success() {
+        SkillResult::Success
+    } else {
+        SkillResult::Failure
+    };
+    rec.error = outcome.error_message().map_or(Value::Null, Value::String);
+    meta.insert("exitCode".into(), Value::from(outcome.code));
+    if let Some(u) = outcome.usage {
+        resources(&mut meta, u);
+    }
     rec.metadata = Some(Value::Object(meta));
     let written = writer.append(rec)?;
     print_written(settings, &[written])?;

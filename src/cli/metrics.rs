@@ -206,8 +206,16 @@ struct TrendingArgs {
 
 #[derive(Debug, Args)]
 struct FailuresArgs {
-    #[command(flatten)]
-    target: CujWindowArgs,
+    /// The journey (with --all: nothing, or the WINDOW).
+    #[arg(value_name = "CUJ", required_unless_present = "all")]
+    cuj: Option<String>,
+    /// How far back to look (DURATION or milliseconds).
+    #[arg(value_name = "WINDOW", allow_hyphen_values = true)]
+    window: Option<String>,
+    /// Every source instead of one journey: journey failures, failed progress runs
+    /// (once each: a run with a journey record is that execution) and provider errors.
+    #[arg(long)]
+    all: bool,
     /// Show this many patterns (0 for all).
     #[arg(long, value_name = "N", default_value_t = 10)]
     top: usize,
@@ -369,6 +377,7 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
     start.percentage = Some(0.0);
     start.name = Some(name.clone());
     start.source = Some("cli".into());
+    start.workflow.clone_from(&args.workflow);
     start.message = Some(format!("running {command_line}"));
     crate::progress::append_event(&settings.roots, &writer, &run_id, |_| Ok(start.clone()))?;
 
@@ -530,17 +539,33 @@ fn exec_trending(settings: &Settings, args: TrendingArgs) -> Result<u8> {
 }
 
 fn exec_failures(settings: &Settings, args: FailuresArgs) -> Result<u8> {
-    check_cuj(&args.target.cuj)?;
-    let window = positive_ms(args.target.window.as_deref(), 7 * DAY_MS, "WINDOW")?;
     let redactor = settings.redactor()?;
-    let (report, skipped) = metrics::failure_report(
-        &settings.roots,
-        &args.target.cuj,
-        window,
-        args.top,
-        settings.now,
-        &redactor,
-    )?;
+    let (report, skipped) = if args.all {
+        // `failures --all 7d`: the one positional is the window.
+        let window_text = match (&args.cuj, &args.window) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "CUJ",
+                    "--all covers every journey; give only a WINDOW",
+                ));
+            }
+            (w, None) | (None, w) => w.as_deref(),
+        };
+        let window = positive_ms(window_text, 7 * DAY_MS, "WINDOW")?;
+        metrics::failures_everywhere(&settings.roots, window, args.top, settings.now, &redactor)?
+    } else {
+        let cuj = args.cuj.as_deref().unwrap_or_default();
+        check_cuj(cuj)?;
+        let window = positive_ms(args.window.as_deref(), 7 * DAY_MS, "WINDOW")?;
+        metrics::failure_report(
+            &settings.roots,
+            cuj,
+            window,
+            args.top,
+            settings.now,
+            &redactor,
+        )?
+    };
     print(settings, &report, |out| {
         render::failures(out, &report, settings.style)
     })?;

@@ -8,13 +8,15 @@ use serde_json::Value;
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
 use crate::error::{Error, Result};
-use crate::output;
+use crate::health::PriceTable;
 use crate::progress::chain::{RunQuery, run_page};
+use crate::progress::stream::StreamOptions;
 use crate::progress::watch::{Display, WatchOptions, watch};
 use crate::progress::{self, RunState, render, tracker};
-use crate::record::{CiCheck, CiStatus, PrStatus, ProgressEvent, RunStatus};
+use crate::record::{CiCheck, CiStatus, OutputStream, PrStatus, ProgressEvent, RunStatus};
 use crate::store::Stream;
 use crate::timespec;
+use crate::{metrics, output};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -26,7 +28,10 @@ Examples:
   cc-progress wait run-001 --timeout 30m && echo done
   cc-progress runs --status failed
   cc-progress show run-001
-  cc-progress chain chain-7";
+  cc-progress chain chain-7
+  cc-progress runs --workflow review-and-fix --stale-after 30m
+  cc-progress stream run-002 -- claude -p \"fix the test\" --output-format stream-json --verbose
+  cc-progress watch run-002 --output";
 
 /// cc-progress: the progress of agent runs — emit events, track steps across
 /// processes, watch them live, and look back at runs and sprint chains.
@@ -51,14 +56,22 @@ enum Command {
     Start(Box<StartArgs>),
     /// Begin the run's next step (running).
     Step(Box<StepArgs>),
-    /// Complete the run's current step; the percentage counts it.
-    CompleteStep(Box<MessageArgs>),
+    /// Complete a running step (--step N, default the oldest running one); the
+    /// percentage counts it.
+    CompleteStep(Box<CompleteStepArgs>),
     /// Complete the run (100%).
     Complete(Box<MessageArgs>),
     /// Fail the run with an error message.
     Fail(Box<StepArgs>),
     /// Cancel the run.
     Cancel(Box<MessageArgs>),
+    /// Append agent output (redacted, colour codes stripped) to a run: TEXT, or each
+    /// line of standard input with `-`.
+    Output(OutputArgs),
+    /// Run an agent CLI printing JSON events (claude -p --output-format stream-json,
+    /// codex exec --json): its output passes through unchanged; messages become output
+    /// chunks, tool calls skill invocations, usage provider calls.
+    Stream(StreamArgs),
     /// Show recent events, then follow new ones live.
     Watch(WatchArgs),
     /// Wait silently for a run to end: exit 0 completed, 1 failed or cancelled, 124 on
@@ -72,8 +85,11 @@ enum Command {
     Runs(RunsArgs),
     /// A run in detail: step timeline, quality, CI checks, PR, errors.
     Show(RunArg),
-    /// A sprint chain: which sprints completed, their runs and PRs.
+    /// A sprint chain: which sprints completed, their runs, times, earlier attempts
+    /// and PRs, and on a failed chain the sprint to resume from.
     Chain(ChainArgs),
+    /// Sprint chains, the most recently active first.
+    Chains(ChainsArgs),
     /// Delete (or gzip) daily files wholly older than a cutoff.
     Prune(PruneArgs),
     /// Print shell completions.
@@ -105,6 +121,12 @@ impl From<StatusArg> for RunStatus {
             StatusArg::Cancelled => RunStatus::Cancelled,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum VerdictArg {
+    Pass,
+    Fail,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -168,9 +190,35 @@ struct EventFields {
     /// A CI check: NAME=STATUS[=URL] (repeatable).
     #[arg(long = "ci-check", value_name = "NAME=STATUS[=URL]")]
     ci_checks: Vec<String>,
-    /// Quality scores or checker verdicts, as a JSON object.
-    #[arg(long, value_name = "JSON")]
+    /// When CI was last checked [default: the event's time, when a CI flag is given].
+    #[arg(long, value_name = "TIME")]
+    ci_checked_at: Option<String>,
+    /// An evaluator's scores for the step: k=v,... (correctness, typeSafety, codeStyle,
+    /// testCoverage, completeness) or a JSON object; the composite and threshold result
+    /// are computed with the configured weights.
+    #[arg(long, value_name = "K=V,...|JSON")]
     quality: Option<String>,
+    /// A checker's verdict on the step.
+    #[arg(long, value_enum, value_name = "V")]
+    verdict: Option<VerdictArg>,
+    /// The workflow the run executes.
+    #[arg(long, value_name = "W")]
+    workflow: Option<String>,
+    /// The id of the job that triggered the run.
+    #[arg(long, value_name = "ID")]
+    trigger_run_id: Option<String>,
+    /// The prompt the run was given (the run list's preview).
+    #[arg(long, value_name = "TEXT")]
+    prompt: Option<String>,
+    /// The sandbox the run works in.
+    #[arg(long = "sandbox", visible_alias = "sandbox-id", value_name = "ID")]
+    sandbox: Option<String>,
+    /// The run's configuration, as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    config: Option<String>,
+    /// Why the pull request could not be created or merged.
+    #[arg(long, value_name = "MSG")]
+    pr_error: Option<String>,
     /// When it happened: RFC 3339, YYYY-MM-DD, or a DURATION ago [default: now].
     #[arg(long, value_name = "TIME")]
     timestamp: Option<String>,
@@ -243,10 +291,78 @@ struct MessageArgs {
 }
 
 #[derive(Debug, Args)]
+struct CompleteStepArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// A closing message.
+    #[arg(value_name = "MSG")]
+    message: Option<String>,
+    /// The step to complete [default: the oldest running step].
+    #[arg(long, value_name = "N")]
+    step: Option<u64>,
+    #[command(flatten)]
+    fields: EventFields,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputStreamArg {
+    Assistant,
+    Tool,
+    User,
+    Stdout,
+    Stderr,
+}
+
+impl From<OutputStreamArg> for OutputStream {
+    fn from(s: OutputStreamArg) -> Self {
+        match s {
+            OutputStreamArg::Assistant => OutputStream::Assistant,
+            OutputStreamArg::Tool => OutputStream::Tool,
+            OutputStreamArg::User => OutputStream::User,
+            OutputStreamArg::Stdout => OutputStream::Stdout,
+            OutputStreamArg::Stderr => OutputStream::Stderr,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// The run.
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// Which stream the text belongs to.
+    #[arg(long, value_enum, value_name = "S", default_value = "stdout")]
+    stream: OutputStreamArg,
+    /// The text, or `-` for standard input (one chunk per line, appended as it comes).
+    #[arg(value_name = "TEXT|-", allow_hyphen_values = true)]
+    text: String,
+}
+
+#[derive(Debug, Args)]
+struct StreamArgs {
+    /// The run the agent's output belongs to (started when it has no events yet).
+    #[arg(value_name = "RUN")]
+    run: String,
+    /// The run's name, when it is started here.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// The model, for agents whose events do not name it (codex exec --json).
+    #[arg(long, value_name = "M")]
+    model: Option<String>,
+    /// The agent command and its arguments.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 struct WatchArgs {
     /// Only this run.
     #[arg(value_name = "RUN")]
     run: Option<String>,
+    /// Show agent output chunks too (the streaming terminal).
+    #[arg(long)]
+    output: bool,
     /// First show the events since this TIME (instead of the last N).
     #[arg(long, value_name = "T")]
     since: Option<String>,
@@ -276,6 +392,9 @@ struct HistoryArgs {
     /// How many of the last events (0 for all).
     #[arg(value_name = "LIMIT", default_value_t = 50)]
     limit: usize,
+    /// Show agent output chunks too.
+    #[arg(long)]
+    output: bool,
 }
 
 #[derive(Debug, Args)]
@@ -293,6 +412,12 @@ struct RunsArgs {
     /// Only runs from this source.
     #[arg(long, value_name = "S")]
     source: Option<String>,
+    /// Only runs of this workflow.
+    #[arg(long, value_name = "W")]
+    workflow: Option<String>,
+    /// Show a running run with no event for longer than this DURATION as stale.
+    #[arg(long, value_name = "DUR", default_value = "1h")]
+    stale_after: String,
     /// Runs per page (0 for all).
     #[arg(long, value_name = "N", default_value_t = 20)]
     limit: usize,
@@ -300,6 +425,13 @@ struct RunsArgs {
     #[arg(long, value_name = "K", default_value_t = 1)]
     page: usize,
     /// Only runs with events since this TIME.
+    #[arg(long, value_name = "T")]
+    since: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ChainsArgs {
+    /// Only chains with runs active since this TIME.
     #[arg(long, value_name = "T")]
     since: Option<String>,
 }
@@ -348,14 +480,17 @@ pub fn exec(cli: Cli) -> Result<u8> {
             } = *args;
             write_tracked(&settings, &run, Some(message), None, &fields, tracker::step)
         }
-        Command::CompleteStep(args) => write_tracked(
-            &settings,
-            &args.run,
-            args.message.clone(),
-            None,
-            &args.fields,
-            tracker::complete_step,
-        ),
+        Command::CompleteStep(args) => {
+            let step = args.step;
+            write_tracked(
+                &settings,
+                &args.run,
+                args.message.clone(),
+                None,
+                &args.fields,
+                |state, t| tracker::complete_step(state, t, step),
+            )
+        }
         Command::Complete(args) => write_tracked(
             &settings,
             &args.run,
@@ -380,6 +515,8 @@ pub fn exec(cli: Cli) -> Result<u8> {
             &args.fields,
             |state, t| tracker::end(state, t, RunStatus::Cancelled),
         ),
+        Command::Output(args) => exec_output(&settings, args),
+        Command::Stream(args) => exec_stream(&settings, args),
         Command::Watch(args) => exec_watch(&settings, args),
         Command::Wait(args) => exec_wait(&settings, args),
         Command::History(args) => exec_history(&settings, args),
@@ -387,6 +524,18 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Show(args) => exec_current(&settings, args, true),
         Command::Runs(args) => exec_runs(&settings, args),
         Command::Chain(args) => exec_chain(&settings, args),
+        Command::Chains(args) => {
+            let since = settings.time(args.since.as_deref(), "--since")?;
+            let (rows, skipped) = progress::chain::chains(&settings.roots, since, settings.now)?;
+            let mut out = output::stdout();
+            if settings.style.json {
+                output::write_json(&mut out, &rows)?;
+            } else {
+                render::chains(&mut out, &rows, settings.style)?;
+            }
+            out.flush()?;
+            Ok(settings.finish(&skipped))
+        }
         Command::Prune(args) => exec_prune(&settings, Stream::Progress, &args),
         Command::Completions { shell } => {
             print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
@@ -468,6 +617,10 @@ fn template(settings: &Settings, run: &str, fields: &EventFields) -> Result<Prog
     e.pr_url.clone_from(&fields.pr_url);
     e.pr_status = fields.pr_status.map(PrStatus::from);
     if fields.ci_status.is_some() || !fields.ci_checks.is_empty() {
+        let checked_at = match settings.time(fields.ci_checked_at.as_deref(), "--ci-checked-at")? {
+            Some(t) => t,
+            None => e.timestamp.unwrap_or(settings.now),
+        };
         e.ci = Some(CiStatus {
             status: fields.ci_status.clone(),
             checks: fields
@@ -475,17 +628,77 @@ fn template(settings: &Settings, run: &str, fields: &EventFields) -> Result<Prog
                 .iter()
                 .map(|c| parse_ci_check(c))
                 .collect::<Result<_>>()?,
+            checked_at: Some(checked_at),
         });
+    } else if fields.ci_checked_at.is_some() {
+        return Err(Error::invalid(
+            "--ci-checked-at",
+            "needs --ci-status or --ci-check",
+        ));
     }
-    if let Some(q) = &fields.quality {
-        let v: Value = serde_json::from_str(q)
-            .map_err(|e| Error::invalid("--quality", format!("not valid JSON: {e}")))?;
+    e.quality = quality(settings, fields)?;
+    e.workflow.clone_from(&fields.workflow);
+    e.trigger_run_id.clone_from(&fields.trigger_run_id);
+    e.prompt.clone_from(&fields.prompt);
+    e.sandbox_id.clone_from(&fields.sandbox);
+    e.pr_error.clone_from(&fields.pr_error);
+    if let Some(c) = &fields.config {
+        let v: Value = serde_json::from_str(c)
+            .map_err(|e| Error::invalid("--config", format!("not valid JSON: {e}")))?;
         if !v.is_object() {
-            return Err(Error::invalid("--quality", "expected a JSON object"));
+            return Err(Error::invalid("--config", "expected a JSON object"));
         }
-        e.quality = Some(v);
+        e.config = Some(v);
     }
     Ok(e)
+}
+
+/// `--quality` (k=v scores or a JSON object) and `--verdict` as one quality object,
+/// with the composite and threshold result computed from the dimensions given.
+fn quality(settings: &Settings, fields: &EventFields) -> Result<Option<Value>> {
+    let mut q = match fields.quality.as_deref().map(str::trim) {
+        None => serde_json::Map::new(),
+        Some(text) if text.starts_with('{') => {
+            let v: Value = serde_json::from_str(text)
+                .map_err(|e| Error::invalid("--quality", format!("not valid JSON: {e}")))?;
+            let Value::Object(map) = v else {
+                return Err(Error::invalid("--quality", "expected a JSON object"));
+            };
+            map
+        }
+        Some(text) if text.contains('=') => serde_json::Map::new(),
+        Some(_) => {
+            return Err(Error::invalid(
+                "--quality",
+                "expected NAME=NUMBER[,NAME=NUMBER...] or a JSON object",
+            ));
+        }
+    };
+    let scores: Vec<(&'static str, f64)> = match fields.quality.as_deref().map(str::trim) {
+        Some(text) if !text.starts_with('{') => metrics::parse_scores(text, "--quality")?,
+        _ => q
+            .iter()
+            .filter_map(|(k, v)| Some((metrics::canonical_dimension(k)?, v.as_f64()?)))
+            .collect(),
+    };
+    if !scores.is_empty() && !q.contains_key("composite") {
+        let qc = &settings.config.quality;
+        let scored = metrics::score_quality(&scores, &qc.weights, qc.threshold)?;
+        let Value::Object(scored) = serde_json::to_value(&scored)
+            .map_err(|e| Error::invalid("--quality", e.to_string()))?
+        else {
+            return Err(Error::invalid("--quality", "cannot be scored"));
+        };
+        q.extend(scored);
+    }
+    if let Some(v) = fields.verdict {
+        let word = match v {
+            VerdictArg::Pass => "pass",
+            VerdictArg::Fail => "fail",
+        };
+        q.insert("verdict".into(), Value::String(word.into()));
+    }
+    Ok((!q.is_empty() || fields.quality.is_some()).then_some(Value::Object(q)))
 }
 
 fn print_written(settings: &Settings, written: &progress::Written) -> Result<()> {
@@ -518,7 +731,7 @@ fn write_tracked(
 
 fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
     let mut e = template(settings, &args.run, &args.fields)?;
-    e.status = args.status.into();
+    e.status = Some(args.status.into());
     e.step = args
         .step
         .as_deref()
@@ -538,6 +751,76 @@ fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
     let written = progress::append_event(&settings.roots, &writer, &args.run, |_| Ok(e.clone()))?;
     print_written(settings, &written)?;
     Ok(0)
+}
+
+fn exec_output(settings: &Settings, args: OutputArgs) -> Result<u8> {
+    check_run(&args.run)?;
+    let writer = settings.writer()?;
+    let stream = OutputStream::from(args.stream);
+    let mut out = output::stdout();
+    let mut append = |text: &str| -> Result<()> {
+        if let Some(e) = progress::output_chunk(&args.run, stream, text) {
+            let stored = writer.append(e)?;
+            if settings.style.json {
+                writeln!(out, "{stored}")?;
+                out.flush()?;
+            }
+        }
+        Ok(())
+    };
+    if args.text == "-" {
+        let stdin = std::io::stdin();
+        let mut line = Vec::new();
+        let mut input = stdin.lock();
+        loop {
+            line.clear();
+            let n = std::io::BufRead::read_until(&mut input, b'\n', &mut line)?;
+            if n == 0 {
+                break;
+            }
+            let text = String::from_utf8_lossy(&line);
+            append(text.trim_end_matches(['\n', '\r']))?;
+        }
+    } else {
+        if progress::strip_ansi(&args.text).trim().is_empty() {
+            return Err(Error::invalid("TEXT", "is empty"));
+        }
+        append(&args.text)?;
+    }
+    Ok(0)
+}
+
+fn exec_stream(settings: &Settings, args: StreamArgs) -> Result<u8> {
+    check_run(&args.run)?;
+    let Some((program, rest)) = args.command.split_first() else {
+        return Err(Error::invalid("CMD", "name the agent command after --"));
+    };
+    let writer = settings.writer()?;
+    let opts = StreamOptions {
+        run: args.run,
+        name: args.name,
+        model: args.model,
+        program: program.clone(),
+        args: rest.to_vec(),
+    };
+    let mut out = std::io::stdout();
+    let summary = progress::stream::stream(&settings.roots, &writer, &opts, &mut out)?;
+    if !settings.quiet {
+        eprintln!(
+            "cc-progress: {}: {} output chunks, {} tool calls, {} provider calls recorded{}",
+            opts.run,
+            summary.chunks,
+            summary.tool_calls,
+            summary.provider_calls,
+            if summary.already_held > 0 {
+                format!(" ({} already held)", summary.already_held)
+            } else {
+                String::new()
+            }
+        );
+    }
+    settings.finish(&summary.skipped);
+    Ok(u8::try_from(summary.outcome.code).unwrap_or(1))
 }
 
 fn display(settings: &Settings) -> Display {
@@ -561,6 +844,7 @@ fn exec_watch(settings: &Settings, args: WatchArgs) -> Result<u8> {
         until_done: args.until_done,
         timeout: None,
         display: display(settings),
+        output: args.output,
     };
     let redactor = settings.redactor()?;
     let mut out = output::stdout();
@@ -586,6 +870,7 @@ fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<u8> {
         until_done: true,
         timeout,
         display: Display::Silent,
+        output: false,
     };
     let redactor = settings.redactor()?;
     let mut out = std::io::sink();
@@ -596,6 +881,9 @@ fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<u8> {
 fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<u8> {
     check_run(&args.run)?;
     let (mut events, skipped) = progress::run_events(&settings.roots, &args.run)?;
+    if !args.output {
+        events.retain(|s| s.event.output.is_none());
+    }
     if args.limit > 0 {
         let extra = events.len().saturating_sub(args.limit);
         events.drain(..extra);
@@ -622,7 +910,15 @@ fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<u8> {
 
 fn exec_current(settings: &Settings, args: RunArg, detail: bool) -> Result<u8> {
     check_run(&args.run)?;
-    let (state, skipped) = progress::run_state(&settings.roots, &args.run, settings.now)?;
+    let (mut state, mut skipped) = progress::run_state(&settings.roots, &args.run, settings.now)?;
+    if let Some(s) = &mut state {
+        let prices = PriceTable::new(&settings.config.pricing);
+        skipped.merge(progress::attach_costs(
+            &settings.roots,
+            std::slice::from_mut(s),
+            &prices,
+        )?);
+    }
     let mut out = output::stdout();
     match (&state, settings.style.json) {
         (Some(s), true) => output::write_json(&mut out, s)?,
@@ -640,10 +936,20 @@ fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<u8> {
         return Err(Error::invalid("--page", "pages count from 1"));
     }
     let since = settings.time(args.since.as_deref(), "--since")?;
-    let (states, skipped) = progress::all_runs(&settings.roots, since, None, settings.now)?;
+    let stale_after = timespec::parse_duration_ms(&args.stale_after, "--stale-after")?;
+    let (mut states, mut skipped) = progress::all_runs(&settings.roots, since, None, settings.now)?;
+    let prices = PriceTable::new(&settings.config.pricing);
+    skipped.merge(progress::attach_costs(
+        &settings.roots,
+        &mut states,
+        &prices,
+    )?);
     let query = RunQuery {
         status: args.status.map(RunStatus::from),
         source: args.source,
+        workflow: args.workflow,
+        stale_after_ms: Some(stale_after),
+        now: settings.now,
         limit: args.limit,
         page: args.page,
     };

@@ -347,6 +347,7 @@ pub fn write_demo(root: &Path, now: Timestamp) -> Result<DemoCounts> {
         counts.events += events;
         counts.notifications += notes;
     }
+    super::demo_runs::write(&roots, &writer, now, &mut counts)?;
     Ok(counts)
 }
 
@@ -474,7 +475,7 @@ fn demo_run(
         if fails_here || (k == steps && outcome == 11) {
             break;
         }
-        emit(&tracker::complete_step, None, t, None)?;
+        emit(&|s, e| tracker::complete_step(s, e, None), None, t, None)?;
     }
     if live {
         return Ok((events, notes));

@@ -47,10 +47,16 @@ pub struct Counters {
     pub journey_executions: u64,
     /// Distinct journeys.
     pub journeys: u64,
-    /// Distinct workflows.
+    /// Distinct workflows (of journey executions and of progress runs).
     pub workflows: u64,
     /// Providers called (in the health window).
     pub providers: u64,
+    /// Sandboxes (runs with source `sandbox`) with events in the period.
+    #[serde(default)]
+    pub sandboxes: u64,
+    /// Of them, pending or running.
+    #[serde(default)]
+    pub active_sandboxes: u64,
 }
 
 /// A journey singled out, with the figure that singled it out.
@@ -200,6 +206,12 @@ pub struct Day {
     pub invocations: u64,
     /// Known cost (recorded and estimated), USD.
     pub cost_usd: f64,
+    /// Sandboxes (runs with source `sandbox`) created on this day.
+    #[serde(default)]
+    pub sandboxes_created: u64,
+    /// Runs carrying a workflow created on this day.
+    #[serde(default)]
+    pub workflows_created: u64,
 }
 
 /// Quality over the period, by day.
@@ -440,8 +452,17 @@ pub fn generate(
     let mut created: BTreeMap<String, u64> = BTreeMap::new();
     let mut completed: BTreeMap<String, u64> = BTreeMap::new();
     let mut failed: BTreeMap<String, u64> = BTreeMap::new();
+    let mut sandboxes_created: BTreeMap<String, u64> = BTreeMap::new();
+    let mut workflows_created: BTreeMap<String, u64> = BTreeMap::new();
+    let is_sandbox = |r: &progress::RunState| r.source.as_deref() == Some("sandbox");
     for r in &runs {
         *created.entry(r.started_at.day(utc)).or_default() += 1;
+        if is_sandbox(r) {
+            *sandboxes_created.entry(r.started_at.day(utc)).or_default() += 1;
+        }
+        if r.workflow.is_some() {
+            *workflows_created.entry(r.started_at.day(utc)).or_default() += 1;
+        }
         match r.status {
             RunStatus::Completed => *completed.entry(r.updated_at.day(utc)).or_default() += 1,
             RunStatus::Failed => *failed.entry(r.updated_at.day(utc)).or_default() += 1,
@@ -505,6 +526,8 @@ pub fn generate(
                 iterations: get(&j.iterations),
                 invocations: get(&invocations_by_day),
                 cost_usd: cost_by_day.get(&date).copied().unwrap_or(0.0),
+                sandboxes_created: get(&sandboxes_created),
+                workflows_created: get(&workflows_created),
                 date,
             }
         })
@@ -545,8 +568,18 @@ pub fn generate(
             invocations,
             journey_executions: j.executions,
             journeys: cujs.len() as u64,
-            workflows: j.workflows.len() as u64,
+            workflows: {
+                let mut all: std::collections::HashSet<&str> =
+                    j.workflows.iter().map(String::as_str).collect();
+                all.extend(runs.iter().filter_map(|r| r.workflow.as_deref()));
+                all.len() as u64
+            },
             providers: statuses.len() as u64,
+            sandboxes: runs.iter().filter(|r| is_sandbox(r)).count() as u64,
+            active_sandboxes: runs
+                .iter()
+                .filter(|r| is_sandbox(r) && !r.is_done())
+                .count() as u64,
         },
         highlights: highlights(&cujs),
         windows,

@@ -51,7 +51,8 @@ pub struct Extra {
     pub trends: Vec<Trend>,
     /// Per model: known cost per day, oldest first.
     pub cost_by_model: Vec<(String, Vec<f64>)>,
-    /// The most frequent failure patterns over 7 days, with their journey.
+    /// The most frequent failure patterns over 7 days (journeys, failed runs,
+    /// provider errors), with the sources they come from.
     pub failures: Vec<(String, PatternRow)>,
 }
 
@@ -67,11 +68,13 @@ pub fn gather(roots: &Roots, config: &Config, d: &Dashboard, redactor: &Redactor
             t.buckets.iter().map(|b| b.success_rate).collect(),
             t.buckets.iter().map(|b| b.p95).collect(),
         ));
-        let (f, _) = metrics::failure_report(roots, &c.cuj_id, 7 * DAY_MS, 0, now, redactor)?;
-        extra
-            .failures
-            .extend(f.patterns.into_iter().map(|p| (c.cuj_id.clone(), p)));
     }
+    // Failures of every source: journeys, failed runs, provider errors (each run once).
+    let (f, _) = metrics::failures_everywhere(roots, 7 * DAY_MS, 0, now, redactor)?;
+    extra.failures.extend(f.patterns.into_iter().map(|p| {
+        let from: Vec<&str> = p.sources.keys().map(String::as_str).collect();
+        (from.join(" + "), p)
+    }));
     extra
         .failures
         .sort_by_key(|f| std::cmp::Reverse((f.1.count, f.1.last_seen)));
@@ -392,6 +395,10 @@ pub fn render(d: &Dashboard, extra: &Extra, utc: bool) -> String {
         (c.runs.to_string(), "runs"),
         (c.active_runs.to_string(), "active"),
         (c.failed_runs.to_string(), "failed runs"),
+        (
+            format!("{} / {}", c.active_sandboxes, c.sandboxes),
+            "sandboxes active / total",
+        ),
         (c.invocations.to_string(), "skill invocations"),
         (c.journey_executions.to_string(), "journey executions"),
         (
@@ -447,6 +454,52 @@ pub fn render(d: &Dashboard, extra: &Extra, utc: bool) -> String {
                 .collect::<Vec<_>>()
         )
     );
+
+    // Sandboxes and workflow runs created per day (lines: a sandbox may run a workflow).
+    if d.counters.sandboxes > 0 || d.daily.iter().any(|x| x.workflows_created > 0) {
+        let series: Vec<(String, &str, Vec<Option<f64>>)> = vec![
+            (
+                "sandboxes".to_string(),
+                PALETTE[0],
+                d.daily
+                    .iter()
+                    .map(|x| Some(x.sandboxes_created as f64))
+                    .collect(),
+            ),
+            (
+                "workflow runs".to_string(),
+                PALETTE[1],
+                d.daily
+                    .iter()
+                    .map(|x| Some(x.workflows_created as f64))
+                    .collect(),
+            ),
+        ];
+        let max = nice_max(
+            d.daily
+                .iter()
+                .map(|x| x.sandboxes_created.max(x.workflows_created) as f64)
+                .fold(1.0, f64::max),
+        );
+        let _ = write!(
+            body,
+            "<section><h2>Sandboxes and workflows per day</h2>{}{}</section>",
+            lines(
+                "sandboxes-per-day",
+                "Sandboxes and workflow runs created per day",
+                &series,
+                &days,
+                max,
+                &count
+            ),
+            legend(
+                &series
+                    .iter()
+                    .map(|s| (s.0.clone(), s.1))
+                    .collect::<Vec<_>>()
+            )
+        );
+    }
 
     // Cost per day by model.
     let cost_series: Vec<(String, &str, Vec<f64>)> = extra
@@ -582,12 +635,12 @@ pub fn render(d: &Dashboard, extra: &Extra, utc: bool) -> String {
     if extra.failures.is_empty() {
         body.push_str("<p>No failures in the last 7 days.</p>");
     } else {
-        body.push_str("<table><tr><th>Journey</th><th>Count</th><th>Category</th><th>Pattern</th><th>Last seen</th></tr>");
-        for (cuj, p) in &extra.failures {
+        body.push_str("<table><tr><th>From</th><th>Count</th><th>Category</th><th>Pattern</th><th>Last seen</th></tr>");
+        for (from, p) in &extra.failures {
             let _ = write!(
                 body,
                 r#"<tr><td>{}</td><td class="num">{}</td><td>{}</td><td><code>{}</code><br><small>e.g. {}</small></td><td>{}</td></tr>"#,
-                esc(cuj),
+                esc(from),
                 p.count,
                 esc(p.category.as_str()),
                 esc(&p.pattern),

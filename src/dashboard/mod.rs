@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod demo;
+mod demo_runs;
 mod document;
 pub mod export;
 pub mod html;

@@ -92,6 +92,15 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
         c.journeys,
         c.workflows
     ));
+    if c.sandboxes > 0 {
+        let (sandboxes, workflows) = d.daily.iter().fold((0, 0), |(s, w), day| {
+            (s + day.sandboxes_created, w + day.workflows_created)
+        });
+        lines.push(format!(
+            "sandboxes {}: {} active  ·  created in {} days: {} sandboxes, {} workflow runs",
+            c.sandboxes, c.active_sandboxes, d.period_days, sandboxes, workflows
+        ));
+    }
     let w = &d.windows;
     let mut all = format!(
         "rolling windows: 1h {}  24h {}  7d {}  30d {}",

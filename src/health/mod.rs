@@ -14,5 +14,5 @@ pub use status::{
     ErrorRow, Health, Overall, ProviderAcc, StatusRow, Thresholds, compare, overall, provider_accs,
     provider_status, recent_errors, statuses,
 };
-pub use usage::{NO_MODEL, UsageBy, UsageRow, total, usage};
+pub use usage::{NO_MODEL, UsageBy, UsageRow, regroup, total, usage};
 pub use view::{CallView, fold};

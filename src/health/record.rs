@@ -30,6 +30,7 @@ pub fn record_call(
     th: &Thresholds,
 ) -> Result<Recorded> {
     let provider = call.provider.clone();
+    let service = call.is_service();
     let clock = Timestamp::now();
     // The status is decided as of the call (a backfilled call's own time, never later
     // than now), and a transition is dated then too.
@@ -39,6 +40,14 @@ pub fn record_call(
     let prepared = writer.prepare(call, clock)?;
     let _lock = StreamLock::acquire(roots.primary(), Stream::ProviderHealth)?;
     writer.write(std::slice::from_ref(&prepared))?;
+    if service {
+        // A service's usage says nothing about provider health.
+        return Ok(Recorded {
+            call: prepared.value(),
+            status: super::status::ProviderAcc::default().row(&provider, th),
+            notification: None,
+        });
+    }
     let (status, _) = provider_status(roots, &provider, th, at)?;
     let last = last_provider_notice(roots, &provider)?;
     let kind = match (status.status, last) {

@@ -116,6 +116,15 @@ pub fn cost(r: &UsageRow) -> String {
     }
 }
 
+/// A quantity without needless decimals: `45`, `12.5`.
+fn quantity(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{n:.0}")
+    } else {
+        format!("{}", (n * 1000.0).round() / 1000.0)
+    }
+}
+
 /// `usage`: tokens and cost per group, a total, and the unpriced models.
 pub fn usage(
     out: &mut dyn Write,
@@ -164,6 +173,21 @@ pub fn usage(
             "unpriced (no known price; add them under \"pricing\" in ccmon.json): {}",
             total.unpriced_models.join(", ")
         )?;
+    }
+    let services: Vec<String> = rows
+        .iter()
+        .filter(|r| !r.quantities.is_empty())
+        .map(|r| {
+            let q: Vec<String> = r
+                .quantities
+                .iter()
+                .map(|(unit, n)| format!("{} {unit}", quantity(*n)))
+                .collect();
+            format!("{} {}", r.key.as_deref().unwrap_or("-"), q.join(", "))
+        })
+        .collect();
+    if !services.is_empty() {
+        writeln!(out, "service usage: {}", services.join("; "))?;
     }
     Ok(())
 }

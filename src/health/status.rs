@@ -284,7 +284,8 @@ pub fn provider_accs(
         Some(now),
         FxHashMap::<String, ProviderAcc>::default,
         |m, v| {
-            if only.is_some_and(|p| p != v.provider) {
+            // Services count in usage and cost, never in provider health.
+            if v.is_service() || only.is_some_and(|p| p != v.provider) {
                 return;
             }
             match m.get_mut(v.provider.as_ref()) {
@@ -453,7 +454,7 @@ pub fn recent_errors(
         None,
         BinaryHeap::<Reverse<ErrorRow>>::new,
         |heap, v| {
-            if v.success || provider.is_some_and(|p| p != v.provider) {
+            if v.success || v.is_service() || provider.is_some_and(|p| p != v.provider) {
                 return;
             }
             if limit > 0

@@ -1,7 +1,7 @@
 //! Token usage and cost (`cc-health usage`): recorded costs, costs estimated from the
 //! price table, and the models that have no price (never counted as $0).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,10 @@ pub enum UsageBy {
     Step,
     /// The run.
     Run,
+    /// The service (calls to AI providers have none).
+    Service,
+    /// The sprint chain of the run (rows regrouped by [`regroup`]).
+    Chain,
 }
 
 impl UsageBy {
@@ -37,6 +41,8 @@ impl UsageBy {
             UsageBy::Day => "DAY",
             UsageBy::Step => "STEP",
             UsageBy::Run => "RUN",
+            UsageBy::Service => "SERVICE",
+            UsageBy::Chain => "CHAIN",
         }
     }
 }
@@ -63,6 +69,9 @@ pub struct UsageRow {
     pub estimated: bool,
     /// Models whose tokens could not be priced (their cost is not in `costUsd`).
     pub unpriced_models: Vec<String>,
+    /// Service usage: the quantities recorded, by unit (absent without any).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub quantities: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Default)]
@@ -75,6 +84,7 @@ struct Acc {
     cost: Option<f64>,
     estimated: bool,
     unpriced: BTreeSet<String>,
+    quantities: BTreeMap<String, f64>,
 }
 
 impl Acc {
@@ -90,6 +100,9 @@ impl Acc {
         };
         self.estimated |= o.estimated;
         self.unpriced.extend(o.unpriced);
+        for (unit, q) in o.quantities {
+            *self.quantities.entry(unit).or_default() += q;
+        }
     }
 }
 
@@ -117,7 +130,8 @@ pub fn usage(
                 UsageBy::Model => v.model.as_deref().map(str::to_string),
                 UsageBy::Day => Some(v.timestamp.day(utc)),
                 UsageBy::Step => v.step_type.as_deref().map(str::to_string),
-                UsageBy::Run => v.run_id.as_deref().map(str::to_string),
+                UsageBy::Run | UsageBy::Chain => v.run_id.as_deref().map(str::to_string),
+                UsageBy::Service => v.is_service().then(|| v.provider.to_string()),
             };
             let a = m.entry(key).or_default();
             let tokens = v.tokens();
@@ -126,6 +140,9 @@ pub fn usage(
             a.output += tokens.output;
             a.cache_read += tokens.cache_read;
             a.cache_write += tokens.cache_write;
+            if let (Some(q), Some(unit)) = (v.quantity, v.unit.as_deref()) {
+                *a.quantities.entry(unit.to_string()).or_default() += q;
+            }
             match Cost::of(v.cost_usd, v.model.as_deref(), tokens, prices) {
                 Cost::Recorded(c) => a.cost = Some(a.cost.unwrap_or(0.0) + c),
                 Cost::Estimated(c) => {
@@ -159,8 +176,14 @@ pub fn usage(
             cost_usd: a.cost.map(|c| (c * 1e6).round() / 1e6),
             estimated: a.estimated,
             unpriced_models: a.unpriced.into_iter().collect(),
+            quantities: a.quantities,
         })
         .collect();
+    sort_rows(&mut rows, by);
+    Ok((rows, skipped))
+}
+
+fn sort_rows(rows: &mut [UsageRow], by: UsageBy) {
     if by == UsageBy::Day {
         rows.sort_by(|a, b| a.key.cmp(&b.key));
     } else {
@@ -173,7 +196,28 @@ pub fn usage(
                 .then(a.key.cmp(&b.key))
         });
     }
-    Ok((rows, skipped))
+}
+
+/// Rows grouped anew: each row's key mapped by `key_of` (e.g. a run to its sprint
+/// chain), rows with the same new key summed, ordered as usage orders them.
+pub fn regroup(
+    rows: Vec<UsageRow>,
+    key_of: impl Fn(Option<&str>) -> Option<String>,
+) -> Vec<UsageRow> {
+    let mut groups: BTreeMap<Option<String>, Vec<UsageRow>> = BTreeMap::new();
+    for r in rows {
+        groups.entry(key_of(r.key.as_deref())).or_default().push(r);
+    }
+    let mut out: Vec<UsageRow> = groups
+        .into_iter()
+        .map(|(key, rows)| {
+            let mut t = total(&rows);
+            t.key = key;
+            t
+        })
+        .collect();
+    sort_rows(&mut out, UsageBy::Chain);
+    out
 }
 
 /// All rows together (the TOTAL line).
@@ -188,6 +232,7 @@ pub fn total(rows: &[UsageRow]) -> UsageRow {
         cost_usd: None,
         estimated: false,
         unpriced_models: Vec::new(),
+        quantities: BTreeMap::new(),
     };
     let mut unpriced = BTreeSet::new();
     for r in rows {
@@ -201,6 +246,9 @@ pub fn total(rows: &[UsageRow]) -> UsageRow {
         }
         t.estimated |= r.estimated;
         unpriced.extend(r.unpriced_models.iter().cloned());
+        for (unit, q) in &r.quantities {
+            *t.quantities.entry(unit.clone()).or_default() += q;
+        }
     }
     t.cost_usd = t.cost_usd.map(|c| (c * 1e6).round() / 1e6);
     t.unpriced_models = unpriced.into_iter().collect();

@@ -55,6 +55,15 @@ pub struct CallView<'a> {
     /// The step type.
     #[serde(default, borrow)]
     pub step_type: Option<Cow<'a, str>>,
+    /// `service` for usage of a service that is not an AI provider.
+    #[serde(default, borrow)]
+    pub kind: Option<Cow<'a, str>>,
+    /// How much of the service was used.
+    #[serde(default)]
+    pub quantity: Option<f64>,
+    /// The unit of `quantity`.
+    #[serde(default, borrow)]
+    pub unit: Option<Cow<'a, str>>,
     /// The record's id.
     #[serde(default, borrow)]
     pub id: Option<Cow<'a, str>>,
@@ -69,6 +78,11 @@ impl<'a> CallView<'a> {
             && !v.provider.trim().is_empty()
             && v.cost_usd.is_none_or(|c| c.is_finite() && c >= 0.0);
         valid.then_some(v)
+    }
+
+    /// Whether this is usage of a service (never counted in provider health).
+    pub fn is_service(&self) -> bool {
+        self.kind.as_deref() == Some("service")
     }
 
     /// The error message, if any.

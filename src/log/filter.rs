@@ -59,13 +59,9 @@ impl<'f> LineFilter<'f> {
     ) -> Result<bool, LineError> {
         if let Some(needle) = &self.needle
             && needle.find(bytes).is_none()
-            && !has_escapes(bytes)
+            && crate::record::prefilter_may_skip(bytes)
         {
-            return if looks_like_object(bytes) {
-                Ok(false)
-            } else {
-                parse(bytes).map(|_| false)
-            };
+            return Ok(false);
         }
         let view = parse(bytes)?;
         if !self.matches(&view, bytes) {
@@ -101,21 +97,6 @@ impl<'f> LineFilter<'f> {
 
 fn parse(bytes: &[u8]) -> Result<SkillView<'_>, LineError> {
     SkillView::parse(bytes).ok_or(LineError::Malformed)
-}
-
-/// An escape (`\u0061`, or `\/` as some encoders write every slash) could spell the
-/// needle differently; lines with any backslash are always parsed.
-fn has_escapes(bytes: &[u8]) -> bool {
-    memchr::memchr(b'\\', bytes).is_some()
-}
-
-/// Cheap shape test for lines the prefilter rules out: one JSON object, whole, valid
-/// UTF-8. Torn writes and binary garbage fail it and get parsed (and reported).
-fn looks_like_object(bytes: &[u8]) -> bool {
-    let trimmed = bytes.trim_ascii();
-    trimmed.first() == Some(&b'{')
-        && trimmed.last() == Some(&b'}')
-        && std::str::from_utf8(trimmed).is_ok()
 }
 
 /// A test of single lines (from a followed file) against `filter`, prepared once:

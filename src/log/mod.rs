@@ -1,9 +1,14 @@
 //! `cc-log`: queries and statistics over skill invocations, and the command wrapper.
 
+mod cache;
 mod filter;
 mod query;
 mod stats;
 
+pub use cache::{
+    Hit, MAX_OUTPUT_BYTES, cache_dir, cache_key, canonical_json, clear as clear_cache,
+    lookup as cache_lookup, save as cache_save,
+};
 pub use filter::{Filter, line_matcher};
 pub use query::{FoundLine, count, query, render_line, render_record_line, render_table};
 pub use stats::{GroupBy, StatsRow, render_stats, stats, stats_many};

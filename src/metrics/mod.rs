@@ -9,10 +9,10 @@ mod view;
 
 pub use build::{canonical_dimension, parse_scores, parse_success, score_quality};
 pub use report::{
-    CujRow, CujWindowsRow, FailureReport, NO_MESSAGE, PatternRow, PercentileReport, QualityBucket,
-    QualityFilter, QualityReport, RateReport, STANDARD_WINDOWS, StandardWindows, TrendBucket,
-    TrendReport, WindowFigures, WorkflowRow, all_report, all_windows_report,
-    all_windows_with_total, failure_report, percentile_report, quality_report, rate_report,
-    trend_report, workflow_report,
+    ALL_SOURCES, CujRow, CujWindowsRow, FailureReport, NO_MESSAGE, PatternRow, PercentileReport,
+    QualityBucket, QualityFilter, QualityReport, RateReport, STANDARD_WINDOWS, StandardWindows,
+    TrendBucket, TrendReport, WindowFigures, WorkflowRow, all_report, all_windows_report,
+    all_windows_with_total, failure_report, failures_everywhere, percentile_report, quality_report,
+    rate_report, trend_report, workflow_report,
 };
 pub use view::{DIMENSIONS, JourneyView, QualityView, ResourcesView, fold, weighted_mean};

@@ -171,18 +171,23 @@ pub fn trending(out: &mut dyn Write, r: &TrendReport, style: Style) -> io::Resul
 
 /// `failures`: one block per pattern.
 pub fn failures(out: &mut dyn Write, r: &FailureReport, style: Style) -> io::Result<()> {
+    let subject = if r.cuj_id == crate::metrics::ALL_SOURCES {
+        "journeys, runs and providers"
+    } else {
+        r.cuj_id.as_str()
+    };
     if r.total_failures == 0 {
         return writeln!(
             out,
             "no failures of {} in the last {}",
-            output::clean(&r.cuj_id),
+            output::clean(subject),
             human_window(r.window_ms)
         );
     }
     writeln!(
         out,
         "{}: {} in the last {}, {}",
-        output::clean(&r.cuj_id),
+        output::clean(subject),
         plural(r.total_failures, "failure", "failures"),
         human_window(r.window_ms),
         plural(r.patterns.len() as u64, "pattern", "patterns"),
@@ -200,6 +205,10 @@ pub fn failures(out: &mut dyn Write, r: &FailureReport, style: Style) -> io::Res
             output::human_time(p.last_seen, style.utc),
         )?;
         writeln!(out, "       {}", one_line(&p.pattern, usize::MAX))?;
+        if !p.sources.is_empty() {
+            let from: Vec<String> = p.sources.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            writeln!(out, "       from {}", from.join(", "))?;
+        }
         if !p.example.is_empty() && p.example != p.pattern {
             writeln!(out, "       e.g. {}", one_line(&p.example, 160))?;
         }

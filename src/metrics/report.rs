@@ -1,7 +1,9 @@
 //! The `cc-metrics` reports, computed as serializable values (SPEC §4 JSON shapes).
 //! Every report takes "now" as a parameter; windows are `[now - window, now]`.
 
-use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::view::{DIMENSIONS, JourneyView, fold};
@@ -394,6 +396,11 @@ pub struct PatternRow {
     pub category: Category,
     /// The latest message with this pattern, redacted.
     pub example: String,
+    /// Over every source: how many of its failures are journey executions (`journey`),
+    /// failed progress runs without a journey record (`run`) and provider errors
+    /// (`provider`). Absent in a one-journey report.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, u64>,
 }
 
 /// `cc-metrics failures`.
@@ -418,6 +425,7 @@ struct PatternAcc {
     first: Timestamp,
     last: Timestamp,
     example: String,
+    sources: BTreeMap<String, u64>,
 }
 
 impl PatternAcc {
@@ -428,7 +436,166 @@ impl PatternAcc {
             self.last = o.last;
             self.example = o.example;
         }
+        for (k, n) in o.sources {
+            *self.sources.entry(k).or_default() += n;
+        }
     }
+}
+
+/// Adds one failure (its message, when it has one) to the patterns.
+fn add_failure(
+    m: &mut FxHashMap<String, PatternAcc>,
+    message: Option<String>,
+    t: Timestamp,
+    source: Option<&str>,
+    redactor: &Redactor,
+) {
+    let message = message
+        .map(|m| redactor.redact_str(&m).into_owned())
+        .filter(|m| !m.trim().is_empty());
+    let pattern = message
+        .as_deref()
+        .map_or_else(|| NO_MESSAGE.to_string(), patterns::normalize);
+    let acc = PatternAcc {
+        count: 1,
+        first: t,
+        last: t,
+        example: message.unwrap_or_default(),
+        sources: source
+            .map(|s| BTreeMap::from([(s.to_string(), 1)]))
+            .unwrap_or_default(),
+    };
+    match m.get_mut(&pattern) {
+        Some(p) => p.merge(acc),
+        None => {
+            m.insert(pattern, acc);
+        }
+    }
+}
+
+fn merge_patterns(
+    mut a: FxHashMap<String, PatternAcc>,
+    b: FxHashMap<String, PatternAcc>,
+) -> FxHashMap<String, PatternAcc> {
+    for (k, v) in b {
+        match a.get_mut(&k) {
+            Some(p) => p.merge(v),
+            None => {
+                a.insert(k, v);
+            }
+        }
+    }
+    a
+}
+
+/// The report's rows from the patterns: most frequent first, the `top` (0 for all).
+fn pattern_rows(map: FxHashMap<String, PatternAcc>, top: usize) -> (u64, Vec<PatternRow>) {
+    let total: u64 = map.values().map(|p| p.count).sum();
+    let mut rows: Vec<PatternRow> = map
+        .into_iter()
+        .map(|(pattern, p)| PatternRow {
+            category: patterns::categorize(&p.example),
+            share: p.count as f64 / total as f64,
+            count: p.count,
+            first_seen: p.first,
+            last_seen: p.last,
+            example: p.example,
+            sources: p.sources,
+            pattern,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (b.count, b.last_seen, &a.pattern).cmp(&(a.count, a.last_seen, &b.pattern))
+    });
+    if top > 0 {
+        rows.truncate(top);
+    }
+    (total, rows)
+}
+
+/// A day, in ms.
+const DAY_MS: i64 = 86_400_000;
+
+/// What `failures_everywhere` reports as its journey.
+pub const ALL_SOURCES: &str = "*";
+
+/// Failures of every source in the window, grouped by error pattern: journey
+/// executions, failed progress runs (a run with a journey record of the same `runId`
+/// is that execution, counted once) and provider errors (services left out).
+pub fn failures_everywhere(
+    roots: &Roots,
+    window_ms: i64,
+    top: usize,
+    now: Timestamp,
+    redactor: &Redactor,
+) -> Result<(FailureReport, Skipped)> {
+    let start = window_start(now, window_ms);
+    let ((mut map, journey_runs), mut skipped) = fold(
+        roots,
+        start,
+        now,
+        || {
+            (
+                FxHashMap::<String, PatternAcc>::default(),
+                FxHashSet::<String>::default(),
+            )
+        },
+        |(m, runs), v| {
+            if let Some(r) = v.run_id.as_deref() {
+                runs.insert(r.to_string());
+            }
+            if !v.success {
+                add_failure(m, v.error_message(), v.timestamp, Some("journey"), redactor);
+            }
+        },
+        |(a, mut ra), (b, rb)| {
+            ra.extend(rb);
+            (merge_patterns(a, b), ra)
+        },
+    )?;
+    // Runs are folded from a day before the window, so that a run started earlier
+    // still has its start; only those that failed inside the window count.
+    let (runs, s) = crate::progress::all_runs(roots, Some(Timestamp(start.0 - DAY_MS)), None, now)?;
+    skipped.merge(s);
+    for r in runs.iter().filter(|r| {
+        r.status == crate::record::RunStatus::Failed
+            && r.updated_at >= start
+            && r.updated_at <= now
+            && !journey_runs.contains(&r.run_id)
+    }) {
+        let message = r.errors.last().map(|e| e.message.clone());
+        add_failure(&mut map, message, r.updated_at, Some("run"), redactor);
+    }
+    let (calls, s) = crate::health::fold(
+        roots,
+        Some(start),
+        Some(now),
+        FxHashMap::<String, PatternAcc>::default,
+        |m, v| {
+            if !v.success && !v.is_service() {
+                add_failure(
+                    m,
+                    v.error_message(),
+                    v.timestamp,
+                    Some("provider"),
+                    redactor,
+                );
+            }
+        },
+        merge_patterns,
+    )?;
+    skipped.merge(s);
+    let map = merge_patterns(std::mem::take(&mut map), calls);
+    let (total, rows) = pattern_rows(map, top);
+    Ok((
+        FailureReport {
+            cuj_id: ALL_SOURCES.to_string(),
+            window_ms,
+            total_failures: total,
+            patterns: rows,
+        },
+        skipped,
+    ))
 }
 
 /// Failures of `cuj` in the window, grouped by error pattern, the `top` largest groups
@@ -450,58 +617,11 @@ pub fn failure_report(
             if v.success || v.cuj_id != cuj {
                 return;
             }
-            let message = v
-                .error_message()
-                .map(|m| redactor.redact_str(&m).into_owned())
-                .filter(|m| !m.trim().is_empty());
-            let pattern = message
-                .as_deref()
-                .map_or_else(|| NO_MESSAGE.to_string(), patterns::normalize);
-            let example = message.unwrap_or_default();
-            let acc = PatternAcc {
-                count: 1,
-                first: v.timestamp,
-                last: v.timestamp,
-                example,
-            };
-            match m.get_mut(&pattern) {
-                Some(p) => p.merge(acc),
-                None => {
-                    m.insert(pattern, acc);
-                }
-            }
+            add_failure(m, v.error_message(), v.timestamp, None, redactor);
         },
-        |mut a, b| {
-            for (k, v) in b {
-                match a.get_mut(&k) {
-                    Some(p) => p.merge(v),
-                    None => {
-                        a.insert(k, v);
-                    }
-                }
-            }
-            a
-        },
+        merge_patterns,
     )?;
-    let total: u64 = map.values().map(|p| p.count).sum();
-    let mut rows: Vec<PatternRow> = map
-        .into_iter()
-        .map(|(pattern, p)| PatternRow {
-            category: patterns::categorize(&p.example),
-            share: p.count as f64 / total as f64,
-            count: p.count,
-            first_seen: p.first,
-            last_seen: p.last,
-            example: p.example,
-            pattern,
-        })
-        .collect();
-    rows.sort_by(|a, b| {
-        (b.count, b.last_seen, &a.pattern).cmp(&(a.count, a.last_seen, &b.pattern))
-    });
-    if top > 0 {
-        rows.truncate(top);
-    }
+    let (total, rows) = pattern_rows(map, top);
     let report = FailureReport {
         cuj_id: cuj.to_string(),
         window_ms,
@@ -608,7 +728,9 @@ impl Mean {
     }
 }
 
-/// Per-workflow figures over the window, most runs first. Executions without a
+/// Per-workflow figures over the window, most runs first: journey executions and
+/// ended progress runs that carry a workflow, a run with a journey record of the same
+/// `runId` (as `cc-metrics run` writes both) counted once. Executions without a
 /// workflow are left out.
 pub fn workflow_report(
     roots: &Roots,
@@ -616,12 +738,21 @@ pub fn workflow_report(
     now: Timestamp,
     quality: &QualityConfig,
 ) -> Result<(Vec<WorkflowRow>, Skipped)> {
-    let (map, skipped) = fold(
+    let start = window_start(now, window_ms);
+    let ((mut map, journey_runs), mut skipped) = fold(
         roots,
-        window_start(now, window_ms),
+        start,
         now,
-        FxHashMap::<String, WorkflowAcc>::default,
-        |m, v| {
+        || {
+            (
+                FxHashMap::<String, WorkflowAcc>::default(),
+                FxHashSet::<String>::default(),
+            )
+        },
+        |(m, runs), v| {
+            if let Some(r) = v.run_id.as_deref() {
+                runs.insert(r.to_string());
+            }
             let Some(w) = v.workflow.as_deref().filter(|w| !w.is_empty()) else {
                 return;
             };
@@ -634,16 +765,44 @@ pub fn workflow_report(
                     .add(v.quality.as_ref().and_then(|q| q.composite(quality)));
             })
         },
-        |a, b| {
-            merge_maps(a, b, |x, y| {
+        |(a, mut ra), (b, rb)| {
+            ra.extend(rb);
+            let merged = merge_maps(a, b, |x, y| {
                 x.runs += y.runs;
                 x.successes += y.successes;
                 x.iterations.merge(y.iterations);
                 x.durations.merge(y.durations);
                 x.quality.merge(y.quality);
-            })
+            });
+            (merged, ra)
         },
     )?;
+    // Progress runs that ended in the window, folded from a day earlier so that
+    // their start is seen.
+    let (runs, s) = crate::progress::all_runs(roots, Some(Timestamp(start.0 - DAY_MS)), None, now)?;
+    skipped.merge(s);
+    for r in runs.iter().filter(|r| {
+        r.is_done()
+            && r.updated_at >= start
+            && r.updated_at <= now
+            && !journey_runs.contains(&r.run_id)
+    }) {
+        let Some(w) = r.workflow.as_deref().filter(|w| !w.is_empty()) else {
+            continue;
+        };
+        let a = map.entry(w.to_string()).or_default();
+        a.runs += 1;
+        a.successes += u64::from(r.status == crate::record::RunStatus::Completed);
+        a.iterations.add(
+            r.steps
+                .iter()
+                .filter_map(|s| s.iteration)
+                .max()
+                .map(|i| i as f64),
+        );
+        a.durations.record(r.duration_ms);
+        a.quality.add(r.composite);
+    }
     let mut rows: Vec<WorkflowRow> = map
         .into_iter()
         .map(|(workflow, a)| WorkflowRow {

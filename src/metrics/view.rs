@@ -122,6 +122,9 @@ pub struct JourneyView<'a> {
     /// The workflow.
     #[serde(default, borrow)]
     pub workflow: Option<Cow<'a, str>>,
+    /// The run (a progress run with the same id is the same execution).
+    #[serde(default, borrow)]
+    pub run_id: Option<Cow<'a, str>>,
     /// Iterations taken.
     #[serde(default)]
     pub iterations: Option<f64>,

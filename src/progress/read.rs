@@ -7,7 +7,7 @@ use memchr::memmem;
 
 use super::state::{RunState, is_start};
 use crate::error::Result;
-use crate::record::{ProgressEvent, Record, Timestamp, parse_line};
+use crate::record::{ProgressEvent, Record, Timestamp, parse_line, prefilter_may_skip};
 use crate::store::{DataFile, LineError, Roots, Scan, Skipped, Stream};
 
 /// Parses a stored progress line; `None` when it is not a valid event.
@@ -76,6 +76,7 @@ fn newest_first(
                 if needle
                     .as_ref()
                     .is_some_and(|n| n.find(line.bytes).is_none())
+                    && prefilter_may_skip(line.bytes)
                 {
                     return Ok(());
                 }
@@ -120,12 +121,13 @@ pub fn run_events(roots: &Roots, run_id: &str) -> Result<(Vec<Stored>, Skipped)>
     )
 }
 
-/// The last `n` events (of `run_id` when given), oldest first; only the newest days
-/// needed are read.
+/// The last `n` events (of `run_id` when given), oldest first, output chunks only
+/// `with_output`; only the newest days needed are read.
 pub fn recent_events(
     roots: &Roots,
     run_id: Option<&str>,
     n: usize,
+    with_output: bool,
 ) -> Result<(Vec<Stored>, Skipped)> {
     if n == 0 {
         return Ok((Vec::new(), Skipped::default()));
@@ -133,7 +135,7 @@ pub fn recent_events(
     let (mut events, skipped) = newest_first(
         roots,
         run_id,
-        |e| run_id.is_none_or(|r| e.run_id == r),
+        |e| run_id.is_none_or(|r| e.run_id == r) && (with_output || e.output.is_none()),
         |_, total| total >= n,
     )?;
     let extra = events.len().saturating_sub(n);
@@ -172,6 +174,7 @@ pub fn all_events(
             if needle
                 .as_ref()
                 .is_some_and(|n| n.find(line.bytes).is_none())
+                && prefilter_may_skip(line.bytes)
             {
                 return Ok(());
             }

@@ -5,10 +5,10 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, Table};
 
-use super::chain::{ChainReport, RunRow};
+use super::chain::{ChainReport, ChainRow, RunRow};
 use super::state::RunState;
 use crate::output::{self, Style, human_duration, one_line, paint, status_cell, status_color};
-use crate::record::{ProgressEvent, RunStatus, error_message};
+use crate::record::{PrStatus, ProgressEvent, RunStatus, error_message};
 
 fn status_word(status: RunStatus, style: Style) -> String {
     paint(status.as_str(), status_color(status.as_str()), style.color)
@@ -28,12 +28,22 @@ pub fn event_line(e: &ProgressEvent, style: Style) -> String {
         .timestamp
         .map_or_else(|| "-".into(), |t| output::human_time(t, style.utc));
     let mut line = format!("{time}  {}", output::clean(&e.run_id));
+    if let Some(o) = &e.output {
+        line.push_str(&format!(
+            "  [{}]  {}",
+            o.stream.as_str(),
+            one_line(&o.text, 200)
+        ));
+        return line;
+    }
     match (e.step, e.total_steps) {
         (Some(s), Some(t)) => line.push_str(&format!("  step {s}/{t}")),
         (Some(s), None) => line.push_str(&format!("  step {s}")),
         _ => {}
     }
-    line.push_str(&format!("  {}", status_word(e.status, style)));
+    if let Some(status) = e.status {
+        line.push_str(&format!("  {}", status_word(status, style)));
+    }
     if let Some(p) = e.percentage {
         line.push_str(&format!("  {}", percent(p)));
     }
@@ -67,9 +77,16 @@ pub fn history(out: &mut dyn Write, events: &[&ProgressEvent], style: Style) -> 
                     .map_or_else(|| "-".into(), |t| output::human_time(t, style.utc)),
             ),
             Cell::new(e.step.map_or("-".into(), |s| s.to_string())),
-            status_cell(e.status.as_str(), style),
+            match (e.status, &e.output) {
+                (Some(st), _) => status_cell(st.as_str(), style),
+                (None, Some(o)) => Cell::new(format!("[{}]", o.stream.as_str())),
+                (None, None) => Cell::new("-"),
+            },
             Cell::new(e.percentage.map_or("-".into(), percent)),
-            Cell::new(e.message.as_deref().map_or("-".into(), |m| one_line(m, 60))),
+            Cell::new(match &e.output {
+                Some(o) => one_line(&o.text, 60),
+                None => e.message.as_deref().map_or("-".into(), |m| one_line(m, 60)),
+            }),
             Cell::new(error_message(&e.error).map_or(String::new(), |m| one_line(&m, 60))),
         ]);
     }
@@ -111,6 +128,29 @@ pub fn current(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()
     if let Some(src) = &s.source {
         rows.push(("source", output::clean(src).into_owned()));
     }
+    if let Some(w) = &s.workflow {
+        rows.push(("workflow", w.clone()));
+    }
+    if let Some(p) = &s.prompt {
+        rows.push(("prompt", one_line(p, 100)));
+    }
+    if let Some(id) = &s.sandbox_id {
+        rows.push(("sandbox", id.clone()));
+    }
+    if let Some(id) = &s.trigger_run_id {
+        rows.push(("trigger", id.clone()));
+    }
+    if let Some(c) = s.composite {
+        let verdict = match s.threshold_result {
+            Some(true) => " (meets threshold)",
+            Some(false) => " (below threshold)",
+            None => "",
+        };
+        rows.push(("quality", format!("{}{verdict}", score(c))));
+    }
+    if let Some(c) = s.cost_usd {
+        rows.push(("cost", format!("${c:.4}")));
+    }
     let verb = if s.is_done() { "took" } else { "elapsed" };
     rows.push((
         "started",
@@ -136,10 +176,31 @@ pub fn current(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()
             .unwrap_or_default();
         rows.push(("pr", format!("{}{pr_status}", output::clean(url))));
     }
+    if let Some(e) = &s.pr_error {
+        rows.push(("pr error", one_line(e, 100)));
+    }
     for (k, v) in rows {
         writeln!(out, "  {k:<8} {v}")?;
     }
     Ok(())
+}
+
+fn score(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// A step's quality in a cell: `pass 85.5`, `fail`, `85.5`, or `-`.
+fn step_quality(st: &super::state::StepState) -> String {
+    match (st.verdict.as_deref(), st.composite()) {
+        (Some(v), Some(c)) => format!("{v} {}", score(c)),
+        (Some(v), None) => v.to_string(),
+        (None, Some(c)) => score(c),
+        (None, None) => "-".into(),
+    }
 }
 
 /// `show`: the summary, the step timeline, quality, CI checks and errors.
@@ -150,7 +211,7 @@ pub fn show(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()> {
         let mut t = output::table(
             style,
             &[
-                "STEP", "STATUS", "ROLE", "TOOL", "MODEL", "ITER", "DURATION", "MESSAGE",
+                "STEP", "STATUS", "ROLE", "TOOL", "MODEL", "ITER", "DURATION", "QUALITY", "MESSAGE",
             ],
         );
         for st in &s.steps {
@@ -163,6 +224,7 @@ pub fn show(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()> {
                 Cell::new(output::clean(&opt(&st.model))),
                 Cell::new(st.iteration.map_or("-".into(), |i| i.to_string())),
                 Cell::new(output::human_opt_duration(st.duration_ms)),
+                Cell::new(step_quality(st)),
                 Cell::new(
                     st.message
                         .as_deref()
@@ -187,9 +249,13 @@ pub fn show(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()> {
     }
     if let Some(ci) = &s.ci {
         writeln!(out)?;
+        let checked = ci
+            .checked_at
+            .map(|t| format!(" (checked {})", output::human_time(t, style.utc)))
+            .unwrap_or_default();
         writeln!(
             out,
-            "CI {}",
+            "CI {}{checked}",
             output::clean(ci.status.as_deref().unwrap_or(""))
         )?;
         for c in &ci.checks {
@@ -254,7 +320,8 @@ pub fn runs(
     let mut t = output::table(
         style,
         &[
-            "RUN", "STATUS", "NAME", "SOURCE", "MESSAGE", "STARTED", "DURATION", "PR",
+            "RUN", "STATUS", "NAME", "SOURCE", "PREVIEW", "STARTED", "DURATION", "CI", "QUALITY",
+            "COST", "PR",
         ],
     );
     for r in rows {
@@ -262,18 +329,38 @@ pub fn runs(
             v.as_deref()
                 .map_or_else(|| "-".into(), |s| one_line(s, max))
         };
+        let status = match (r.stale, style.color) {
+            (true, true) => Cell::new("stale").fg(comfy_table::Color::DarkYellow),
+            (true, false) => Cell::new("stale"),
+            (false, _) => status_cell(r.status.as_str(), style),
+        };
+        let pr = match r.pr_status {
+            Some(PrStatus::BlockedOnCi) if style.color => {
+                Cell::new("blocked_on_ci").fg(comfy_table::Color::Red)
+            }
+            Some(PrStatus::BlockedOnCi) => Cell::new("BLOCKED_ON_CI"),
+            Some(p) => Cell::new(p.as_str()),
+            None => Cell::new("-"),
+        };
+        let preview = r.prompt.as_ref().or(r.message.as_ref()).cloned();
         t.add_row(vec![
             Cell::new(output::clean(&r.run_id)),
-            status_cell(r.status.as_str(), style),
+            status,
             Cell::new(opt(&r.name, 32)),
             Cell::new(opt(&r.source, 12)),
-            Cell::new(opt(&r.message, 40)),
+            Cell::new(opt(&preview, 40)),
             Cell::new(output::human_time(r.started_at, style.utc)),
             Cell::new(human_duration(r.duration_ms)),
-            Cell::new(r.pr_status.map_or("-", |p| p.as_str())),
+            Cell::new(opt(&r.ci_status, 10)),
+            Cell::new(r.quality.map_or_else(|| "-".into(), score)),
+            Cell::new(
+                r.cost_usd
+                    .map_or_else(|| "-".into(), |c| format!("${c:.2}")),
+            ),
+            pr,
         ]);
     }
-    right_align(&mut t, &[6]);
+    right_align(&mut t, &[6, 8, 9]);
     output::write_table(out, &t)?;
     if limit > 0 && total > rows.len() {
         let pages = total.div_ceil(limit);
@@ -295,17 +382,80 @@ pub fn chain(out: &mut dyn Write, c: &ChainReport, style: Style) -> io::Result<(
         c.completed,
         c.total
     )?;
-    let mut t = output::table(style, &["SPRINT", "RUN", "STATUS", "DURATION", "PR"]);
+    let time = |t: Option<crate::record::Timestamp>| {
+        t.map_or_else(|| "-".into(), |t| output::human_time(t, style.utc))
+    };
+    let mut t = output::table(
+        style,
+        &[
+            "SPRINT",
+            "RUN",
+            "STATUS",
+            "STARTED",
+            "ENDED",
+            "DURATION",
+            "PR / ERROR",
+        ],
+    );
     for s in &c.sprints {
         t.add_row(vec![
             Cell::new(format!("{}/{}", s.index, c.total)),
             Cell::new(output::clean(s.run_id.as_deref().unwrap_or("-"))),
             status_cell(s.status.as_str(), style),
+            Cell::new(time(s.started_at)),
+            Cell::new(time(s.ended_at)),
             Cell::new(output::human_opt_duration(s.duration_ms)),
             Cell::new(output::clean(s.pr_url.as_deref().unwrap_or("-"))),
         ]);
+        for a in &s.attempts {
+            t.add_row(vec![
+                Cell::new("earlier"),
+                Cell::new(&a.run_id),
+                status_cell(a.status.as_str(), style),
+                Cell::new(time(Some(a.started_at))),
+                Cell::new(time(a.ended_at)),
+                Cell::new(human_duration(a.duration_ms)),
+                Cell::new(a.error.as_deref().map_or("-".into(), |e| one_line(e, 40))),
+            ]);
+        }
     }
-    right_align(&mut t, &[0, 3]);
+    right_align(&mut t, &[0, 5]);
+    output::write_table(out, &t)?;
+    if let Some(i) = c.resume_from {
+        writeln!(out, "resume from sprint {i} of {}", c.total)?;
+    }
+    Ok(())
+}
+
+/// `chains`: one row per sprint chain.
+pub fn chains(out: &mut dyn Write, rows: &[ChainRow], style: Style) -> io::Result<()> {
+    if rows.is_empty() {
+        return writeln!(out, "no sprint chains");
+    }
+    let mut t = output::table(
+        style,
+        &[
+            "CHAIN",
+            "STATUS",
+            "SPRINTS",
+            "RETRIES",
+            "RESUME FROM",
+            "STARTED",
+            "UPDATED",
+        ],
+    );
+    for r in rows {
+        t.add_row(vec![
+            Cell::new(&r.chain_id),
+            status_cell(r.status.as_str(), style),
+            Cell::new(format!("{}/{}", r.completed, r.total)),
+            Cell::new(r.retries),
+            Cell::new(r.resume_from.map_or("-".into(), |i| i.to_string())),
+            Cell::new(output::human_time(r.started_at, style.utc)),
+            Cell::new(output::human_time(r.updated_at, style.utc)),
+        ]);
+    }
+    right_align(&mut t, &[2, 3, 4]);
     output::write_table(out, &t)
 }
 

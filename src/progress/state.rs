@@ -30,6 +30,18 @@ pub struct StepState {
     pub model: Option<String>,
     /// The iteration.
     pub iteration: Option<u64>,
+    /// Its quality: an evaluator's scores (with composite and threshold result) and
+    /// a checker's verdict, as last reported for the step.
+    pub quality: Option<Value>,
+    /// The checker's verdict (`pass` or `fail`), from `quality.verdict`.
+    pub verdict: Option<String>,
+}
+
+impl StepState {
+    /// The evaluator's composite score of the step, when it has one.
+    pub fn composite(&self) -> Option<f64> {
+        self.quality.as_ref()?.get("composite")?.as_f64()
+    }
 }
 
 /// An error carried on an event.
@@ -86,6 +98,26 @@ pub struct RunState {
     pub ci: Option<CiStatus>,
     /// Quality scores and verdicts, as last reported.
     pub quality: Option<Value>,
+    /// The mean of the evaluator steps' composites (`null` without any).
+    pub composite: Option<f64>,
+    /// `composite >= threshold` (the threshold the evaluator steps carry); `null`
+    /// without a composite or a threshold.
+    pub threshold_result: Option<bool>,
+    /// The sum of the costs of the provider calls with the run's `runId` (filled by
+    /// the readers that look them up; `null` when none has a known cost).
+    pub cost_usd: Option<f64>,
+    /// The workflow it executes.
+    pub workflow: Option<String>,
+    /// The job that triggered it.
+    pub trigger_run_id: Option<String>,
+    /// Its prompt.
+    pub prompt: Option<String>,
+    /// Its sandbox.
+    pub sandbox_id: Option<String>,
+    /// Its configuration.
+    pub config: Option<Value>,
+    /// Why its pull request failed, as last reported.
+    pub pr_error: Option<String>,
     /// Every error reported, oldest first.
     pub errors: Vec<RunError>,
     /// How many events it has.
@@ -93,24 +125,31 @@ pub struct RunState {
 }
 
 /// Whether `e` completes one step of several rather than the run: a `completed` event
-/// for a step short of the last, below 100%.
+/// for a step short of the last, below 100%, or for any step of a run with a known
+/// number of steps while the percentage is below 100 (steps run at once may complete
+/// out of order, the last-numbered one first).
 pub fn completes_a_step(e: &ProgressEvent, total_steps: Option<u64>) -> bool {
-    e.status == RunStatus::Completed
-        && e.percentage.is_none_or(|p| p < 100.0)
-        && matches!((e.step, e.total_steps.or(total_steps)), (Some(s), Some(t)) if s < t)
+    e.status == Some(RunStatus::Completed)
+        && match (e.step, e.total_steps.or(total_steps)) {
+            (Some(s), Some(t)) => {
+                (s < t && e.percentage.is_none_or(|p| p < 100.0))
+                    || (s > 0 && e.percentage.is_some_and(|p| p < 100.0))
+            }
+            _ => false,
+        }
 }
 
 /// Whether `e` starts a run: step 0, pending or running.
 pub fn is_start(e: &ProgressEvent) -> bool {
-    e.step == Some(0) && matches!(e.status, RunStatus::Running | RunStatus::Pending)
+    e.step == Some(0) && matches!(e.status, Some(RunStatus::Running | RunStatus::Pending))
 }
 
 impl RunState {
     /// The state after the first event.
-    fn new(e: &ProgressEvent, t: Timestamp) -> RunState {
+    fn new(e: &ProgressEvent, status: RunStatus, t: Timestamp) -> RunState {
         RunState {
             run_id: e.run_id.clone(),
-            status: e.status,
+            status,
             step: None,
             total_steps: None,
             percentage: 0.0,
@@ -128,29 +167,44 @@ impl RunState {
             pr_status: None,
             ci: None,
             quality: None,
+            composite: None,
+            threshold_result: None,
+            cost_usd: None,
+            workflow: None,
+            trigger_run_id: None,
+            prompt: None,
+            sandbox_id: None,
+            config: None,
+            pr_error: None,
             errors: Vec::new(),
             events: 0,
         }
     }
 
     /// Folds events (in time order) into a state, with durations measured to `now` for
-    /// what is still running. `None` without events.
+    /// what is still running. Output chunks (events without a status) are ignored.
+    /// `None` without status events.
     pub fn fold<'a>(
         events: impl IntoIterator<Item = &'a ProgressEvent>,
         now: Timestamp,
     ) -> Option<RunState> {
         let mut state: Option<RunState> = None;
         for e in events {
+            let Some(status) = e.status else { continue };
             let t = e.timestamp.unwrap_or(now);
-            state.get_or_insert_with(|| RunState::new(e, t)).apply(e, t);
+            state
+                .get_or_insert_with(|| RunState::new(e, status, t))
+                .apply(e, t);
         }
         let mut state = state?;
         state.finish(now);
         Some(state)
     }
 
-    /// Folds one more event in (events must come in time order).
+    /// Folds one more event in (events must come in time order); output chunks
+    /// change nothing.
     pub fn apply(&mut self, e: &ProgressEvent, t: Timestamp) {
+        let Some(status) = e.status else { return };
         self.events += 1;
         self.updated_at = self.updated_at.max(t);
         self.started_at = self.started_at.min(t);
@@ -160,7 +214,7 @@ impl RunState {
         self.status = if completes_a_step(e, self.total_steps) {
             RunStatus::Running
         } else {
-            e.status
+            status
         };
         if let Some(p) = e.percentage {
             self.percentage = self.percentage.max(p);
@@ -178,6 +232,14 @@ impl RunState {
         latest(&mut self.source, &e.source);
         latest(&mut self.chain_id, &e.chain_id);
         latest(&mut self.pr_url, &e.pr_url);
+        latest(&mut self.workflow, &e.workflow);
+        latest(&mut self.trigger_run_id, &e.trigger_run_id);
+        latest(&mut self.prompt, &e.prompt);
+        latest(&mut self.sandbox_id, &e.sandbox_id);
+        latest(&mut self.pr_error, &e.pr_error);
+        if e.config.is_some() {
+            self.config.clone_from(&e.config);
+        }
         if e.sprint_index.is_some() {
             self.sprint_index = e.sprint_index;
         }
@@ -206,7 +268,7 @@ impl RunState {
                 None => {
                     self.steps.push(StepState {
                         step: k,
-                        status: e.status,
+                        status,
                         message: None,
                         started_at: t,
                         ended_at: None,
@@ -215,26 +277,34 @@ impl RunState {
                         tool: None,
                         model: None,
                         iteration: None,
+                        quality: None,
+                        verdict: None,
                     });
                     self.steps.sort_by_key(|s| s.step);
                     self.steps.iter().position(|s| s.step == k).unwrap_or(0)
                 }
             };
             let s = &mut self.steps[i];
-            if e.status == RunStatus::Running && s.status != RunStatus::Running {
+            if status == RunStatus::Running && s.status != RunStatus::Running {
                 // A re-run of a step that had ended starts it again.
                 if s.ended_at.is_some() {
                     s.started_at = t;
                 }
             }
-            s.status = e.status;
-            s.ended_at = e.status.is_terminal().then_some(t);
+            s.status = status;
+            s.ended_at = status.is_terminal().then_some(t);
             latest(&mut s.message, &e.message);
             latest(&mut s.role, &e.role);
             latest(&mut s.tool, &e.tool);
             latest(&mut s.model, &e.model);
             if e.iteration.is_some() {
                 s.iteration = e.iteration;
+            }
+            if let Some(q) = &e.quality {
+                s.quality = Some(q.clone());
+                if let Some(v) = e.verdict() {
+                    s.verdict = Some(v.to_string());
+                }
             }
         }
     }
@@ -259,7 +329,45 @@ impl RunState {
         }
         let only_start = self.steps.len() == 1;
         self.steps
-            .retain(|s| s.step != 0 || only_start || s.status.is_terminal());
+            .retain(|s| s.step != 0 || only_start || s.status.is_terminal() || s.quality.is_some());
+        self.score();
+    }
+
+    /// The run's composite: the mean of its evaluator steps' composites (or, with no
+    /// step scored, the composite of the run-level quality), against the threshold
+    /// they carry.
+    fn score(&mut self) {
+        let scored: Vec<&Value> = self
+            .steps
+            .iter()
+            .filter(|s| s.composite().is_some())
+            .filter_map(|s| s.quality.as_ref())
+            .collect();
+        let (composite, threshold) = if scored.is_empty() {
+            let q = self.quality.as_ref();
+            (
+                q.and_then(|q| q.get("composite")?.as_f64()),
+                q.and_then(|q| q.get("threshold")?.as_f64()),
+            )
+        } else {
+            let sum: f64 = scored
+                .iter()
+                .filter_map(|q| q.get("composite")?.as_f64())
+                .sum();
+            let mean = sum / scored.len() as f64;
+            (
+                Some((mean * 100.0).round() / 100.0),
+                scored
+                    .iter()
+                    .rev()
+                    .find_map(|q| q.get("threshold")?.as_f64()),
+            )
+        };
+        self.composite = composite;
+        self.threshold_result = match (composite, threshold) {
+            (Some(c), Some(t)) => Some(c >= t),
+            _ => None,
+        };
     }
 
     /// Whether the run has ended.

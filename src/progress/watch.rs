@@ -47,6 +47,8 @@ pub struct WatchOptions {
     pub timeout: Option<Duration>,
     /// How to show events.
     pub display: Display,
+    /// Show agent output chunks too.
+    pub output: bool,
 }
 
 /// How a watch ended.
@@ -115,10 +117,12 @@ pub fn watch(
     let (recent, skipped) = match opts.since {
         Some(since) => {
             let (mut all, skipped) = super::read::all_events(roots, Some(since), None, run)?;
-            all.retain(|s| run.is_none_or(|r| s.event.run_id == r));
+            all.retain(|s| {
+                run.is_none_or(|r| s.event.run_id == r) && (opts.output || s.event.output.is_none())
+            });
             (all, skipped)
         }
-        None => recent_events(roots, run, opts.recent)?,
+        None => recent_events(roots, run, opts.recent, opts.output)?,
     };
     let now = Timestamp::now();
     let mut live = Live {
@@ -189,6 +193,23 @@ pub fn watch(
                 continue;
             };
             if run.is_some_and(|r| event.run_id != r) {
+                continue;
+            }
+            if event.output.is_some() {
+                if !opts.output {
+                    continue;
+                }
+                match opts.display {
+                    Display::Json => writeln!(
+                        out,
+                        "{}",
+                        crate::log::render_record_line(&new.bytes, redactor)
+                    )?,
+                    Display::Lines => writeln!(out, "{}", render::event_line(&event, style))?,
+                    // Above the bars, like finished runs.
+                    Display::Live => finished.push(render::event_line(&event, style)),
+                    Display::Silent => {}
+                }
                 continue;
             }
             let t = event.timestamp.unwrap_or(now);

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::read::run_state;
-use super::state::RunState;
+use super::state::{RunState, StepState};
 use crate::error::{Error, Result};
 use crate::record::{
     Notification, NotificationType, PrStatus, ProgressEvent, RunStatus, Timestamp,
@@ -107,6 +107,15 @@ fn notifications_for(
             ),
         };
         out.push(notification(kind, run, message));
+        if after.status == RunStatus::Completed
+            && let Some(w) = &after.workflow
+        {
+            out.push(notification(
+                NotificationType::WorkflowCompleted,
+                run,
+                format!("workflow {w} completed: {label}"),
+            ));
+        }
         if let Some(chain) = &after.chain_id {
             let place = match (after.sprint_index, after.sprint_total) {
                 (Some(i), Some(t)) => format!("sprint {i} of {t}"),
@@ -219,7 +228,13 @@ pub mod tracker {
                 ),
             ));
         }
-        template.status = RunStatus::Running;
+        if steps == 0 {
+            return Err(Error::invalid(
+                "--steps",
+                "must be at least 1 (a run has at least one step)",
+            ));
+        }
+        template.status = Some(RunStatus::Running);
         template.step = Some(0);
         template.percentage = Some(0.0);
         template.total_steps = Some(steps);
@@ -230,35 +245,66 @@ pub mod tracker {
     pub fn step(state: Option<&RunState>, mut template: ProgressEvent) -> Result<ProgressEvent> {
         let s = need_run(state, &template.run_id)?;
         need_active(s)?;
-        template.status = RunStatus::Running;
+        template.status = Some(RunStatus::Running);
         template.step = Some(s.step.unwrap_or(0) + 1);
         template.percentage = percentage(s.completed_steps(), s.total_steps);
         Ok(template)
     }
 
-    /// `complete-step RUN [MSG]`: the current step, completed; the percentage counts it.
+    /// `complete-step RUN [MSG] [--step N]`: step `N`, or the oldest running step when
+    /// none is named (several steps may run at once, begun by different processes),
+    /// completed; the percentage counts it.
     pub fn complete_step(
         state: Option<&RunState>,
         mut template: ProgressEvent,
+        step: Option<u64>,
     ) -> Result<ProgressEvent> {
         let s = need_run(state, &template.run_id)?;
         need_active(s)?;
-        let current = s.step.unwrap_or(0);
-        let open = s
-            .steps
-            .iter()
-            .any(|st| st.step == current && !st.status.is_terminal());
-        if current == 0 || !open {
-            return Err(Error::invalid(
-                "RUN",
-                format!(
-                    "{} has no step running; begin one with `cc-progress step {} MSG`",
-                    s.run_id, s.run_id
-                ),
-            ));
-        }
-        template.status = RunStatus::Completed;
-        template.step = Some(current);
+        let running = |st: &&StepState| st.step > 0 && st.status == RunStatus::Running;
+        let target = match step {
+            Some(n) => {
+                let known = s.steps.iter().find(|st| st.step == n && n > 0);
+                match known {
+                    Some(st) if running(&st) => n,
+                    Some(st) => {
+                        return Err(Error::invalid(
+                            "--step",
+                            format!(
+                                "step {n} of {} is not running (it is {})",
+                                s.run_id,
+                                st.status.as_str()
+                            ),
+                        ));
+                    }
+                    None => {
+                        return Err(Error::invalid(
+                            "--step",
+                            format!("{} has no step {n}", s.run_id),
+                        ));
+                    }
+                }
+            }
+            None => match s
+                .steps
+                .iter()
+                .filter(running)
+                .min_by_key(|st| st.started_at)
+            {
+                Some(st) => st.step,
+                None => {
+                    return Err(Error::invalid(
+                        "RUN",
+                        format!(
+                            "{} has no step running; begin one with `cc-progress step {} MSG`",
+                            s.run_id, s.run_id
+                        ),
+                    ));
+                }
+            },
+        };
+        template.status = Some(RunStatus::Completed);
+        template.step = Some(target);
         template.total_steps = s.total_steps;
         template.percentage = percentage(s.completed_steps() + 1, s.total_steps);
         Ok(template)
@@ -274,7 +320,7 @@ pub mod tracker {
         if s.status != RunStatus::Completed {
             need_active(s)?;
         }
-        template.status = RunStatus::Completed;
+        template.status = Some(RunStatus::Completed);
         template.step = s.step.or(Some(0));
         template.percentage = Some(100.0);
         Ok(template)
@@ -288,7 +334,7 @@ pub mod tracker {
     ) -> Result<ProgressEvent> {
         let s = need_run(state, &template.run_id)?;
         need_active(s)?;
-        template.status = status;
+        template.status = Some(status);
         template.step = s.step.or(Some(0));
         Ok(template)
     }

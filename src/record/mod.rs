@@ -9,7 +9,9 @@ mod timestamp;
 
 pub use journey::{JourneyExecution, JourneySource, Quality, Resources};
 pub use notification::{Notification, NotificationType};
-pub use progress::{CiCheck, CiStatus, PrStatus, ProgressEvent, RunStatus};
+pub use progress::{
+    CiCheck, CiStatus, OutputChunk, OutputStream, PrStatus, ProgressEvent, RunStatus,
+};
 pub use provider::ProviderCall;
 pub use skill::{SkillInvocation, SkillResult, SkillView};
 pub use timestamp::Timestamp;
@@ -141,6 +143,18 @@ pub fn parse_line<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
         return None;
     }
     serde_json::from_str(text).ok()
+}
+
+/// Whether a line that a substring prefilter ruled out may be passed over unparsed:
+/// it holds no backslash (an escape could spell the needle differently) and has the
+/// shape of one whole JSON object in valid UTF-8. Torn writes and binary garbage fail
+/// this, so readers that prefilter still parse (and report) them.
+pub fn prefilter_may_skip(bytes: &[u8]) -> bool {
+    let trimmed = bytes.trim_ascii();
+    memchr::memchr(b'\\', trimmed).is_none()
+        && trimmed.first() == Some(&b'{')
+        && trimmed.last() == Some(&b'}')
+        && std::str::from_utf8(trimmed).is_ok()
 }
 
 /// `error` is null, a string, or an object (`{"message": ..., "code": ...}`).

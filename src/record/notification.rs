@@ -24,6 +24,8 @@ pub enum NotificationType {
     ProviderRecovered,
     AlertFired,
     AlertResolved,
+    /// A run that carries a workflow completed (with its `run_completed`).
+    WorkflowCompleted,
     /// Marks the notification `target` read.
     Read,
     /// Marks the notification `target` dismissed.
@@ -46,6 +48,7 @@ impl NotificationType {
             NotificationType::ProviderRecovered => "provider_recovered",
             NotificationType::AlertFired => "alert_fired",
             NotificationType::AlertResolved => "alert_resolved",
+            NotificationType::WorkflowCompleted => "workflow_completed",
             NotificationType::Read => "read",
             NotificationType::Dismissed => "dismissed",
         }

@@ -83,6 +83,7 @@ pub struct CiCheck {
 
 /// CI state carried on an event.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
 pub struct CiStatus {
     /// Overall CI status (`passing`, `failing`, `pending`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,6 +91,43 @@ pub struct CiStatus {
     /// The checks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CiCheck>,
+    /// When CI was last looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<Timestamp>,
+}
+
+/// Which stream of an agent's output a chunk belongs to (CodeCourier's terminal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(missing_docs)]
+pub enum OutputStream {
+    Assistant,
+    Tool,
+    User,
+    Stdout,
+    Stderr,
+}
+
+impl OutputStream {
+    /// The lowercase name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputStream::Assistant => "assistant",
+            OutputStream::Tool => "tool",
+            OutputStream::User => "user",
+            OutputStream::Stdout => "stdout",
+            OutputStream::Stderr => "stderr",
+        }
+    }
+}
+
+/// A chunk of an agent's output, carried by an event without a status.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OutputChunk {
+    /// Which stream.
+    pub stream: OutputStream,
+    /// The text (redacted, colour codes stripped).
+    pub text: String,
 }
 
 /// One progress event of a run (SPEC §3, `cc-progress`).
@@ -104,8 +142,10 @@ pub struct ProgressEvent {
     /// The step (≥ 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<u64>,
-    /// The run's status after this event.
-    pub status: RunStatus,
+    /// The run's status after this event; `None` only on output chunks, which the
+    /// fold ignores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<RunStatus>,
     /// 0–100.
     #[serde(
         default,
@@ -158,6 +198,27 @@ pub struct ProgressEvent {
     /// Quality scores.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<Value>,
+    /// The workflow the run executes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
+    /// The id of the job that triggered the run (e.g. a trigger.dev run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger_run_id: Option<String>,
+    /// The prompt the run was given (the run list's preview).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The sandbox the run works in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox_id: Option<String>,
+    /// The run's configuration (an object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<Value>,
+    /// Why the pull request could not be created or merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pr_error: Option<String>,
+    /// An output chunk (events with one carry no status).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<OutputChunk>,
     /// `null`, a message, or an object with a `message`.
     #[serde(default)]
     pub error: Value,
@@ -179,7 +240,7 @@ impl ProgressEvent {
             timestamp: None,
             run_id: run_id.into(),
             step: None,
-            status,
+            status: Some(status),
             percentage: None,
             message: None,
             total_steps: None,
@@ -196,6 +257,13 @@ impl ProgressEvent {
             pr_status: None,
             ci: None,
             quality: None,
+            workflow: None,
+            trigger_run_id: None,
+            prompt: None,
+            sandbox_id: None,
+            config: None,
+            pr_error: None,
+            output: None,
             error: Value::Null,
             id: None,
             host: None,
@@ -204,11 +272,59 @@ impl ProgressEvent {
     }
 }
 
+impl ProgressEvent {
+    /// An output chunk of `run_id`: an event with `output` and no status.
+    pub fn output(run_id: impl Into<String>, stream: OutputStream, text: String) -> Self {
+        let mut e = ProgressEvent::new(run_id, RunStatus::Running);
+        e.status = None;
+        e.output = Some(OutputChunk { stream, text });
+        e
+    }
+
+    /// The checker's verdict carried in `quality.verdict` (`pass` or `fail`).
+    pub fn verdict(&self) -> Option<&str> {
+        self.quality.as_ref()?.get("verdict")?.as_str()
+    }
+}
+
+/// A step's `quality`: an object whose dimensions are numbers 0–100 and whose
+/// `verdict`, when present, is `pass` or `fail`.
+fn check_quality(q: &Value) -> Result<()> {
+    let Some(map) = q.as_object() else {
+        return Err(Error::invalid("quality", "must be a JSON object"));
+    };
+    if let Some(v) = map.get("verdict")
+        && !matches!(v.as_str(), Some("pass" | "fail"))
+    {
+        return Err(Error::invalid(
+            "quality.verdict",
+            "must be \"pass\" or \"fail\"",
+        ));
+    }
+    Ok(())
+}
+
 impl Record for ProgressEvent {
     const STREAM: Stream = Stream::Progress;
 
     fn validate(&self) -> Result<()> {
         check_non_empty("runId", &self.run_id)?;
+        match (&self.status, &self.output) {
+            (None, None) => return Err(Error::invalid("status", "is required")),
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "status",
+                    "an output chunk carries no status",
+                ));
+            }
+            _ => {}
+        }
+        if self.config.as_ref().is_some_and(|c| !c.is_object()) {
+            return Err(Error::invalid("config", "must be a JSON object"));
+        }
+        if let Some(q) = &self.quality {
+            check_quality(q)?;
+        }
         if let Some(p) = self.percentage
             && !(0.0..=100.0).contains(&p)
         {
@@ -216,6 +332,9 @@ impl Record for ProgressEvent {
                 "percentage",
                 format!("{p} is outside 0–100"),
             ));
+        }
+        if self.total_steps == Some(0) {
+            return Err(Error::invalid("totalSteps", "must be at least 1"));
         }
         if let (Some(i), Some(t)) = (self.sprint_index, self.sprint_total)
             && (i == 0 || i > t)
@@ -248,6 +367,11 @@ impl Record for ProgressEvent {
             &mut self.model,
             &mut self.chain_id,
             &mut self.pr_url,
+            &mut self.workflow,
+            &mut self.trigger_run_id,
+            &mut self.prompt,
+            &mut self.sandbox_id,
+            &mut self.pr_error,
             &mut self.id,
             &mut self.host,
         ] {
@@ -263,6 +387,12 @@ impl Record for ProgressEvent {
         }
         if let Some(q) = &mut self.quality {
             r.redact_value(q);
+        }
+        if let Some(c) = &mut self.config {
+            r.redact_value(c);
+        }
+        if let Some(o) = &mut self.output {
+            r.redact_string(&mut o.text);
         }
         r.redact_value(&mut self.error);
         r.redact_map(&mut self.extra);

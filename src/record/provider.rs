@@ -65,6 +65,50 @@ pub struct ProviderCall {
     pub extra: Map<String, Value>,
 }
 
+impl ProviderCall {
+    /// Whether this is usage of a service rather than a call to an AI provider
+    /// (`kind: "service"`, kept with `quantity` and `unit` beside the known fields).
+    pub fn is_service(&self) -> bool {
+        self.extra.get("kind").and_then(Value::as_str) == Some("service")
+    }
+
+    /// Marks this as usage of a service: `kind: "service"`, with `quantity` of `unit`.
+    pub fn set_service(&mut self, quantity: Option<f64>, unit: Option<String>) {
+        self.extra
+            .insert("kind".into(), Value::String("service".into()));
+        if let Some(q) = quantity {
+            self.extra.insert("quantity".into(), Value::from(q));
+        }
+        if let Some(u) = unit {
+            self.extra.insert("unit".into(), Value::String(u));
+        }
+    }
+
+    /// A call to `provider` with nothing else set (`error` null).
+    pub fn new(provider: impl Into<String>, success: bool, latency: f64) -> Self {
+        ProviderCall {
+            timestamp: None,
+            provider: provider.into(),
+            success,
+            latency,
+            error: Value::Null,
+            status_code: None,
+            model: None,
+            input_tokens: None,
+            output_tokens: None,
+            cache_read_tokens: None,
+            cache_write_tokens: None,
+            cost_usd: None,
+            run_id: None,
+            step_type: None,
+            tool_id: None,
+            id: None,
+            host: None,
+            extra: Map::new(),
+        }
+    }
+}
+
 impl Record for ProviderCall {
     const STREAM: Stream = Stream::ProviderHealth;
 
@@ -79,6 +123,24 @@ impl Record for ProviderCall {
                 "statusCode",
                 format!("{code} is not an HTTP status (100–599)"),
             ));
+        }
+        match self.extra.get("kind") {
+            None => {}
+            Some(Value::String(k)) if k == "service" || k == "provider" => {}
+            Some(_) => {
+                return Err(Error::invalid(
+                    "kind",
+                    "must be \"provider\" or \"service\"",
+                ));
+            }
+        }
+        match self.extra.get("quantity") {
+            None => {}
+            Some(q) if q.as_f64().is_some_and(|q| q.is_finite() && q >= 0.0) => {}
+            Some(_) => return Err(Error::invalid("quantity", "must be a number ≥ 0")),
+        }
+        if self.extra.get("unit").is_some_and(|u| !u.is_string()) {
+            return Err(Error::invalid("unit", "must be a string"));
         }
         if let Some(c) = self.cost_usd
             && (!c.is_finite() || !(0.0..=super::MAX_COST_USD).contains(&c))

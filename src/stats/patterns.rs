@@ -61,7 +61,7 @@ static CATEGORY_RULES: LazyLock<Vec<(Category, Regex)>> = LazyLock::new(|| {
         ),
         (
             Category::Auth,
-            r"\b40[13]\b|unauthori[sz]ed|forbidden|(?:invalid|missing|bad|expired|incorrect|revoked|no)[\s_-]+(?:x-)?(?:api[ _-]?key|(?:access[ _-]|auth[ _-]|bearer[ _-]|oauth[ _-]|refresh[ _-])?token|credentials?)|(?:api[ _-]?key|token|credentials?)\s+(?:is\s+|was\s+|has\s+)?(?:been\s+)?(?:invalid|missing|not set|not valid|not provided|expired|revoked|required)|authentication[ _-](?:failed|required|error)|not authenticated|permission denied \(publickey",
+            r"\b40[13]\b|unauthori[sz]ed|forbidden|(?:invalid|missing|bad|expired|incorrect|revoked|no)[\s_-]+(?:x-)?(?:api[ _-]?key|(?:access[ _-]|auth[ _-]|bearer[ _-]|oauth[ _-]|refresh[ _-])?token|credentials?|key\b)|(?:api[ _-]?key|token|credentials?)\s+(?:is\s+|was\s+|has\s+)?(?:been\s+)?(?:invalid|missing|not set|not valid|not provided|expired|revoked|required)|authentication[ _-](?:failed|required|error)|not authenticated|permission denied \(publickey",
         ),
         (
             Category::NotFound,
@@ -289,6 +289,12 @@ mod tests {
             ("OAuth token has expired", Category::Auth),
             ("authentication_error: invalid credentials", Category::Auth),
             ("token budget of 4000 reached", Category::Other),
+            ("invalid access token", Category::Auth),
+            ("Missing token for e2b", Category::Auth),
+            ("GITHUB_TOKEN is not set: token missing", Category::Auth),
+            ("refresh token expired", Category::Auth),
+            ("invalid key provided", Category::Auth),
+            ("missing keyword argument", Category::Other),
             ("template review.md not found", Category::NotFound),
             ("HTTP 404", Category::NotFound),
             ("connection reset by peer", Category::Network),
