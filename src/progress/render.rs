@@ -129,16 +129,16 @@ pub fn current(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()
         rows.push(("source", output::clean(src).into_owned()));
     }
     if let Some(w) = &s.workflow {
-        rows.push(("workflow", w.clone()));
+        rows.push(("workflow", output::clean(w).into_owned()));
     }
     if let Some(p) = &s.prompt {
         rows.push(("prompt", one_line(p, 100)));
     }
     if let Some(id) = &s.sandbox_id {
-        rows.push(("sandbox", id.clone()));
+        rows.push(("sandbox", output::clean(id).into_owned()));
     }
     if let Some(id) = &s.trigger_run_id {
-        rows.push(("trigger", id.clone()));
+        rows.push(("trigger", output::clean(id).into_owned()));
     }
     if let Some(c) = s.composite {
         let verdict = match s.threshold_result {
@@ -410,7 +410,7 @@ pub fn chain(out: &mut dyn Write, c: &ChainReport, style: Style) -> io::Result<(
         for a in &s.attempts {
             t.add_row(vec![
                 Cell::new("earlier"),
-                Cell::new(&a.run_id),
+                Cell::new(output::clean(&a.run_id)),
                 status_cell(a.status.as_str(), style),
                 Cell::new(time(Some(a.started_at))),
                 Cell::new(time(a.ended_at)),
@@ -446,7 +446,7 @@ pub fn chains(out: &mut dyn Write, rows: &[ChainRow], style: Style) -> io::Resul
     );
     for r in rows {
         t.add_row(vec![
-            Cell::new(&r.chain_id),
+            Cell::new(output::clean(&r.chain_id)),
             status_cell(r.status.as_str(), style),
             Cell::new(format!("{}/{}", r.completed, r.total)),
             Cell::new(r.retries),
