@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use ccmon::record::{ProgressEvent, RunStatus};
 use ccmon::redact::Redactor;
-use ccmon::store::Writer;
+use ccmon::writer::Writer;
 
 fn main() {
     let events: usize = std::env::var("CCMON_BENCH_EVENTS")

@@ -5,7 +5,8 @@
 use ccmon::log::{Filter, GroupBy};
 use ccmon::record::{SkillInvocation, SkillResult};
 use ccmon::redact::Redactor;
-use ccmon::store::{Roots, Writer};
+use ccmon::store::Roots;
+use ccmon::writer::Writer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let temp = tempfile::tempdir()?;

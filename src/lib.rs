@@ -5,11 +5,25 @@
 //! crate is everything they share. The files are the database: any tool that reads
 //! JSON lines can read them too.
 //!
+//! Layers, lowest first: `error` → `time` → `store` → `json` → `config` → `redact` → `record` → `writer` → `stats` → `output` → `runner` → `notifications` → `log` → `health` → `progress` → `metrics` → `dashboard` → `agents` → `serve` → `cli`
+//!
+//! A module uses only the modules before it in that list (a test enforces it):
+//! - `time` (timestamps, DURATION/TIME, named lengths) needs nothing; `store` is bytes
+//!   (paths, safe opens, append, scan, follow, lock, prune, atomic writes) and picks
+//!   files by their dates; `json` pulls fields out of stored lines;
+//! - `record` types are redacted by the `redact` layer's redactor (configured by
+//!   `config`); `writer` turns records into lines for `store`;
+//! - `stats` computes; `output` holds formatting primitives (durations, tables,
+//!   terminal-safe text) that the programs' renderers use;
+//! - the programs' modules (`log` … `dashboard`), then the agent sources, the web
+//!   server, and `cli` (flags to library calls) on top; the binaries are thin.
+//!
 //! ```
 //! use ccmon::log::{Filter, GroupBy};
 //! use ccmon::record::SkillInvocation;
 //! use ccmon::redact::Redactor;
-//! use ccmon::store::{Roots, Writer};
+//! use ccmon::store::Roots;
+//! use ccmon::writer::Writer;
 //!
 //! let dir = tempfile::tempdir().unwrap();
 //! let writer = Writer::new(dir.path(), Redactor::default(), true, false);
@@ -41,6 +55,7 @@ pub mod config;
 pub mod dashboard;
 pub mod error;
 pub mod health;
+pub mod json;
 pub mod log;
 pub mod metrics;
 pub mod notifications;
@@ -51,6 +66,9 @@ pub mod redact;
 pub mod runner;
 pub mod stats;
 pub mod store;
-pub mod timespec;
+pub mod time;
+pub mod writer;
 
 pub use error::{Error, Result};
+/// DURATION and TIME parsing, under the name the programs have always used.
+pub use time::spec as timespec;

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::record::{Notification, NotificationType, Timestamp, parse_line};
-use crate::store::{LineError, Roots, Scan, Skipped, Stream, Writer};
+use crate::store::{LineError, Roots, Scan, Skipped, Stream};
+use crate::writer::Writer;
 
 /// The latest notification of one of `kinds` for each key `key` gives (`None` skips the
 /// notification), with its time. Only lines holding `needle` are parsed. This is the

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use ccmon::record::{SkillInvocation, Timestamp};
 use ccmon::redact::Redactor;
-use ccmon::store::Writer;
+use ccmon::writer::Writer;
 use common::{Env, line};
 
 const DAY: &str = "logs/skill-invocations-2026-11-20.jsonl";

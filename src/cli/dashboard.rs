@@ -281,7 +281,7 @@ fn current(settings: &Settings, refresh: bool) -> Result<(Dashboard, u8)> {
         && let Ok(written) =
             std::fs::metadata(dashboard::dashboard_path(root)).and_then(|m| m.modified())
         && newest_data(&settings.roots).is_none_or(|n| n <= written)
-        && settings.now.0 - saved.generated_at.0 < 60_000
+        && settings.now.0 - saved.generated_at.0 < crate::time::MINUTE_MS
     {
         return Ok((saved, 0));
     }
@@ -496,7 +496,7 @@ fn shell_word(text: &str) -> String {
 
 /// The demo's older notifications have been seen already.
 fn mark_old_read(settings: &Settings) -> Result<()> {
-    let cutoff = settings.now.0 - 2 * 86_400_000;
+    let cutoff = settings.now.0 - 2 * crate::time::DAY_MS;
     notifications::mark_where(
         &settings.roots,
         &settings.writer()?,

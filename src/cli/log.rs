@@ -10,8 +10,9 @@ use crate::error::{Error, Result};
 use crate::log::{self, Filter, GroupBy};
 use crate::output;
 use crate::record::{SkillInvocation, SkillResult, Timestamp, parse_record};
-use crate::store::{Stream, Writer, follow::Follower};
+use crate::store::{Stream, follow::Follower};
 use crate::timespec;
+use crate::writer::Writer;
 
 const EXAMPLES: &str = "\
 Examples:

@@ -13,8 +13,9 @@ use crate::record::{
     JourneyExecution, JourneySource, ProgressEvent, Resources, RunStatus, Timestamp,
 };
 use crate::runner::{self, RunOutcome};
-use crate::store::{Stream, Writer};
+use crate::store::Stream;
 use crate::timespec;
+use crate::writer::Writer;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -300,7 +301,7 @@ fn check_cuj(cuj: &str) -> Result<()> {
     Ok(())
 }
 
-const HOUR_MS: i64 = 3_600_000;
+use crate::time::HOUR_MS;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
 fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {

@@ -17,10 +17,11 @@ use clap::{Args, ValueEnum};
 use crate::config::Config;
 use crate::error::Result;
 use crate::output::{self, Style};
-use crate::record::Timestamp;
 use crate::redact::Redactor;
-use crate::store::{Roots, Skipped, Stream, Writer, prune};
+use crate::store::{Roots, Skipped, Stream, prune};
+use crate::time::Timestamp;
 use crate::timespec;
+use crate::writer::Writer;
 
 /// Parses the command line of a program, with every subcommand's examples in its
 /// `--help`; exits with clap's message (and code 2) on a usage error.

@@ -747,7 +747,7 @@ fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
     e.error = args.error.map_or(Value::Null, Value::String);
     let writer = settings.writer()?;
     // Validate before taking the lock: bad input is refused without touching a file.
-    writer.prepare(e.clone(), crate::record::Timestamp::now())?;
+    writer.prepare(e.clone(), crate::time::Timestamp::now())?;
     let written = progress::append_event(&settings.roots, &writer, &args.run, |_| Ok(e.clone()))?;
     print_written(settings, &written)?;
     Ok(0)

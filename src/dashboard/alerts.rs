@@ -14,8 +14,9 @@ use crate::health::{self, PriceTable, Thresholds, UsageBy};
 use crate::log::{self, Filter, GroupBy};
 use crate::metrics;
 use crate::record::{Notification, NotificationType, Timestamp};
-use crate::store::{Roots, Skipped, Stream, StreamLock, Writer};
+use crate::store::{Roots, Skipped, Stream, StreamLock};
 use crate::timespec;
+use crate::writer::Writer;
 
 /// What a rule measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -226,7 +227,7 @@ fn measure(
                 true,
             )?;
             skipped.merge(s);
-            let days = window_ms as f64 / 86_400_000.0;
+            let days = window_ms as f64 / crate::time::DAY_MS as f64;
             let total = health::total(&rows);
             let mut out: Vec<(String, f64)> = rows
                 .into_iter()

@@ -13,7 +13,8 @@ use crate::record::{
     SkillInvocation, SkillResult, Timestamp,
 };
 use crate::redact::Redactor;
-use crate::store::{Roots, Stream, Writer};
+use crate::store::{Roots, Stream};
+use crate::writer::Writer;
 
 /// A small deterministic generator (xorshift), so every demo looks the same.
 struct Rng(u64);
@@ -105,8 +106,7 @@ pub struct DemoCounts {
     pub notifications: usize,
 }
 
-const DAY: i64 = 86_400_000;
-const HOUR: i64 = 3_600_000;
+use crate::time::{DAY_MS as DAY, HOUR_MS as HOUR, MINUTE_MS as MINUTE};
 
 /// The first ccmon stream file or config in `root`, if there is one: the demo refuses
 /// such a folder rather than mixing sample data with real data.
@@ -148,7 +148,7 @@ pub fn write_demo(root: &Path, now: Timestamp) -> Result<DemoCounts> {
         let day = (t - start) / DAY;
         let hour = (t / HOUR) % 24;
         let busy = if (7..20).contains(&hour) { 1 } else { 4 };
-        t += (rng.below(240_000) as i64 + 60_000) * busy * (40 - day).max(10) / 30;
+        t += (rng.below(240_000) as i64 + MINUTE) * busy * (40 - day).max(10) / 30;
         if t >= now.0 {
             break;
         }
@@ -244,7 +244,7 @@ pub fn write_demo(root: &Path, now: Timestamp) -> Result<DemoCounts> {
     // One execution of each journey in the last hour.
     for (i, (cuj, workflow, _, median)) in CUJS.iter().enumerate() {
         let mut rec = JourneyExecution::new(*cuj, i != 3, rng.latency(*median));
-        rec.timestamp = Some(Timestamp(now.0 - (i as i64 + 1) * 9 * 60_000));
+        rec.timestamp = Some(Timestamp(now.0 - (i as i64 + 1) * 9 * MINUTE));
         rec.workflow = Some(workflow.to_string());
         rec.iterations = Some(1);
         if i == 3 {
@@ -457,7 +457,7 @@ fn demo_run(
     let roles = ["designer", "developer", "checker", "reviewer"];
     let last_step = if live { steps - 1 } else { steps };
     for k in 1..=last_step {
-        t += rng.below(20 * 60_000) as i64 + 60_000;
+        t += rng.below(20 * MINUTE as u64) as i64 + MINUTE;
         let role = roles[(k as usize - 1) % roles.len()];
         let message = format!("{role} at work on step {k}");
         emit(
@@ -470,7 +470,7 @@ fn demo_run(
             t,
             None,
         )?;
-        t += rng.below(30 * 60_000) as i64 + 60_000;
+        t += rng.below(30 * MINUTE as u64) as i64 + MINUTE;
         let fails_here = k == steps && (9..=10).contains(&outcome);
         if fails_here || (k == steps && outcome == 11) {
             break;

@@ -13,9 +13,10 @@ use crate::progress::{RunState, append_event, output_chunk, tracker};
 use crate::record::{
     CiCheck, CiStatus, OutputStream, PrStatus, ProgressEvent, ProviderCall, RunStatus, Timestamp,
 };
-use crate::store::{Roots, Writer};
+use crate::store::Roots;
+use crate::writer::Writer;
 
-const MINUTE: i64 = 60_000;
+use crate::time::MINUTE_MS as MINUTE;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
 

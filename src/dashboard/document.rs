@@ -25,7 +25,7 @@ pub const DASHBOARD_FILE: &str = "metrics-dashboard.json";
 /// Days the dashboard looks back.
 pub const PERIOD_DAYS: i64 = 30;
 
-const DAY_MS: i64 = 86_400_000;
+use crate::time::DAY_MS;
 
 /// Run and record counts over the period.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

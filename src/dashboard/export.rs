@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use super::document::Dashboard;
 use crate::error::Result;
 use crate::health::Health;
-use crate::record::Timestamp;
 use crate::store::{Roots, Stream};
+use crate::time::Timestamp;
 
 /// Lines stored in each stream, over every root: monotonic while the files are only
 /// appended to (a prune resets them, as a process restart resets a counter).
@@ -421,7 +421,9 @@ pub fn otlp(
     durations: &[(String, Vec<f64>)],
 ) -> Value {
     let now = nanos(d.generated_at);
-    let start = nanos(Timestamp(d.generated_at.0 - d.period_days * 86_400_000));
+    let start = nanos(Timestamp(
+        d.generated_at.0 - d.period_days * crate::time::DAY_MS,
+    ));
     let mut metrics = Vec::new();
 
     metrics.push(json!({
@@ -473,7 +475,7 @@ pub fn otlp(
             let secs: Vec<f64> = values.iter().map(|v| v / 1000.0).collect();
             json!({
                 "attributes": attrs(&[("ccmon.cuj.id", json!(cuj))]),
-                "startTimeUnixNano": nanos(Timestamp(d.generated_at.0 - 86_400_000)),
+                "startTimeUnixNano": nanos(Timestamp(d.generated_at.0 - crate::time::DAY_MS)),
                 "timeUnixNano": now,
                 "count": values.len().to_string(),
                 "sum": secs.iter().sum::<f64>(),
@@ -608,7 +610,7 @@ pub fn otlp(
 pub fn cuj_durations(roots: &Roots, now: Timestamp) -> Result<Vec<(String, Vec<f64>)>> {
     let (map, _) = crate::metrics::fold(
         roots,
-        Timestamp(now.0 - 86_400_000),
+        Timestamp(now.0 - crate::time::DAY_MS),
         now,
         std::collections::BTreeMap::<String, Vec<f64>>::new,
         |m, v| m.entry(v.cuj_id.to_string()).or_default().push(v.duration),

@@ -10,11 +10,11 @@ use crate::error::Result;
 use crate::health::{self, Cost, Health, PriceTable};
 use crate::metrics::{self, PatternRow};
 use crate::output::{human_duration, human_rate};
-use crate::record::Timestamp;
 use crate::redact::Redactor;
 use crate::store::Roots;
+use crate::time::Timestamp;
 
-const DAY_MS: i64 = 86_400_000;
+use crate::time::DAY_MS;
 
 /// Colours for series, in order.
 const PALETTE: [&str; 8] = [

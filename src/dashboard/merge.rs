@@ -10,10 +10,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::record::Timestamp;
 use crate::redact::Redactor;
 use crate::store::append::append_to_file;
 use crate::store::{LineError, Roots, Scan, Skipped, Stream};
+use crate::time::Timestamp;
 
 /// What a merge did for one stream.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]

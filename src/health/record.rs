@@ -7,7 +7,8 @@ use serde_json::Value;
 use super::status::{Health, StatusRow, Thresholds, provider_status};
 use crate::error::Result;
 use crate::record::{Notification, NotificationType, ProviderCall, Timestamp};
-use crate::store::{Roots, Stream, StreamLock, Writer};
+use crate::store::{Roots, Stream, StreamLock};
+use crate::writer::Writer;
 
 /// What recording a call did.
 #[derive(Debug, Clone)]

@@ -11,9 +11,9 @@ use super::view::{CallView, fold};
 use crate::config::HealthConfig;
 use crate::error::{Error, Result};
 use crate::output::{human_duration, human_window};
-use crate::record::Timestamp;
 use crate::stats::{DurationStats, rate};
 use crate::store::{Roots, Skipped};
+use crate::time::Timestamp;
 use crate::timespec;
 
 /// A provider's health.

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::pricing::{Cost, PriceTable};
 use super::view::fold;
 use crate::error::Result;
-use crate::record::Timestamp;
 use crate::store::{Roots, Skipped};
+use crate::time::Timestamp;
 
 /// What usage is grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::record::Timestamp;
+use crate::time::Timestamp;
 
 /// The most output an entry keeps; a run that prints more is not cached.
 pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;

@@ -9,7 +9,7 @@ use super::report::{
     RateReport, TrendReport, WindowFigures, WorkflowRow,
 };
 use crate::output::{self, Style, human_opt_duration, human_rate, human_window, one_line};
-use crate::record::Timestamp;
+use crate::time::Timestamp;
 
 fn right_align(t: &mut Table, from: usize) {
     let columns = t.column_count();

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use super::view::{DIMENSIONS, JourneyView, fold};
 use crate::config::QualityConfig;
 use crate::error::Result;
-use crate::record::Timestamp;
 use crate::redact::Redactor;
 use crate::stats::patterns::{self, Category};
 use crate::stats::{Buckets, DurationStats, Summary, rate};
 use crate::store::{Roots, Skipped};
+use crate::time::Timestamp;
 
 /// Counts, durations and last times of a set of executions.
 #[derive(Debug, Default)]
@@ -192,10 +192,10 @@ fn add_to<V: Default>(m: &mut FxHashMap<String, V>, key: &str, f: impl FnOnce(&m
 
 /// The windows of `cc-metrics all` without WINDOW.
 pub const STANDARD_WINDOWS: [(&str, i64); 4] = [
-    ("1h", 3_600_000),
-    ("24h", 86_400_000),
-    ("7d", 7 * 86_400_000),
-    ("30d", 30 * 86_400_000),
+    ("1h", HOUR_MS),
+    ("24h", DAY_MS),
+    ("7d", 7 * DAY_MS),
+    ("30d", 30 * DAY_MS),
 ];
 
 /// Figures of one journey in each standard window.
@@ -514,7 +514,7 @@ fn pattern_rows(map: FxHashMap<String, PatternAcc>, top: usize) -> (u64, Vec<Pat
 }
 
 /// A day, in ms.
-const DAY_MS: i64 = 86_400_000;
+use crate::time::{DAY_MS, HOUR_MS};
 
 /// What `failures_everywhere` reports as its journey.
 pub const ALL_SOURCES: &str = "*";

@@ -7,7 +7,7 @@ use chrono::Local;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use serde::Serialize;
 
-use crate::record::Timestamp;
+use crate::time::Timestamp;
 
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -191,13 +191,18 @@ pub fn human_opt_duration(ms: Option<f64>) -> String {
 /// assert_eq!(human_window(1_500), "1s500ms");
 /// ```
 pub fn human_window(ms: i64) -> String {
-    const DAY: i64 = 86_400_000;
+    use crate::time::{DAY_MS as DAY, HOUR_MS, MINUTE_MS, SECOND_MS};
     if ms >= 2 * DAY && ms % DAY == 0 {
         return format!("{}d", ms / DAY);
     }
     let mut out = String::new();
     let mut rest = ms.max(0);
-    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)] {
+    for (unit, size) in [
+        ("h", HOUR_MS),
+        ("m", MINUTE_MS),
+        ("s", SECOND_MS),
+        ("ms", 1),
+    ] {
         if rest >= size {
             out.push_str(&format!("{}{unit}", rest / size));
             rest %= size;

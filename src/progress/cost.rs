@@ -3,14 +3,14 @@
 
 use crate::error::Result;
 use crate::health::{PriceTable, UsageBy, usage};
-use crate::record::Timestamp;
 use crate::store::{Roots, Skipped};
+use crate::time::Timestamp;
 
 use super::state::RunState;
 
 /// How long before a run's first event its calls are looked for (a call may be
 /// recorded with the time it was sent, before the run announced itself).
-const LEAD_MS: i64 = 86_400_000;
+const LEAD_MS: i64 = crate::time::DAY_MS;
 
 /// Fills `cost_usd` of every state from the provider calls with its `runId` (recorded
 /// costs plus costs estimated from the price table); runs without a priced call keep

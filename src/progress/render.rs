@@ -382,7 +382,7 @@ pub fn chain(out: &mut dyn Write, c: &ChainReport, style: Style) -> io::Result<(
         c.completed,
         c.total
     )?;
-    let time = |t: Option<crate::record::Timestamp>| {
+    let time = |t: Option<crate::time::Timestamp>| {
         t.map_or_else(|| "-".into(), |t| output::human_time(t, style.utc))
     };
     let mut t = output::table(
@@ -525,7 +525,7 @@ pub fn finished_line(s: &RunState, style: Style) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Timestamp;
+    use crate::time::Timestamp;
 
     #[test]
     fn bars_fit_the_width() {

@@ -15,11 +15,12 @@ use super::write::{append_event, tracker};
 use crate::error::{Error, Result};
 use crate::record::{ProgressEvent, RunStatus, Timestamp, parse_line};
 use crate::runner::{RunOutcome, Runner};
-use crate::store::{Roots, Scan, Skipped, Stream, Writer};
+use crate::store::{Roots, Scan, Skipped, Stream};
+use crate::writer::Writer;
 
 /// How far around now records already held are looked for (an import may have
 /// written the same response a little earlier or later).
-const HELD_WINDOW_MS: i64 = 86_400_000;
+const HELD_WINDOW_MS: i64 = crate::time::DAY_MS;
 
 /// What to run and how to announce it.
 #[derive(Debug, Clone)]

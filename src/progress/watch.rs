@@ -17,7 +17,7 @@ use crate::store::follow::Follower;
 use crate::store::{Roots, Skipped, Stream};
 
 /// Runs with an event this recent get a live bar when watching starts.
-const ACTIVE_WITHIN_MS: i64 = 24 * 3_600_000;
+const ACTIVE_WITHIN_MS: i64 = crate::time::DAY_MS;
 
 /// How events are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 use crate::record::{
     Notification, NotificationType, PrStatus, ProgressEvent, RunStatus, Timestamp,
 };
-use crate::store::{Roots, Stream, StreamLock, Writer};
+use crate::store::{Roots, Stream, StreamLock};
+use crate::writer::Writer;
 
 /// What a write appended.
 #[derive(Debug, Clone)]

@@ -5,8 +5,8 @@ mod notification;
 mod progress;
 mod provider;
 mod skill;
-mod timestamp;
 
+pub use crate::time::Timestamp;
 pub use journey::{JourneyExecution, JourneySource, Quality, Resources};
 pub use notification::{Notification, NotificationType};
 pub use progress::{
@@ -14,7 +14,6 @@ pub use progress::{
 };
 pub use provider::ProviderCall;
 pub use skill::{SkillInvocation, SkillResult, SkillView};
-pub use timestamp::Timestamp;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -56,7 +55,7 @@ pub struct Envelope<'a> {
 /// `host` fields.
 macro_rules! envelope_fields {
     () => {
-        fn timestamp(&self) -> Option<$crate::record::Timestamp> {
+        fn timestamp(&self) -> Option<$crate::time::Timestamp> {
             self.timestamp
         }
         fn envelope(&mut self) -> $crate::record::Envelope<'_> {

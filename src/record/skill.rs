@@ -10,8 +10,8 @@ use super::{
     is_object_text,
 };
 use crate::error::Result;
+use crate::json::scan::{Field, Scanned, parse_f64, scan_object};
 use crate::store::Stream;
-use crate::store::scan::{Field, Scanned, parse_f64, scan_object};
 
 /// How a skill invocation ended.
 #[derive(

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::record::Timestamp;
+use crate::time::Timestamp;
 
 /// The closed interval `[now - length, now]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,8 @@
 //! The files are the database: daily-rotated JSONL streams under a data root.
 //!
 //! - [`paths`]: streams, daily file names, choosing files by the date in their name;
-//! - [`append`]: one record = one `write` under an exclusive `flock`;
+//! - [`append`]: one line (or batch) = one `write` under an exclusive `flock`;
 //! - [`read`]: scanning lines in parallel, skipping and counting malformed ones;
-//! - [`scan`]: pulling the wanted fields out of a JSON line without parsing the rest;
 //! - [`follow`]: following new lines as they are appended;
 //! - [`lock`]: a stream-wide lock for writers that read before they write;
 //! - [`prune`]: deleting or compressing old daily files;
@@ -16,9 +15,7 @@ pub mod paths;
 pub mod prune;
 pub mod read;
 pub mod safe;
-pub mod scan;
 
-pub use append::Writer;
 pub use lock::StreamLock;
 pub use paths::{DataFile, Roots, Stream};
 pub use read::{LineError, Scan, Skipped};

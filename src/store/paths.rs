@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
-use crate::record::Timestamp;
+use crate::time::Timestamp;
 
 /// One of the five record streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

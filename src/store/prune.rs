@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::paths::{Roots, Stream};
 use crate::error::{Error, Result};
-use crate::record::Timestamp;
+use crate::time::Timestamp;
 
 /// What pruning did (or would do) to one file.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

@@ -65,10 +65,10 @@ pub fn parse_duration_ms(input: &str, field: &str) -> Result<f64> {
         let factor = match unit {
             "ms" => 1.0,
             "s" | "sec" => 1_000.0,
-            "m" | "min" => 60_000.0,
-            "h" => 3_600_000.0,
-            "d" => 86_400_000.0,
-            "w" => 604_800_000.0,
+            "m" | "min" => super::MINUTE_MS as f64,
+            "h" => super::HOUR_MS as f64,
+            "d" => super::DAY_MS as f64,
+            "w" => super::WEEK_MS as f64,
             "" => {
                 return Err(bad_duration(
                     field,
