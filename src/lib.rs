@@ -5,7 +5,7 @@
 //! crate is everything they share. The files are the database: any tool that reads
 //! JSON lines can read them too.
 //!
-//! Layers, lowest first: `error` → `time` → `store` → `json` → `config` → `redact` → `record` → `writer` → `stats` → `output` → `runner` → `notifications` → `log` → `health` → `progress` → `metrics` → `dashboard` → `agents` → `serve` → `cli`
+//! Layers, lowest first: `error` → `time` → `store` → `json` → `config` → `redact` → `record` → `writer` → `stats` → `output` → `runner` → `notifications` → `log` → `health` → `progress` → `metrics` → `dashboard` → `api` → `agents` → `serve` → `cli`
 //!
 //! A module uses only the modules before it in that list (a test enforces it):
 //! - `time` (timestamps, DURATION/TIME, named lengths) needs nothing; `store` is bytes
@@ -50,6 +50,7 @@
 
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod dashboard;

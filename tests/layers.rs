@@ -24,6 +24,7 @@ const ORDER: &[&str] = &[
     "progress",
     "metrics",
     "dashboard",
+    "api",
     "agents",
     "serve",
     "cli",
