@@ -75,7 +75,11 @@ pub fn record_cuj_execution(root: &Path, mut execution: JourneyExecution) -> Res
         execution.quality = Some(if scores.is_empty() {
             q
         } else {
-            crate::metrics::score_quality(&scores, &config.quality.weights, config.quality.threshold)?
+            crate::metrics::score_quality(
+                &scores,
+                &config.quality.weights,
+                config.quality.threshold,
+            )?
         });
     }
     writer.append(execution)
@@ -173,8 +177,6 @@ impl ProgressTracker {
     /// The run's folded state now.
     pub fn state(&self) -> Result<RunState> {
         let (state, _) = crate::progress::run_state(&self.roots, &self.run_id, Timestamp::now())?;
-        state.ok_or_else(|| {
-            crate::Error::invalid("RUN", format!("{} has no events", self.run_id))
-        })
+        state.ok_or_else(|| crate::Error::invalid("RUN", format!("{} has no events", self.run_id)))
     }
 }

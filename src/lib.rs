@@ -51,6 +51,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
 pub mod dashboard;

@@ -8,6 +8,7 @@ mod document;
 pub mod export;
 pub mod html;
 pub mod merge;
+#[cfg(feature = "cli")]
 pub mod view;
 
 pub use document::{

@@ -3,6 +3,7 @@
 
 mod pricing;
 mod record;
+#[cfg(feature = "cli")]
 pub mod render;
 mod status;
 mod usage;

@@ -10,5 +10,9 @@ pub use cache::{
     lookup as cache_lookup, save as cache_save,
 };
 pub use filter::{Filter, line_matcher};
-pub use query::{FoundLine, count, query, render_line, render_record_line, render_table};
-pub use stats::{GroupBy, StatsRow, render_stats, stats, stats_many};
+pub use query::{FoundLine, count, query, render_record_line};
+#[cfg(feature = "cli")]
+pub use query::{render_line, render_table};
+#[cfg(feature = "cli")]
+pub use stats::render_stats;
+pub use stats::{GroupBy, StatsRow, stats, stats_many};

@@ -2,15 +2,20 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+#[cfg(feature = "cli")]
 use std::io::Write;
 
+#[cfg(feature = "cli")]
 use comfy_table::Cell;
 use serde_json::Value;
 
 use super::filter::{Filter, LineFilter};
 use crate::error::Result;
+#[cfg(feature = "cli")]
 use crate::output::{self, Style};
-use crate::record::{Timestamp, error_message};
+use crate::record::Timestamp;
+#[cfg(feature = "cli")]
+use crate::record::error_message;
 use crate::redact::Redactor;
 use crate::store::{Roots, Scan, Skipped, Stream};
 
@@ -109,6 +114,7 @@ pub fn render_record_line(bytes: &[u8], redactor: &Redactor) -> String {
     }
 }
 
+#[cfg(feature = "cli")]
 struct Fields {
     time: String,
     skill: String,
@@ -121,6 +127,7 @@ struct Fields {
     error: String,
 }
 
+#[cfg(feature = "cli")]
 fn fields(bytes: &[u8], redactor: &Redactor, style: Style) -> Fields {
     let mut v: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
     redactor.redact_value(&mut v);
@@ -159,6 +166,7 @@ fn fields(bytes: &[u8], redactor: &Redactor, style: Style) -> Fields {
     }
 }
 
+#[cfg(feature = "cli")]
 /// Renders records as a table for people.
 pub fn render_table(
     out: &mut dyn Write,
@@ -189,6 +197,7 @@ pub fn render_table(
     output::write_table(out, &t)
 }
 
+#[cfg(feature = "cli")]
 /// Renders one record as a line for people (`tail`):
 /// `2026-11-20 13:45:01  review  success  1.23s  agent=dev run=run-1`.
 pub fn render_line(bytes: &[u8], style: Style, redactor: &Redactor) -> String {

@@ -1,13 +1,16 @@
 //! `cc-log stats`: per-group counts, rates and duration percentiles.
 
+#[cfg(feature = "cli")]
 use std::io::Write;
 
+#[cfg(feature = "cli")]
 use comfy_table::{Cell, CellAlignment};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::filter::{Filter, LineFilter};
 use crate::error::Result;
+#[cfg(feature = "cli")]
 use crate::output::{self, Style};
 use crate::record::{SkillResult, SkillView, Timestamp};
 use crate::stats::{DurationStats, rate};
@@ -30,6 +33,7 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
+    #[cfg(feature = "cli")]
     fn header(self) -> &'static str {
         match self {
             GroupBy::Skill => "SKILL",
@@ -212,6 +216,7 @@ fn rows_of(acc: Acc, by: GroupBy) -> Vec<StatsRow> {
     rows
 }
 
+#[cfg(feature = "cli")]
 /// Renders statistics as a table for people.
 pub fn render_stats(
     out: &mut dyn Write,

@@ -3,6 +3,7 @@
 //! workflows and quality.
 
 mod build;
+#[cfg(feature = "cli")]
 pub mod render;
 mod report;
 mod view;

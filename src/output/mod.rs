@@ -4,6 +4,7 @@
 use std::io::{self, IsTerminal, Write};
 
 use chrono::Local;
+#[cfg(feature = "cli")]
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use serde::Serialize;
 
@@ -289,6 +290,7 @@ pub fn human_time(t: Timestamp, utc: bool) -> String {
     }
 }
 
+#[cfg(feature = "cli")]
 /// The colour of a status word: pending gray, running blue, success and completed
 /// green, failures red, cancelled and partial amber.
 pub fn status_color(word: &str) -> Option<Color> {
@@ -306,6 +308,7 @@ pub fn status_color(word: &str) -> Option<Color> {
     }
 }
 
+#[cfg(feature = "cli")]
 /// Wraps `text` in ANSI colour codes for line output (tables colour their cells).
 pub fn paint(text: &str, color: Option<Color>, enabled: bool) -> String {
     let code = match (enabled, color) {
@@ -319,6 +322,7 @@ pub fn paint(text: &str, color: Option<Color>, enabled: bool) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
+#[cfg(feature = "cli")]
 /// A borderless, aligned table with the given header.
 pub fn table(style: Style, header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -338,6 +342,7 @@ pub fn table(style: Style, header: &[&str]) -> Table {
     t
 }
 
+#[cfg(feature = "cli")]
 /// A table cell holding a status word, coloured when colour is on.
 pub fn status_cell(word: &str, style: Style) -> Cell {
     let cell = Cell::new(word);
@@ -347,6 +352,7 @@ pub fn status_cell(word: &str, style: Style) -> Cell {
     }
 }
 
+#[cfg(feature = "cli")]
 /// Writes a table, trimming the padding the borderless preset leaves at line ends.
 pub fn write_table(out: &mut dyn Write, table: &Table) -> io::Result<()> {
     for line in table.lines() {
@@ -355,6 +361,7 @@ pub fn write_table(out: &mut dyn Write, table: &Table) -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "cli")]
 /// Removes the one-space left margin comfy-table puts before the first column, also
 /// when a colour or bold escape comes before it (a styled header), so that headers and
 /// rows stay aligned.

@@ -6,9 +6,11 @@ pub mod agent;
 pub mod chain;
 mod cost;
 mod read;
+#[cfg(feature = "cli")]
 pub mod render;
 mod state;
 pub mod stream;
+#[cfg(feature = "cli")]
 pub mod watch;
 mod write;
 
