@@ -36,6 +36,7 @@
 
 #![deny(missing_docs)]
 
+pub mod agents;
 pub mod cli;
 pub mod config;
 pub mod dashboard;

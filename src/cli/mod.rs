@@ -4,6 +4,7 @@
 
 pub mod dashboard;
 pub mod health;
+pub mod import;
 pub mod log;
 pub mod metrics;
 pub mod progress;

@@ -18,9 +18,15 @@ pub struct ProviderCall {
     pub provider: String,
     /// Whether the call succeeded.
     pub success: bool,
-    /// Milliseconds.
-    #[serde(serialize_with = "super::whole::serialize")]
-    pub latency: f64,
+    /// Milliseconds; absent when not known (an imported response whose request time
+    /// the transcript does not give): such calls count in availability and usage, not
+    /// in latency percentiles.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::whole::opt::serialize"
+    )]
+    pub latency: Option<f64>,
     /// `null`, a message, or an object with a `message`.
     #[serde(default)]
     pub error: Value,
@@ -42,6 +48,16 @@ pub struct ProviderCall {
     /// Tokens written to the prompt cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_tokens: Option<u64>,
+    /// The part of `cacheWriteTokens` written to the 1-hour cache (priced higher than
+    /// the 5-minute cache), when the source splits it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_1h_tokens: Option<u64>,
+    /// Reasoning tokens (already counted in `outputTokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
+    /// The provider's request id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// Cost in USD, when the caller knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
@@ -65,12 +81,41 @@ pub struct ProviderCall {
     pub extra: Map<String, Value>,
 }
 
+impl ProviderCall {
+    /// A call to `provider` with every optional field absent.
+    pub fn new(provider: &str, success: bool) -> ProviderCall {
+        ProviderCall {
+            timestamp: None,
+            provider: provider.to_string(),
+            success,
+            latency: None,
+            error: Value::Null,
+            status_code: None,
+            model: None,
+            input_tokens: None,
+            output_tokens: None,
+            cache_read_tokens: None,
+            cache_write_tokens: None,
+            cache_write_1h_tokens: None,
+            reasoning_tokens: None,
+            request_id: None,
+            cost_usd: None,
+            run_id: None,
+            step_type: None,
+            tool_id: None,
+            id: None,
+            host: None,
+            extra: Map::new(),
+        }
+    }
+}
+
 impl Record for ProviderCall {
     const STREAM: Stream = Stream::ProviderHealth;
 
     fn validate(&self) -> Result<()> {
         check_non_empty("provider", &self.provider)?;
-        check_non_negative("latency", Some(self.latency))?;
+        check_non_negative("latency", self.latency)?;
         check_error(&self.error)?;
         if let Some(c) = self.cost_usd
             && (!c.is_finite() || c < 0.0)
@@ -93,6 +138,7 @@ impl Record for ProviderCall {
             &mut self.run_id,
             &mut self.step_type,
             &mut self.tool_id,
+            &mut self.request_id,
             &mut self.id,
             &mut self.host,
         ] {
