@@ -156,7 +156,7 @@ fn step_of(sidechain: bool, opts: ReadOptions) -> Option<String> {
     }
 }
 
-fn tool_name(name: &str, input: Option<&Value>) -> String {
+pub(crate) fn tool_name(name: &str, input: Option<&Value>) -> String {
     if name == "Skill"
         && let Some(skill) = input.and_then(|i| {
             ["skill", "command", "name"]

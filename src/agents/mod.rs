@@ -8,6 +8,8 @@
 pub mod claude;
 pub mod codex;
 pub mod held;
+pub mod hook;
+pub mod install;
 pub mod lines;
 pub mod state;
 

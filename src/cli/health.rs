@@ -58,6 +58,10 @@ pub struct Cli {
 enum Command {
     /// Record one provider call.
     Record(Box<RecordArgs>),
+    /// Claude Code's status line: reads its JSON on standard input, imports the
+    /// session transcript's new lines, prints model, session and today's cost, burn
+    /// rate and limit use. Never fails.
+    Statusline,
     /// Each provider's status, availability, latency and last error, with the reason.
     Status(StatusArgs),
     /// The system's status across providers, and why.
@@ -183,6 +187,9 @@ struct UsageArgs {
 
 /// Runs a parsed `cc-health` command line; returns the exit code.
 pub fn exec(cli: Cli) -> Result<u8> {
+    if let Command::Statusline = cli.command {
+        return Ok(super::statusline::exec_statusline(&cli.common));
+    }
     let settings = match Settings::from_args(&cli.common) {
         Ok(s) => s,
         // A check reports every problem as UNKNOWN, as monitoring plugins do.
@@ -196,6 +203,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
     };
     match cli.command {
         Command::Record(args) => exec_record(&settings, *args),
+        Command::Statusline => Ok(0),
         Command::Status(args) => exec_status(&settings, args),
         Command::Overall(args) => exec_overall(&settings, args),
         Command::Compare(args) => exec_compare(&settings, args),
