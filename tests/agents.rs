@@ -932,3 +932,497 @@ fn default_claude_folders_and_config_dir() {
     );
     assert!(env3.files().is_empty(), "{:?}", env3.files());
 }
+
+fn hook(env: &Env, root: &Path, payload: &str) -> (String, String, i32) {
+    outcome(
+        env.cmd("cc-log")
+            .args(["--root", &root.display().to_string(), "hook"])
+            .write_stdin(payload),
+    )
+}
+
+#[test]
+fn hooks_never_fail_and_print_nothing() {
+    let env = Env::new();
+    for (payload, stderr_words) in [
+        ("garbage", Some("not a hook payload")),
+        ("", Some("empty")),
+        ("[1]", Some("not a hook payload")),
+        (
+            "{\"hook_event_name\":\"Notification\",\"session_id\":\"s\"}",
+            None,
+        ),
+        ("{\"session_id\":\"s\"}", Some("hook_event_name")),
+        (
+            "{\"hook_event_name\":\"PostToolUse\",\"tool_name\":1}",
+            Some("not a hook payload"),
+        ),
+    ] {
+        let (out, err, code) = hook(&env, env.root(), payload);
+        assert_eq!((out.as_str(), code), ("", 0), "{payload}");
+        match stderr_words {
+            Some(w) => {
+                assert!(err.contains(w), "{payload}: {err}");
+                assert_eq!(err.lines().count(), 1, "{err}");
+            }
+            None => assert_eq!(err, "", "{payload}"),
+        }
+    }
+    assert!(env.files().is_empty(), "{:?}", env.files());
+    // A root that cannot be written (below a file): one line on stderr, exit 0.
+    env.write("not-a-folder", "x");
+    let bad = env.path("not-a-folder/root");
+    let (out, err, code) = hook(
+        &env,
+        &bad,
+        r#"{"hook_event_name":"PostToolUse","session_id":"s","tool_name":"Bash","tool_use_id":"t1","tool_input":{}}"#,
+    );
+    assert_eq!((out.as_str(), code), ("", 0));
+    assert!(err.starts_with("cc-log hook: "), "{err}");
+    assert_eq!(err.lines().count(), 1);
+}
+
+/// Runs the command a settings file installed for `event`, as Claude Code does (a
+/// shell in the project folder, the payload on standard input).
+fn run_installed(settings: &Value, event: &str, cwd: &Path, payload: &Value) {
+    let groups = settings["hooks"][event].as_array().unwrap();
+    let cmd = groups
+        .iter()
+        .flat_map(|g| g["hooks"].as_array().unwrap())
+        .map(|h| h["command"].as_str().unwrap())
+        .find(|c| c.ends_with(" hook"))
+        .unwrap_or_else(|| panic!("no ccmon hook for {event}"));
+    let out = std::process::Command::new("sh")
+        .args(["-c", cmd])
+        .current_dir(cwd)
+        .env_remove("CC_ROOT")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(payload.to_string().as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "{event}");
+    assert!(
+        out.stdout.is_empty(),
+        "{event}: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{event}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn installed_hooks_capture_a_session_live_and_import_agrees() {
+    let env = Env::new();
+    let project = tempfile::tempdir().unwrap();
+    let claude_dir = project.path().join(".claude");
+    std::fs::create_dir_all(&claude_dir).unwrap();
+    let original = r#"{
+  "$schema": "https://json.schemastore.org/claude-code-settings.json",
+  "model": "opus",
+  "permissions": {"allow": ["Bash(cargo test:*)", "Read(~/.zshrc)"], "deny": ["Read(./.env)"]},
+  "env": {"CLAUDE_CODE_ENABLE_TELEMETRY": "0"},
+  "hooks": {
+    "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "$CLAUDE_PROJECT_DIR/.claude/hooks/guard.sh", "timeout": 5}]}],
+    "Stop": [{"hooks": [{"type": "command", "command": "say done"}]}]
+  },
+  "statusLine": {"type": "command", "command": "~/.claude/statusline.sh"}
+}
+"#;
+    // The settings file is a symlink into a dotfiles folder.
+    let dotfiles = tempfile::tempdir().unwrap();
+    let target = dotfiles.path().join("claude-settings.json");
+    std::fs::write(&target, original).unwrap();
+    let link = claude_dir.join("settings.json");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    let root = env.root().display().to_string();
+    let install = |args: &[&str]| {
+        outcome(
+            env.cmd("cc-log")
+                .current_dir(project.path())
+                .args(["--root", &root, "hook"])
+                .args(args),
+        )
+    };
+    let (out, err, code) = install(&["install", "--scope", "project"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("previous file kept as"), "{out}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "link kept"
+    );
+    let mut bak = target.as_os_str().to_owned();
+    bak.push(".bak");
+    assert_eq!(std::fs::read_to_string(&bak).unwrap(), original);
+    let installed_text = std::fs::read_to_string(&target).unwrap();
+    let settings: Value = serde_json::from_str(&installed_text).unwrap();
+    let before: Value = serde_json::from_str(original).unwrap();
+    for key in ["$schema", "model", "permissions", "env", "statusLine"] {
+        assert_eq!(settings[key], before[key], "{key}");
+    }
+    assert_eq!(
+        settings["hooks"]["PreToolUse"][0],
+        before["hooks"]["PreToolUse"][0]
+    );
+    assert_eq!(settings["hooks"]["Stop"][0], before["hooks"]["Stop"][0]);
+    let cmd = settings["hooks"]["SessionStart"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap();
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_cc-log")).unwrap();
+    assert_eq!(cmd, format!("{} --root {} hook", exe.display(), root));
+    // Twice: nothing changes.
+    let (out, _, code) = install(&["install", "--scope", "project"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("already has ccmon's hooks"), "{out}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), installed_text);
+
+    // A session, through the installed commands, in the project folder.
+    let t = Transcripts::new();
+    let transcript = t.path("projects/p/sess-h.jsonl");
+    let key = "sk-ant-api03-Zx9yW8vU7tS6rQ5pO4nM3lK2jI1hG0fE9dC8bA7";
+    let cmd_input =
+        json!({"command": format!("ANTHROPIC_API_KEY={key} ./deploy.sh"), "description": "deploy"});
+    let sess = |event: &str, extra: Value| {
+        let mut v = json!({"session_id": "sess-h", "transcript_path": transcript, "cwd": "/home/dev/shop",
+                           "hook_event_name": event, "permission_mode": "default"});
+        for (k, val) in extra.as_object().unwrap() {
+            v[k] = val.clone();
+        }
+        v
+    };
+    let proj = project.path();
+    run_installed(
+        &settings,
+        "SessionStart",
+        proj,
+        &sess(
+            "SessionStart",
+            json!({"source": "startup", "model": "claude-sonnet-4-5-20250929"}),
+        ),
+    );
+    run_installed(
+        &settings,
+        "UserPromptSubmit",
+        proj,
+        &sess("UserPromptSubmit", json!({"prompt": "deploy it\nplease"})),
+    );
+    run_installed(
+        &settings,
+        "PreToolUse",
+        proj,
+        &sess(
+            "PreToolUse",
+            json!({"tool_name": "Bash", "tool_use_id": "toolu_h1", "tool_input": cmd_input}),
+        ),
+    );
+    run_installed(
+        &settings,
+        "PostToolUse",
+        proj,
+        &sess(
+            "PostToolUse",
+            json!({"tool_name": "Bash", "tool_use_id": "toolu_h1",
+        "tool_input": cmd_input, "tool_response": {"stdout": "deployed", "stderr": "", "interrupted": false}}),
+        ),
+    );
+    let tools = env.records("logs/skill-invocations-");
+    assert_eq!(tools.len(), 1, "the tool call arrives live");
+    assert_eq!(tools[0]["id"], "claude-tool:toolu_h1");
+    assert_eq!(tools[0]["runId"], "sess-h");
+    assert!(!tools[0].to_string().contains(key));
+    // The transcript as Claude Code wrote it by the end of the turn.
+    // (Dated now, as the hooks are: the same call is recognised within a day or two.)
+    let at = |secs: i64| {
+        (chrono::Utc::now() - chrono::Duration::seconds(10 - secs))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let times: Vec<String> = (0..4).map(at).collect();
+    let l = |uuid, parent, ts| Line {
+        uuid,
+        parent,
+        ts,
+        session: "sess-h",
+        sidechain: false,
+    };
+    t.write(
+        "projects/p/sess-h.jsonl",
+        &[
+            user_prompt(&l("u1", None, &times[0]), "deploy it"),
+            assistant(
+                &l("a1", Some("u1"), &times[1]),
+                "msg_h1",
+                Some("req_h1"),
+                "claude-sonnet-4-5-20250929",
+                tool_use("toolu_h1", "Bash", cmd_input.clone()),
+                usage(50, 20, 100, 0),
+                Some("tool_use"),
+            ),
+            tool_result(
+                &l("u2", Some("a1"), &times[2]),
+                "toolu_h1",
+                "deployed",
+                false,
+                Value::Null,
+            ),
+            assistant(
+                &l("a2", Some("u2"), &times[3]),
+                "msg_h2",
+                Some("req_h2"),
+                "claude-sonnet-4-5-20250929",
+                text("Deployed."),
+                usage(60, 10, 0, 100),
+                None,
+            ),
+        ],
+    );
+    let f = std::fs::File::options()
+        .append(true)
+        .open(&transcript)
+        .unwrap();
+    f.set_modified(SystemTime::now()).unwrap();
+    drop(f);
+    // Stop: the turn has ended, so its last response is complete; usage arrives.
+    run_installed(
+        &settings,
+        "Stop",
+        proj,
+        &sess("Stop", json!({"stop_hook_active": false})),
+    );
+    let calls = by_id(&env.records("analytics/provider-health-"));
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls["claude:msg_h2"]["outputTokens"], 10);
+    assert_eq!(
+        env.records("logs/skill-invocations-").len(),
+        1,
+        "hook and import give one record"
+    );
+    run_installed(
+        &settings,
+        "SubagentStart",
+        proj,
+        &sess(
+            "SubagentStart",
+            json!({"agent_id": "ag1", "agent_type": "Explore"}),
+        ),
+    );
+    run_installed(
+        &settings,
+        "SubagentStop",
+        proj,
+        &sess(
+            "SubagentStop",
+            json!({"agent_id": "ag1", "agent_type": "Explore"}),
+        ),
+    );
+    run_installed(
+        &settings,
+        "StopFailure",
+        proj,
+        &sess("StopFailure", json!({"error_type": "rate_limit_error"})),
+    );
+    run_installed(
+        &settings,
+        "SessionEnd",
+        proj,
+        &sess("SessionEnd", json!({"reason": "logout"})),
+    );
+    // A later import of the same transcript finds everything held.
+    let s = import_json(&env, &["claude", "--dir", &t.dir_arg(), "--full"]);
+    // (msg_h2 ends the file of a session that may go on: it waits, and is held.)
+    assert_eq!(
+        (
+            s["calls"].as_u64(),
+            s["toolCalls"].as_u64(),
+            s["alreadyHeld"].as_u64()
+        ),
+        (Some(0), Some(0), Some(2))
+    );
+    assert_eq!(s["waiting"], 1);
+    assert_eq!(env.records("logs/skill-invocations-").len(), 1);
+
+    let (out, err, code) = env.run_bin("cc-progress", &["history", "sess-h", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let events: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let steps: Vec<(String, u64)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["status"].as_str().unwrap().to_string(),
+                e["step"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("running", 0),
+            ("running", 1),
+            ("completed", 1),
+            ("failed", 1),
+            ("completed", 1)
+        ]
+        .map(|(s, n)| (s.to_string(), n))
+    );
+    assert_eq!(events[0]["source"], "session");
+    assert_eq!(events[0]["name"], "shop");
+    assert_eq!(events[0]["model"], "claude-sonnet-4-5-20250929");
+    assert_eq!(events[1]["message"], "deploy it");
+    assert_eq!(events[3]["error"], "rate_limit_error");
+    assert_eq!(events[4]["message"], "session ended (logout)");
+    let (out, _, _) = env.run_bin("cc-progress", &["current", "sess-h/ag1", "--json"]);
+    let child: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(child["status"], "completed");
+    let (out, _, _) = env.run_bin("cc-health", &["errors", "--json"]);
+    let errors: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(errors[0]["error"], "rate_limit_error");
+    assert_eq!(errors[0]["statusCode"], 429);
+    // The project folder holds no logs.
+    let mut in_project: Vec<String> = std::fs::read_dir(proj)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    in_project.sort();
+    assert_eq!(in_project, [".claude"]);
+
+    // Uninstall gives back the original settings.
+    let (_, err, code) = install(&["uninstall", "--scope", "project"]);
+    assert_eq!(code, 0, "{err}");
+    let back: Value = serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
+    assert_eq!(back, before);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn hook_install_defaults_to_the_user_settings_and_the_data_folder() {
+    let env = Env::new();
+    let home = tempfile::tempdir().unwrap();
+    let (out, err, code) = outcome(
+        env.cmd("cc-log")
+            .env("HOME", home.path())
+            .env_remove("XDG_DATA_HOME")
+            .args(["hook", "install", "--dry-run"]),
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let cmd = v["hooks"]["PostToolUse"][0]["hooks"][0]["command"]
+        .as_str()
+        .unwrap();
+    assert!(
+        cmd.ends_with(&format!(
+            " --root {}/.local/share/ccmon hook",
+            home.path().display()
+        )),
+        "{cmd}"
+    );
+    assert_eq!(v["hooks"]["PostToolUse"][0]["matcher"], "*");
+    assert!(
+        !home.path().join(".claude").exists(),
+        "--dry-run writes nothing"
+    );
+    let (_, _, code) = outcome(
+        env.cmd("cc-log")
+            .env("HOME", home.path())
+            .args(["hook", "install"]),
+    );
+    assert_eq!(code, 0);
+    let written: Value = serde_json::from_str(
+        &std::fs::read_to_string(home.path().join(".claude/settings.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(written, v);
+    // A settings file that is not JSON is refused, and left as it is.
+    std::fs::write(home.path().join(".claude/settings.json"), "{ nope").unwrap();
+    let (_, err, code) = outcome(
+        env.cmd("cc-log")
+            .env("HOME", home.path())
+            .args(["hook", "install"]),
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("settings.json"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(home.path().join(".claude/settings.json")).unwrap(),
+        "{ nope"
+    );
+}
+
+#[test]
+fn statusline_shows_model_costs_burn_rate_and_limits() {
+    let env = Env::new();
+    let t = Transcripts::new();
+    claude_session(&t);
+    import_json(&env, &["claude", "--dir", &t.dir_arg()]);
+    // A new session's transcript: the status line imports it.
+    let l = |uuid, parent, ts| Line {
+        uuid,
+        parent,
+        ts,
+        session: "sess-s",
+        sidechain: false,
+    };
+    let transcript = t.write(
+        "projects/q/sess-s.jsonl",
+        &[
+            user_prompt(&l("u1", None, "2026-11-21T09:30:00.000Z"), "hi"),
+            assistant(
+                &l("a1", Some("u1"), "2026-11-21T09:30:02.000Z"),
+                "msg_s1",
+                Some("req_s1"),
+                "claude-opus-4-6",
+                text("Hello"),
+                usage(1000, 1000, 0, 0),
+                Some("end_turn"),
+            ),
+            system(&l("s1", Some("a1"), "2026-11-21T09:30:02.100Z")),
+        ],
+    );
+    let input = json!({"hook_event_name": "Status", "session_id": "sess-s", "transcript_path": transcript,
+        "model": {"id": "claude-opus-4-6", "display_name": "Opus 4.6"},
+        "cost": {"total_cost_usd": 0.03, "total_duration_ms": 45000},
+        "rate_limits": {"five_hour": {"used_percentage": 42.4}, "seven_day": {"used_percentage": 13}}});
+    let (out, err, code) = outcome(
+        env.cmd("cc-health")
+            .env("CC_NOW", "2026-11-21T10:05:00Z")
+            .args(["statusline"])
+            .write_stdin(input.to_string()),
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    // Today: $0.25 recorded (msg_04) + $0.03 for msg_s1 (1000 x $5 + 1000 x $25 per M);
+    // the last hour: msg_s1 only.
+    assert_eq!(
+        out,
+        "Opus 4.6 | session $0.03 | today $0.28 | $0.03/h | 5h 42% · 7d 13%\n"
+    );
+    assert_eq!(by_id(&env.records("analytics/provider-health-")).len(), 8);
+    // Garbage in: still a line, still exit 0.
+    let (out, _, code) = outcome(
+        env.cmd("cc-health")
+            .args(["statusline"])
+            .write_stdin("nope"),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 1);
+}
