@@ -17,8 +17,12 @@ struct Transcripts {
 
 impl Transcripts {
     fn new() -> Transcripts {
+        // Not a hidden folder (tempfile's default `.tmp...`): ccusage skips those.
         Transcripts {
-            dir: tempfile::tempdir().unwrap(),
+            dir: tempfile::Builder::new()
+                .prefix("transcripts-")
+                .tempdir()
+                .unwrap(),
         }
     }
 
@@ -1425,4 +1429,348 @@ fn statusline_shows_model_costs_burn_rate_and_limits() {
     );
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 1);
+}
+
+/// A deterministic generator of numbers for the transcripts of the agreement tests.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// Several Claude Code sessions over five days: multi-block responses, subagents that
+/// replay the session's responses, resumed sessions that copy them, API errors,
+/// synthetic messages, 1-hour cache writes, a recorded cost, four models.
+fn claude_history(t: &Transcripts) {
+    let models = [
+        "claude-sonnet-4-5-20250929",
+        "claude-opus-4-6",
+        "claude-haiku-4-5-20251001",
+        "claude-opus-4-1-20250805",
+    ];
+    let mut rng = Lcg(7);
+    for s in 0..6u64 {
+        let session = format!("sess-{s}");
+        let mut lines = Vec::new();
+        let mut replays = Vec::new();
+        let mut parent: Option<String> = None;
+        for r in 0..40u64 {
+            let day = 18 + (s + r / 10) % 5;
+            let ts = |sec: u64| format!("2026-11-{day:02}T{:02}:{:02}:{:02}.000Z", 8 + s, r, sec);
+            let uid = format!("u{s}-{r}");
+            let mut prompt = user_prompt(
+                &Line {
+                    uuid: &uid,
+                    parent: parent.as_deref(),
+                    ts: &ts(0),
+                    session: &session,
+                    sidechain: false,
+                },
+                "next",
+            );
+            prompt["message"]["content"] = json!("go on");
+            lines.push(prompt);
+            let model = models[rng.below(4) as usize];
+            let msg = format!("msg_{s}_{r}");
+            let req = format!("req_{s}_{r}");
+            let (i, o, w, rd) = (
+                rng.below(50) + 1,
+                rng.below(2000) + 1,
+                rng.below(5000),
+                rng.below(60000),
+            );
+            let one_hour = if rng.below(3) == 0 { w / 2 } else { 0 };
+            let u = usage_1h(i, o, w - one_hour, one_hour, rd);
+            let blocks = 1 + rng.below(3);
+            let mut last = uid.clone();
+            for b in 0..blocks {
+                let aid = format!("a{s}-{r}-{b}");
+                let mut partial = u.clone();
+                if b + 1 < blocks {
+                    partial["output_tokens"] = json!(o / (blocks - b + 1));
+                }
+                let mut v = assistant(
+                    &Line {
+                        uuid: &aid,
+                        parent: Some(&last),
+                        ts: &ts(1 + b),
+                        session: &session,
+                        sidechain: false,
+                    },
+                    &msg,
+                    Some(&req),
+                    model,
+                    text("..."),
+                    partial,
+                    None,
+                );
+                if r == 7 && s == 0 {
+                    v["costUSD"] = json!(0.5);
+                }
+                lines.push(v);
+                last = aid;
+            }
+            if r % 9 == 4 {
+                let eid = format!("e{s}-{r}");
+                lines.push(api_error(
+                    &Line { uuid: &eid, parent: Some(&last), ts: &ts(20), session: &session, sidechain: false },
+                    if r % 2 == 0 { "API Error: 429 {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\"}}" }
+                    else { "API Error: 529 {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\"}}" },
+                ));
+            }
+            if r % 11 == 3 {
+                let sid = format!("syn{s}-{r}");
+                lines.push(assistant(
+                    &Line {
+                        uuid: &sid,
+                        parent: Some(&last),
+                        ts: &ts(21),
+                        session: &session,
+                        sidechain: false,
+                    },
+                    &format!("msg_syn_{s}_{r}"),
+                    None,
+                    "<synthetic>",
+                    text("No response requested."),
+                    usage(0, 0, 0, 0),
+                    Some("stop_sequence"),
+                ));
+            }
+            if r % 5 == 0 {
+                // A subagent's transcript replays this response (another request id).
+                let mut v = assistant(
+                    &Line {
+                        uuid: &format!("r{s}-{r}"),
+                        parent: None,
+                        ts: &ts(30),
+                        session: &session,
+                        sidechain: true,
+                    },
+                    &msg,
+                    Some(&format!("req_replay_{s}_{r}")),
+                    model,
+                    text("..."),
+                    u.clone(),
+                    Some("end_turn"),
+                );
+                v["agentId"] = json!(format!("ag{s}"));
+                replays.push(v);
+            }
+            parent = Some(last);
+        }
+        lines.push(system(&Line {
+            uuid: &format!("end{s}"),
+            parent: parent.as_deref(),
+            ts: "2026-11-23T23:00:00.000Z",
+            session: &session,
+            sidechain: false,
+        }));
+        // The subagent's own responses.
+        let mut sub = replays;
+        for k in 0..5u64 {
+            let (i, o) = (rng.below(500) + 1, rng.below(500) + 1);
+            sub.push(assistant(
+                &Line {
+                    uuid: &format!("sa{s}-{k}"),
+                    parent: None,
+                    ts: &format!("2026-11-{:02}T12:00:{k:02}.000Z", 18 + s % 5),
+                    session: &session,
+                    sidechain: true,
+                },
+                &format!("msg_sub_{s}_{k}"),
+                Some(&format!("req_sub_{s}_{k}")),
+                "claude-haiku-4-5-20251001",
+                text("..."),
+                usage(i, o, 0, rng.below(1000)),
+                Some("end_turn"),
+            ));
+        }
+        sub.push(system(&Line {
+            uuid: &format!("subend{s}"),
+            parent: None,
+            ts: "2026-11-23T23:00:00.000Z",
+            session: &session,
+            sidechain: true,
+        }));
+        t.write(
+            &format!("projects/-home-dev-p{}/{session}.jsonl", s % 2),
+            &lines,
+        );
+        t.write(
+            &format!(
+                "projects/-home-dev-p{}/{session}/subagents/agent-ag{s}.jsonl",
+                s % 2
+            ),
+            &sub,
+        );
+        if s % 3 == 0 {
+            // A resumed session: its file starts with copies of the old session's lines.
+            let mut resumed: Vec<Value> = lines[..30].to_vec();
+            resumed.push(system(&Line {
+                uuid: &format!("res{s}"),
+                parent: None,
+                ts: "2026-11-23T23:00:01.000Z",
+                session: &session,
+                sidechain: false,
+            }));
+            t.write(
+                &format!("projects/-home-dev-p{}/{session}-resumed.jsonl", s % 2),
+                &resumed,
+            );
+        }
+    }
+}
+
+/// Codex rollouts over three days with model switches, archived copies and repeated
+/// events.
+fn codex_history(t: &Transcripts) {
+    let models = ["gpt-5-codex", "gpt-5.1-codex-mini", "gpt-5"];
+    let mut rng = Lcg(11);
+    for s in 0..4u64 {
+        let day = 18 + s % 3;
+        let mut lines = vec![
+            json!({"timestamp": format!("2026-11-{day}T09:00:00.000Z"), "type": "session_meta",
+            "payload": {"id": format!("codex-sess-{s}"), "cwd": "/w", "originator": "codex_cli_rs"}}),
+        ];
+        let mut total = [0u64; 4];
+        for r in 0..30u64 {
+            let ts = |sec: u64| format!("2026-11-{day}T{:02}:{r:02}:{sec:02}.000Z", 9 + s);
+            if r % 10 == 0 {
+                lines.push(json!({"timestamp": ts(0), "type": "turn_context",
+                    "payload": {"model": models[((s + r / 10) % 3) as usize], "cwd": "/w"}}));
+            }
+            let input = rng.below(20000) + 100;
+            let cached = rng.below(input);
+            let out = rng.below(3000) + 1;
+            let reasoning = rng.below(out);
+            let last = [input, cached, out, reasoning];
+            for k in 0..4 {
+                total[k] += last[k];
+            }
+            lines.push(codex_token(&ts(1), total, Some(last)));
+            if r % 7 == 0 {
+                lines.push(codex_token(&ts(2), total, Some(last)));
+            }
+        }
+        t.write(
+            &format!("sessions/2026/11/{day}/rollout-2026-11-{day}T09-00-00-codex-sess-{s}.jsonl"),
+            &lines,
+        );
+        if s == 1 {
+            t.write(
+                &format!("archived_sessions/rollout-2026-11-{day}T09-00-00-codex-sess-{s}.jsonl"),
+                &lines,
+            );
+        }
+    }
+}
+
+/// The pinned ccusage (CCUSAGE, else `ccusage` on the PATH).
+fn ccusage() -> String {
+    std::env::var("CCUSAGE").unwrap_or_else(|_| "ccusage".into())
+}
+
+fn ccusage_daily(agent: &str, env_var: &str, dir: &Path) -> Value {
+    let out = std::process::Command::new(ccusage())
+        .args([agent, "daily", "--json", "--offline", "--timezone", "UTC"])
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .env_remove("CODEX_HOME")
+        .env(env_var, dir)
+        .env("HOME", dir)
+        .env("TZ", "UTC")
+        .output()
+        .expect("ccusage (set CCUSAGE or put it on the PATH)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn ours_daily(env: &Env) -> Vec<Value> {
+    let (out, err, code) = env.run_bin("cc-health", &["usage", "--by", "day", "--json", "--utc"]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str::<Value>(&out)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn assert_agree(ours: &[Value], theirs: &Value, cache_write_key: Option<&str>, cost_key: &str) {
+    let days = theirs["daily"].as_array().unwrap();
+    assert!(days.len() >= 3, "{theirs}");
+    assert_eq!(
+        ours.len(),
+        days.len(),
+        "days: ours {ours:?}\ntheirs {theirs}"
+    );
+    for (o, t) in ours.iter().zip(days) {
+        let day = t["date"].as_str().unwrap();
+        assert_eq!(o["key"], day);
+        assert_eq!(o["inputTokens"], t["inputTokens"], "{day} input");
+        assert_eq!(o["outputTokens"], t["outputTokens"], "{day} output");
+        assert_eq!(
+            o["cacheReadTokens"], t["cacheReadTokens"],
+            "{day} cache read"
+        );
+        if let Some(k) = cache_write_key {
+            assert_eq!(o["cacheWriteTokens"], t[k], "{day} cache write");
+        }
+        assert!(o["unpricedModels"].as_array().unwrap().is_empty(), "{o}");
+        let (a, b) = (
+            o["costUsd"].as_f64().unwrap(),
+            t[cost_key].as_f64().unwrap(),
+        );
+        assert!((a - b).abs() <= 0.01 * b, "{day}: cost {a} vs ccusage {b}");
+    }
+}
+
+#[test]
+#[ignore = "needs ccusage 20.0.24 (installed by .ci/run)"]
+fn claude_usage_per_day_agrees_with_ccusage() {
+    let env = Env::new();
+    let t = Transcripts::new();
+    claude_history(&t);
+    let s = import_json(&env, &["claude", "--dir", &t.dir_arg()]);
+    assert!(
+        s["alreadyHeld"].as_u64().unwrap() > 0,
+        "the set has replays: {s}"
+    );
+    assert!(
+        s["errors"].as_u64().unwrap() > 0,
+        "the set has API errors: {s}"
+    );
+    let theirs = ccusage_daily("claude", "CLAUDE_CONFIG_DIR", t.dir.path());
+    assert_agree(
+        &ours_daily(&env),
+        &theirs,
+        Some("cacheCreationTokens"),
+        "totalCost",
+    );
+}
+
+#[test]
+#[ignore = "needs ccusage 20.0.24 (installed by .ci/run)"]
+fn codex_usage_per_day_agrees_with_ccusage() {
+    let env = Env::new();
+    let t = Transcripts::new();
+    codex_history(&t);
+    let (out, err, code) = outcome(
+        env.cmd("cc-dashboard")
+            .env("CODEX_HOME", t.dir.path())
+            .args(["--json", "import", "codex"]),
+    );
+    assert_eq!(code, 0, "{err}");
+    let s: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(s["files"], 5);
+    let theirs = ccusage_daily("codex", "CODEX_HOME", t.dir.path());
+    assert_agree(&ours_daily(&env), &theirs, None, "costUSD");
 }

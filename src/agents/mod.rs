@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::error::Result;
-use crate::record::{Record, Timestamp};
+use crate::record::{ProviderCall, Record, Timestamp};
 use crate::store::Writer;
 use crate::store::append::Prepared;
 
@@ -191,7 +191,11 @@ pub fn find(agent: Agent, dirs: &[PathBuf]) -> Vec<Source> {
         });
     }
     out.sort_by(|a, b| {
-        (is_subagent_file(&a.path), &a.path).cmp(&(is_subagent_file(&b.path), &b.path))
+        (group_of(&a.path), is_subagent_file(&a.path), &a.path).cmp(&(
+            group_of(&b.path),
+            is_subagent_file(&b.path),
+            &b.path,
+        ))
     });
     out.dedup();
     out
@@ -209,6 +213,17 @@ fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
         } else if ft.is_file() || (ft.is_symlink() && p.is_file()) {
             f(&p);
         }
+    }
+}
+
+/// The folder whose transcripts may hold copies of each other's responses (a Claude
+/// Code project folder: its sessions, resumed sessions and their subagents).
+fn group_of(path: &Path) -> &Path {
+    let dir = path.parent().unwrap_or(path);
+    if is_subagent_file(path) {
+        dir.parent().and_then(Path::parent).unwrap_or(dir)
+    } else {
+        dir
     }
 }
 
@@ -356,6 +371,7 @@ pub fn import(
     let mut held = Held::new(&root);
     let mut batch: Vec<Prepared> = Vec::new();
     let mut agent_types: FxHashMap<String, String> = FxHashMap::default();
+    let mut group = Group::default();
     let stamp = Timestamp(
         now.duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64),
@@ -394,11 +410,21 @@ pub fn import(
                 if failure.is_some() {
                     continue;
                 }
+                let folder = group_of(&job.source.path).to_path_buf();
+                if group.folder.as_ref() != Some(&folder) {
+                    let result = group.flush(&mut held, &mut batch, writer, stamp, &mut summary);
+                    if let Err(e) = result {
+                        failure = Some(e);
+                        continue;
+                    }
+                    group.folder = Some(folder);
+                }
                 if let Err(e) = take(
                     job,
                     done,
                     &mut state,
                     &mut summary,
+                    &mut group,
                     &mut held,
                     &mut batch,
                     &mut agent_types,
@@ -414,6 +440,7 @@ pub fn import(
     if let Some(e) = failure {
         return Err(e);
     }
+    group.flush(&mut held, &mut batch, writer, stamp, &mut summary)?;
     if !opts.dry_run {
         writer.write(&batch)?;
         state.save(&root)?;
@@ -429,6 +456,7 @@ fn take(
     done: Done,
     state: &mut ImportState,
     summary: &mut Summary,
+    group: &mut Group,
     held: &mut Held,
     batch: &mut Vec<Prepared>,
     agent_types: &mut FxHashMap<String, String>,
@@ -490,12 +518,9 @@ fn take(
             t.agent = Some(ty.clone());
         }
     }
+    let sidechain_file = is_subagent_file(&job.source.path);
     for call in read.calls {
-        let failed = !call.success;
-        if queue(call, held, batch, writer, now, summary)? {
-            summary.calls += 1;
-            summary.errors += u64::from(failed);
-        }
+        group.offer(call, sidechain_file);
     }
     for tool in read.tools {
         if queue(tool, held, batch, writer, now, summary)? {
@@ -519,6 +544,62 @@ fn take(
         },
     );
     Ok(())
+}
+
+/// The provider calls of one folder's transcripts, held back until the folder is done:
+/// a response copied into several files (a resumed session, a subagent's replay) is
+/// written once, from the best copy: the main-line one, then the one with the largest
+/// token total (the rule ccusage follows).
+#[derive(Default)]
+struct Group {
+    folder: Option<PathBuf>,
+    calls: FxHashMap<String, (bool, u64, ProviderCall)>,
+    /// Copies beyond the first seen.
+    copies: u64,
+}
+
+impl Group {
+    fn offer(&mut self, call: ProviderCall, sidechain_file: bool) {
+        let Some(id) = call.id.clone() else { return };
+        let sidechain = sidechain_file || call.step_type.as_deref() == Some("subagent");
+        let total = call.input_tokens.unwrap_or(0)
+            + call.output_tokens.unwrap_or(0)
+            + call.cache_read_tokens.unwrap_or(0)
+            + call.cache_write_tokens.unwrap_or(0);
+        match self.calls.get_mut(&id) {
+            Some(best) => {
+                self.copies += 1;
+                let better = (best.0 && !sidechain) || (best.0 == sidechain && total > best.1);
+                if better {
+                    *best = (sidechain, total, call);
+                }
+            }
+            None => {
+                self.calls.insert(id, (sidechain, total, call));
+            }
+        }
+    }
+
+    fn flush(
+        &mut self,
+        held: &mut Held,
+        batch: &mut Vec<Prepared>,
+        writer: &Writer,
+        now: Timestamp,
+        summary: &mut Summary,
+    ) -> Result<()> {
+        summary.already_held += std::mem::take(&mut self.copies);
+        let mut calls: Vec<ProviderCall> = self.calls.drain().map(|(_, (_, _, c))| c).collect();
+        calls.sort_by_key(|c| c.timestamp);
+        for call in calls {
+            let failed = !call.success;
+            if queue(call, held, batch, writer, now, summary)? {
+                summary.calls += 1;
+                summary.errors += u64::from(failed);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Queues `record` unless the root holds its id; whether it was queued.
