@@ -17,7 +17,7 @@ use crate::record::{ProviderCall, SkillInvocation, SkillResult, Timestamp};
 /// The tool id of imported Claude Code calls.
 pub const TOOL_ID: &str = "claude-code";
 /// How many parent timestamps the state keeps for a resumed read.
-const KEEP_PARENTS: usize = 256;
+const KEEP_PARENTS: usize = 16;
 
 #[derive(Deserialize)]
 struct Entry<'a> {

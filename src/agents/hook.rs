@@ -10,13 +10,14 @@ use rustc_hash::FxBuildHasher;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::held::Held;
 use super::{Agent, Options, Source, claude, lines};
 use crate::error::{Error, Result};
 use crate::progress::append_event;
 use crate::record::{
     ProgressEvent, ProviderCall, RunStatus, SkillInvocation, SkillResult, Timestamp,
 };
-use crate::store::{Roots, Writer};
+use crate::store::{Roots, Stream, Writer};
 
 /// The events `hook install` registers, in the order Claude Code documents them.
 pub const EVENTS: &[&str] = &[
@@ -216,7 +217,12 @@ pub fn handle(input: &[u8], roots: &Roots, writer: &Writer, now: Timestamp) -> R
                     .unwrap_or_else(|| claude::TOOL_ID.into()),
             );
             rec.run_id = Some(session);
-            rec.id = Some(format!("claude-tool:{id}"));
+            let record_id = format!("claude-tool:{id}");
+            // An import (the status line's) may have written this call already.
+            if Held::new(root).contains(Stream::SkillInvocations, start, &record_id) {
+                return Ok(Handled::Done);
+            }
+            rec.id = Some(record_id);
             writer.write(&[writer.prepare(rec, now)?])?;
         }
         "SessionStart" => {

@@ -247,11 +247,18 @@ fn subagent_of(path: &Path) -> Option<(String, PathBuf)> {
     Some((id, PathBuf::from(session)))
 }
 
+/// The state's key of a transcript: its absolute path (symlinks are not resolved: that
+/// costs a system call per folder of the path, for every file of every run).
 fn key_of(path: &Path) -> String {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .to_string_lossy()
-        .into_owned()
+    if path.is_absolute() {
+        path.to_string_lossy().into_owned()
+    } else {
+        std::env::current_dir()
+            .map(|c| c.join(path))
+            .unwrap_or_else(|_| path.to_path_buf())
+            .to_string_lossy()
+            .into_owned()
+    }
 }
 
 /// One file's part of the work: what to read and from where.
