@@ -131,13 +131,12 @@ pub struct ModelPrice {
     /// providers' rule).
     #[serde(rename = "cacheWrite1h")]
     pub cache_write_1h: Option<f64>,
-    /// Higher rates for requests whose prompt (input, cache reads and writes) is above
-    /// a size.
+    /// Higher rates for the tokens of a call beyond a size.
     pub long_context: Option<LongContextPrice>,
 }
 
-/// Long-context rates (USD per million tokens) of a request whose prompt is above
-/// `aboveTokens`: every token of such a request is priced at them. Cache rates absent
+/// Long-context rates (USD per million tokens): the tokens of each kind beyond
+/// `aboveTokens` in one call are priced at them (as ccusage does). Cache rates absent
 /// here scale with the input rate.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]

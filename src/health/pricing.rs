@@ -22,7 +22,7 @@ const fn claude(input: f64, output: f64, cache_read: f64, cache_write: f64) -> M
     }
 }
 
-/// A Claude model with 1M-token context whose requests above 200 000 prompt tokens are
+/// A Claude model with a 1M-token context whose tokens beyond 200 000 (of each kind) are
 /// priced at `long_input`/`long_output` (cache rates scaled the same way).
 const fn claude_long(
     input: f64,
@@ -75,17 +75,11 @@ pub const BUILT_IN: &[(&str, ModelPrice)] = &[
     ("claude-haiku-5-5", claude(0.10, 0.50, 0.01, 0.125)),
     ("claude-opus-4-8", claude(5.0, 25.0, 0.50, 6.25)),
     ("claude-opus-4-7", claude(5.0, 25.0, 0.50, 6.25)),
-    (
-        "claude-opus-4-6",
-        claude_long(5.0, 25.0, 0.50, 6.25, 10.0, 37.5),
-    ),
+    ("claude-opus-4-6", claude(5.0, 25.0, 0.50, 6.25)),
     ("claude-opus-4-5", claude(5.0, 25.0, 0.50, 6.25)),
     ("claude-opus-4-1", claude(15.0, 75.0, 1.50, 18.75)),
     ("claude-opus-4", claude(15.0, 75.0, 1.50, 18.75)),
-    (
-        "claude-sonnet-4-6",
-        claude_long(3.0, 15.0, 0.30, 3.75, 6.0, 22.5),
-    ),
+    ("claude-sonnet-4-6", claude(3.0, 15.0, 0.30, 3.75)),
     (
         "claude-sonnet-4-5",
         claude_long(3.0, 15.0, 0.30, 3.75, 6.0, 22.5),
@@ -233,51 +227,62 @@ impl Tokens {
     }
 
     /// The cost in USD at `price`: 5-minute cache writes at the cache-write rate, 1-hour
-    /// ones at the 1-hour rate, and every token at the long-context rates when the
-    /// prompt (input, cache reads and writes) is above the model's long-context size.
+    /// ones at the 1-hour rate; for a model with long-context rates, the tokens of each
+    /// kind beyond its size (`aboveTokens`) at those rates (how ccusage prices them).
     ///
     /// ```
     /// use ccmon::health::{PriceTable, Tokens};
     /// let p = PriceTable::new(&Default::default()).get("claude-sonnet-4-5").unwrap();
     /// let t = Tokens { input: 1_000_000, output: 100_000, ..Tokens::default() };
-    /// assert!((t.cost(&p) - 4.5).abs() < 1e-12);
+    /// // 200 000 input tokens at $3, the other 800 000 at the long-context $6.
+    /// assert!((t.cost(&p) - (0.6 + 4.8 + 1.5)).abs() < 1e-12);
     /// // 1-hour cache writes cost twice the input price, 5-minute ones 1.25 times.
-    /// let w = Tokens { cache_write: 1_000_000, cache_write_1h: 400_000, ..Tokens::default() };
-    /// assert!((w.cost(&p) - (0.6 * 3.75 + 0.4 * 6.0)).abs() < 1e-12);
+    /// let w = Tokens { cache_write: 100_000, cache_write_1h: 40_000, ..Tokens::default() };
+    /// assert!((w.cost(&p) - (0.06 * 3.75 + 0.04 * 6.0)).abs() < 1e-12);
     /// ```
     pub fn cost(&self, price: &ModelPrice) -> f64 {
-        let prompt = self.input + self.cache_read + self.cache_write;
         let one_hour = self.cache_write_1h.min(self.cache_write);
         let five_min = self.cache_write - one_hour;
-        let (input, output, read, write, write_1h) = match price.long_context {
-            Some(l) if prompt > l.above_tokens => {
+        let write_1h = price.cache_write_1h.unwrap_or(price.input * 2.0);
+        let base = |n: u64, rate: f64| n as f64 * rate;
+        let dollars = match price.long_context {
+            None => {
+                base(self.input, price.input)
+                    + base(self.output, price.output)
+                    + base(self.cache_read, price.cache_read)
+                    + base(five_min, price.cache_write)
+                    + base(one_hour, write_1h)
+            }
+            Some(l) => {
                 let scale = if price.input > 0.0 {
                     l.input / price.input
                 } else {
                     1.0
                 };
-                (
-                    l.input,
-                    l.output,
-                    l.cache_read.unwrap_or(price.cache_read * scale),
-                    l.cache_write.unwrap_or(price.cache_write * scale),
-                    l.cache_write_1h.unwrap_or(l.input * 2.0),
-                )
+                let tier = |n: u64, rate: f64, long: f64| {
+                    let below = n.min(l.above_tokens);
+                    below as f64 * rate + (n - below) as f64 * long
+                };
+                tier(self.input, price.input, l.input)
+                    + tier(self.output, price.output, l.output)
+                    + tier(
+                        self.cache_read,
+                        price.cache_read,
+                        l.cache_read.unwrap_or(price.cache_read * scale),
+                    )
+                    + tier(
+                        five_min,
+                        price.cache_write,
+                        l.cache_write.unwrap_or(price.cache_write * scale),
+                    )
+                    + tier(
+                        one_hour,
+                        write_1h,
+                        l.cache_write_1h.unwrap_or(write_1h * scale),
+                    )
             }
-            _ => (
-                price.input,
-                price.output,
-                price.cache_read,
-                price.cache_write,
-                price.cache_write_1h.unwrap_or(price.input * 2.0),
-            ),
         };
-        (self.input as f64 * input
-            + self.output as f64 * output
-            + self.cache_read as f64 * read
-            + five_min as f64 * write
-            + one_hour as f64 * write_1h)
-            / 1e6
+        dollars / 1e6
     }
 }
 
@@ -394,7 +399,7 @@ mod tests {
     }
 
     #[test]
-    fn long_context_rates_apply_above_the_size() {
+    fn long_context_rates_apply_to_the_tokens_above_the_size() {
         let p = table().get("claude-sonnet-4-5").unwrap();
         let at = |input: u64| {
             Tokens {
@@ -405,14 +410,24 @@ mod tests {
             .cost(&p)
         };
         assert!((at(200_000) - (0.6 + 0.015)).abs() < 1e-12);
-        assert!((at(200_001) - (200_001.0 * 6.0 + 1000.0 * 22.5) / 1e6).abs() < 1e-12);
-        // Cache reads count toward the prompt and scale with the input rate.
+        // ccusage 20.0.24 gives $1.215 for 300 000 input and 1 000 output tokens.
+        assert!((at(300_000) - 1.215).abs() < 1e-12);
+        // Cache reads beyond the size at the scaled long-context rate ($0.108 in ccusage).
         let r = Tokens {
             input: 1000,
-            cache_read: 300_000,
+            output: 1000,
+            cache_read: 250_000,
             ..Tokens::default()
         };
-        assert!((r.cost(&p) - (1000.0 * 6.0 + 300_000.0 * 0.6) / 1e6).abs() < 1e-12);
+        assert!((r.cost(&p) - 0.108).abs() < 1e-12, "{}", r.cost(&p));
+        // Models without long-context rates: one rate.
+        let opus = table().get("claude-opus-4-6").unwrap();
+        let big = Tokens {
+            input: 300_000,
+            output: 1000,
+            ..Tokens::default()
+        };
+        assert!((big.cost(&opus) - 1.525).abs() < 1e-12);
     }
 
     #[test]
