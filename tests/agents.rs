@@ -1774,3 +1774,25 @@ fn codex_usage_per_day_agrees_with_ccusage() {
     let theirs = ccusage_daily("codex", "CODEX_HOME", t.dir.path());
     assert_agree(&ours_daily(&env), &theirs, None, "costUSD");
 }
+
+#[test]
+fn a_codex_stop_hook_imports_its_rollout() {
+    let env = Env::new();
+    let t = Transcripts::new();
+    let rollout = t.write(
+        "sessions/2026/11/20/rollout-2026-11-20T10-00-00-x.jsonl",
+        &codex_rollout(),
+    );
+    let payload = json!({"hook_event_name": "Stop", "session_id": "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+                         "transcript_path": rollout, "cwd": "/home/dev/shop"});
+    let (out, err, code) = hook(&env, env.root(), &payload.to_string());
+    assert_eq!((out.as_str(), err.as_str(), code), ("", "", 0));
+    let calls = env.records("analytics/provider-health-");
+    assert_eq!(calls.len(), 3, "the rollout's token counts");
+    assert!(
+        calls
+            .iter()
+            .all(|c| c["toolId"] == "codex" && c["provider"] == "openai")
+    );
+    assert_eq!(env.records("logs/skill-invocations-").len(), 2);
+}

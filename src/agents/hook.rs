@@ -354,7 +354,11 @@ fn import_transcripts(writer: &Writer, p: &Payload, turn_ended: bool) -> Result<
         .filter(|t| t.is_file())
         .map(|t| Source {
             path: t.clone(),
-            agent: Agent::Claude,
+            // Codex sends its rollout file.
+            agent: match t.file_name().and_then(|n| n.to_str()) {
+                Some(n) if n.starts_with("rollout-") => Agent::Codex,
+                _ => Agent::Claude,
+            },
         })
         .collect();
     if sources.is_empty() {
