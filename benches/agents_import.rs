@@ -138,9 +138,9 @@ fn generate(dir: &Path, target: u64, per_file: u64) -> (u64, u64) {
 }
 
 /// Runs a command; (wall seconds, peak RSS MiB of it and its waited-for children,
-/// stdout). The child is reaped with `wait4`, which clippy cannot see.
+/// stdout, CPU seconds). The child is reaped with `wait4`, which clippy cannot see.
 #[allow(clippy::zombie_processes)]
-fn measure(cmd: &mut Command, stdin: Option<&[u8]>) -> (f64, f64, String) {
+fn measure(cmd: &mut Command, stdin: Option<&[u8]>) -> (f64, f64, String, f64) {
     let started = Instant::now();
     let mut child = cmd
         .stdin(if stdin.is_some() {
@@ -163,10 +163,12 @@ fn measure(cmd: &mut Command, stdin: Option<&[u8]>) -> (f64, f64, String) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(waited, pid);
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     (
         started.elapsed().as_secs_f64(),
         usage.ru_maxrss as f64 / 1024.0,
         stdout,
+        tv(usage.ru_utime) + tv(usage.ru_stime),
     )
 }
 
@@ -224,15 +226,15 @@ fn main() {
             None,
         )
     };
-    let (secs, rss, out) = import(&root);
+    let (secs, rss, out, cpu) = import(&root);
     let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
     println!(
-        "cc-dashboard import claude (first)   {secs:>7.3} s  {:>6.0} MB/s  peak RSS {rss:>6.1} MB  ({} calls, {} tool calls)",
+        "cc-dashboard import claude (first)   {secs:>7.3} s  {:>6.0} MB/s  CPU {cpu:>6.2} s  peak RSS {rss:>6.1} MB  ({} calls, {} tool calls)",
         bytes / 1e6 / secs,
         summary["calls"],
         summary["toolCalls"]
     );
-    let (secs, rss, _) = (0..5)
+    let (secs, rss, _, _) = (0..5)
         .map(|_| import(&root))
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .unwrap();
@@ -258,9 +260,9 @@ fn main() {
         .is_ok_and(|s| s.success())
     {
         for run in ["first", "again"] {
-            let (secs, rss, _) = run_ccusage();
+            let (secs, rss, _, cpu) = run_ccusage();
             println!(
-                "ccusage claude daily --offline ({run}) {secs:>6.3} s  {:>6.0} MB/s  peak RSS {rss:>6.1} MB",
+                "ccusage claude daily --offline ({run}) {secs:>6.3} s  {:>6.0} MB/s  CPU {cpu:>6.2} s  peak RSS {rss:>6.1} MB",
                 bytes / 1e6 / secs
             );
         }
@@ -350,7 +352,7 @@ fn main() {
     let mut line = String::new();
     let times: Vec<f64> = (0..50)
         .map(|_| {
-            let (s, _, out) = measure(
+            let (s, _, out, _) = measure(
                 Command::new(cc_health)
                     .arg("--root")
                     .arg(&year)
