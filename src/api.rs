@@ -26,7 +26,7 @@
 //! tracker.complete_step().unwrap();
 //! assert_eq!(tracker.state().unwrap().percentage, 100.0);
 //!
-//! let mut usage = ProviderCall::new("anthropic", true, 850.0);
+//! let mut usage = ProviderCall::new("anthropic", true).with_latency(850.0);
 //! usage.model = Some("claude-sonnet-4-5".into());
 //! usage.input_tokens = Some(1200);
 //! usage.output_tokens = Some(300);

@@ -125,8 +125,35 @@ pub struct ModelPrice {
     pub output: f64,
     /// Tokens read from the prompt cache.
     pub cache_read: f64,
-    /// Tokens written to the prompt cache.
+    /// Tokens written to the prompt cache (the 5-minute cache where there are two).
     pub cache_write: f64,
+    /// Tokens written to the 1-hour prompt cache; absent: twice the input price (the
+    /// providers' rule).
+    #[serde(rename = "cacheWrite1h")]
+    pub cache_write_1h: Option<f64>,
+    /// Higher rates for the tokens of a call beyond a size.
+    pub long_context: Option<LongContextPrice>,
+}
+
+/// Long-context rates (USD per million tokens): the tokens of each kind beyond
+/// `aboveTokens` in one call are priced at them (as ccusage does). Cache rates absent
+/// here scale with the input rate.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LongContextPrice {
+    /// The prompt size above which these rates apply.
+    pub above_tokens: u64,
+    /// Input tokens.
+    pub input: f64,
+    /// Output tokens.
+    pub output: f64,
+    /// Cache reads.
+    pub cache_read: Option<f64>,
+    /// 5-minute cache writes.
+    pub cache_write: Option<f64>,
+    /// 1-hour cache writes.
+    #[serde(rename = "cacheWrite1h")]
+    pub cache_write_1h: Option<f64>,
 }
 
 /// One alert rule: `metric` of `target` over `window` compared with `threshold`.

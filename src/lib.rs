@@ -50,6 +50,7 @@
 
 #![deny(missing_docs)]
 
+pub mod agents;
 pub mod api;
 #[cfg(feature = "cli")]
 pub mod cli;

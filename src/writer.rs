@@ -58,6 +58,11 @@ impl Writer {
         }
     }
 
+    /// The data root it writes into.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The redactor records pass through.
     pub fn redactor(&self) -> &Redactor {
         &self.redactor

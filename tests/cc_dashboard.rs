@@ -218,13 +218,13 @@ fn every_part_of_the_document() {
     let u = &d["usage"];
     assert_eq!(
         (&u["today"]["calls"], &u["today"]["costUsd"]),
-        (&json!(2), &json!(3.5))
+        (&json!(2), &json!(5.9))
     );
     assert_eq!(
         (&u["7d"]["calls"], &u["7d"]["costUsd"]),
-        (&json!(3), &json!(6.0))
+        (&json!(3), &json!(8.4))
     );
-    assert_eq!(u["30d"]["costUsd"], 6.0);
+    assert_eq!(u["30d"]["costUsd"], 8.4);
     assert!(u["30d"].get("key").is_none(), "totals have no group");
     assert_eq!(u["30d"]["estimated"], true);
     let models: Vec<(&Value, &Value)> = u["byModel"]
@@ -236,7 +236,7 @@ fn every_part_of_the_document() {
     assert_eq!(
         models,
         [
-            (&json!("claude-sonnet-4-5"), &json!(3.5)),
+            (&json!("claude-sonnet-4-5"), &json!(5.9)),
             (&json!("gpt-4o"), &json!(2.5))
         ]
     );
@@ -246,7 +246,7 @@ fn every_part_of_the_document() {
     assert_eq!(
         daily[29],
         json!({"date": "2026-11-20", "runsCreated": 2, "runsCompleted": 0, "runsFailed": 1,
-               "iterations": 2, "invocations": 4, "costUsd": 3.5, "sandboxesCreated": 0,
+               "iterations": 2, "invocations": 4, "costUsd": 5.9, "sandboxesCreated": 0,
                "workflowsCreated": 0})
     );
     assert_eq!(
@@ -819,7 +819,7 @@ fn alerts_fire_and_resolve_once_per_transition() {
             s("slow", "CUJ-B", Some(50.0), false),
             s("skills", "review", Some(0.75), false),
             s("provider", "anthropic", Some(1.0), false),
-            s("spend", "*", Some(3.5), true),
+            s("spend", "*", Some(5.9), true),
             s("ghost", "CUJ-Z", None, false),
         ]
     );
@@ -951,7 +951,7 @@ fn prometheus_export_follows_the_text_format() {
         "ccmon_provider_availability_ratio{provider=\"anthropic\"} 1",
         "ccmon_provider_latency_seconds{provider=\"anthropic\",quantile=\"0.95\"} 2",
         "ccmon_tokens{model=\"claude-sonnet-4-5\",kind=\"input\"} 1000000",
-        "ccmon_cost_usd{model=\"claude-sonnet-4-5\",estimated=\"true\"} 3.5",
+        "ccmon_cost_usd{model=\"claude-sonnet-4-5\",estimated=\"true\"} 5.9",
         "ccmon_runs{status=\"failed\"} 1",
         "ccmon_notifications_unread 1",
     ] {

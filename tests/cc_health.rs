@@ -300,7 +300,8 @@ fn usage_counts_tokens_and_costs_recorded_estimated_and_unpriced() {
                 true,
                 900.0,
                 &tokens(
-                    "claude-sonnet-4-5-20250929",
+                    // (A model without long-context rates: one price for a million tokens.)
+                    "claude-3-7-sonnet-20250219",
                     1_000_000,
                     100_000,
                     r#","runId":"run-1","stepType":"designer""#,
@@ -376,7 +377,7 @@ fn usage_counts_tokens_and_costs_recorded_estimated_and_unpriced() {
         out,
         "MODEL                       CALLS      INPUT     OUTPUT  CACHE READ  CACHE WRITE                COST\n\
          house-model                     1  2 000 000  1 000 000   1 000 000    1 000 000              ~$6.00\n\
-         claude-sonnet-4-5-20250929      1  1 000 000    100 000           0            0              ~$4.50\n\
+         claude-3-7-sonnet-20250219      1  1 000 000    100 000           0            0              ~$4.50\n\
          claude-sonnet-4-5               1         10         10           0            0               $0.25\n\
          my-llama                        1      5 000        500           0            0            unpriced\n\
          -                               1          0          0           0            0                   -\n\
@@ -582,11 +583,13 @@ fn help_shows_the_dated_price_table() {
     let (out, _, code) = env.run_bin("cc-health", &["--help"]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("Built-in prices (USD per million tokens, as of 2025-11;"),
+        out.contains("Built-in prices (USD per million tokens, as of 2026-11-30;"),
         "{out}"
     );
     assert!(
-        out.contains("  claude-sonnet-4-5          3      15        0.3        3.75"),
+        out.contains(
+            "  claude-sonnet-4-5            3      15        0.3        3.75        6       6/22.5"
+        ),
         "{out}"
     );
     let (out, _, _) = env.run_bin("cc-health", &["usage", "--help"]);

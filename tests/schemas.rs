@@ -203,6 +203,15 @@ fn the_schemas_reject_what_the_tools_refuse() {
     ));
     assert!(!check(
         3,
+        json!({"timestamp": ts, "provider": "p", "success": true, "latency": -1})
+    ));
+    assert!(!check(
+        3,
+        json!({"timestamp": ts, "success": true, "latency": 1})
+    ));
+    // An imported response whose request time is unknown has no latency (SPEC §10).
+    assert!(check(
+        3,
         json!({"timestamp": ts, "provider": "p", "success": true})
     ));
     assert!(!check(4, json!({"timestamp": ts, "type": "read"})));

@@ -24,7 +24,8 @@ Examples:
   cc-dashboard watch --interval 2s
   cc-dashboard generate && jq .counters analytics/metrics-dashboard.json
   cc-dashboard notifications --unread
-  cc-dashboard notifications read --all";
+  cc-dashboard notifications read --all
+  cc-dashboard import all            # what Claude Code and Codex already recorded";
 
 /// cc-dashboard: everything the other four programs record, in one view.
 ///
@@ -58,6 +59,9 @@ enum Command {
     Notifications(NotificationsArgs),
     /// Copy into the root the records of another machine's root that it lacks (by id).
     Merge(MergeArgs),
+    /// Read what Claude Code and Codex already write (transcripts: usage, cost, tool
+    /// calls, API errors) into the streams, incrementally.
+    Import(super::import::ImportArgs),
     /// Evaluate alert rules; print the firing ones; exit 1 while any fires.
     Alerts(AlertsArgs),
     /// Export the figures as Prometheus text or OTLP/JSON metrics.
@@ -202,6 +206,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Watch(args) => exec_watch(&settings, &args),
         Command::Notifications(args) => exec_notifications(&settings, args),
         Command::Merge(args) => exec_merge(&settings, &args),
+        Command::Import(args) => super::import::exec_import(&settings, &args),
         Command::Alerts(args) => exec_alerts(&settings, &args),
         Command::Export(args) => exec_export(&settings, &args),
         Command::Html(args) => exec_html(&settings, &args),

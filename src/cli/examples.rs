@@ -40,6 +40,29 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
     ),
     (
         "cc-log",
+        "hook",
+        "\
+  cc-log hook install                  # Claude Code hooks in ~/.claude/settings.json
+  cc-log hook install --scope project --dry-run
+  echo '{\"hook_event_name\":\"Stop\",\"session_id\":\"s1\"}' | cc-log hook",
+    ),
+    (
+        "cc-log",
+        "hook install",
+        "\
+  cc-log hook install                  # user settings, data in ~/.local/share/ccmon
+  cc-log --root ~/ccmon hook install --scope project
+  cc-log hook install --scope local --dry-run | jq .hooks",
+    ),
+    (
+        "cc-log",
+        "hook uninstall",
+        "\
+  cc-log hook uninstall
+  cc-log hook uninstall --scope project",
+    ),
+    (
+        "cc-log",
         "query",
         "\
   cc-log query --skill code-review --limit 10
@@ -360,6 +383,14 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
     ),
     (
         "cc-health",
+        "statusline",
+        "\
+  # in ~/.claude/settings.json:
+  #   \"statusLine\": {\"type\": \"command\", \"command\": \"cc-health statusline\"}
+  echo '{\"model\":{\"display_name\":\"Opus\"}}' | cc-health statusline",
+    ),
+    (
+        "cc-health",
         "check",
         "\
   cc-health check anthropic            # Nagios/Icinga plugin: exit 0/1/2/3",
@@ -436,6 +467,14 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
         "notifications dismiss",
         "\
   cc-dashboard notifications dismiss n-01JD3...",
+    ),
+    (
+        "cc-dashboard",
+        "import",
+        "\
+  cc-dashboard import claude           # ~/.claude/projects, incrementally
+  cc-dashboard import all && cc-health usage --by model --since 7d
+  cc-dashboard import codex --dir /mnt/ci/.codex --dry-run",
     ),
     (
         "cc-dashboard",

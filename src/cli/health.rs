@@ -58,6 +58,10 @@ pub struct Cli {
 enum Command {
     /// Record one provider call.
     Record(Box<RecordArgs>),
+    /// Claude Code's status line: reads its JSON on standard input, imports the
+    /// session transcript's new lines, prints model, session and today's cost, burn
+    /// rate and limit use. Never fails.
+    Statusline,
     /// Each provider's status, availability, latency and last error, with the reason.
     Status(StatusArgs),
     /// The system's status across providers, and why.
@@ -202,6 +206,9 @@ struct UsageArgs {
 
 /// Runs a parsed `cc-health` command line; returns the exit code.
 pub fn exec(cli: Cli) -> Result<u8> {
+    if let Command::Statusline = cli.command {
+        return Ok(super::statusline::exec_statusline(&cli.common));
+    }
     let settings = match Settings::from_args(&cli.common) {
         Ok(s) => s,
         // A check reports every problem as UNKNOWN, as monitoring plugins do.
@@ -228,6 +235,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
     }
     match cli.command {
         Command::Record(args) => exec_record(&settings, *args),
+        Command::Statusline => Ok(0),
         Command::Status(args) => exec_status(&settings, args),
         Command::Overall(args) => exec_overall(&settings, args),
         Command::Compare(args) => exec_compare(&settings, args),
@@ -284,7 +292,7 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
         timestamp: settings.time(args.timestamp.as_deref(), "--timestamp")?,
         provider: args.provider,
         success,
-        latency,
+        latency: Some(latency),
         error: args.error.map_or(Value::Null, Value::String),
         status_code: args.status_code,
         model: args.model,
@@ -292,6 +300,9 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
         output_tokens: args.output_tokens,
         cache_read_tokens: args.cache_read_tokens,
         cache_write_tokens: args.cache_write_tokens,
+        cache_write_1h_tokens: None,
+        reasoning_tokens: None,
+        request_id: None,
         cost_usd: args.cost,
         run_id: args.run_id,
         step_type: args.step_type,

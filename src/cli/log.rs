@@ -55,6 +55,9 @@ enum Command {
     Tail(TailArgs),
     /// Redact secrets from JSONL on standard input to standard output.
     Sanitize,
+    /// Record one Claude Code/Codex hook payload from standard input (always exit 0,
+    /// nothing on standard output); `hook install|uninstall` edits the settings file.
+    Hook(super::hook::HookArgs),
     /// Delete (or gzip) daily files wholly older than a cutoff.
     Prune(PruneArgs),
     /// Print shell completions.
@@ -256,6 +259,9 @@ impl From<ResultArg> for SkillResult {
 
 /// Runs a parsed `cc-log` command line; returns the exit code.
 pub fn exec(cli: Cli) -> Result<u8> {
+    if let Command::Hook(args) = &cli.command {
+        return super::hook::exec_hook(&cli.common, args);
+    }
     let settings = Settings::from_args(&cli.common)?;
     if !matches!(
         cli.command,
@@ -285,6 +291,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Stats(args) => exec_stats(&settings, args),
         Command::Tail(args) => exec_tail(&settings, args),
         Command::Sanitize => exec_sanitize(&settings),
+        Command::Hook(_) => Ok(0),
         Command::Prune(args) => exec_prune(&settings, Stream::SkillInvocations, &args),
         Command::Completions { shell } => {
             print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)

@@ -5,9 +5,12 @@
 pub mod dashboard;
 pub mod examples;
 pub mod health;
+pub mod hook;
+pub mod import;
 pub mod log;
 pub mod metrics;
 pub mod progress;
+pub mod statusline;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -363,7 +363,7 @@ fn provider_call(rng: &mut Rng, t: i64, only: Option<&str>, ok: Option<bool>) ->
         timestamp: Some(Timestamp(t)),
         provider: name.to_string(),
         success: ok,
-        latency: if ok { rng.latency(median) } else { 30_000.0 },
+        latency: Some(if ok { rng.latency(median) } else { 30_000.0 }),
         error: if ok {
             Value::Null
         } else {
@@ -381,6 +381,9 @@ fn provider_call(rng: &mut Rng, t: i64, only: Option<&str>, ok: Option<bool>) ->
         output_tokens: ok.then(|| 300 + rng.below(4_000)),
         cache_read_tokens: (ok && rng.below(3) == 0).then_some(input / 2),
         cache_write_tokens: None,
+        cache_write_1h_tokens: None,
+        reasoning_tokens: None,
+        request_id: None,
         cost_usd: None,
         // A local model without a price, to show how unpriced usage is reported.
         model: Some(if rng.below(40) == 0 {

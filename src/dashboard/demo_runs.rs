@@ -114,7 +114,8 @@ fn scores(values: &[(&'static str, f64)], quality: &QualityConfig) -> Result<Val
 }
 
 fn call(run: &str, at: i64, step: &str, input: u64, output: u64) -> ProviderCall {
-    let mut c = ProviderCall::new("anthropic", true, 2_000.0 + (input % 7) as f64 * 450.0);
+    let mut c =
+        ProviderCall::new("anthropic", true).with_latency(2_000.0 + (input % 7) as f64 * 450.0);
     c.timestamp = Some(Timestamp(at));
     c.model = Some("claude-sonnet-4-5".into());
     c.input_tokens = Some(input);
@@ -126,7 +127,7 @@ fn call(run: &str, at: i64, step: &str, input: u64, output: u64) -> ProviderCall
 }
 
 fn service(run: &str, at: i64, name: &str, quantity: f64, unit: &str, cost: f64) -> ProviderCall {
-    let mut c = ProviderCall::new(name, true, 0.0);
+    let mut c = ProviderCall::new(name, true).with_latency(0.0);
     c.timestamp = Some(Timestamp(at));
     c.run_id = Some(run.to_string());
     c.cost_usd = Some(cost);

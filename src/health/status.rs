@@ -139,7 +139,9 @@ impl ProviderAcc {
     pub fn add(&mut self, v: &CallView<'_>, keep: usize) {
         self.calls += 1;
         self.failures += u64::from(!v.success);
-        self.latencies.record(v.latency);
+        if let Some(l) = v.latency {
+            self.latencies.record(l);
+        }
         self.remember(v.timestamp, v.success, keep);
         if !v.success
             && self

@@ -23,8 +23,9 @@ pub struct CallView<'a> {
     pub provider: Cow<'a, str>,
     /// Whether it succeeded.
     pub success: bool,
-    /// Milliseconds.
-    pub latency: f64,
+    /// Milliseconds, when known.
+    #[serde(default)]
+    pub latency: Option<f64>,
     /// The error, parsed when needed.
     #[serde(default, borrow)]
     pub error: Option<&'a RawValue>,
@@ -46,6 +47,9 @@ pub struct CallView<'a> {
     /// Cache-write tokens.
     #[serde(default)]
     pub cache_write_tokens: Option<u64>,
+    /// The 1-hour part of the cache writes.
+    #[serde(default, rename = "cacheWrite1hTokens")]
+    pub cache_write_1h_tokens: Option<u64>,
     /// Cost, when recorded.
     #[serde(default)]
     pub cost_usd: Option<f64>,
@@ -73,8 +77,7 @@ impl<'a> CallView<'a> {
     /// Reads a stored line; `None` when it is not a valid provider call.
     pub fn parse(bytes: &'a [u8]) -> Option<CallView<'a>> {
         let v: CallView<'a> = parse_line(bytes)?;
-        let valid = v.latency.is_finite()
-            && v.latency >= 0.0
+        let valid = v.latency.is_none_or(|l| l.is_finite() && l >= 0.0)
             && !v.provider.trim().is_empty()
             && v.cost_usd.is_none_or(|c| c.is_finite() && c >= 0.0);
         valid.then_some(v)
@@ -99,6 +102,7 @@ impl<'a> CallView<'a> {
             output: self.output_tokens.unwrap_or(0),
             cache_read: self.cache_read_tokens.unwrap_or(0),
             cache_write: self.cache_write_tokens.unwrap_or(0),
+            cache_write_1h: self.cache_write_1h_tokens.unwrap_or(0),
         }
     }
 }

@@ -289,7 +289,8 @@ impl Translator {
         if m.model.as_deref() == Some("<synthetic>") {
             return None;
         }
-        let mut call = ProviderCall::new("anthropic", true, m.latency.unwrap_or(0.0));
+        let mut call = ProviderCall::new("anthropic", true);
+        call.latency = m.latency;
         call.timestamp = Some(m.first);
         call.model = m.model;
         call.input_tokens = Some(m.usage[0]);
@@ -518,7 +519,8 @@ impl Translator {
 
     fn codex_call(&self, now: Timestamp, error: Option<String>) -> ProviderCall {
         let started = self.turn_started.unwrap_or(now);
-        let mut call = ProviderCall::new("openai", error.is_none(), ms_between(started, now));
+        let mut call =
+            ProviderCall::new("openai", error.is_none()).with_latency(ms_between(started, now));
         call.timestamp = Some(started);
         match &self.model {
             Some(m) => call.model = Some(m.clone()),

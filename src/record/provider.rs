@@ -18,9 +18,15 @@ pub struct ProviderCall {
     pub provider: String,
     /// Whether the call succeeded.
     pub success: bool,
-    /// Milliseconds.
-    #[serde(serialize_with = "super::fraction::serialize")]
-    pub latency: f64,
+    /// Milliseconds, written with a fractional part; absent when not known (an imported
+    /// response whose request time the transcript does not give): such calls count in
+    /// availability and usage, not in latency percentiles.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::fraction::opt::serialize"
+    )]
+    pub latency: Option<f64>,
     /// `null`, a message, or an object with a `message`.
     #[serde(default)]
     pub error: Value,
@@ -42,6 +48,16 @@ pub struct ProviderCall {
     /// Tokens written to the prompt cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_tokens: Option<u64>,
+    /// The part of `cacheWriteTokens` written to the 1-hour cache (priced higher than
+    /// the 5-minute cache), when the source splits it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write_1h_tokens: Option<u64>,
+    /// Reasoning tokens (already counted in `outputTokens`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
+    /// The provider's request id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// Cost in USD, when the caller knows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
@@ -84,13 +100,19 @@ impl ProviderCall {
         }
     }
 
-    /// A call to `provider` with nothing else set (`error` null).
-    pub fn new(provider: impl Into<String>, success: bool, latency: f64) -> Self {
+    /// The same call with its latency in milliseconds.
+    pub fn with_latency(mut self, ms: f64) -> ProviderCall {
+        self.latency = Some(ms);
+        self
+    }
+
+    /// A call to `provider` with every optional field absent (`error` null).
+    pub fn new(provider: impl Into<String>, success: bool) -> ProviderCall {
         ProviderCall {
             timestamp: None,
             provider: provider.into(),
             success,
-            latency,
+            latency: None,
             error: Value::Null,
             status_code: None,
             model: None,
@@ -98,6 +120,9 @@ impl ProviderCall {
             output_tokens: None,
             cache_read_tokens: None,
             cache_write_tokens: None,
+            cache_write_1h_tokens: None,
+            reasoning_tokens: None,
+            request_id: None,
             cost_usd: None,
             run_id: None,
             step_type: None,
@@ -114,7 +139,7 @@ impl Record for ProviderCall {
 
     fn validate(&self) -> Result<()> {
         check_non_empty("provider", &self.provider)?;
-        check_non_negative("latency", Some(self.latency))?;
+        check_non_negative("latency", self.latency)?;
         check_error(&self.error)?;
         if let Some(code) = self.status_code
             && !(100..=599).contains(&code)
@@ -177,6 +202,7 @@ impl Record for ProviderCall {
             &mut self.run_id,
             &mut self.step_type,
             &mut self.tool_id,
+            &mut self.request_id,
             &mut self.id,
             &mut self.host,
         ] {
