@@ -49,6 +49,7 @@ pub mod progress;
 pub mod record;
 pub mod redact;
 pub mod runner;
+pub mod serve;
 pub mod stats;
 pub mod store;
 pub mod timespec;
