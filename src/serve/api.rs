@@ -74,9 +74,20 @@ fn json_bytes<T: Serialize + ?Sized>(
     )
 }
 
-/// A 200 JSON answer.
-pub fn json<T: Serialize + ?Sized>(value: &T) -> Response {
-    json_bytes(value).into_response()
+/// A 200 JSON answer, redacted: records written by other tools reach the API as they
+/// are stored, and nothing leaves the server unredacted.
+pub fn json<T: Serialize + ?Sized>(state: &AppState, value: &T) -> Response {
+    match serde_json::to_value(value) {
+        Ok(mut v) => {
+            state.redactor.redact_value(&mut v);
+            json_bytes(&v).into_response()
+        }
+        Err(e) => ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: e.to_string(),
+        }
+        .into_response(),
+    }
 }
 
 /// Runs a blocking report computation off the async workers.
@@ -173,7 +184,7 @@ pub fn run_query(p: &BTreeMap<String, String>) -> Result<RunQuery> {
 /// `GET /api/dashboard` = `cc-dashboard json`.
 pub async fn dashboard(State(state): State<Arc<AppState>>) -> Response {
     match blocking(&state, |s| s.dashboard(s.now())).await {
-        Ok(d) => json(&*d),
+        Ok(d) => json(&state, &*d),
         Err(e) => e.into_response(),
     }
 }
@@ -188,7 +199,7 @@ pub async fn runs(State(state): State<Arc<AppState>>, Query(p): Params) -> Respo
     })
     .await;
     match r {
-        Ok(rows) => json(&rows),
+        Ok(rows) => json(&state, &rows),
         Err(e) => e.into_response(),
     }
 }
@@ -211,7 +222,7 @@ pub async fn run(State(state): State<Arc<AppState>>, Path(run): Path<String>) ->
     })
     .await;
     match r {
-        Ok(Some(st)) => json(&st),
+        Ok(Some(st)) => json(&state, &st),
         Ok(None) => (StatusCode::NOT_FOUND, json_bytes(&serde_json::Value::Null)).into_response(),
         Err(e) => e.into_response(),
     }
@@ -227,7 +238,7 @@ pub async fn chain(State(state): State<Arc<AppState>>, Path(chain): Path<String>
     })
     .await;
     match r {
-        Ok(Some(c)) => json(&c),
+        Ok(Some(c)) => json(&state, &c),
         Ok(None) => (StatusCode::NOT_FOUND, json_bytes(&serde_json::Value::Null)).into_response(),
         Err(e) => e.into_response(),
     }
@@ -250,7 +261,7 @@ pub async fn cujs(State(state): State<Arc<AppState>>, Query(p): Params) -> Respo
     })
     .await;
     match r {
-        Ok(v) => json(&v),
+        Ok(v) => json(&state, &v),
         Err(e) => e.into_response(),
     }
 }
@@ -271,7 +282,7 @@ pub async fn trending(
     })
     .await;
     match r {
-        Ok(t) => json(&t),
+        Ok(t) => json(&state, &t),
         Err(e) => e.into_response(),
     }
 }
@@ -303,7 +314,7 @@ pub async fn skills(State(state): State<Arc<AppState>>, Query(p): Params) -> Res
     })
     .await;
     match r {
-        Ok(rows) => json(&rows),
+        Ok(rows) => json(&state, &rows),
         Err(e) => e.into_response(),
     }
 }
@@ -319,7 +330,7 @@ pub fn provider_rows(s: &AppState) -> Result<(Vec<health::StatusRow>, Thresholds
 /// `GET /api/providers` = `cc-health status --json`.
 pub async fn providers(State(state): State<Arc<AppState>>) -> Response {
     match blocking(&state, |s| provider_rows(s).map(|r| r.0)).await {
-        Ok(rows) => json(&rows),
+        Ok(rows) => json(&state, &rows),
         Err(e) => e.into_response(),
     }
 }
@@ -363,7 +374,7 @@ pub async fn usage(State(state): State<Arc<AppState>>, Query(p): Params) -> Resp
     })
     .await;
     match r {
-        Ok(rows) => json(&rows),
+        Ok(rows) => json(&state, &rows),
         Err(e) => e.into_response(),
     }
 }
@@ -399,7 +410,7 @@ pub async fn notifications(State(state): State<Arc<AppState>>, Query(p): Params)
     })
     .await;
     match r {
-        Ok(rows) => json(&rows),
+        Ok(rows) => json(&state, &rows),
         Err(e) => e.into_response(),
     }
 }
@@ -415,7 +426,7 @@ fn writer(s: &AppState) -> Result<Writer> {
 
 /// A form posted by a page without JavaScript is answered with the page again; a
 /// script gets JSON.
-fn answer(headers: &HeaderMap, marked: usize) -> Response {
+fn answer(state: &AppState, headers: &HeaderMap, marked: usize) -> Response {
     let from_form = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -427,7 +438,7 @@ fn answer(headers: &HeaderMap, marked: usize) -> Response {
         )
             .into_response()
     } else {
-        json(&serde_json::json!({ "marked": marked }))
+        json(state, &serde_json::json!({ "marked": marked }))
     }
 }
 
@@ -454,7 +465,7 @@ pub async fn mark(
     })
     .await;
     match r {
-        Ok(n) => answer(&headers, n),
+        Ok(n) => answer(&state, &headers, n),
         // An unknown id is the only bad input here.
         Err(mut e) if e.status == StatusCode::BAD_REQUEST => {
             e.status = StatusCode::NOT_FOUND;
@@ -471,7 +482,7 @@ pub async fn read_all(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
     })
     .await;
     match r {
-        Ok(n) => answer(&headers, n),
+        Ok(n) => answer(&state, &headers, n),
         Err(e) => e.into_response(),
     }
 }

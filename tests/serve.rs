@@ -1,0 +1,923 @@
+//! `cc-dashboard serve` (SPEC §11), run as the real binary on temporary roots, bound to
+//! 127.0.0.1 on a free port, talked to over plain HTTP/1.1, and stopped with SIGINT by
+//! each test. Every wait is bounded.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Env, outcome};
+use serde_json::Value;
+
+const NOW: &str = "2026-11-20T12:00:00Z";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A running server; stopped (SIGINT, then SIGKILL if it lingers) when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    fn start(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cc-dashboard"));
+        cmd.current_dir(env.root());
+        for var in [
+            "CC_ROOT",
+            "CC_NOW",
+            "CC_TOKEN",
+            "CC_REDACT_KEYS",
+            "CC_REDACT_PATTERNS",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("TZ", "UTC");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.args(["serve", "--bind", "127.0.0.1:0", "--root"])
+            .arg(env.root());
+        cmd.args(args);
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn cc-dashboard serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = channel();
+        let keep = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line.clone());
+                keep.lock().unwrap().push(line);
+            }
+        });
+        let first = rx
+            .recv_timeout(WAIT)
+            .expect("the server says where it listens");
+        let addr = first
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("first line: {first}"))
+            .to_string();
+        assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+        assert_ne!(addr, "127.0.0.1:0");
+        Server {
+            child,
+            addr,
+            stderr: lines,
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+
+    fn get(&self, path: &str) -> Response {
+        http(&self.addr, "GET", path, &[])
+    }
+
+    fn get_json(&self, path: &str) -> Value {
+        let r = self.get(path);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
+        serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// Sends SIGINT and waits (bounded) for a clean exit; returns the exit code.
+    fn stop(&mut self) -> Option<i32> {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGINT);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.stop();
+        }
+    }
+}
+
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = body.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size_text = std::str::from_utf8(&body[..end]).unwrap();
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&body[end + 2..end + 2 + size]);
+        body = &body[end + 2 + size + 2..];
+    }
+}
+
+/// One HTTP/1.1 request with `Connection: close`; the whole response.
+fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if method == "POST" {
+        req.push_str("Content-Length: 0\r\n");
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read response");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// An open `GET /events` stream, read by a thread into (event, data) pairs.
+struct Events {
+    stream: TcpStream,
+    rx: Receiver<(String, String)>,
+}
+
+impl Events {
+    fn open(addr: &str, headers: &[(&str, &str)]) -> Events {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        let mut req =
+            format!("GET /events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        let reader = s.try_clone().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut name = String::new();
+            for line in BufReader::new(reader).lines() {
+                let Ok(line) = line else { break };
+                if let Some(n) = line.strip_prefix("event: ") {
+                    name = n.to_string();
+                } else if let Some(d) = line.strip_prefix("data: ")
+                    && tx.send((name.clone(), d.to_string())).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        let ev = Events { stream: s, rx };
+        let (name, _) = ev.next().expect("the ready event");
+        assert_eq!(name, "ready");
+        ev
+    }
+
+    fn next(&self) -> Option<(String, String)> {
+        self.rx.recv_timeout(WAIT).ok()
+    }
+
+    /// The next event named `name` (others are passed over).
+    fn next_named(&self, name: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if let Ok((n, d)) = self.rx.recv_timeout(deadline - Instant::now())
+                && n == name
+            {
+                return serde_json::from_str(&d).unwrap();
+            }
+        }
+        panic!("no {name} event within {WAIT:?}");
+    }
+}
+
+/// Equal JSON, numbers within a millionth (relative). Cost sums are made by parallel
+/// workers whose merge order varies, so the CLI itself may differ from one run to the
+/// next in the sixth decimal of a dollar; everything else must be identical.
+fn same_json(a: &Value, b: &Value, at: &str) -> Result<(), String> {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            if x == y || (x - y).abs() <= 1e-6 * x.abs().max(y.abs()).max(1.0) {
+                Ok(())
+            } else {
+                Err(format!("{at}: {x} != {y}"))
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .try_for_each(|(i, (u, v))| same_json(u, v, &format!("{at}[{i}]"))),
+        (Value::Object(x), Value::Object(y)) if x.len() == y.len() => {
+            x.iter().try_for_each(|(k, u)| {
+                let v = y.get(k).ok_or(format!("{at}.{k} missing"))?;
+                same_json(u, v, &format!("{at}.{k}"))
+            })
+        }
+        _ if a == b => Ok(()),
+        _ => Err(format!("{at}: {a} != {b}")),
+    }
+}
+
+fn demo() -> Env {
+    let env = Env::new();
+    let mut cmd = env.cmd("cc-dashboard");
+    cmd.env("CC_NOW", NOW)
+        .args(["demo", "--root"])
+        .arg(env.root());
+    let (_, err, code) = outcome(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    env
+}
+
+fn cli_json(env: &Env, bin: &str, args: &[&str]) -> Value {
+    let mut cmd = env.cmd(bin);
+    cmd.env("CC_NOW", NOW).args(args).arg("--json");
+    let (out, err, code) = outcome(&mut cmd);
+    assert_eq!(code, 0, "{bin} {args:?}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{bin} {args:?}: {e}"))
+}
+
+#[test]
+fn every_json_route_equals_the_cli_json_for_the_same_question() {
+    let env = demo();
+    let server = Server::start(&env, &[], &[("CC_NOW", NOW)]);
+    let pairs: Vec<(&str, &str, Vec<&str>)> = vec![
+        ("/api/runs", "cc-progress", vec!["runs"]),
+        (
+            "/api/runs?status=completed&limit=5&page=2",
+            "cc-progress",
+            vec![
+                "runs",
+                "--status",
+                "completed",
+                "--limit",
+                "5",
+                "--page",
+                "2",
+            ],
+        ),
+        (
+            "/api/runs?source=sprint",
+            "cc-progress",
+            vec!["runs", "--source", "sprint"],
+        ),
+        (
+            "/api/runs/run-042",
+            "cc-progress",
+            vec!["current", "run-042"],
+        ),
+        (
+            "/api/chains/chain-billing",
+            "cc-progress",
+            vec!["chain", "chain-billing"],
+        ),
+        ("/api/cujs", "cc-metrics", vec!["all"]),
+        ("/api/cujs?window=7d", "cc-metrics", vec!["all", "7d"]),
+        (
+            "/api/cujs/CUJ-005/trending",
+            "cc-metrics",
+            vec!["trending", "CUJ-005"],
+        ),
+        (
+            "/api/cujs/CUJ-005/trending?buckets=7&bucket=1d",
+            "cc-metrics",
+            vec!["trending", "CUJ-005", "7", "1d"],
+        ),
+        ("/api/skills", "cc-log", vec!["stats"]),
+        (
+            "/api/skills?by=agent",
+            "cc-log",
+            vec!["stats", "--by", "agent"],
+        ),
+        ("/api/providers", "cc-health", vec!["status"]),
+        ("/api/usage", "cc-health", vec!["usage"]),
+        (
+            "/api/usage?by=model&since=7d",
+            "cc-health",
+            vec!["usage", "--by", "model", "--since", "7d"],
+        ),
+        ("/api/notifications", "cc-dashboard", vec!["notifications"]),
+        (
+            "/api/notifications?unread=true&limit=3",
+            "cc-dashboard",
+            vec!["notifications", "--unread", "--limit", "3"],
+        ),
+    ];
+    for (route, bin, args) in pairs {
+        let api = server.get_json(route);
+        let cli = cli_json(&env, bin, &args);
+        if let Err(e) = same_json(&api, &cli, "") {
+            panic!("{route} differs from {bin} {args:?} --json: {e}");
+        }
+        assert_ne!(api, Value::Null, "{route}");
+        if let Value::Array(rows) = &api {
+            assert!(
+                !rows.is_empty(),
+                "{route} is empty: the demo has data for it"
+            );
+        }
+    }
+    // The dashboard: the same document apart from when and at what cost it was made.
+    let mut api = server.get_json("/api/dashboard");
+    let mut cli = cli_json(&env, "cc-dashboard", &["json"]);
+    for doc in [&mut api, &mut cli] {
+        let obj = doc.as_object_mut().unwrap();
+        assert!(obj.remove("generatedAt").is_some());
+        assert!(obj.remove("resources").is_some());
+    }
+    if let Err(e) = same_json(&api, &cli, "") {
+        panic!("/api/dashboard differs from cc-dashboard json: {e}");
+    }
+    assert!(api["counters"]["runs"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn pages_render_the_demo_escaped_with_a_strict_csp_and_no_inline_script() {
+    let env = demo();
+    let server = Server::start(&env, &[], &[("CC_NOW", NOW)]);
+    let pages = [
+        ("/", "Overview"),
+        ("/runs", "run-090"),
+        ("/runs?status=failed&page=1", "Runs"),
+        ("/runs?workflow=review-and-fix", "Runs"),
+        ("/runs/run-042", "run-042"),
+        ("/chains", "chain-billing"),
+        ("/chains/chain-billing", "sprints completed"),
+        ("/journeys", "CUJ-005"),
+        ("/journeys/CUJ-005", "Failure patterns"),
+        ("/skills", "Invocations"),
+        ("/providers", "anthropic"),
+        ("/usage", "By model"),
+        ("/notifications", "Mark read"),
+    ];
+    for (path, expect) in pages {
+        let r = server.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        let html = r.text();
+        assert!(html.contains(expect), "{path} lacks {expect:?}");
+        assert_eq!(
+            r.header("content-security-policy"),
+            Some(ccmon::serve::auth::CSP),
+            "{path}"
+        );
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(
+            html.matches("<script").count(),
+            1,
+            "{path}: one script, ours"
+        );
+        assert!(html.contains(r#"<script src="/static/app.js" defer></script>"#));
+        // No external assets: the only stylesheet and script are the server's own.
+        assert_eq!(html.matches("<link ").count(), 1, "{path}");
+        assert!(html.contains(r#"<link rel="stylesheet" href="/static/app.css">"#));
+        assert!(!html.contains("src=\"http"), "{path}");
+    }
+    // Charts are inline SVG with hover values.
+    let overview = server.get("/").text();
+    assert!(overview.matches("<svg").count() >= 4);
+    assert!(overview.contains("<title>"));
+    let journey = server.get("/journeys/CUJ-005").text();
+    assert!(journey.contains("Success rate per hour"));
+    let js = server.get("/static/app.js");
+    assert_eq!(js.status, 200);
+    assert!(js.text().contains("pagehide"));
+    assert!(
+        server
+            .get("/static/app.css")
+            .text()
+            .contains("prefers-color-scheme: dark")
+    );
+    assert_eq!(server.get("/nowhere").status, 404);
+}
+
+#[test]
+fn a_record_with_script_and_credentials_is_escaped_and_redacted_everywhere() {
+    let env = Env::new();
+    let server = Server::start(&env, &[], &[]);
+    let events = Events::open(&server.addr, &[]);
+    // Written by another tool, straight into the file: the server redacts it itself.
+    let secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+    let line = format!(
+        r#"{{"timestamp":"2026-11-20T10:00:00.000Z","runId":"xss-1","status":"failed","step":1,"name":"<script>alert(1)</script>","message":"push failed: token {secret}","error":"<img src=x onerror=alert(2)>","params":{{"password":"hunter2"}}}}"#
+    );
+    env.write("analytics/progress-2026-11-20.jsonl", format!("{line}\n"));
+    let rec = events.next_named("progress");
+    assert_eq!(
+        rec["name"], "<script>alert(1)</script>",
+        "JSON data, escaped by JSON"
+    );
+    assert_eq!(rec["message"], "push failed: token [REDACTED]");
+    assert_eq!(rec["params"]["password"], "[REDACTED]");
+    for path in ["/", "/runs", "/runs/xss-1", "/api/runs/xss-1", "/api/runs"] {
+        let r = server.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        let body = r.text();
+        assert!(!body.contains(secret), "{path} leaks the token");
+        assert!(!body.contains("hunter2"), "{path} leaks the password");
+        if path.starts_with("/api/") {
+            // JSON, never sniffed as HTML: the text stays as written, JSON-escaped.
+            assert_eq!(r.header("content-type"), Some("application/json"));
+            assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+            assert!(
+                body.contains("push failed: token [REDACTED]"),
+                "{path}: {body}"
+            );
+        } else {
+            assert!(!body.contains("<script>alert"), "{path} holds raw markup");
+            assert!(!body.contains("<img src=x"), "{path} holds raw markup");
+        }
+    }
+    let page = server.get("/runs/xss-1").text();
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(page.contains("push failed: token [REDACTED]"));
+}
+
+#[test]
+fn without_a_token_only_loopback_is_served() {
+    let env = Env::new();
+    let mut cmd = env.cmd("cc-dashboard");
+    cmd.args(["serve", "--bind", "0.0.0.0:0"]);
+    let (out, err, code) = outcome(&mut cmd);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, "");
+    assert!(err.contains("--bind") && err.contains("token"), "{err}");
+    assert!(env.files().is_empty(), "nothing written: {:?}", env.files());
+    // The token is never a command-line value.
+    let mut cmd = env.cmd("cc-dashboard");
+    cmd.args(["serve", "--token", "s3cret"]);
+    let (_, err, code) = outcome(&mut cmd);
+    assert_eq!(code, 2, "{err}");
+    // A missing token file is named.
+    let mut cmd = env.cmd("cc-dashboard");
+    cmd.args(["serve", "--bind", "0.0.0.0:0", "--token-file", "nope.txt"]);
+    let (_, err, code) = outcome(&mut cmd);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--token-file") && err.contains("nope.txt"),
+        "{err}"
+    );
+    // A root that does not exist is a usage error.
+    let mut cmd = env.cmd("cc-dashboard");
+    cmd.args(["serve", "--root", "missing"]);
+    let (_, err, code) = outcome(&mut cmd);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--root"), "{err}");
+}
+
+#[test]
+fn a_token_is_required_by_every_route_but_healthz() {
+    let env = Env::new();
+    env.write("token.txt", "s3cret-token\n");
+    for how in ["file", "env"] {
+        let server = if how == "file" {
+            Server::start(&env, &["--token-file", "token.txt"], &[])
+        } else {
+            Server::start(&env, &[], &[("CC_TOKEN", "s3cret-token")])
+        };
+        for path in [
+            "/",
+            "/runs",
+            "/api/dashboard",
+            "/api/runs",
+            "/events",
+            "/metrics",
+            "/static/app.js",
+        ] {
+            let r = server.get(path);
+            assert_eq!(r.status, 401, "{how} {path}");
+            assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+        }
+        let h = server.get("/healthz");
+        assert_eq!((h.status, h.text().as_str()), (200, "ok"));
+        let bearer = [("Authorization", "Bearer s3cret-token")];
+        assert_eq!(http(&server.addr, "GET", "/api/runs", &bearer).status, 200);
+        let wrong = [("Authorization", "Bearer s3cret-tokeN")];
+        assert_eq!(http(&server.addr, "GET", "/api/runs", &wrong).status, 401);
+        // Visiting /?token=TOKEN once sets a cookie that carries it from then on.
+        assert_eq!(server.get("/?token=wrong").status, 401);
+        let r = server.get("/?token=s3cret-token");
+        assert_eq!(r.status, 303);
+        assert_eq!(r.header("location"), Some("/"));
+        let cookie = r.header("set-cookie").unwrap().to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+        assert!(
+            !cookie.contains("s3cret-token"),
+            "the cookie holds it encoded: {cookie}"
+        );
+        let pair = cookie.split(';').next().unwrap().to_string();
+        let r = http(&server.addr, "GET", "/runs", &[("Cookie", &pair)]);
+        assert_eq!(r.status, 200, "{how}");
+    }
+}
+
+fn notification_line(id: &str, message: &str) -> String {
+    format!(
+        r#"{{"timestamp":"2026-11-20T09:00:00.000Z","id":"{id}","type":"run_failed","runId":"run-7","message":"{message}"}}"#
+    )
+}
+
+#[test]
+fn notifications_are_marked_read_and_dismissed_by_same_origin_posts_only() {
+    let env = Env::new();
+    env.write(
+        "analytics/notifications-2026-11-20.jsonl",
+        format!(
+            "{}\n{}\n",
+            notification_line("n-1", "run-7 failed"),
+            notification_line("n-2", "run-8 failed")
+        ),
+    );
+    let server = Server::start(&env, &[], &[("CC_NOW", NOW)]);
+    let before = env.read("analytics/notifications-2026-11-20.jsonl");
+    // Another site's page cannot change state.
+    let evil = [("Origin", "http://evil.example")];
+    let r = http(&server.addr, "POST", "/api/notifications/n-1/read", &evil);
+    assert_eq!(r.status, 403);
+    let cross = [("Sec-Fetch-Site", "cross-site")];
+    assert_eq!(
+        http(
+            &server.addr,
+            "POST",
+            "/api/notifications/n-1/dismiss",
+            &cross
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        http(&server.addr, "GET", "/api/notifications/n-1/read", &[]).status,
+        405
+    );
+    assert_eq!(env.read("analytics/notifications-2026-11-20.jsonl"), before);
+    assert_eq!(
+        env.files(),
+        vec!["analytics/notifications-2026-11-20.jsonl"]
+    );
+
+    let origin = format!("http://{}", server.addr);
+    let same = [("Origin", origin.as_str())];
+    let r = http(&server.addr, "POST", "/api/notifications/n-1/read", &same);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        serde_json::from_slice::<Value>(&r.body).unwrap(),
+        serde_json::json!({"marked": 1})
+    );
+    let r = http(&server.addr, "POST", "/api/notifications/nope/read", &same);
+    assert_eq!(r.status, 404);
+    // A form posted without JavaScript comes back to the page.
+    let form = [("Origin", origin.as_str()), ("Accept", "text/html")];
+    let r = http(
+        &server.addr,
+        "POST",
+        "/api/notifications/n-2/dismiss",
+        &form,
+    );
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/notifications"));
+    // Written as the usual state records: the CLI sees them.
+    let rows = cli_json(&env, "cc-dashboard", &["notifications", "--all"]);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let n1 = rows.iter().find(|r| r["id"] == "n-1").unwrap();
+    let n2 = rows.iter().find(|r| r["id"] == "n-2").unwrap();
+    assert_eq!(
+        (n1["read"].as_bool(), n1["dismissed"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(n2["dismissed"], true);
+    let api = server.get_json("/api/notifications");
+    assert_eq!(
+        api.as_array().unwrap().len(),
+        1,
+        "dismissed ones are not listed"
+    );
+    let states: Vec<Value> = env
+        .records("analytics/notifications-")
+        .into_iter()
+        .filter(|r| r["type"] == "read" || r["type"] == "dismissed")
+        .collect();
+    assert_eq!(states.len(), 2);
+    assert_eq!(states[0]["target"], "n-1");
+    assert_eq!(states[1]["target"], "n-2");
+    let page = server.get("/notifications?all=true").text();
+    assert!(page.contains("run-7 failed"));
+}
+
+#[test]
+fn appended_records_stream_live_including_run_output_and_slashed_run_ids() {
+    let env = Env::new();
+    let server = Server::start(&env, &[], &[]);
+    let events = Events::open(&server.addr, &[]);
+    // Appended by another program.
+    let (_, err, code) = env.run(&["log", "--skill", "live-check", "--duration", "12"]);
+    assert_eq!(code, 0, "{err}");
+    let rec = events.next_named("skill-invocations");
+    assert_eq!(rec["skill"], "live-check");
+    assert_eq!(rec["duration"], 12.0);
+    let dash = events.next_named("dashboard");
+    assert_eq!(
+        dash,
+        serde_json::json!({"stream": "skill-invocations", "records": 1})
+    );
+
+    // A run id with a slash, and its output chunks.
+    let (_, err, code) = env.run_bin(
+        "cc-progress",
+        &["start", "s1/agent-2", "--steps", "2", "--name", "Slash"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let ev = events.next_named("progress");
+    assert_eq!(ev["runId"], "s1/agent-2");
+    let chunk = r#"{"timestamp":"2026-11-30T00:00:01.000Z","runId":"s1/agent-2","output":{"stream":"stdout","text":"compiling <crate>\n"}}"#;
+    let path = env.path("analytics/progress-2026-11-30.jsonl");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(format!("{chunk}\n").as_bytes()).unwrap();
+    let ev = events.next_named("progress");
+    assert_eq!(ev["output"]["text"], "compiling <crate>\n");
+    let page = server.get("/runs/s1%2Fagent-2");
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("s1/agent-2"));
+    assert!(html.contains(r#"data-run="s1/agent-2""#));
+    assert!(
+        html.contains("compiling &lt;crate&gt;"),
+        "the terminal holds the chunk"
+    );
+    let api = server.get_json("/api/runs/s1%2Fagent-2");
+    let cli = {
+        let mut cmd = env.cmd("cc-progress");
+        cmd.args(["current", "s1/agent-2", "--json"]);
+        let (out, _, code) = outcome(&mut cmd);
+        assert_eq!(code, 0);
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    assert_eq!(api["runId"], "s1/agent-2");
+    assert_eq!(api["totalSteps"], cli["totalSteps"]);
+    assert_eq!(api["status"], cli["status"]);
+    let runs = server.get("/runs").text();
+    assert!(runs.contains(r#"href="/runs/s1%2Fagent-2""#));
+}
+
+#[test]
+fn the_server_survives_rotation_pruning_and_corrupt_lines() {
+    let env = Env::new();
+    env.write(
+        "logs/skill-invocations-2026-11-18.jsonl",
+        format!(
+            "{}\n",
+            common::line("2026-11-18T10:00:00.000Z", "old", "success", 5.0, "")
+        ),
+    );
+    let server = Server::start(&env, &[], &[]);
+    let events = Events::open(&server.addr, &[]);
+    // Corrupt lines: skipped with a warning in the log; the stream goes on.
+    let mut day = std::fs::OpenOptions::new()
+        .append(true)
+        .open(env.path("logs/skill-invocations-2026-11-18.jsonl"))
+        .unwrap();
+    day.write_all(b"not json at all\n\xff\xfe garbage\n[1,2,3]\n")
+        .unwrap();
+    day.write_all(
+        format!(
+            "{}\n",
+            common::line(
+                "2026-11-18T11:00:00.000Z",
+                "after-garbage",
+                "success",
+                6.0,
+                ""
+            )
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    drop(day);
+    let rec = events.next_named("skill-invocations");
+    assert_eq!(rec["skill"], "after-garbage");
+    let deadline = Instant::now() + WAIT;
+    while !server
+        .stderr()
+        .contains("warning: skipped 3 malformed lines")
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        server
+            .stderr()
+            .contains("warning: skipped 3 malformed lines ("),
+        "{}",
+        server.stderr()
+    );
+    // Midnight: a new daily file appears.
+    env.write(
+        "logs/skill-invocations-2026-11-19.jsonl",
+        format!(
+            "{}\n",
+            common::line("2026-11-19T00:00:01.000Z", "next-day", "success", 7.0, "")
+        ),
+    );
+    assert_eq!(events.next_named("skill-invocations")["skill"], "next-day");
+    // Pruned: the old file goes; appends to the new one still stream.
+    std::fs::remove_file(env.path("logs/skill-invocations-2026-11-18.jsonl")).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(env.path("logs/skill-invocations-2026-11-19.jsonl"))
+        .unwrap();
+    f.write_all(
+        format!(
+            "{}\n",
+            common::line(
+                "2026-11-19T00:00:02.000Z",
+                "after-prune",
+                "success",
+                8.0,
+                ""
+            )
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    assert_eq!(
+        events.next_named("skill-invocations")["skill"],
+        "after-prune"
+    );
+    assert_eq!(server.get("/api/skills").status, 200);
+    assert_eq!(server.get("/").status, 200);
+}
+
+fn open_streams(server: &Server) -> u64 {
+    let text = server.get("/metrics").text();
+    text.lines()
+        .find_map(|l| l.strip_prefix("ccmon_serve_event_streams "))
+        .expect("the gauge")
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn a_hundred_event_streams_at_once_and_gone_clients_cost_nothing() {
+    let env = Env::new();
+    let server = Server::start(&env, &[], &[]);
+    let clients: Vec<Events> = (0..100).map(|_| Events::open(&server.addr, &[])).collect();
+    assert_eq!(open_streams(&server), 100);
+    let (_, err, code) = env.run(&["log", "--skill", "fan-out"]);
+    assert_eq!(code, 0, "{err}");
+    for c in &clients {
+        assert_eq!(c.next_named("skill-invocations")["skill"], "fan-out");
+    }
+    for c in &clients {
+        c.stream.shutdown(std::net::Shutdown::Both).unwrap();
+    }
+    drop(clients);
+    // The next record written to a closed connection ends its stream.
+    let (_, _, code) = env.run(&["log", "--skill", "after-disconnect"]);
+    assert_eq!(code, 0);
+    let deadline = Instant::now() + WAIT;
+    let mut open = open_streams(&server);
+    while open > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        open = open_streams(&server);
+    }
+    assert_eq!(open, 0);
+    assert_eq!(server.get("/healthz").text(), "ok");
+}
+
+#[test]
+fn metrics_healthz_bad_parameters_and_a_clean_stop() {
+    let env = demo();
+    let mut server = Server::start(&env, &[], &[("CC_NOW", NOW)]);
+    let m = server.get("/metrics");
+    assert_eq!(m.status, 200);
+    assert!(
+        m.header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = m.text();
+    let mut cmd = env.cmd("cc-dashboard");
+    cmd.env("CC_NOW", NOW)
+        .args(["export", "--format", "prometheus"]);
+    let (export, _, code) = outcome(&mut cmd);
+    assert_eq!(code, 0);
+    // The same series as the export (values as the JSON comparison allows; the time it
+    // took to compute differs), then the server's own gauge.
+    let split = |t: &str| -> Vec<(String, f64)> {
+        t.lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with("ccmon_dashboard_generation_seconds"))
+            .map(|l| {
+                let (k, v) = l.rsplit_once(' ').unwrap();
+                (k.to_string(), v.parse().unwrap())
+            })
+            .collect()
+    };
+    let (served, exported) = (split(&text), split(&export));
+    assert_eq!(served.len(), exported.len() + 1);
+    for ((k1, v1), (k2, v2)) in served.iter().zip(&exported) {
+        assert_eq!(k1, k2);
+        assert!(
+            (v1 - v2).abs() <= 1e-6 * v1.abs().max(1.0),
+            "{k1}: {v1} != {v2}"
+        );
+    }
+    assert_eq!(
+        served.last().unwrap(),
+        &("ccmon_serve_event_streams".to_string(), 0.0)
+    );
+    assert!(text.ends_with(
+        "# HELP ccmon_serve_event_streams Event streams (GET /events) open now.\n\
+         # TYPE ccmon_serve_event_streams gauge\nccmon_serve_event_streams 0\n"
+    ));
+    let h = server.get("/healthz");
+    assert_eq!((h.status, h.text().as_str()), (200, "ok"));
+    for (path, field) in [
+        ("/api/runs?status=bogus", "status"),
+        ("/api/runs?page=0", "page"),
+        ("/api/runs?limit=x", "limit"),
+        ("/api/cujs?window=-5m", "window"),
+        ("/api/cujs/CUJ-005/trending?buckets=0", "buckets"),
+        ("/api/skills?by=color", "by"),
+        ("/api/usage?since=yesterday-ish", "since"),
+        ("/api/notifications?unread=maybe", "unread"),
+    ] {
+        let r = server.get(path);
+        assert_eq!(r.status, 400, "{path}: {}", r.text());
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert!(v["error"].as_str().unwrap().contains(field), "{path}: {v}");
+    }
+    assert_eq!(server.get("/api/runs/no-such-run").status, 404);
+    assert_eq!(server.get("/api/runs/no-such-run").text(), "null\n");
+    // Ctrl-C with a stream open: a clean, prompt exit.
+    let _events = Events::open(&server.addr, &[]);
+    assert_eq!(server.stop(), Some(0));
+    assert!(!server.stderr().contains("panicked"));
+}
