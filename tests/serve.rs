@@ -6,6 +6,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
@@ -149,6 +150,48 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Reads one response: the head, then the body by its Content-Length, its chunks, or
+/// to the end of the connection (a peer may keep the connection open after it).
+fn read_response(s: &mut TcpStream) -> (String, Vec<u8>) {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let split = loop {
+        if let Some(p) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p;
+        }
+        let n = s.read(&mut buf).expect("read response head");
+        assert!(n > 0, "connection closed before the end of the head");
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let lower = head.to_lowercase();
+    let length = lower
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map(|v| v.trim().parse::<usize>().unwrap());
+    let chunked = lower.contains("transfer-encoding: chunked");
+    loop {
+        let done = match length {
+            Some(n) => body.len() >= n,
+            None if chunked => body.ends_with(b"0\r\n\r\n"),
+            None => false,
+        };
+        if done {
+            break;
+        }
+        let n = s.read(&mut buf).expect("read response body");
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    if chunked {
+        body = dechunk(&body);
+    }
+    (head, body)
+}
+
 /// One HTTP/1.1 request with `Connection: close`; the whole response.
 fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
     let mut s = TcpStream::connect(addr).expect("connect");
@@ -162,13 +205,7 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Respo
     }
     req.push_str("\r\n");
     s.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read response");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("end of headers");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let (head, body) = read_response(&mut s);
     let mut lines = head.lines();
     let status: u16 = lines
         .next()
@@ -182,13 +219,6 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Respo
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"))
-    {
-        body = dechunk(&body);
-    }
     Response {
         status,
         headers,
@@ -430,7 +460,8 @@ fn pages_render_the_demo_escaped_with_a_strict_csp_and_no_inline_script() {
         );
         assert!(html.contains(r#"<script src="/static/app.js" defer></script>"#));
         // No external assets: the only stylesheet and script are the server's own.
-        assert_eq!(html.matches("<link ").count(), 1, "{path}");
+        assert_eq!(html.matches("<link ").count(), 2, "{path}");
+        assert!(html.contains(r#"<link rel="icon" href="/favicon.svg" type="image/svg+xml">"#));
         assert!(html.contains(r#"<link rel="stylesheet" href="/static/app.css">"#));
         assert!(!html.contains("src=\"http"), "{path}");
     }
@@ -920,4 +951,458 @@ fn metrics_healthz_bad_parameters_and_a_clean_stop() {
     let _events = Events::open(&server.addr, &[]);
     assert_eq!(server.stop(), Some(0));
     assert!(!server.stderr().contains("panicked"));
+}
+
+// ---------------------------------------------------------------------------------
+// In a real browser: headless Chromium driven by Debian's chromium-driver (WebDriver
+// over HTTP, with a few DevTools commands for viewport and colour scheme). Ignored by
+// `cargo test`; .ci/run installs both and runs them.
+
+/// A WebDriver session on a chromedriver started for the test; both end on drop.
+struct Browser {
+    driver: Child,
+    addr: String,
+    session: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One WebDriver command: JSON in, the answer's `value` out.
+fn wd(addr: &str, method: &str, path: &str, body: Option<Value>) -> Value {
+    let mut s = TcpStream::connect(addr).expect("connect chromedriver");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let (_, payload) = read_response(&mut s);
+    let v: Value = serde_json::from_slice(&payload).unwrap_or_else(|e| {
+        panic!(
+            "{method} {path}: {e}: {}",
+            String::from_utf8_lossy(&payload)
+        )
+    });
+    if let Some(err) = v["value"].get("error") {
+        panic!("{method} {path}: {err}: {}", v["value"]["message"]);
+    }
+    v["value"].clone()
+}
+
+impl Browser {
+    fn start() -> Browser {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver; .ci/run installs it)");
+        let addr = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + WAIT;
+        while TcpStream::connect(&addr).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                         "--window-size=1280,1000", "--disable-dev-shm-usage"]
+            },
+            "goog:loggingPrefs": {"browser": "ALL"}
+        }}});
+        let v = wd(&addr, "POST", "/session", Some(caps));
+        let session = v["sessionId"].as_str().unwrap().to_string();
+        let b = Browser {
+            driver,
+            addr,
+            session,
+        };
+        b.cmd(
+            "POST",
+            "timeouts",
+            Some(serde_json::json!({"pageLoad": 15000, "script": 15000})),
+        );
+        b
+    }
+
+    fn cmd(&self, method: &str, what: &str, body: Option<Value>) -> Value {
+        wd(
+            &self.addr,
+            method,
+            &format!("/session/{}/{what}", self.session),
+            body,
+        )
+    }
+
+    fn cdp(&self, cmd: &str, params: Value) {
+        self.cmd(
+            "POST",
+            "goog/cdp/execute",
+            Some(serde_json::json!({"cmd": cmd, "params": params})),
+        );
+    }
+
+    fn go(&self, url: &str) {
+        self.cmd("POST", "url", Some(serde_json::json!({"url": url})));
+    }
+
+    fn js(&self, script: &str) -> Value {
+        self.cmd(
+            "POST",
+            "execute/sync",
+            Some(serde_json::json!({"script": script, "args": []})),
+        )
+    }
+
+    /// Waits (bounded) until `script` returns true.
+    fn until(&self, script: &str, what: &str) {
+        let deadline = Instant::now() + WAIT;
+        while self.js(script) != Value::Bool(true) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Console messages since the last call, as "LEVEL message".
+    fn console(&self) -> Vec<String> {
+        let v = self.cmd(
+            "POST",
+            "se/log",
+            Some(serde_json::json!({"type": "browser"})),
+        );
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}",
+                    e["level"].as_str().unwrap_or(""),
+                    e["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    fn viewport(&self, width: u32, height: u32, mobile: bool) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            serde_json::json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+        );
+    }
+
+    fn scheme(&self, scheme: &str) {
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            serde_json::json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
+        );
+    }
+
+    fn screenshot(&self) -> Vec<u8> {
+        let v = self.cmd("GET", "screenshot", None);
+        base64_decode(v.as_str().unwrap())
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wd(
+                &self.addr,
+                "DELETE",
+                &format!("/session/{}", self.session),
+                None,
+            )
+        }));
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let clean: Vec<u8> = text
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= value(*c) << (18 - 6 * i);
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len() - 1]);
+    }
+    out
+}
+
+/// The luminance (0–255) of a CSS `rgb(...)` colour.
+fn luminance(css: &str) -> f64 {
+    let nums: Vec<f64> = css
+        .trim_start_matches("rgba(")
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .map(|n| n.trim().parse().unwrap())
+        .collect();
+    0.2126 * nums[0] + 0.7152 * nums[1] + 0.0722 * nums[2]
+}
+
+const BROWSER_PAGES: [&str; 11] = [
+    "/",
+    "/runs",
+    "/runs/run-042",
+    "/chains",
+    "/chains/chain-billing",
+    "/journeys",
+    "/journeys/CUJ-005",
+    "/skills",
+    "/providers",
+    "/usage",
+    "/notifications",
+];
+
+fn browser_demo() -> Env {
+    // The demo at the real clock: today's data is there, as a user sees it.
+    let env = Env::new();
+    let mut cmd = env.cmd("cc-dashboard");
+    cmd.args(["demo", "--root"]).arg(env.root());
+    let (_, err, code) = outcome(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    env
+}
+
+/// Every page loads with no console message, and none scrolls sideways at 390 px, in
+/// light or dark; the dark background is dark. Screenshots of the overview, a run and
+/// the providers page (light and dark) are written only when
+/// `CCMON_SCREENSHOT_DIR` names a folder (docs/ for the README).
+#[test]
+#[ignore = "needs Chromium and chromium-driver (installed by .ci/run)"]
+fn pages_in_headless_chromium_have_no_console_errors_fit_390px_and_go_dark() {
+    let env = browser_demo();
+    let server = Server::start(&env, &[], &[]);
+    let b = Browser::start();
+    let base = format!("http://{}", server.addr);
+    for (width, mobile) in [(1280, false), (390, true)] {
+        b.viewport(width, 900, mobile);
+        for scheme in ["light", "dark"] {
+            b.scheme(scheme);
+            for path in BROWSER_PAGES {
+                b.go(&format!("{base}{path}"));
+                b.until("return document.readyState === 'complete'", path);
+                let console = b.console();
+                assert!(
+                    console.is_empty(),
+                    "{path} ({width}px, {scheme}): {console:?}"
+                );
+                let scroll =
+                    b.js("return [document.documentElement.scrollWidth, window.innerWidth]");
+                let (sw, iw) = (scroll[0].as_u64().unwrap(), scroll[1].as_u64().unwrap());
+                assert!(
+                    sw <= iw,
+                    "{path} scrolls sideways at {width}px ({scheme}): {sw} > {iw}"
+                );
+                let bg = b.js("return getComputedStyle(document.body).backgroundColor");
+                let lum = luminance(bg.as_str().unwrap());
+                if scheme == "dark" {
+                    assert!(lum < 60.0, "{path}: dark background expected, got {bg}");
+                } else {
+                    assert!(lum > 200.0, "{path}: light background expected, got {bg}");
+                }
+            }
+        }
+    }
+    if let Ok(dir) = std::env::var("CCMON_SCREENSHOT_DIR") {
+        b.viewport(1280, 1000, false);
+        for scheme in ["light", "dark"] {
+            b.scheme(scheme);
+            for (path, name) in [
+                ("/", "overview"),
+                ("/runs/run-042", "run"),
+                ("/providers", "providers"),
+            ] {
+                b.go(&format!("{base}{path}"));
+                b.until("return document.readyState === 'complete'", path);
+                let png = b.screenshot();
+                assert!(png.starts_with(b"\x89PNG"));
+                std::fs::write(
+                    Path::new(&dir).join(format!("serve-{name}-{scheme}.png")),
+                    png,
+                )
+                .unwrap();
+            }
+        }
+    }
+}
+
+/// A record appended by another program appears in the open page without a reload;
+/// "Mark read" marks a notification without leaving the page; the run page's terminal
+/// streams output chunks.
+#[test]
+#[ignore = "needs Chromium and chromium-driver (installed by .ci/run)"]
+fn the_open_page_updates_live_and_marks_notifications_read() {
+    let env = browser_demo();
+    let server = Server::start(&env, &[], &[]);
+    let b = Browser::start();
+    let base = format!("http://{}", server.addr);
+    b.go(&format!("{base}/"));
+    b.until(
+        "return document.getElementById('live').classList.contains('on')",
+        "the event stream",
+    );
+    b.js("window.__sameDocument = 'yes'; return true");
+    let (_, err, code) = env.run(&["log", "--skill", "browser-live-check", "--duration", "42"]);
+    assert_eq!(code, 0, "{err}");
+    b.until(
+        "return document.getElementById('feed').textContent.includes('browser-live-check')",
+        "the appended record in the live feed",
+    );
+    assert_eq!(
+        b.js("return window.__sameDocument || null"),
+        "yes",
+        "no reload happened"
+    );
+    // The aggregates follow: the page's #view is swapped in place.
+    b.until(
+        "return [...document.querySelectorAll('.stat')].some(s => s.textContent.includes('Skill invocations'))",
+        "the overview's counters",
+    );
+
+    // Mark read, from the page.
+    b.go(&format!("{base}/notifications"));
+    b.until(
+        "return document.getElementById('live').classList.contains('on')",
+        "the event stream",
+    );
+    b.js("window.__sameDocument = 'yes'; return true");
+    let before = b
+        .js("return document.querySelectorAll('form[data-action=read]').length")
+        .as_u64()
+        .unwrap();
+    assert!(before > 0, "the demo has unread notifications");
+    let el = b.cmd(
+        "POST",
+        "element",
+        Some(
+            serde_json::json!({"using": "css selector", "value": "form[data-action=read] button"}),
+        ),
+    );
+    let id = el
+        .as_object()
+        .unwrap()
+        .values()
+        .next()
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.cmd(
+        "POST",
+        &format!("element/{id}/click"),
+        Some(serde_json::json!({})),
+    );
+    b.until(
+        &format!(
+            "return document.querySelectorAll('form[data-action=read]').length === {}",
+            before - 1
+        ),
+        "one fewer unread notification",
+    );
+    assert_eq!(b.js("return window.__sameDocument || null"), "yes");
+    let rows = {
+        let mut cmd = env.cmd("cc-dashboard");
+        cmd.args(["notifications", "--unread", "--limit", "0", "--json"]);
+        let (out, _, code) = outcome(&mut cmd);
+        assert_eq!(code, 0);
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    assert_eq!(rows.as_array().unwrap().len() as u64, before - 1);
+
+    // The run terminal.
+    b.go(&format!("{base}/runs/run-042"));
+    b.until(
+        "return document.getElementById('live').classList.contains('on')",
+        "the event stream",
+    );
+    let chunk = r#"{"timestamp":"2026-11-30T00:00:01.000Z","runId":"run-042","output":{"stream":"stdout","text":"browser <terminal> line\n"}}"#;
+    let today = chrono::Utc::now().format("%Y-%m-%d");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(env.path(&format!("analytics/progress-{today}.jsonl")))
+        .unwrap();
+    f.write_all(format!("{chunk}\n").as_bytes()).unwrap();
+    b.until(
+        "return document.getElementById('term').textContent.includes('browser <terminal> line')",
+        "the output chunk in the terminal",
+    );
+    assert!(b.console().is_empty());
+}
+
+/// Clicking through more pages than the browser's six connections per host, then back
+/// and forward through the cache, never stalls: a page that is left closes its event
+/// stream, so only the page on screen holds one.
+#[test]
+#[ignore = "needs Chromium and chromium-driver (installed by .ci/run)"]
+fn clicking_through_pages_never_runs_out_of_connections() {
+    let env = browser_demo();
+    let server = Server::start(&env, &[], &[]);
+    let b = Browser::start();
+    let base = format!("http://{}", server.addr);
+    b.go(&format!("{base}/"));
+    for round in 0..2 {
+        for path in BROWSER_PAGES.iter().skip(1) {
+            // Follow the navigation link, as a user does.
+            let link = format!("a[href='{path}']");
+            let found = b.js(&format!(
+                "return document.querySelector(\"{link}\") !== null"
+            ));
+            if found == Value::Bool(true) {
+                b.js(&format!(
+                    "document.querySelector(\"{link}\").click(); return true"
+                ));
+            } else {
+                b.go(&format!("{base}{path}"));
+            }
+            b.until(
+                &format!("return location.pathname === '{path}' && document.readyState === 'complete' && document.getElementById('live').classList.contains('on')"),
+                &format!("{path} (round {round}) to load and go live"),
+            );
+        }
+    }
+    for _ in 0..8 {
+        b.cmd("POST", "back", Some(serde_json::json!({})));
+        b.until(
+            "return document.readyState === 'complete' && document.getElementById('live').classList.contains('on')",
+            "a page from history to go live",
+        );
+    }
+    // Only the page on screen holds a stream (allow one closing behind it).
+    let deadline = Instant::now() + WAIT;
+    let mut open = open_streams(&server);
+    while open > 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        open = open_streams(&server);
+    }
+    assert_eq!(open, 1);
+    assert!(b.console().is_empty());
 }

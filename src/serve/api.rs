@@ -500,7 +500,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         );
         text.push_str(&format!(
             "ccmon_serve_event_streams {}\n",
-            s.events.receiver_count()
+            s.open_streams.load(std::sync::atomic::Ordering::Acquire)
         ));
         Ok(text)
     })

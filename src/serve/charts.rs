@@ -152,9 +152,9 @@ impl Axis {
     }
 }
 
-const W: f64 = 480.0;
+const W: f64 = 420.0;
 const H: f64 = 200.0;
-const LEFT: f64 = 52.0;
+const LEFT: f64 = 50.0;
 const RIGHT: f64 = 8.0;
 const TOP: f64 = 10.0;
 const BOTTOM: f64 = 26.0;
@@ -306,7 +306,7 @@ pub fn hbars(title: &str, unit: Unit, items: &[(String, f64)]) -> Markup {
     let log = unit != Unit::Rate && wants_log(values.iter().copied());
     let axis = Axis::new(&values, unit, log);
     let row = 22.0;
-    let label_w = 150.0;
+    let label_w = 130.0;
     let h = TOP + row * items.len().max(1) as f64 + 18.0;
     let plot_w = W - label_w - RIGHT - 50.0;
     html! {
@@ -316,7 +316,7 @@ pub fn hbars(title: &str, unit: Unit, items: &[(String, f64)]) -> Markup {
                 @for (i, (label, v)) in items.iter().enumerate() {
                     @let y = TOP + i as f64 * row;
                     @let w = (axis.frac(*v) * plot_w).max(if *v > 0.0 { 1.0 } else { 0.0 });
-                    text class="tick" x=(label_w - 6.0) y=(y + 14.0) text-anchor="end" { (short(label, 24)) }
+                    text class="tick" x=(label_w - 6.0) y=(y + 14.0) text-anchor="end" { (short(label, 20)) }
                     rect class="bar s0" x=(label_w) y=(y + 3.0) width=(format!("{w:.1}")) height="15" {
                         title { (label) ": " (unit.show(*v)) }
                     }

@@ -128,6 +128,23 @@ pub fn start_followers(state: Arc<AppState>) -> Result<()> {
     Ok(())
 }
 
+/// Counts an open event stream for as long as it lives: dropped with the response body
+/// when the client goes away.
+struct OpenStream(Arc<AppState>);
+
+impl OpenStream {
+    fn new(state: &Arc<AppState>) -> OpenStream {
+        state.open_streams.fetch_add(1, Ordering::AcqRel);
+        OpenStream(Arc::clone(state))
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.open_streams.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// `GET /events`: a `ready` event once subscribed, then one event per record appended to
 /// any stream and a `dashboard` event per batch. Ends when the client goes away (its
 /// receiver is dropped with the response body) or the server stops.
@@ -136,28 +153,30 @@ pub async fn events(
 ) -> Sse<impl FutureStream<Item = std::result::Result<Event, Infallible>>> {
     let rx = state.events.subscribe();
     let stop = state.shutdown.clone();
+    let open = OpenStream::new(&state);
     let ready = futures_util::stream::once(async {
         Ok::<_, Infallible>(Event::default().event("ready").data("{}"))
     });
-    let relayed = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
-        if *stop.borrow() {
-            return None;
-        }
-        tokio::select! {
-            r = rx.recv() => match r {
-                Ok(ev) => {
-                    let e = Event::default().event(ev.name).data(&ev.data);
-                    Some((Ok(e), (rx, stop)))
-                }
-                Err(RecvError::Lagged(n)) => {
-                    let e = Event::default().event("lagged").data(n.to_string());
-                    Some((Ok(e), (rx, stop)))
-                }
-                Err(RecvError::Closed) => None,
-            },
-            _ = stop.changed() => None,
-        }
-    });
+    let relayed =
+        futures_util::stream::unfold((rx, stop, open), |(mut rx, mut stop, open)| async move {
+            if *stop.borrow() {
+                return None;
+            }
+            tokio::select! {
+                r = rx.recv() => match r {
+                    Ok(ev) => {
+                        let e = Event::default().event(ev.name).data(&ev.data);
+                        Some((Ok(e), (rx, stop, open)))
+                    }
+                    Err(RecvError::Lagged(n)) => {
+                        let e = Event::default().event("lagged").data(n.to_string());
+                        Some((Ok(e), (rx, stop, open)))
+                    }
+                    Err(RecvError::Closed) => None,
+                },
+                _ = stop.changed() => None,
+            }
+        });
     Sse::new(ready.chain(relayed)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 

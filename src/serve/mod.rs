@@ -14,7 +14,7 @@ pub mod pages;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -97,6 +97,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Bumped whenever a stream file gains records.
     pub version: AtomicU64,
+    /// Event streams (`GET /events`) open now.
+    pub open_streams: AtomicUsize,
     cache: Mutex<Option<CachedDashboard>>,
 }
 
@@ -167,6 +169,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/app.js", get(app_js))
         .route("/static/app.css", get(app_css))
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -193,6 +197,19 @@ async fn app_js() -> Response {
             (header::CACHE_CONTROL, "no-cache"),
         ],
         APP_JS,
+    )
+        .into_response()
+}
+
+const FAVICON: &str = include_str!("static/favicon.svg");
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        FAVICON,
     )
         .into_response()
 }
@@ -232,10 +249,12 @@ pub fn run(opts: ServeOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<()>
             events: events.clone(),
             shutdown: stop_rx,
             version: AtomicU64::new(0),
+            open_streams: AtomicUsize::new(0),
             cache: Mutex::new(None),
             opts,
         });
         live::start_followers(Arc::clone(&state))?;
+        warm_dashboard(Arc::clone(&state))?;
         let app = router(Arc::clone(&state));
         on_listen(addr);
         let signal = async move {
@@ -259,6 +278,33 @@ pub fn run(opts: ServeOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<()>
     // Report computations still running for a client that left are not waited for.
     runtime.shutdown_timeout(Duration::from_millis(200));
     result
+}
+
+/// Keeps the dashboard computed ahead of requests: once at start, then again whenever
+/// records arrive (changes that arrive together are computed once).
+fn warm_dashboard(state: Arc<AppState>) -> Result<()> {
+    let mut rx = state.events.subscribe();
+    std::thread::Builder::new()
+        .name("dashboard".into())
+        .spawn(move || {
+            loop {
+                if *state.shutdown.borrow() {
+                    break;
+                }
+                if let Err(e) = state.dashboard(state.now()) {
+                    eprintln!("warning: computing the dashboard: {e}");
+                }
+                // Wait for a change; take everything already queued with it.
+                match rx.blocking_recv() {
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+                // Records often come in bursts: compute once the burst is over.
+                std::thread::sleep(Duration::from_millis(50));
+                while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = rx.try_recv() {}
+            }
+        })?;
+    Ok(())
 }
 
 async fn shutdown_signal() {

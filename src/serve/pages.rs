@@ -58,6 +58,7 @@ fn layout(title: &str, active: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="color-scheme" content="light dark";
                 title { (title) " · ccmon" }
+                link rel="icon" href="/favicon.svg" type="image/svg+xml";
                 link rel="stylesheet" href="/static/app.css";
                 script src="/static/app.js" defer {}
             }
@@ -732,6 +733,7 @@ pub async fn skills(State(state): State<Arc<AppState>>) -> Response {
 pub async fn providers(State(state): State<Arc<AppState>>) -> Response {
     render(&state, "Providers".into(), "/providers", |s| {
         let (rows, th) = api::provider_rows(s)?;
+        let (errors, _) = crate::health::recent_errors(&s.opts.roots, None, 10)?;
         let overall = crate::health::overall(&rows, th.window_ms);
         let p95: Vec<(String, f64)> = rows.iter().filter_map(|r| r.p95.map(|v| (r.provider.clone(), v))).collect();
         let avail: Vec<(String, f64)> = rows.iter().filter_map(|r| r.availability.map(|v| (r.provider.clone(), v))).collect();
@@ -757,6 +759,25 @@ pub async fn providers(State(state): State<Arc<AppState>>) -> Response {
                     div.grid {
                         section.card { (charts::hbars("Availability", Unit::Rate, &avail)) }
                         section.card { (charts::hbars("p95 latency", Unit::Millis, &p95)) }
+                    }
+                }
+                section.card {
+                    h2 { "Recent errors" }
+                    @if errors.is_empty() { (empty("No failed calls.")) } @else {
+                        div.scroll { table {
+                            thead { tr { th { "time" } th { "provider" } th.n { "status" } th.hide-s { "model" } th { "error" } } }
+                            tbody {
+                                @for e in &errors {
+                                    tr {
+                                        td { (when(s, e.timestamp)) }
+                                        td { (e.provider) }
+                                        td.n { (e.status_code.map(|c| c.to_string()).unwrap_or_default()) }
+                                        td.hide-s { (e.model.as_deref().unwrap_or("")) }
+                                        td.msg { (red(s, e.error.as_deref().unwrap_or(""))) }
+                                    }
+                                }
+                            }
+                        } }
                     }
                 }
             }
