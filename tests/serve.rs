@@ -196,7 +196,10 @@ fn read_response(s: &mut TcpStream) -> (String, Vec<u8>) {
 fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(WAIT)).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("Host: {addr}\r\n"));
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -649,6 +652,27 @@ fn notifications_are_marked_read_and_dismissed_by_same_origin_posts_only() {
         env.files(),
         vec!["analytics/notifications-2026-11-20.jsonl"]
     );
+
+    // A site whose name points at 127.0.0.1 (DNS rebinding) is not this server.
+    let rebound = [
+        ("Host", "evil.example:7878"),
+        ("Origin", "http://evil.example:7878"),
+    ];
+    assert_eq!(
+        http(
+            &server.addr,
+            "POST",
+            "/api/notifications/n-1/read",
+            &rebound
+        )
+        .status,
+        403
+    );
+    assert_eq!(
+        http(&server.addr, "GET", "/api/notifications", &rebound).status,
+        403
+    );
+    assert_eq!(env.read("analytics/notifications-2026-11-20.jsonl"), before);
 
     let origin = format!("http://{}", server.addr);
     let same = [("Origin", origin.as_str())];

@@ -105,6 +105,25 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// True when the `Host` header names this machine's loopback interface
+/// (`localhost`, `127.x.x.x`, `[::1]`, with or without a port). Without a token, only
+/// such requests are served: a page on another site whose name an attacker has pointed
+/// at 127.0.0.1 (DNS rebinding) sends its own name as the host and is refused.
+pub fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn plain(status: StatusCode, text: &str) -> Response {
     (
         status,
@@ -166,6 +185,12 @@ async fn check(state: &AppState, req: Request, next: Next) -> Response {
             return resp;
         }
     }
+    if state.opts.token.is_none() && !loopback_host(req.headers()) {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "forbidden: without a token only requests to a loopback host name are served",
+        );
+    }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         if req.method() != Method::POST {
             return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
@@ -211,6 +236,32 @@ mod tests {
             ("sec-fetch-site", "same-origin")
         ])));
         assert!(same_origin(&headers(&[("host", "127.0.0.1:9")])));
+    }
+
+    #[test]
+    fn loopback_host_names() {
+        for ok in [
+            "127.0.0.1:7878",
+            "localhost:7878",
+            "LOCALHOST",
+            "[::1]:7878",
+            "127.0.0.2",
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("host", HeaderValue::from_str(ok).unwrap());
+            assert!(loopback_host(&h), "{ok}");
+        }
+        for bad in [
+            "evil.example:7878",
+            "10.0.0.1:7878",
+            "localhost.evil.example",
+            "[::2]:1",
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("host", HeaderValue::from_str(bad).unwrap());
+            assert!(!loopback_host(&h), "{bad}");
+        }
+        assert!(!loopback_host(&HeaderMap::new()));
     }
 
     #[test]

@@ -225,9 +225,14 @@ fn run_link(run: &str) -> Markup {
 /// Runs carrying `workflow` on any of their events.
 fn runs_of_workflow(s: &AppState, workflow: &str) -> Result<std::collections::HashSet<String>> {
     let (events, _) = progress::all_events(&s.opts.roots, None, None, Some(workflow))?;
+    // Read from the stored line, whether or not the event type names the field.
     Ok(events
         .into_iter()
-        .filter(|e| e.event.extra.get("workflow").and_then(Value::as_str) == Some(workflow))
+        .filter(|e| {
+            serde_json::from_slice::<Value>(&e.line)
+                .ok()
+                .is_some_and(|v| v.get("workflow").and_then(Value::as_str) == Some(workflow))
+        })
         .map(|e| e.event.run_id)
         .collect())
 }
