@@ -780,6 +780,25 @@ fn appended_records_stream_live_including_run_output_and_slashed_run_ids() {
     assert_eq!(api["status"], cli["status"]);
     let runs = server.get("/runs").text();
     assert!(runs.contains(r#"href="/runs/s1%2Fagent-2""#));
+
+    // The workflow filter of the run list.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    for (run, wf) in [("wf-a", "review-and-fix"), ("wf-b", "nightly")] {
+        let line = format!(
+            r#"{{"timestamp":"2026-11-30T00:00:02.000Z","runId":"{run}","status":"running","step":0,"workflow":"{wf}"}}"#
+        );
+        f.write_all(format!("{line}\n").as_bytes()).unwrap();
+    }
+    events.next_named("progress");
+    events.next_named("progress");
+    let page = server.get("/runs?workflow=review-and-fix").text();
+    assert!(page.contains(r#"href="/runs/wf-a""#));
+    assert!(!page.contains(r#"href="/runs/wf-b""#));
+    assert!(!page.contains(r#"href="/runs/s1%2Fagent-2""#));
+    assert!(page.contains("1 matching"));
 }
 
 #[test]
@@ -1294,6 +1313,8 @@ fn the_open_page_updates_live_and_marks_notifications_read() {
         "the event stream",
     );
     b.js("window.__sameDocument = 'yes'; return true");
+    let count = "return Number([...document.querySelectorAll('.stat')].find(s => s.querySelector('.label').textContent === 'Skill invocations').querySelector('.value').textContent)";
+    let before = b.js(count).as_u64().unwrap();
     let (_, err, code) = env.run(&["log", "--skill", "browser-live-check", "--duration", "42"]);
     assert_eq!(code, 0, "{err}");
     b.until(
@@ -1305,10 +1326,15 @@ fn the_open_page_updates_live_and_marks_notifications_read() {
         "yes",
         "no reload happened"
     );
-    // The aggregates follow: the page's #view is swapped in place.
+    // The aggregates follow: the page's #view is swapped in place with the new count.
     b.until(
-        "return [...document.querySelectorAll('.stat')].some(s => s.textContent.includes('Skill invocations'))",
-        "the overview's counters",
+        &format!("{count} === {}", before + 1),
+        "the overview's invocation count to go up by one",
+    );
+    assert_eq!(
+        b.js("return window.__sameDocument || null"),
+        "yes",
+        "no reload happened"
     );
 
     // Mark read, from the page.
