@@ -1063,13 +1063,14 @@ impl Browser {
             },
             "goog:loggingPrefs": {"browser": "ALL"}
         }}});
-        let v = wd(&addr, "POST", "/session", Some(caps));
-        let session = v["sessionId"].as_str().unwrap().to_string();
-        let b = Browser {
+        // Owned before the session starts, so a failure here still stops chromedriver.
+        let mut b = Browser {
             driver,
             addr,
-            session,
+            session: String::new(),
         };
+        let v = wd(&b.addr, "POST", "/session", Some(caps));
+        b.session = v["sessionId"].as_str().unwrap().to_string();
         b.cmd(
             "POST",
             "timeouts",
@@ -1158,14 +1159,16 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            wd(
-                &self.addr,
-                "DELETE",
-                &format!("/session/{}", self.session),
-                None,
-            )
-        }));
+        if !self.session.is_empty() {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                wd(
+                    &self.addr,
+                    "DELETE",
+                    &format!("/session/{}", self.session),
+                    None,
+                )
+            }));
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
