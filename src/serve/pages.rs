@@ -111,8 +111,31 @@ where
     }
 }
 
+/// Text from a record as a page shows it: redacted, and with control characters and
+/// bidirectional overrides (which could make a page show something other than the
+/// record says) written as visible escapes; newlines and tabs stay.
 fn red(s: &AppState, text: &str) -> String {
-    s.redactor.redact_str(text).into_owned()
+    visible(&s.redactor.redact_str(text))
+}
+
+fn visible(text: &str) -> String {
+    let hidden = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !text.chars().any(hidden) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\u{1b}' => out.push_str("\\e"),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn when(s: &AppState, t: Timestamp) -> String {
@@ -904,6 +927,14 @@ pub async fn notifications(State(state): State<Arc<AppState>>, Query(p): Params)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_escaped() {
+        assert_eq!(visible("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(visible("a\u{1b}[31mred"), "a\\e[31mred");
+        assert_eq!(visible("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+        assert_eq!(visible("nul\u{0}"), "nul\\u{0}");
+    }
 
     #[test]
     fn run_ids_are_percent_encoded() {

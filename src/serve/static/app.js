@@ -42,10 +42,19 @@
     timer = setTimeout(function () { timer = null; refresh(); }, 80);
   }
 
+  // Control characters and bidirectional overrides from records are shown escaped, as
+  // the server's pages show them; newlines and tabs stay.
+  var HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+  function visible(s) {
+    return s.replace(HIDDEN, function (c) {
+      return c === '\u001b' ? '\\e' : '\\u{' + c.charCodeAt(0).toString(16) + '}';
+    });
+  }
+
   function text(value) {
     if (value === null || value === undefined) return '';
-    if (typeof value === 'object') return value.message ? String(value.message) : JSON.stringify(value);
-    return String(value);
+    if (typeof value === 'object') return visible(value.message ? String(value.message) : JSON.stringify(value));
+    return visible(String(value));
   }
 
   function summary(stream, r) {
@@ -79,7 +88,7 @@
     time.textContent = text(r.timestamp || r.ts).replace('T', ' ').replace(/\.\d+Z$/, 'Z');
     var body = document.createElement('span');
     body.className = 'msg';
-    body.textContent = summary(stream, r);
+    body.textContent = visible(summary(stream, r));
     li.append(tag, ' ', time, ' ', body);
     list.prepend(li);
     while (list.children.length > 30) list.lastElementChild.remove();
