@@ -1278,16 +1278,53 @@ fn pages_in_headless_chromium_have_no_console_errors_fit_390px_and_go_dark() {
         }
     }
     if let Ok(dir) = std::env::var("CCMON_SCREENSHOT_DIR") {
+        // The newest failed run, with a few output chunks (the demo has no agent output
+        // yet), appended as `cc-progress output` appends them.
+        let failed = server.get_json("/api/runs?status=failed&limit=1");
+        let run = failed[0]["runId"].as_str().unwrap().to_string();
+        let now = chrono::Utc::now();
+        let chunks = [
+            ("assistant", "I'll fix the failing API tests first.\n"),
+            ("tool", "$ cargo test --test api_test\n"),
+            (
+                "stdout",
+                "running 212 tests\n...\ntest result: FAILED. 209 passed; 3 failed\n",
+            ),
+            (
+                "stderr",
+                "error: test failed, to rerun pass `--test api_test`\n",
+            ),
+        ];
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(env.path(&format!(
+                "analytics/progress-{}.jsonl",
+                now.format("%Y-%m-%d")
+            )))
+            .unwrap();
+        for (i, (stream, text)) in chunks.iter().enumerate() {
+            let line = serde_json::json!({
+                "timestamp": (now + chrono::Duration::milliseconds(i as i64)).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+                "runId": run,
+                "output": {"stream": stream, "text": text},
+            });
+            f.write_all(format!("{line}\n").as_bytes()).unwrap();
+        }
         b.viewport(1280, 1000, false);
         for scheme in ["light", "dark"] {
             b.scheme(scheme);
+            let run_page = format!("/runs/{run}");
             for (path, name) in [
                 ("/", "overview"),
-                ("/runs/run-042", "run"),
+                (run_page.as_str(), "run"),
                 ("/providers", "providers"),
             ] {
                 b.go(&format!("{base}{path}"));
-                b.until("return document.readyState === 'complete'", path);
+                b.until(
+                    "return document.readyState === 'complete' && document.getElementById('live').classList.contains('on')",
+                    path,
+                );
                 let png = b.screenshot();
                 assert!(png.starts_with(b"\x89PNG"));
                 std::fs::write(
