@@ -100,6 +100,7 @@ pub struct AppState {
     /// Event streams (`GET /events`) open now.
     pub open_streams: AtomicUsize,
     cache: Mutex<Option<CachedDashboard>>,
+    computing: Mutex<()>,
 }
 
 impl AppState {
@@ -108,16 +109,25 @@ impl AppState {
         self.opts.fixed_now.unwrap_or_else(Timestamp::now)
     }
 
+    fn cached(&self, version: u64, now: Timestamp) -> Option<Arc<Dashboard>> {
+        let cache = self.cache.lock().ok()?;
+        let c = cache.as_ref()?;
+        (c.version == version && (c.now == now || c.made.elapsed() < Duration::from_secs(5)))
+            .then(|| Arc::clone(&c.dashboard))
+    }
+
     /// The dashboard at `now`: recomputed when records arrived since the last one or
     /// it is older than five seconds, else the cached one.
     pub fn dashboard(&self, now: Timestamp) -> Result<Arc<Dashboard>> {
         let version = self.version.load(Ordering::Acquire);
-        if let Ok(cache) = self.cache.lock()
-            && let Some(c) = cache.as_ref()
-            && c.version == version
-            && (c.now == now || c.made.elapsed() < Duration::from_secs(5))
-        {
-            return Ok(Arc::clone(&c.dashboard));
+        if let Some(d) = self.cached(version, now) {
+            return Ok(d);
+        }
+        // One computation at a time: a request that arrives while one runs waits for
+        // it and takes its result, instead of competing with it for the cores.
+        let _computing = self.computing.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(d) = self.cached(version, now) {
+            return Ok(d);
         }
         let (d, skipped) =
             dashboard::generate(&self.opts.roots, &self.opts.config, now, self.opts.utc)?;
@@ -251,6 +261,7 @@ pub fn run(opts: ServeOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<()>
             version: AtomicU64::new(0),
             open_streams: AtomicUsize::new(0),
             cache: Mutex::new(None),
+            computing: Mutex::new(()),
             opts,
         });
         live::start_followers(Arc::clone(&state))?;
