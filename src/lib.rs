@@ -67,6 +67,8 @@ pub mod progress;
 pub mod record;
 pub mod redact;
 pub mod runner;
+#[cfg(feature = "cli")]
+pub mod serve;
 pub mod stats;
 pub mod store;
 pub mod time;

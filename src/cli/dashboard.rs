@@ -68,6 +68,9 @@ enum Command {
     Export(ExportArgs),
     /// Write one self-contained HTML report (inline CSS and SVG charts, no network).
     Html(HtmlArgs),
+    /// Serve the live web dashboard: pages, a JSON API and Server-Sent Events, from the
+    /// files (loopback only unless a token is given).
+    Serve(ServeArgs),
     /// Delete (or gzip) notification files wholly older than a cutoff.
     Prune(PruneArgs),
     /// Print shell completions.
@@ -128,6 +131,31 @@ struct HtmlArgs {
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
+
+#[derive(Debug, Args)]
+#[command(after_help = SERVE_HELP)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port). Any address but loopback
+    /// requires a token.
+    #[arg(long, value_name = "ADDR", default_value = crate::serve::DEFAULT_BIND)]
+    bind: String,
+    /// A file holding the token every request must carry [default: $CC_TOKEN]. The
+    /// token is never taken from the command line, which other users can read.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Open the dashboard in the default browser (xdg-open) once listening.
+    #[arg(long)]
+    open: bool,
+}
+
+const SERVE_HELP: &str = "\
+Pages: / /runs /runs/RUN /chains /chains/CHAIN /journeys /journeys/CUJ /skills /providers
+/usage /notifications. JSON (the CLI's --json documents): /api/dashboard /api/runs
+/api/runs/RUN /api/chains/CHAIN /api/cujs /api/cujs/CUJ/trending /api/skills /api/providers
+/api/usage /api/notifications; POST /api/notifications/ID/read|dismiss. Live: GET /events
+(Server-Sent Events). GET /metrics (Prometheus), GET /healthz.
+With a token, send `Authorization: Bearer TOKEN`, or visit /?token=TOKEN once (a cookie
+keeps it). Ctrl-C stops the server.";
 
 #[derive(Debug, Args)]
 struct MergeArgs {
@@ -210,6 +238,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Alerts(args) => exec_alerts(&settings, &args),
         Command::Export(args) => exec_export(&settings, &args),
         Command::Html(args) => exec_html(&settings, &args),
+        Command::Serve(args) => exec_serve(&settings, &args),
         Command::Prune(args) => exec_prune(&settings, Stream::Notifications, &args),
         Command::Completions { shell } => {
             print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
@@ -526,6 +555,76 @@ fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<u8> {
     writeln!(out, "{}", crate::store::paths::display_path(&path))?;
     out.flush()?;
     Ok(code)
+}
+
+fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<u8> {
+    use std::net::ToSocketAddrs;
+    let bind = args
+        .bind
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| {
+            Error::invalid(
+                "--bind",
+                format!(
+                    "{:?} is not an address (expected HOST:PORT, e.g. 127.0.0.1:7878)",
+                    args.bind
+                ),
+            )
+        })?;
+    for root in settings.roots.all() {
+        if !root.is_dir() {
+            return Err(Error::invalid(
+                "--root",
+                format!("{} is not a folder", root.display()),
+            ));
+        }
+    }
+    let token = match &args.token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::invalid(
+                    "--token-file",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            Some(text.trim().to_string())
+        }
+        None => std::env::var("CC_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| t.trim().to_string()),
+    };
+    let fixed_now = std::env::var("CC_NOW")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|_| settings.now);
+    let opts = crate::serve::ServeOptions {
+        bind,
+        token,
+        roots: settings.roots.clone(),
+        config: settings.config.clone(),
+        fixed_now,
+        utc: settings.style.utc,
+        fsync: settings.fsync,
+    };
+    let open = args.open;
+    crate::serve::run(opts, |addr| {
+        eprintln!("listening on http://{addr}");
+        if open {
+            let url = format!("http://{addr}/");
+            if let Err(e) = std::process::Command::new("xdg-open")
+                .arg(&url)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+            {
+                eprintln!("warning: could not open a browser (xdg-open: {e}); open {url}");
+            }
+        }
+    })?;
+    Ok(0)
 }
 
 fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {

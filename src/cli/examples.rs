@@ -478,6 +478,14 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
     ),
     (
         "cc-dashboard",
+        "serve",
+        "\
+  cc-dashboard serve                   # http://127.0.0.1:7878
+  cc-dashboard serve --bind 127.0.0.1:0 --open
+  CC_TOKEN=$(cat ~/.ccmon-token) cc-dashboard serve --bind 0.0.0.0:7878",
+    ),
+    (
+        "cc-dashboard",
         "merge",
         "\
   cc-dashboard merge --from /mnt/ci-runner-3/ccmon",

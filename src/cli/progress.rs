@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
 use crate::error::{Error, Result};
 use crate::health::PriceTable;
-use crate::progress::chain::{RunQuery, run_page};
+use crate::progress::chain::RunQuery;
 use crate::progress::stream::StreamOptions;
 use crate::progress::watch::{Display, WatchOptions, watch};
 use crate::progress::{self, RunState, render, tracker};
@@ -910,15 +910,9 @@ fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<u8> {
 
 fn exec_current(settings: &Settings, args: RunArg, detail: bool) -> Result<u8> {
     check_run(&args.run)?;
-    let (mut state, mut skipped) = progress::run_state(&settings.roots, &args.run, settings.now)?;
-    if let Some(s) = &mut state {
-        let prices = PriceTable::new(&settings.config.pricing);
-        skipped.merge(progress::attach_costs(
-            &settings.roots,
-            std::slice::from_mut(s),
-            &prices,
-        )?);
-    }
+    let prices = PriceTable::new(&settings.config.pricing);
+    let (state, skipped) =
+        progress::chain::current_run(&settings.roots, &args.run, settings.now, &prices)?;
     let mut out = output::stdout();
     match (&state, settings.style.json) {
         (Some(s), true) => output::write_json(&mut out, s)?,
@@ -937,13 +931,7 @@ fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<u8> {
     }
     let since = settings.time(args.since.as_deref(), "--since")?;
     let stale_after = timespec::parse_duration_ms(&args.stale_after, "--stale-after")?;
-    let (mut states, mut skipped) = progress::all_runs(&settings.roots, since, None, settings.now)?;
     let prices = PriceTable::new(&settings.config.pricing);
-    skipped.merge(progress::attach_costs(
-        &settings.roots,
-        &mut states,
-        &prices,
-    )?);
     let query = RunQuery {
         status: args.status.map(RunStatus::from),
         source: args.source,
@@ -953,7 +941,8 @@ fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<u8> {
         limit: args.limit,
         page: args.page,
     };
-    let (rows, total) = run_page(&states, &query);
+    let (rows, total, skipped) =
+        progress::chain::run_list(&settings.roots, since, &query, &prices)?;
     let mut out = output::stdout();
     if settings.style.json {
         output::write_json(&mut out, &rows)?;

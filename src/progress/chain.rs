@@ -370,3 +370,34 @@ pub fn chain(
     }
     Ok((chain_report(&states, chain_id), skipped))
 }
+
+/// `cc-progress runs` (and `/api/runs`): the runs with events since `since`, their
+/// costs attached (the provider calls with their `runId`, priced by `prices`), then
+/// the page `query` asks for. Returns the page, how many runs match in all, and the
+/// skipped lines. One report for every sink.
+pub fn run_list(
+    roots: &Roots,
+    since: Option<Timestamp>,
+    query: &RunQuery,
+    prices: &crate::health::PriceTable,
+) -> Result<(Vec<RunRow>, usize, Skipped)> {
+    let (mut states, mut skipped) = all_runs(roots, since, None, query.now)?;
+    skipped.merge(super::attach_costs(roots, &mut states, prices)?);
+    let (rows, total) = run_page(&states, query);
+    Ok((rows, total, skipped))
+}
+
+/// `cc-progress current RUN` (and `/api/runs/RUN`): the run's folded state with its
+/// cost attached, or `None` for a run without events.
+pub fn current_run(
+    roots: &Roots,
+    run_id: &str,
+    now: Timestamp,
+    prices: &crate::health::PriceTable,
+) -> Result<(Option<RunState>, Skipped)> {
+    let (mut state, mut skipped) = run_state(roots, run_id, now)?;
+    if let Some(s) = &mut state {
+        skipped.merge(super::attach_costs(roots, std::slice::from_mut(s), prices)?);
+    }
+    Ok((state, skipped))
+}
