@@ -456,7 +456,8 @@ impl Redactor {
         match value {
             Value::String(s) => {
                 let hide = match under {
-                    KeyKind::Secret | KeyKind::SecretValue => !is_not_a_secret(s),
+                    KeyKind::Secret => !is_not_a_secret(s),
+                    KeyKind::SecretValue => !is_not_a_secret(s) && !is_plain_word(s),
                     KeyKind::Likely => looks_like_credential(s),
                     KeyKind::AboutSecret | KeyKind::Ordinary => false,
                 };
@@ -479,10 +480,17 @@ impl Redactor {
     /// redacted too (the map is rebuilt in order only then).
     fn walk_map(&self, map: &mut serde_json::Map<String, Value>, secret: bool) {
         let mut renamed = false;
+        // `{"name": "DB_PASSWORD", "value": "..."}` (Kubernetes, ECS, CI variables): the
+        // value is judged by the name beside it.
+        let named = ["name", "Name", "key", "Key"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(Value::as_str))
+            .map_or(KeyKind::Ordinary, |name| self.key_kind(name));
         for (k, v) in map.iter_mut() {
             renamed |= matches!(self.redact_str(k), Cow::Owned(_));
             let under = match self.key_kind(k) {
                 KeyKind::Ordinary | KeyKind::Likely if secret => KeyKind::Secret,
+                KeyKind::Ordinary if matches!(k.as_str(), "value" | "Value") => named,
                 kind => kind,
             };
             self.walk(v, under);
@@ -551,6 +559,11 @@ impl Redactor {
                 Check::Credential => looks_like_credential(bare),
                 Check::UrlPassword => !is_port_and_path(bare),
                 Check::SecretKey => self.is_secret_assignment(label, bare, quoted),
+                Check::NamedValue => {
+                    let name = label.split_once([':', '=']).map_or("", |(_, n)| n);
+                    let key = label_key(name);
+                    self.is_secret_assignment(&format!("{key}="), bare, quoted)
+                }
             };
         if !accept {
             return whole.to_string();
@@ -577,6 +590,20 @@ impl Redactor {
             return false;
         }
         if value.bytes().all(|b| b.is_ascii_digit() || b == b'.') && value.len() < 6 {
+            return false;
+        }
+        let flag_then_space =
+            label.trim_start().starts_with('-') && label.ends_with(char::is_whitespace);
+        if flag_then_space && !quoted && PROSE_WORDS.contains(&value.to_ascii_lowercase().as_str())
+        {
+            // `pass the --password flag to prompt`: a sentence about the flag.
+            return false;
+        }
+        if !quoted && is_code(value) {
+            // `secret = getSecret("db")`, `token = self.token`: code, not a value.
+            return false;
+        }
+        if kind == KeyKind::SecretValue && is_plain_word(value) {
             return false;
         }
         match kind {
@@ -617,7 +644,10 @@ fn label_key(label: &str) -> &str {
 /// placeholders (`<your-api-key>`, `********`, `xxxxxxxx`), paths, structure (`{`, `[`),
 /// and what was redacted already.
 fn is_not_a_secret(value: &str) -> bool {
-    let v = value.trim();
+    // Quotes (escaped or not) and a statement's end are not part of the value.
+    let v = value
+        .trim()
+        .trim_matches(|c| matches!(c, '"' | '\'' | '\\' | ';' | ','));
     if v.is_empty() || v.starts_with("[REDACTED") {
         return true;
     }
@@ -630,13 +660,124 @@ fn is_not_a_secret(value: &str) -> bool {
         || v.starts_with("{%")
         || v.starts_with("<%")
         || (b[0] == b'<' && b[b.len() - 1] == b'>')
-        || matches!(b[0], b'{' | b'[' | b'(')
+        || matches!(b[0], b'{' | b'[' | b'(' | b'=')
+        || NOT_SECRET_VALUES.iter().any(|w| v.eq_ignore_ascii_case(w))
         || REFERENCE_PREFIXES.iter().any(|p| v.starts_with(p))
         || is_constant_name(v);
     let path =
         (v.starts_with('/') || v.starts_with("~/") || v.starts_with("./") || v.starts_with("../"))
             && !v.contains(char::is_whitespace);
     reference || path || is_one_char_run(v)
+}
+
+/// Words that follow a flag's name in a sentence about the flag rather than a value.
+const PROSE_WORDS: &[&str] = &[
+    "flag",
+    "option",
+    "options",
+    "argument",
+    "parameter",
+    "switch",
+    "is",
+    "was",
+    "to",
+    "and",
+    "or",
+    "the",
+    "a",
+    "an",
+    "if",
+    "when",
+    "with",
+    "without",
+    "for",
+    "instead",
+    "only",
+    "must",
+    "should",
+    "can",
+    "will",
+    "not",
+    "prompts",
+    "prompt",
+    "here",
+    "there",
+    "below",
+    "above",
+];
+
+/// Values that say something about a secret rather than being one.
+const NOT_SECRET_VALUES: &[&str] = &[
+    "null",
+    "nil",
+    "none",
+    "undefined",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "default",
+    "required",
+    "optional",
+    "enabled",
+    "disabled",
+    "hidden",
+    "redacted",
+    "masked",
+    "n/a",
+    "empty",
+    "unset",
+    "unknown",
+    "auto",
+    "inherit",
+    "bearer",
+    "basic",
+    "oauth",
+    "oauth2",
+    "prompt",
+    "interactive",
+    "stdin",
+    "env",
+    "environment",
+    "keychain",
+    "keyring",
+    "vault",
+];
+
+/// A single lower-case word (`default`, `interactive`, `read-only`): what a setting named
+/// `session` or `auth` holds, not a credential.
+fn is_plain_word(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 16
+        && v.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        && !v.starts_with('-')
+}
+
+/// Code where a value would be: a call (`getSecret(`), a keyword (`await`, `new`), or a
+/// dotted name (`self.token`, `settings.SECRET_KEY`).
+fn is_code(v: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "await", "new", "this", "self", "function", "lambda", "async", "return", "if", "let",
+        "const", "var", "require", "import", "yield", "typeof", "not", "and", "or",
+    ];
+    let ident = |s: &str| {
+        s.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    if KEYWORDS.contains(&v) {
+        return true;
+    }
+    if let Some((name, _)) = v.split_once('(')
+        && name.split('.').all(ident)
+    {
+        return true;
+    }
+    let parts: Vec<&str> = v.split('.').collect();
+    parts.len() >= 2 && parts.iter().all(|p| ident(p)) && !v.bytes().any(|b| b.is_ascii_digit())
 }
 
 /// How code and configuration refer to a secret kept elsewhere.

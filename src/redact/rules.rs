@@ -39,6 +39,8 @@ pub(super) enum Check {
     /// `key = value`, `"key": "value"`, `--key value`, `?key=value`: the key must name a
     /// secret (see `Redactor::key_kind`), and the value must be one.
     SecretKey,
+    /// `name: X` then `value: Y`: X must name a secret, and Y must be one.
+    NamedValue,
 }
 
 /// One redaction rule.
@@ -330,7 +332,7 @@ pub(super) const RULES: &[Rule] = &[
     whole(
         "messaging-service-key",
         &["SK", "SG.", "key-", "-us", ":AA", "xkeysib-"],
-        r"(?:\bSK[0-9a-f]{32}\b|SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}|\bkey-[0-9a-zA-Z]{32}\b|\b[0-9a-f]{32}-us\d{1,2}\b|\d{8,10}:AA[A-Za-z0-9_\-]{33}|xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})",
+        r"(?:SK[0-9a-f]{32}\b|SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}|key-[0-9a-zA-Z]{32}\b|[0-9a-f]{32}-us\d{1,2}\b|\d{8,10}:AA[A-Za-z0-9_\-]{33}|xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16})",
         &[
             "SK516c53ae5994c1450dc2a895a4d2292a",
             "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",
@@ -452,7 +454,7 @@ pub(super) const RULES: &[Rule] = &[
             "access-sandbox-",
             "access-development-",
         ],
-        r"(?:do[por]_v1_[a-f0-9]{64}|AT(?:ATT|CTT)3[A-Za-z0-9_\-=]{30,}|ATBB[A-Za-z0-9_=.\-]{28,}|lin_(?:api|oauth)_[A-Za-z0-9]{32,}|(?:secret|ntn)_[A-Za-z0-9]{40,}|\bsl\.[A-Za-z0-9_\-]{60,}|\bdapi[a-f0-9]{32}(?:-\d)?\b|\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}|hv[sbr]\.[A-Za-z0-9_\-]{24,}|[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-]{60,}|sntry[su]_[A-Za-z0-9+/=_]{40,}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|glsa_[A-Za-z0-9]{32}_[a-f0-9]{8}|glc_[A-Za-z0-9+/=]{32,}|NR(?:AK|II|JS)-[A-Za-z0-9]{19,32}|AGE-SECRET-KEY-1[0-9A-Z]{58}|\b[sp]k\.eyJ[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}|sbp_[a-f0-9]{40}|nf[pc]_[A-Za-z0-9]{36,}|figd_[A-Za-z0-9_\-]{40,}|LTAI[A-Za-z0-9]{12,20}|HRKU-[A-Za-z0-9_\-]{30,}|tskey-(?:api|auth|client|scim|webhook)-[A-Za-z0-9]+-[A-Za-z0-9]+|CFPAT-[A-Za-z0-9_\-]{43}|dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}|EZ[AT]K[a-z0-9]{54}|fo1_[A-Za-z0-9_\-]{43}|pscale_(?:tkn|pw|oauth)_[A-Za-z0-9=\-_.]{32,64}|\bpul-[a-f0-9]{40}|rdme_[a-z0-9]{70}|pnu_[A-Za-z0-9]{36}|sha256~[A-Za-z0-9_\-]{43}|sgp_[A-Za-z0-9_]{40,}|sq[upa]_[a-f0-9]{40}|bkua_[a-f0-9]{40}|CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}|aio_[A-Za-z0-9]{28}|ops_eyJ[A-Za-z0-9+/=_\-]{40,}|rnd_[A-Za-z0-9]{32}|AKID[A-Za-z0-9]{32}|pat-(?:na|eu)1-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}|access-(?:production|sandbox|development)-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})",
+        r"(?:do[por]_v1_[a-f0-9]{64}|AT(?:ATT|CTT)3[A-Za-z0-9_\-=]{30,}|ATBB[A-Za-z0-9_=.\-]{28,}|lin_(?:api|oauth)_[A-Za-z0-9]{32,}|(?:secret|ntn)_[A-Za-z0-9]{40,}|\bsl\.[A-Za-z0-9_\-]{60,}|dapi[a-f0-9]{32}(?:-\d)?\b|dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}|hv[sbr]\.[A-Za-z0-9_\-]{24,}|[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-]{60,}|sntry[su]_[A-Za-z0-9+/=_]{40,}|PMAK-[a-f0-9]{24}-[a-f0-9]{34}|glsa_[A-Za-z0-9]{32}_[a-f0-9]{8}|glc_[A-Za-z0-9+/=]{32,}|NR(?:AK|II|JS)-[A-Za-z0-9]{19,32}|AGE-SECRET-KEY-1[0-9A-Z]{58}|\b[sp]k\.eyJ[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}|sbp_[a-f0-9]{40}|nf[pc]_[A-Za-z0-9]{36,}|figd_[A-Za-z0-9_\-]{40,}|LTAI[A-Za-z0-9]{12,20}|HRKU-[A-Za-z0-9_\-]{30,}|tskey-(?:api|auth|client|scim|webhook)-[A-Za-z0-9]+-[A-Za-z0-9]+|CFPAT-[A-Za-z0-9_\-]{43}|dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}|EZ[AT]K[a-z0-9]{54}|fo1_[A-Za-z0-9_\-]{43}|pscale_(?:tkn|pw|oauth)_[A-Za-z0-9=\-_.]{32,64}|pul-[a-f0-9]{40}\b|rdme_[a-z0-9]{70}|pnu_[A-Za-z0-9]{36}|sha256~[A-Za-z0-9_\-]{43}|sgp_[A-Za-z0-9_]{40,}|sq[upa]_[a-f0-9]{40}|bkua_[a-f0-9]{40}|CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}|aio_[A-Za-z0-9]{28}|ops_eyJ[A-Za-z0-9+/=_\-]{40,}|rnd_[A-Za-z0-9]{32}|AKID[A-Za-z0-9]{32}|pat-(?:na|eu)1-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}|access-(?:production|sandbox|development)-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12})",
         &[
             "dop_v1_6528446d219cef5c4bd29f04b7b91559d6fd6ea6a0ce260f6a963f64f6ac304a",
             "ATATT3xFfGF0YgrQ6WRz7_z6XQfNr4uMTehYjEgh86XkX-Gh8Anu",
@@ -686,15 +688,68 @@ pub(super) const RULES: &[Rule] = &[
         &["login with your password please", "machine x login y"],
     ),
     labelled(
+        "dockerfile-env",
+        &["ENV", "ARG"],
+        r#"((?:^|\n)\s*(?:ENV|ARG)\s+(?i:[a-z_][a-z0-9_]*(?:pass|pwd|secret|token|key|auth|credential|cookie|session|creds)[a-z0-9_]*)\s+)("[^"]*"|'[^']*'|\S+)()"#,
+        Check::Always,
+        &[
+            "FROM node:22\nENV NPM_TOKEN 0pMmjO8sgyZLV0z0Q2YW2nQeDOFOzJwqybdt\nRUN npm ci",
+            "ARG DB_PASSWORD \"55QpK0GBnSc7\"",
+        ],
+        &["ENV NODE_ENV production", "ENV API_KEY $API_KEY"],
+    ),
+    labelled(
+        "config-set-secret",
+        &["config", "secret"],
+        r#"(?i)(\b(?:config(?:uration)?\s+set|config:set|secrets?\s+set)\s+(?:--\S+\s+)*["']?\S*(?:password|passwd|token|secret|authtoken|_auth|api[_-]?key)\S*?["']?(?:\s+(?:--body|-b))?\s+)("[^"]*"|'[^']*'|[^\s"']+)()"#,
+        Check::Always,
+        &[
+            "npm config set //registry.npmjs.org/:_authToken 9e26ab47-17e2-bf9c-145c-3497d267b470",
+            "gh secret set DEPLOY_TOKEN --body \"MEQ13C2IeXC73qbvz1zhjHfaLJdi27\"",
+            "yarn config set npmAuthToken 672DMZKLSlE6d0EnYX1XWPMRdVN1T4hx9aT9",
+        ],
+        &[
+            "git config set credential.helper store",
+            "npm config set registry https://registry.npmjs.org/",
+            "npm config set //registry.npmjs.org/:_authToken ${NPM_TOKEN}",
+        ],
+    ),
+    labelled(
+        "password-is",
+        &["password", "passphrase", "passwd"],
+        r#"(?i)(\b(?:password|passphrase|passwd)\s+(?:is|was|=)\s+["'`]?)([^\s"'`]{6,})()"#,
+        Check::Random,
+        &["The password is tXM9B1oirl", "db passphrase was hunter2x"],
+        &[
+            "The password is incorrect",
+            "your password was changed yesterday",
+        ],
+    ),
+    labelled(
+        "name-value-pair",
+        &["value"],
+        r#"(?i)(\bname["']?\s*[:=]\s*["']?[a-z0-9_.\-]*(?:pass|pwd|secret|token|key|auth|credential|cookie|session|creds)[a-z0-9_.\-]*["']?\s*[,\n]\s*(?:-\s+)?["']?value["']?\s*[:=]\s*["']?)([^\s"',}]+)()"#,
+        Check::NamedValue,
+        &[
+            "env:\n  - name: DB_PASSWORD\n    value: 6Bak5EBAmj548C",
+            "{name: \"API_TOKEN\", value: \"gjwgzLRL5SmfBFHs6bZ9GKOSAd6Riu\"}",
+        ],
+        &[
+            "- name: DB_PASSWORD\n  value: ${DB_PASSWORD}",
+            "- name: TOKEN_TTL\n  value: 3600",
+            "- name: PORT\n  value: 8080",
+        ],
+    ),
+    labelled(
         "secret-flag",
         KEY_WORDS,
         r#"(?i)((?:^|\s)--?[a-z0-9-]*(?:pass|pwd|secret|token|key|auth|credential|cookie|sig|session|creds|jwt)[a-z0-9-]*(?:\s+|=))("[^"]*"|'[^']*'|[^\s"']+)()"#,
         Check::SecretKey,
         &[
-            "mysqladmin --password=0pMmjO8sgyZL status",
-            "gh auth login --token V0z0Q2YW2nQeDOFOzJwq",
-            "vault login --client-secret 'wuOP55QpK0GB x'",
-            "pg_dump --pass nSc7Ms7Ce4mY",
+            "mysqladmin --password=9ZgiyNhzuu0e status",
+            "gh auth login --token K8D2FoUtdK0hn3a3ZqyC",
+            "vault login --client-secret 'dlq3eMgVn8qs x'",
+            "pg_dump --pass Z1000MERE6wk",
         ],
         &[
             "--password-file /run/secrets/db",
@@ -710,9 +765,9 @@ pub(super) const RULES: &[Rule] = &[
         r#"("[A-Za-z0-9_.\- ]*"\s*:\s*")((?:[^"\\]|\\.)*)(")"#,
         Check::SecretKey,
         &[
-            r#"{"client_secret": "uN7SJwI47i0oLdo3ZUKYDeGT", "n": 1}"#,
-            r#"{"auths":{"ghcr.io":{"auth":"V+LZgqwYpsNE3jADUqFa94i5HcRZZosl"}}}"#,
-            r#"{"password":"a \"quoted\" aLJdi276"}"#,
+            r#"{"client_secret": "pT06nnt00yZrhP2rTQjesJnY", "n": 1}"#,
+            r#"{"auths":{"ghcr.io":{"auth":"CzOfO9LYxdZblgrI1aHeCgzM1ufo4KPH"}}}"#,
+            r#"{"password":"a \"quoted\" ZwNBGI18"}"#,
         ],
         &[
             r#"{"token_budget": "high", "tokenizer": "cl100k"}"#,
@@ -725,8 +780,24 @@ pub(super) const RULES: &[Rule] = &[
         KEY_WORDS,
         r#"(\\"[A-Za-z0-9_.\- ]*\\"\s*:\s*\\")((?:[^"\\]|\\[^"])*)(\\")"#,
         Check::SecretKey,
-        &[r#"{\"password\": \"72DMZKLSlE6d0EnY\"}"#],
+        &[r#"{\"password\": \"gmNjmLVNeR8Lfgwk\"}"#],
         &[r#"{\"token_type\": \"bearer\"}"#],
+    ),
+    labelled(
+        "env-assignment",
+        KEY_WORDS,
+        r#"(?i)((?:^|[\s|(])(?:-e\s+|--env[\s=]+)?[a-z_][a-z0-9_]*(?:pass|pwd|secret|token|key|auth|credential|cookie|sig|session|creds|jwt)[a-z0-9_]*=)([^\s"'`]+)()"#,
+        Check::SecretKey,
+        &[
+            "export DJANGO_SECRET_KEY=iSRtPLPBL7znoQu013fl&!(x)*^Nzo5PgJ5 && ./deploy.sh",
+            "DB_PASSWORD=p&ss;w5PWNdHKM\nDEBUG=true",
+            "docker run -e API_TOKEN=KLdAz0QkRsxmOrgzMsSA& -p 80:80 app",
+        ],
+        &[
+            "GITHUB_TOKEN=$GITHUB_TOKEN ./run.sh",
+            "MAX_TOKENS=4096",
+            "PRIVATE_KEY_PATH=/etc/key.pem",
+        ],
     ),
     labelled(
         "secret-assignment",
@@ -734,14 +805,14 @@ pub(super) const RULES: &[Rule] = &[
         r#"(?i)\b([a-z0-9_.\-]*(?:pass|pwd|secret|token|key|auth|credential|cookie|sig|signature|session|creds|jwt)[a-z0-9_.\-]*\\?["']?\s*(?:=>|:=|=|:)\s*)("[^"]*"|'[^']*'|[^\s;&,"'}\]\\]+)()"#,
         Check::SecretKey,
         &[
-            "export GITHUB_TOKEN=X1XWPMRdVN1T4hx9aT9t",
-            "PGPASSWORD=XM9B1oirl6Ba psql -h db",
-            "HEROKU_API_KEY=5fdd64e3-4b3c-62df-90d1-4af97955134c",
-            "password: Nhzuu0eK8D",
-            "db_pass = '2FoUtdK0hn x'",
-            "api_key => \"3a3ZqyCdlq3eMgVn8qsZ1000\"",
-            "MYSQL_PWD=MERE6wkpT06n",
-            "session=nt00yZrhP2rTQjesJnYom5XuYQcuN2VE",
+            "export GITHUB_TOKEN=1XG5p19itBdbwDCQfcGX",
+            "PGPASSWORD=Ynvu7J5Pqy7z psql -h db",
+            "HEROKU_API_KEY=b44ceb14-f752-ad08-a51f-ce68b5134e01",
+            "password: 9FJj6jCS5U",
+            "db_pass = 'WQBkE1gk40 x'",
+            "api_key => \"X8O6emUrqxw7eWiBEBcnddEP\"",
+            "MYSQL_PWD=qF0sGe6vzwZo",
+            "session=1DppCbNincHiEv9faIcg85YheHbICo8O",
         ],
         &[
             "max_tokens=4096",
