@@ -279,6 +279,15 @@ pub struct Redactor {
     key_cache: Mutex<HashMap<String, KeyKind>>,
 }
 
+/// The process's redactor for read paths and messages that have no configuration at
+/// hand (records other tools wrote, error messages): the built-in rules plus
+/// `CC_REDACT_KEYS` and `CC_REDACT_PATTERNS` (the built-in rules alone when those are
+/// invalid; the writers report that error).
+pub fn shared() -> &'static Redactor {
+    static SHARED: OnceLock<Redactor> = OnceLock::new();
+    SHARED.get_or_init(|| Redactor::from_config(&RedactConfig::default()).unwrap_or_default())
+}
+
 /// Bound on remembered key names (records with generated keys must not grow memory).
 const KEY_CACHE_LIMIT: usize = 4096;
 
@@ -838,11 +847,12 @@ fn is_port_and_path(v: &str) -> bool {
 }
 
 /// A value that is a credential on its own: at least 16 characters without spaces,
-/// random-looking, and not an identifier (UUID, ULID, a hash of a commit).
+/// holding a long random-looking run (not words joined by dashes such as model names),
+/// and not an identifier (UUID, ULID).
 fn looks_like_credential(v: &str) -> bool {
     v.len() >= 16
         && !v.contains(char::is_whitespace)
-        && looks_random(v)
+        && has_random_run(v, 14)
         && !is_identifier(v)
         && !is_not_a_secret(v)
 }

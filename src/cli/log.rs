@@ -315,7 +315,8 @@ fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<u8
                     Ok(p) => batch.push(p),
                     Err(e) => {
                         invalid += 1;
-                        eprintln!("error: {e}");
+                        let message = e.to_string();
+                        eprintln!("error: {}", crate::redact::shared().redact_str(&message));
                     }
                 }
             }

@@ -292,7 +292,12 @@ where
         Err(err) => {
             let code = exit_code(&*err);
             if code != 0 {
-                eprintln!("{program}: error: {err}");
+                // Messages may quote input: they pass the redactor like records (SPEC §15).
+                let message = err.to_string();
+                eprintln!(
+                    "{program}: error: {}",
+                    crate::redact::shared().redact_str(&message)
+                );
             }
             std::process::ExitCode::from(code)
         }
