@@ -214,6 +214,35 @@ def special_positives():
             ("key-name", "sig-key", {"params": {"sig": sig2}}, sig2),
             ("key-name", "session-key", {"params": {"session": sess}}, sess),
         ]
+    # Forms found while probing beyond the first half: argument vectors, header pairs,
+    # XML settings, registry logins, piped passwords, Go DSNs, pgpass, name/value lists,
+    # base64 PEM in kubeconfig, bare AWS session tokens, other header schemes, JWE.
+    for _ in range(3):
+        pw, tok = password(), rand(ALNUM, 40)
+        pem_b64 = b64("-----BEGIN RSA PRIVATE KEY-----\n" + rand(B64, 64) + "\n")
+        sts = "FwoGZXIvYXdzE" + rand(B64, 180)
+        jwe = "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ." + rand(URLSAFE, 60) + "." + rand(URLSAFE, 16) + "." + rand(URLSAFE, 40) + "." + rand(URLSAFE, 22)
+        out += [
+            ("argv", "password-argv", {"params": {"argv": ["mysqldump", "--user", "app", "--password", pw, "orders"]}}, pw),
+            ("argv", "token-argv", {"params": {"args": ["gh", "auth", "login", "--with-token", "--token", tok]}}, tok),
+            ("header-pair", "authorization-pair", {"params": {"headers": [["Accept", "application/json"], ["Authorization", f"Bearer {tok}"]]}}, tok),
+            ("file", "maven-settings", {"result": {"content": f"<settings><servers><server><id>nexus</id><username>ci</username><password>{pw}</password></server></servers></settings>"}}, pw),
+            ("cli-password", "docker-login-p", {"params": {"command": f"docker login -u ci -p {tok} registry.example.com"}}, tok),
+            ("cli-password", "redis-cli-a", {"params": {"command": f"redis-cli -h cache -p 6379 -a '{pw}' ping"}}, pw),
+            ("cli-password", "piped-password", {"params": {"command": f"echo '{pw}' | docker login ghcr.io -u bot --password-stdin"}}, pw),
+            ("connection-string", "go-dsn", {"params": {"dsn": f"app:{pw.replace('@', '').replace('/', '').replace(':', '')}@tcp(db:3306)/orders?parseTime=true"}}, pw.replace('@', '').replace('/', '').replace(':', '')),
+            ("file", "pgpass", {"result": {"content": f"db.internal:5432:orders:app:{pw}\n"}}, pw),
+            ("name-value", "k8s-env", {"params": {"spec": {"containers": [{"name": "api", "env": [{"name": "DB_PASSWORD", "value": pw}, {"name": "PORT", "value": "8080"}]}]}}}, pw),
+            ("name-value", "k8s-env-yaml", {"result": {"content": f"env:\n  - name: API_TOKEN\n    value: {tok}\n  - name: PORT\n    value: \"8080\"\n"}}, tok),
+            ("base64", "kubeconfig-key", {"result": {"content": f"users:\n- name: admin\n  user:\n    client-key-data: {pem_b64}\n"}}, pem_b64[16:]),
+            ("bare", "aws-session-token", {"params": {"value": sts}}, sts),
+            ("header", "ssws-header", {"result": {"trace": f"> Authorization: SSWS 00{rand(URLSAFE, 40)}\n< 200"}}, None),
+            ("bare", "jwe", {"error": f"cannot decrypt {jwe}"}, jwe),
+            ("code", "requests-auth", {"params": {"new": f"r = requests.get(url, auth=('ci', '{pw}'))"}}, pw),
+            ("code", "php-define", {"params": {"new": f"define('DB_PASSWORD', '{pw}');"}}, pw),
+            ("file", "netrc", {"result": {"content": f"machine api.example.com login bob password {tok}\n"}}, tok),
+            ("sentence", "api-key-is", {"message": f"the api key is {tok}, keep it safe"}, tok),
+        ]
     # PEM private keys, in a file's text and inside JSON.
     for _ in range(4):
         body = "\n".join(rand(B64, 64) for _ in range(4))
@@ -362,6 +391,30 @@ def negatives():
         ("aws-arn", "arn:aws:iam::123456789012:role/deploy"), ("aws-region", "AWS_REGION=eu-west-1"),
         ("slug", "keyboard-shortcuts-and-settings"), ("sql", "SELECT id, token_count FROM usage WHERE session_id = $1"),
     ]
+    later = [
+        ("json-schema", {"params": {"schema": {"required": ["password", "email"], "properties": {"password": {"type": "string", "minLength": 12}}}}}),
+        ("argv", {"params": {"argv": ["psql", "--password-file", "/run/secrets/db", "-h", "db"]}}),
+        ("argv", {"params": {"argv": ["git", "log", "--format=%H", "-n", "1"]}}),
+        ("argv", {"params": {"args": ["gh", "auth", "login", "--with-token"]}}),
+        ("header-pair", {"params": {"headers": [["Authorization", "Bearer $TOKEN"], ["Accept", "*/*"]]}}),
+        ("header", {"result": {"trace": "> Authorization: Bearer {{token}}\n< 401"}}),
+        ("kubeconfig", {"result": {"content": "client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM" + rand(B64, 60)}}),
+        ("public-key", {"params": {"key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI" + rand(B64, 43) + " ci@host"}}),
+        ("command", {"params": {"command": "docker login ghcr.io -u bob --password-stdin < token.txt"}}),
+        ("command", {"params": {"command": "echo hello | wc -c"}}),
+        ("command", {"params": {"command": "redis-cli -a $REDIS_PASSWORD ping"}}),
+        ("oauth-response", {"result": {"body": json.dumps({"token_type": "Bearer", "expires_in": 3600, "scope": "repo"})}}),
+        ("setting", {"params": {"session": "interactive", "auth": "oauth", "sig": "none", "pass": True}}),
+        ("code", {"params": {"new": "const secret = await getSecret('db');\nif (token == '') return;"}}),
+        ("code", {"params": {"new": "password = config.password\ntoken = self.token"}}),
+        ("name-value", {"params": {"env": [{"name": "TOKEN_TTL", "value": "3600"}, {"name": "PORT", "value": "8080"}]}}),
+        ("api-ids", {"result": {"id": "msg_01XFDUDYJgAACzvnptvVoYEL", "tool_use_id": "toolu_01A09q90qw90lq917835lq9", "request_id": "req_011CSHoEeqs5C35K2UUqmi3d"}}),
+        ("test-output", {"result": {"stdout": "test result: ok. 38 passed; 0 failed; 2 ignored"}}),
+        ("prose", {"message": "the api key is stored in the vault"}),
+        ("xml", {"result": {"content": "<tokenizer>bpe</tokenizer><password>${env.NEXUS_PASSWORD}</password>"}}),
+    ]
+    for kind, rec in later:
+        add(kind, "later", rec)
     for kind, v in misc:
         add(kind, "bare-value", {"params": {"value": v}})
         add(kind, "array", {"tags": ["ci", v]})

@@ -10,11 +10,11 @@
 //!   `[REDACTED]`, keeping the rest of the string.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::{Captures, Regex};
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use crate::config::RedactConfig;
@@ -218,7 +218,13 @@ const NOT_SECRET_SUFFIXES: &[&str] = &[
     "set",
     "checked",
     "changed",
-    "set",
+    "stdin",
+    "prompt",
+    "command",
+    "cmd",
+    "helper",
+    "program",
+    "script",
 ];
 
 /// Beginnings that make a key name a token count (`max_tokens`, `inputTokens`).
@@ -276,7 +282,7 @@ pub struct Redactor {
     extra_keys: Vec<String>,
     extra: Vec<Regex>,
     /// Key names repeat from record to record: remember how each was judged.
-    key_cache: Mutex<HashMap<String, KeyKind>>,
+    key_cache: Mutex<FxHashMap<String, (KeyKind, bool)>>,
 }
 
 /// The process's redactor for read paths and messages that have no configuration at
@@ -291,21 +297,25 @@ pub fn shared() -> &'static Redactor {
 /// Bound on remembered key names (records with generated keys must not grow memory).
 const KEY_CACHE_LIMIT: usize = 4096;
 
-/// The keyword automaton (ASCII case-insensitive); each pattern id maps to its rule.
+/// The keyword automaton: every keyword, ASCII case-insensitively; a keyword with an
+/// upper-case letter counts only when it is found as written. Each pattern id maps to
+/// its rule.
 struct Keywords {
     automaton: AhoCorasick,
     rule: Vec<usize>,
+    exact: Vec<Option<&'static str>>,
 }
 
 /// Built once per process on first use: cheap (no regex is compiled here).
 fn keywords() -> &'static Keywords {
     static KEYWORDS: OnceLock<Keywords> = OnceLock::new();
     KEYWORDS.get_or_init(|| {
-        let (mut words, mut rule) = (Vec::new(), Vec::new());
+        let (mut words, mut rule, mut exact) = (Vec::new(), Vec::new(), Vec::new());
         for (i, r) in RULES.iter().enumerate() {
             for k in r.keywords {
                 words.push(*k);
                 rule.push(i);
+                exact.push(k.bytes().any(|b| b.is_ascii_uppercase()).then_some(*k));
             }
         }
         // The literals are constants covered by tests: a failure here is a bug.
@@ -314,7 +324,11 @@ fn keywords() -> &'static Keywords {
             .ascii_case_insensitive(true)
             .build(&words)
             .expect("redaction keywords build");
-        Keywords { automaton, rule }
+        Keywords {
+            automaton,
+            rule,
+            exact,
+        }
     })
 }
 
@@ -332,9 +346,17 @@ fn rule_regex(index: usize) -> &'static Regex {
 /// Which rules' keywords appear in `text`, as a bit set over rule indices.
 fn triggered(text: &str) -> u128 {
     let k = keywords();
+    // Most strings hold no keyword: one quick search says so.
+    if !k.automaton.is_match(text) {
+        return 0;
+    }
     let mut set = 0u128;
     for m in k.automaton.find_overlapping_iter(text) {
-        set |= 1 << k.rule[m.pattern().as_usize()];
+        let p = m.pattern().as_usize();
+        if k.exact[p].is_some_and(|w| &text.as_bytes()[m.range()] != w.as_bytes()) {
+            continue;
+        }
+        set |= 1 << k.rule[p];
     }
     set
 }
@@ -383,20 +405,31 @@ impl Redactor {
 
     /// Judges a key name.
     pub fn key_kind(&self, key: &str) -> KeyKind {
+        self.judged(key).0
+    }
+
+    /// How a key name is judged, and whether the name itself holds a secret (a token
+    /// used as an object key). Remembered: key names repeat from record to record.
+    fn judged(&self, key: &str) -> (KeyKind, bool) {
         // The records' own fields, on every record: no lookup needed.
         if self.extra_keys.is_empty() && is_record_field(key) {
-            return KeyKind::Ordinary;
+            return (KeyKind::Ordinary, false);
         }
-        let mut cache = self.key_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(kind) = cache.get(key) {
-            return *kind;
+        let cache = || self.key_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(judged) = cache().get(key) {
+            return *judged;
         }
-        let kind = self.judge_key(key);
+        // Judged without the lock: redacting the name may judge a shorter name.
+        let judged = (
+            self.judge_key(key),
+            matches!(self.redact_str(key), Cow::Owned(_)),
+        );
+        let mut cache = cache();
         if cache.len() >= KEY_CACHE_LIMIT {
             cache.clear();
         }
-        cache.insert(key.to_string(), kind);
-        kind
+        cache.insert(key.to_string(), judged);
+        judged
     }
 
     fn judge_key(&self, key: &str) -> KeyKind {
@@ -478,9 +511,43 @@ impl Redactor {
                     self.redact_string(s);
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.walk(v, under)),
+            Value::Array(items) => {
+                // An argument vector or a header pair: `["--password", "x"]`,
+                // `["Authorization", "..."]`: the name judges the element after it.
+                let mut next = KeyKind::Ordinary;
+                for v in items.iter_mut() {
+                    let named = std::mem::replace(&mut next, KeyKind::Ordinary);
+                    if let Value::String(s) = v {
+                        next = self.argument_name(s);
+                    }
+                    self.walk(
+                        v,
+                        if named == KeyKind::Ordinary {
+                            under
+                        } else {
+                            named
+                        },
+                    );
+                }
+            }
             Value::Object(map) => self.walk_map(map, under == KeyKind::Secret),
             _ => {}
+        }
+    }
+
+    /// How an array element that names the next one judges it: a flag (`--password`,
+    /// `--api-key`) as its key would; a bare name (`Authorization`, `password`) only
+    /// when the next element looks like a credential (`["password", "email"]` is a list
+    /// of names).
+    fn argument_name(&self, s: &str) -> KeyKind {
+        if s.len() > 64 || s.contains(['=', ' ', ':']) {
+            return KeyKind::Ordinary;
+        }
+        let name = s.trim_start_matches('-');
+        match self.key_kind(name) {
+            KeyKind::Secret | KeyKind::SecretValue if s.starts_with('-') => KeyKind::Secret,
+            KeyKind::Secret | KeyKind::SecretValue | KeyKind::Likely => KeyKind::Likely,
+            _ => KeyKind::Ordinary,
         }
     }
 
@@ -496,8 +563,13 @@ impl Redactor {
             .find_map(|k| map.get(*k).and_then(Value::as_str))
             .map_or(KeyKind::Ordinary, |name| self.key_kind(name));
         for (k, v) in map.iter_mut() {
-            renamed |= matches!(self.redact_str(k), Cow::Owned(_));
-            let under = match self.key_kind(k) {
+            let (kind, holds_secret) = self.judged(k);
+            renamed |= holds_secret;
+            let under = match kind {
+                // Inside a secret object, fields about it (`type`, `format`) stay.
+                KeyKind::Ordinary if secret && self.judge_key(k) == KeyKind::AboutSecret => {
+                    KeyKind::AboutSecret
+                }
                 KeyKind::Ordinary | KeyKind::Likely if secret => KeyKind::Secret,
                 KeyKind::Ordinary if matches!(k.as_str(), "value" | "Value") => named,
                 kind => kind,
@@ -513,20 +585,30 @@ impl Redactor {
         }
     }
 
+    /// True when nothing in `text` could be redacted: no keyword of any rule (every
+    /// secret key name holds one too), no JSON escape that could hide one (`\u0070ass`),
+    /// and no extra keys or patterns configured. For whole JSON lines, so that the common
+    /// line without any secret is passed on without being parsed and rebuilt.
+    pub fn is_clean(&self, text: &str) -> bool {
+        self.extra.is_empty()
+            && self.extra_keys.is_empty()
+            && memchr::memmem::find(text.as_bytes(), b"\\u").is_none()
+            && memchr::memmem::find(text.as_bytes(), b"\\/").is_none()
+            && !keywords().automaton.is_match(text)
+    }
+
     /// Replaces every credential found in `text` by `[REDACTED]`, keeping the rest.
     /// Borrows when nothing was found.
     pub fn redact_str<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out: Cow<'a, str> = Cow::Borrowed(text);
-        let set = triggered(text);
-        if set != 0 {
-            for (i, rule) in RULES
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| set & (1 << i) != 0)
-            {
-                if let Cow::Owned(s) = self.apply(i, rule.keep, rule.check, &out) {
-                    out = Cow::Owned(s);
-                }
+        // The triggered rules, in rule order (lowest bit first).
+        let mut set = triggered(text);
+        while set != 0 {
+            let i = set.trailing_zeros() as usize;
+            set &= set - 1;
+            let rule = &RULES[i];
+            if let Cow::Owned(s) = self.apply(i, rule.keep, rule.check, &out) {
+                out = Cow::Owned(s);
             }
         }
         for re in &self.extra {
@@ -569,10 +651,18 @@ impl Redactor {
                 Check::UrlPassword => !is_port_and_path(bare),
                 Check::SecretKey => self.is_secret_assignment(label, bare, quoted),
                 Check::NamedValue => {
-                    let name = label.split_once([':', '=']).map_or("", |(_, n)| n);
-                    let key = label_key(name);
+                    // The last word of the label but `value` (`name: DB_PASSWORD, value:`,
+                    // `define('DB_PASSWORD', `) is the key.
+                    let key = label
+                        .split(|c: char| {
+                            !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                        })
+                        .map(|w| w.rsplit('.').next().unwrap_or(w))
+                        .rfind(|w| !w.is_empty() && !w.eq_ignore_ascii_case("value"))
+                        .unwrap_or("");
                     self.is_secret_assignment(&format!("{key}="), bare, quoted)
                 }
+                Check::Base64PrivateKey => decoded_prefix(bare, 48).contains("PRIVATE KEY"),
             };
         if !accept {
             return whole.to_string();
@@ -589,7 +679,11 @@ impl Redactor {
     /// what follows, without its quotes.
     fn is_secret_assignment(&self, label: &str, value: &str, quoted: bool) -> bool {
         let key = label_key(label);
-        let kind = self.key_kind(key);
+        let kind = match self.key_kind(key) {
+            // `?code=` holds OAuth codes and Azure function keys.
+            KeyKind::Ordinary if label.starts_with(['?', '&']) && key == "code" => KeyKind::Likely,
+            kind => kind,
+        };
         let json_label = label.contains('"') && label.trim_end().ends_with(':');
         if json_label && !quoted && !label.ends_with('"') {
             // `"password": 123` in JSON text: a number, boolean or null, never redacted.
@@ -634,12 +728,37 @@ impl Redactor {
     }
 }
 
+/// The text the first `max` characters of base64 `text` decode to (invalid bytes and an
+/// incomplete last group are dropped).
+fn decoded_prefix(text: &str, max: usize) -> String {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for v in text.bytes().take(max).map_while(value) {
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The key name in a label as matched in text: `"api_key": "` → `api_key`,
 /// `--db-password=` → `db-password`, `?sig=` → `sig`, `spring.datasource.password=` →
 /// `password`.
 fn label_key(label: &str) -> &str {
     let start = label.trim_start_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '-' | '?' | '&' | ';')
+        c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '-' | '?' | '&' | ';' | '<')
     });
     let end = start
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ')))

@@ -1,7 +1,6 @@
 //! The built-in redaction rules, as data (SPEC §6, §15).
 //!
-//! Each rule has an id, the keywords one of which appears (ASCII case-insensitively) in
-//! every text it matches, its pattern, how a match is replaced, a check on the secret
+//! Each rule has an id, the keywords one of which appears in every text it matches, its pattern, how a match is replaced, a check on the secret
 //! part, and examples that must and must not be changed by it. The tests run every rule
 //! against its own examples and fail when a rule has none.
 //!
@@ -41,14 +40,18 @@ pub(super) enum Check {
     SecretKey,
     /// `name: X` then `value: Y`: X must name a secret, and Y must be one.
     NamedValue,
+    /// Base64 text whose decoded start is a PEM private key (not a certificate or a
+    /// public key).
+    Base64PrivateKey,
 }
 
 /// One redaction rule.
 pub(super) struct Rule {
     /// A stable name, for tests and messages.
     pub id: &'static str,
-    /// Literals one of which appears (ASCII case-insensitively) in every match: the
-    /// pattern runs only on strings holding one.
+    /// Literals one of which appears in every match: the pattern runs only on strings
+    /// holding one. A keyword with an upper-case letter is looked for as written (`AKIA`),
+    /// one without in any case (`password` finds `PASSWORD` too).
     pub keywords: &'static [&'static str],
     /// The regular expression (Rust `regex` syntax).
     pub pattern: &'static str,
@@ -121,7 +124,7 @@ const fn labelled(
 /// The keywords of the key-name rules: words one of which every secret key name holds.
 const KEY_WORDS: &[&str] = &[
     "pass",
-    "pwd",
+    "pw",
     "secret",
     "token",
     "key",
@@ -239,7 +242,8 @@ pub(super) const RULES: &[Rule] = &[
     ),
     checked(
         "discord-bot-token",
-        &["."],
+        // base64 of a user id's first digit, 1 to 9.
+        &["MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT"],
         r"\b[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40}\b",
         Check::Random,
         &["MTAWV9l9TvgIYBHfhBLN5z1Y.GdC7se.NGAo9j7eL4vU_zH71OIWtPek-A2LS2AXg90bQJ"],
@@ -293,7 +297,7 @@ pub(super) const RULES: &[Rule] = &[
     whole(
         "jwt",
         &["eyJ"],
-        r"eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*",
+        r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+){0,2}",
         &[
             "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.Jf9VdY8UH3xchU3QOLZr1kaMg5woRaOLOY99yCbg4ga",
             "token=eyJhbGciOiJub25lIn0.eyJ1c2VyIjoiYm9iIn0.",
@@ -538,11 +542,218 @@ pub(super) const RULES: &[Rule] = &[
         &["VAULT_TOKEN is s.wwcGjHr1jcpSFf7iStx3u6F6"],
         &["s.abcdefghijklmnopqrstuvwx", "e.g. s.t. this"],
     ),
+    whole(
+        "more-vendor-tokens",
+        &[
+            "FwoGZXIvYXdz",
+            "IQoJb3JpZ2lu",
+            "ABSK",
+            "api_org_",
+            "napi_",
+            "fm1",
+            "fm2",
+            "fc-",
+            "bb_live_",
+            "bb_test_",
+            "e2b_",
+            "jina_",
+            "dbtc_",
+            "dbtu_",
+            "pk_",
+            "dG9rO",
+            "00D",
+            "v1.0-",
+            "SCW",
+            "AQVN",
+            "API-",
+            "oy2",
+            "phc_",
+            "phx_",
+            "sdk-",
+            "mob-",
+            "oauth:",
+            "md-",
+            "IGQV",
+        ],
+        r"(?:(?:FwoGZXIvYXdz|IQoJb3JpZ2lu)[A-Za-z0-9+/=]{40,}|ABSK[A-Za-z0-9+/=]{60,}|api_org_[A-Za-z0-9]{34}|napi_[a-z0-9]{64}|fm[12][ar]?_[A-Za-z0-9+/=_\-]{40,}|\bfc-[a-f0-9]{32}\b|bb_(?:live|test)_[A-Za-z0-9_\-]{20,}|e2b_[a-f0-9]{40}|jina_[A-Za-z0-9]{40,}|dbt[cu]_[A-Za-z0-9_\-]{40,}|\bpk_\d{4,}_[A-Z0-9]{32}\b|dG9rO[A-Za-z0-9+/=]{40,}|\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._]{60,}|\bv1\.0-[a-f0-9]{24}-[a-f0-9]{100,}|\bSCW[A-Z0-9]{17}\b|AQVN[A-Za-z0-9_\-]{35,38}|\bAPI-[A-Z0-9]{26}\b|\boy2[a-z0-9]{43}\b|ph[cx]_[A-Za-z0-9]{40,}|\b(?:sdk|mob)-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}\b|\boauth:[a-z0-9]{30}\b|\bmd-[A-Za-z0-9_\-]{22}\b|IGQV[A-Za-z0-9_\-]{100,})",
+        &[
+            "FwoGZXIvYXdzEjSKlSY1cen4CSk/Q1z5vC30z2MJC08sNM8YmVrHtRiYu127KtPAJbcZ1r3tLbgfNpahebtw5VDidyG/cqyoveWCzAFQDaoGOD1hP0LuK0o3gW0/dPXrtvS8Z",
+            "IQoJb3JpZ2luX2VjElPz8f4CD5wRvwe6g7NgnMDOCoyvznGOUbtVyD3CGGROY7MAoujGjnCAqfJUOiKnR1UpUKpSqwc4DOB3ABZ4WhzF6TOLBGDDAFFA8Mfn2sbIRYNiFlfoMwvWOt7uoUtdfZu0alY2yOznGJckRJkbHq5AQUEAPAJEBaXwUHpGcE5+xoSCpzKcN0e2lCOsqdT4FafBHsCip",
+            "api_org_q3tpbSfvL3u5mvewpP0F5Ypmjyk8bsrRxC",
+            "napi_5rruwfv7jboo5bkxpba0xbo7kld0v0tcitw54ryx2v8yce9dr9s36rbudxl2pb3v",
+            "FlyV1 fm2_HM/QsFcSfNifvA7FtfqTBEbTp1NfhP/hgOP1eoFtzN6q7XLbiYvTSyVtdaAMhhCJP+XVjGce23PQeT0I",
+            "fc-c71f86c1fa4ab3e589a3bd91c024b04e",
+            "e2b_3799e5f822a78b5bd6a43989c78e01f447c18006",
+            "jina_f6Rasmaa4DJMh7qmDQpcLlSnVyrQex9gXXUyAEpDRkwkODnLnm3ycDq1pHvM",
+            "pk_44466645_5NQZJ0JOI115LW81RKGASWNODZOEOPM4",
+            "00DXW7ODxAvcwgu!AQWALkb4uVQcvuS2Sxg3dvM80HDHp43zMjBWKJDlBfyYGOcp5Cl9jpARWJWM6HDPJq5pYtrfDuJW67Cd32Zmf9lvBKPQ",
+            "SCWZECVCEGKKJC89T475",
+            "API-UFUUL8ART43WX6RG44GH9TUSMZ",
+            "phc_rdhVrXRafkZOB8Idpt9kqXNkYCeF1y2BQ11klCbF8Tw",
+            "sdk-e27e0ae6-1d81-cf0c-4d3e-2780a86d9015",
+            "oauth:ohpah9t1y1p17jehokp4gi3jq0odz6",
+        ],
+        &["api_org_name", "pk_12_short", "API-Gateway", "oauth:read"],
+    ),
+    checked(
+        "base64-private-key",
+        &["LS0tLS1CRUdJTi"],
+        r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]{40,}",
+        Check::Base64PrivateKey,
+        &[
+            "client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFe5dQV/Wd4mRNXjfJN1j6c6/BtOAfm62lsQs/zyikUd+RteHAcapB5qjzy9mi",
+            "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2AKZgXL86UFUkC2h8zYQHuqgQ8U/6opHYzy3hRxoR",
+        ],
+        &[
+            "client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMjM4YYzeb0+txJvxCqMTQhVW3y1gKADQlns58Nnuv",
+        ],
+    ),
+    whole(
+        "base64-service-account",
+        &[
+            "ewogICJ0eXBlIjogInNlcnZpY2VfYWNjb3VudC",
+            "eyJ0eXBlIjoic2VydmljZV9hY2NvdW50I",
+        ],
+        r"(?:ewogICJ0eXBlIjogInNlcnZpY2VfYWNjb3VudC|eyJ0eXBlIjoic2VydmljZV9hY2NvdW50I)[A-Za-z0-9+/=]{20,}",
+        &[
+            "GOOGLE_CREDENTIALS_B64=ewogICJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCIsCiAgQ6wrW+QyqjNVKGIsPnpwWk4OMdFPBQElFR+nTpAHhAxqGAgbrmAlYuvFSjA/",
+        ],
+        &["eyJ0eXBlIjoic2VydmljZV9hY2NvdW50I"],
+    ),
+    labelled(
+        "xml-secret-element",
+        KEY_WORDS,
+        r"(<[A-Za-z0-9_.\-]*(?i:pass|pwd|secret|token|key|auth|credential|cookie|sig|session|creds|jwt)[A-Za-z0-9_.\-]*>)([^<]+)(</)",
+        Check::SecretKey,
+        &[
+            "<server><id>nexus</id><password>igGTzyX4Oerw1Y</password></server>",
+            "<apiKey>55c6152e6a9562f02b789408b9f08c38</apiKey>",
+        ],
+        &[
+            "<tokenizer>bpe</tokenizer>",
+            "<password>${env.NEXUS_PASSWORD}</password>",
+        ],
+    ),
+    labelled(
+        "piped-secret",
+        &["echo"],
+        r#"(\becho\s+(?:-n\s+)?)("[^"]*"|'[^']*'|[^\s|"']+)(\s*\|\s*[^|\n]*?(?:--password-stdin|--with-token|sudo\s+-S|chpasswd|\bpasswd\b|--stdin))"#,
+        Check::Always,
+        &[
+            "echo 'Sv89onQa71ir4c' | docker login -u bob --password-stdin",
+            "echo fVdwlnr8NxhT | sudo -S apt-get update",
+        ],
+        &[
+            "echo $CR_PAT | docker login ghcr.io --password-stdin",
+            "echo hello | wc -c",
+        ],
+    ),
+    labelled(
+        "program-password-flag",
+        &[
+            "login",
+            "redis-cli",
+            "mongo",
+            "sqlcmd",
+            "ldap",
+            "smbclient",
+            "zip",
+            "7z",
+            "sqlplus",
+            "rman",
+            "expdp",
+            "impdp",
+            "-passin",
+            "-passout",
+        ],
+        r#"(\b(?:(?:docker|podman|helm|oras|skopeo|buildah|nerdctl)\s+(?:registry\s+)?login\b[^\n|;&]*?\s-p[\s=]*|redis-cli\b[^\n|;&]*?\s-a\s+|mongo(?:sh|dump|restore|import|export)?\b[^\n|;&]*?\s-p\s+|sqlcmd\b[^\n|;&]*?\s-P\s*|ldap(?:search|add|modify|delete|whoami|passwd|compare)\b[^\n|;&]*?\s-w\s+|smbclient\b[^\n|;&]*?\s-U\s*[^%\s]+%|(?:zip|unzip)\b[^\n|;&]*?\s-P\s*|7za?\b[^\n|;&]*?\s-p|(?:sqlplus|rman|expdp|impdp)\s+(?:-\w+\s+)*[A-Za-z0-9_$#]+/)|-pass(?:in|out)\s+pass:)("[^"]*"|'[^']*'|[^\s"'@]+)()"#,
+        Check::Always,
+        &[
+            "docker login -u ci -p 3gJntwAZFzobn7RebJJI registry.example.com",
+            "redis-cli -h cache -a 2wzhoSj3T0Z4IglS ping",
+            "mongosh -u admin -p 5U4ngnWMskK4 --authenticationDatabase admin",
+            "sqlcmd -S db -U sa -PVwTlazIySBJ7 -Q 'select 1'",
+            "ldapsearch -x -D cn=admin -w 0MIvQ7659B -b dc=example",
+            "smbclient //fs/share -U bob%PiNIejjZ7v",
+            "openssl pkcs12 -export -passout pass:dK7LNygxLI -out a.p12",
+            "sqlplus scott/fprk21EV@orcl",
+            "7z a -p97X7BNb28L backup.7z data/",
+        ],
+        &[
+            "docker login ghcr.io -u bob --password-stdin",
+            "redis-cli -a $REDIS_PASSWORD ping",
+            "openssl pkcs12 -passin env:P12_PASS -in a.p12",
+        ],
+    ),
+    labelled(
+        "pgpass-line",
+        &[":5432:", ":*:", ":3306:"],
+        r"((?:^|\n)[A-Za-z0-9.\-*]+:(?:\d{2,5}|\*):[^:\s]+:[^:\s]+:)(\S+)()",
+        Check::Always,
+        &[
+            "db.internal:5432:orders:app:q0Fyej9lE3qg",
+            "*:*:*:postgres:hAyp8WDA6Twx",
+        ],
+        &["see db.internal:5432 for details"],
+    ),
+    labelled(
+        "config-file-password",
+        &["requirepass", "masterauth"],
+        r"((?:^|\n)\s*(?:requirepass|masterauth)\s+)(\S+)()",
+        Check::Always,
+        &["bind 0.0.0.0\nrequirepass plz69XEeAEQZVeKm\n"],
+        &["# requirepass is off"],
+    ),
+    labelled(
+        "credential-call",
+        &["auth", "login", "set_password", "credentials"],
+        r#"(\b(?:auth|HTTPBasicAuth|HTTPDigestAuth|BasicAuth|basic_auth|set_password|login|with_credentials)\s*(?:=\s*)?\(\s*["'][^"']*["']\s*,\s*)("[^"]*"|'[^']*')()"#,
+        Check::Always,
+        &[
+            "requests.get(url, auth=(\"bob\", \"uNz1cVIDdRuv\"))",
+            "client.login('admin', '6PUF4APW2Qu2')",
+        ],
+        &[
+            "requests.get(url, auth=(user, password))",
+            "auth = ('bob', '')",
+        ],
+    ),
+    labelled(
+        "secret-named-call",
+        KEY_WORDS,
+        r#"(\b(?:define|setenv|putenv|setdefault|setProperty|set|setItem|put|Setenv)\(\s*["'][A-Za-z0-9_.\-]*(?i:pass|pwd|secret|token|key|auth|credential|cookie|session|creds|jwt)[A-Za-z0-9_.\-]*["']\s*,\s*)("[^"]*"|'[^']*')()"#,
+        Check::NamedValue,
+        &[
+            "define('DB_PASSWORD', 'YB9UZ3TGpAZOvE');",
+            "os.environ.setdefault(\"OPENAI_API_KEY\", \"1Rrn79g5HVIkuLvCqs4tx57qHl6kYHCIUXJpD4x2\")",
+            "os.Setenv(\"GITHUB_TOKEN\", \"NHFh0TxIOR86Wo3he2Hod45nwfavMm\")",
+        ],
+        &[
+            "define('DB_PASSWORD_FILE', '/run/secrets/db')",
+            "setItem('token_expiry', '3600')",
+        ],
+    ),
+    labelled(
+        "go-dsn-password",
+        &["@tcp(", "@unix(", "@udp("],
+        r#"(\b[A-Za-z0-9_.\-]+:)([^\s@/:"']+)(@(?:tcp|unix|udp)\()"#,
+        Check::Always,
+        &["dsn := \"app:mvjH3YqWa3Tx@tcp(db:3306)/orders?parseTime=true\""],
+        &["app@tcp(db:3306)/orders"],
+    ),
+    labelled(
+        "actions-mask",
+        &["::add-mask::"],
+        r"(::add-mask::)(\S+)()",
+        Check::Always,
+        &["::add-mask::5ghgJ4Tn60C5CiMA5sDZ"],
+        &["::add-mask::$TOKEN"],
+    ),
     labelled(
         "authorization-header",
         &["authorization"],
-        r#"(?i)\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?(?:(?:bearer|basic|token|digest|negotiate|apikey|sso-key|bot|key)\s+)?)([^\s,;'"\\]+)()"#,
-        Check::Always,
+        r#"(?i)\b((?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?(?:[A-Za-z][A-Za-z0-9_\-]*\s+)?)([^\s,;'"\\]+)()"#,
+        Check::Random,
         &[
             "Authorization: Bearer eKBkyMsHC5BYq1eOsTid3jKZo1YBDPlX7SyH1z11",
             r#"{"Authorization": "token 4c080ba75e2be9e4b1b2b28e293c8bf9b36dd92a"}"#,
@@ -586,7 +797,7 @@ pub(super) const RULES: &[Rule] = &[
     ),
     labelled(
         "url-password",
-        &["://"],
+        &["@"],
         r#"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@?#"'<>]*:)([^\s"'<>]+)(@[A-Za-z0-9.\-_\[\]%]+(?:[/:?#\s"'<>,;)\]}]|$))"#,
         Check::UrlPassword,
         &[
@@ -603,7 +814,7 @@ pub(super) const RULES: &[Rule] = &[
     ),
     labelled(
         "url-token-user",
-        &["://"],
+        &["@"],
         r#"(?i)\b([a-z][a-z0-9+.\-]*://)([A-Za-z0-9_\-.~%]{16,})(@[A-Za-z0-9.\-]+)"#,
         Check::Credential,
         &[
@@ -617,8 +828,22 @@ pub(super) const RULES: &[Rule] = &[
     ),
     labelled(
         "query-secret",
-        &["?", "&"],
-        r#"([?&;][A-Za-z0-9_.\-\[\]]+=)([^&#\s"'<>\\]+)()"#,
+        &[
+            "pass",
+            "pwd",
+            "secret",
+            "token",
+            "key",
+            "auth",
+            "credential",
+            "cookie",
+            "sig",
+            "session",
+            "creds",
+            "jwt",
+            "code",
+        ],
+        r#"([?&;][A-Za-z0-9_.\-\[\]]+=)([^&#;\s"'<>\\]+)()"#,
         Check::SecretKey,
         &[
             "GET /v1/data?api_key=W99H9aSxfKoshJoRVXW5&x=1",
@@ -700,7 +925,7 @@ pub(super) const RULES: &[Rule] = &[
     ),
     labelled(
         "config-set-secret",
-        &["config", "secret"],
+        &["config set", "config:set", "secret set", "secrets set"],
         r#"(?i)(\b(?:config(?:uration)?\s+set|config:set|secrets?\s+set)\s+(?:--\S+\s+)*["']?\S*(?:password|passwd|token|secret|authtoken|_auth|api[_-]?key)\S*?["']?(?:\s+(?:--body|-b))?\s+)("[^"]*"|'[^']*'|[^\s"']+)()"#,
         Check::Always,
         &[
@@ -716,8 +941,8 @@ pub(super) const RULES: &[Rule] = &[
     ),
     labelled(
         "password-is",
-        &["password", "passphrase", "passwd"],
-        r#"(?i)(\b(?:password|passphrase|passwd)\s+(?:is|was|=)\s+["'`]?)([^\s"'`]{6,})()"#,
+        &["password", "passphrase", "passwd", "key", "token", "secret"],
+        r#"(?i)(\b(?:password|passphrase|passwd|api[ _-]?key|token|secret)\s+(?:is|was|=)\s+["'`]?)([^\s"'`]{6,})()"#,
         Check::Random,
         &["The password is tXM9B1oirl", "db passphrase was hunter2x"],
         &[
