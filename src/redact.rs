@@ -461,10 +461,14 @@ impl Redactor {
         }
     }
 
-    /// Redacts a string in place (credential formats).
-    pub fn redact_string(&self, s: &mut String) {
-        if let Cow::Owned(r) = self.redact_str(s) {
-            *s = r;
+    /// Redacts a string in place (credential formats); true when it changed.
+    pub fn redact_string(&self, s: &mut String) -> bool {
+        match self.redact_str(s) {
+            Cow::Owned(r) => {
+                *s = r;
+                true
+            }
+            Cow::Borrowed(_) => false,
         }
     }
 
@@ -477,7 +481,9 @@ impl Redactor {
 
     /// Redacts a list of strings in place.
     pub fn redact_strings(&self, list: &mut [String]) {
-        list.iter_mut().for_each(|s| self.redact_string(s));
+        for s in list {
+            self.redact_string(s);
+        }
     }
 
     /// Redacts an object's entries in place, judging each key (for records' unknown
@@ -488,13 +494,14 @@ impl Redactor {
 
     /// Redacts a JSON value in place: secret keys at any depth, and credential formats
     /// inside every string, object keys included. Numbers, booleans and nulls are never
-    /// touched.
-    pub fn redact_value(&self, value: &mut Value) {
-        self.walk(value, KeyKind::Ordinary);
+    /// touched. True when anything changed.
+    pub fn redact_value(&self, value: &mut Value) -> bool {
+        self.walk(value, KeyKind::Ordinary)
     }
 
-    /// `under` is how the nearest key above judged (Ordinary at the top).
-    fn walk(&self, value: &mut Value, under: KeyKind) {
+    /// `under` is how the nearest key above judged (Ordinary at the top). True when
+    /// anything changed.
+    fn walk(&self, value: &mut Value, under: KeyKind) -> bool {
         match value {
             Value::String(s) => {
                 let hide = match under {
@@ -504,23 +511,25 @@ impl Redactor {
                     KeyKind::AboutSecret | KeyKind::Ordinary => false,
                 };
                 if hide {
-                    if s != REDACTED {
+                    let changed = s != REDACTED;
+                    if changed {
                         *s = REDACTED.to_string();
                     }
+                    changed
                 } else {
-                    self.redact_string(s);
+                    self.redact_string(s)
                 }
             }
             Value::Array(items) => {
                 // An argument vector or a header pair: `["--password", "x"]`,
                 // `["Authorization", "..."]`: the name judges the element after it.
-                let mut next = KeyKind::Ordinary;
+                let (mut next, mut changed) = (KeyKind::Ordinary, false);
                 for v in items.iter_mut() {
                     let named = std::mem::replace(&mut next, KeyKind::Ordinary);
                     if let Value::String(s) = v {
                         next = self.argument_name(s);
                     }
-                    self.walk(
+                    changed |= self.walk(
                         v,
                         if named == KeyKind::Ordinary {
                             under
@@ -529,9 +538,10 @@ impl Redactor {
                         },
                     );
                 }
+                changed
             }
             Value::Object(map) => self.walk_map(map, under == KeyKind::Secret),
-            _ => {}
+            _ => false,
         }
     }
 
@@ -554,8 +564,8 @@ impl Redactor {
     /// An object's entries: each key decides for its value, an ordinary key inheriting
     /// `secret` from the object's own key. Keys that are secrets themselves are
     /// redacted too (the map is rebuilt in order only then).
-    fn walk_map(&self, map: &mut serde_json::Map<String, Value>, secret: bool) {
-        let mut renamed = false;
+    fn walk_map(&self, map: &mut serde_json::Map<String, Value>, secret: bool) -> bool {
+        let (mut renamed, mut changed) = (false, false);
         // `{"name": "DB_PASSWORD", "value": "..."}` (Kubernetes, ECS, CI variables): the
         // value is judged by the name beside it.
         let named = ["name", "Name", "key", "Key"]
@@ -574,7 +584,7 @@ impl Redactor {
                 KeyKind::Ordinary if matches!(k.as_str(), "value" | "Value") => named,
                 kind => kind,
             };
-            self.walk(v, under);
+            changed |= self.walk(v, under);
         }
         if renamed {
             let old = std::mem::take(map);
@@ -583,6 +593,7 @@ impl Redactor {
                 map.insert(key, v);
             }
         }
+        changed || renamed
     }
 
     /// True when nothing in `text` could be redacted: no keyword of any rule (every

@@ -226,3 +226,61 @@ fn error_messages_never_quote_a_secret() {
     clean("cc-log log -", &err);
     assert_eq!(env.records("logs/").len(), 1);
 }
+
+#[test]
+fn sanitize_and_bulk_keep_the_order_of_many_lines() {
+    let env = Env::new();
+    let (mut input, mut want) = (String::new(), String::new());
+    for i in 0..10_000 {
+        if i % 7 == 0 {
+            input.push_str(&format!("{{\"i\": {i}, \"password\": \"pw-{i}\"}}\n"));
+            want.push_str(&format!("{{\"i\":{i},\"password\":\"[REDACTED]\"}}\n"));
+        } else if i % 1000 == 999 {
+            input.push_str(&format!("plain line {i} with {TOKEN}\r\n"));
+            want.push_str(&format!("plain line {i} with [REDACTED]\n"));
+        } else {
+            // Unchanged lines come out as they went in, spacing included.
+            input.push_str(&format!("{{\"i\": {i}, \"msg\": \"line {i}\"}}\n"));
+            want.push_str(&format!("{{\"i\": {i}, \"msg\": \"line {i}\"}}\n"));
+        }
+    }
+    let (out, err, code) = common::outcome(env.log().arg("sanitize").write_stdin(input));
+    assert_eq!(code, 0, "{err}");
+    // Lines 999, 1999, ... but 5999, which is a multiple of 7.
+    assert_eq!(
+        err,
+        "warning: 9 lines were not JSON; they were redacted as plain text\n"
+    );
+    assert!(out == want, "sanitize output differs");
+
+    let mut bulk = String::new();
+    for i in 0..20_000 {
+        if i % 5000 == 4999 {
+            bulk.push_str("{\"skill\": \"s\", \"duration\": \"soon\"}\n");
+        } else {
+            bulk.push_str(&format!(
+                "{{\"skill\":\"s\",\"duration\":{i},\"params\":{{\"token\":\"t-{i}\"}}}}\n"
+            ));
+        }
+    }
+    let (_, err, code) = common::outcome(env.log().args(["log", "-"]).write_stdin(bulk));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.ends_with("logged 19996 records; 4 invalid lines were not written\n"),
+        "{err}"
+    );
+    assert_eq!(err.matches("invalid line ").count(), 4, "{err}");
+    assert!(
+        err.contains("invalid line 5000: field duration: expected f64, found string at line 1"),
+        "{err}"
+    );
+    let records = env.records("logs/");
+    assert_eq!(records.len(), 19_996);
+    let durations: Vec<u64> = records
+        .iter()
+        .map(|r| r["duration"].as_u64().unwrap())
+        .collect();
+    let expected: Vec<u64> = (0..20_000).filter(|i| i % 5000 != 4999).collect();
+    assert_eq!(durations, expected);
+    assert!(records.iter().all(|r| r["params"]["token"] == "[REDACTED]"));
+}
