@@ -242,6 +242,9 @@ def special_positives():
             ("code", "php-define", {"params": {"new": f"define('DB_PASSWORD', '{pw}');"}}, pw),
             ("file", "netrc", {"result": {"content": f"machine api.example.com login bob password {tok}\n"}}, tok),
             ("sentence", "api-key-is", {"message": f"the api key is {tok}, keep it safe"}, tok),
+            ("cli-password", "aws-configure-set", {"params": {"command": f"aws configure set aws_secret_access_key {rand(B64, 40)}"}}, None),
+            ("cli-password", "az-login", {"params": {"command": f"az login --service-principal -u app -p {rand(ALNUM, 3)}8Q~{rand(URLSAFE, 34)} --tenant t"}}, None),
+            ("bare", "jwt-empty-claims", {"params": {"token_preview": "eyJhbGciOiJIUzI1NiJ9.e30." + rand(URLSAFE, 43)}}, None),
         ]
     # PEM private keys, in a file's text and inside JSON.
     for _ in range(4):
@@ -413,6 +416,21 @@ def negatives():
         ("prose", {"message": "the api key is stored in the vault"}),
         ("xml", {"result": {"content": "<tokenizer>bpe</tokenizer><password>${env.NEXUS_PASSWORD}</password>"}}),
     ]
+    for text in [
+        "Compiling tokenizers v0.15.2", "error[E0425]: cannot find value `token` in this scope",
+        "let token = lexer.next_token()?;", "fn verify_signature(sig: &[u8], key: &PublicKey) -> bool",
+        "password_hash = bcrypt.hashpw(password, bcrypt.gensalt())", "keyof typeof tokens",
+        "const { data: session } = useSession();", "Cache key: deps-v2-" + rand(HEX, 40),
+        "src/auth/password_reset.py:42: def reset_password(token: str) -> None:",
+        "https://www.google.com/search?q=how+to+rotate+api+key&oq=rotate", "kubectl get secret db-creds -o yaml",
+        "passwd: password updated successfully", "Enter passphrase for key '/home/dev/.ssh/id_ed25519':",
+        "X-Request-Id: " + a_uuid(), "ssh-keygen -t ed25519 -C dev@host -f ~/.ssh/id_ed25519 -N ''",
+        "tokens: 12,345 (in) / 6,789 (out)", "sig_alg=RS256 key_id=abc123", "pass: 42, fail: 0",
+        "PASS src/auth.test.ts (5.2 s)", "Bearer realm=\"api\", error=\"invalid_token\"",
+        "WWW-Authenticate: Basic realm=\"Restricted\"", "OPENAI_API_KEY=sk-...abcd (masked)",
+        "image: ghcr.io/acme/api@sha256:" + rand(HEX, 64), "X-GitHub-Delivery: " + a_uuid(),
+    ]:
+        later.append(("agent-output", {"result": {"stdout": text}}))
     for kind, rec in later:
         add(kind, "later", rec)
     for kind, v in misc:

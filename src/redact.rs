@@ -806,7 +806,9 @@ fn is_not_a_secret(value: &str) -> bool {
     let path =
         (v.starts_with('/') || v.starts_with("~/") || v.starts_with("./") || v.starts_with("../"))
             && !v.contains(char::is_whitespace);
-    reference || path || is_one_char_run(v)
+    // `sk-...abcd`, `ghp_****`: shown masked already.
+    let masked = v.contains("...") || v.contains('…') || v.contains("***");
+    reference || path || masked || is_one_char_run(v)
 }
 
 /// Words that follow a flag's name in a sentence about the flag rather than a value.
@@ -980,7 +982,14 @@ fn is_port_and_path(v: &str) -> bool {
 /// holding a long random-looking run (not words joined by dashes such as model names),
 /// and not an identifier (UUID, ULID).
 fn looks_like_credential(v: &str) -> bool {
+    // A commit or SHA-256 in a name (`deps-v2-9fceb02d...`) is a content hash.
+    let hash = v.split(|c: char| !c.is_ascii_alphanumeric()).any(|run| {
+        matches!(run.len(), 40 | 64)
+            && run.len() < v.len()
+            && run.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    });
     v.len() >= 16
+        && !hash
         && !v.contains(char::is_whitespace)
         && has_random_run(v, 14)
         && !is_identifier(v)

@@ -297,8 +297,9 @@ pub(super) const RULES: &[Rule] = &[
     whole(
         "jwt",
         &["eyJ"],
-        r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+){0,2}",
+        r"eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{2,}\.[A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+){0,2}",
         &[
+            r"eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo",
             "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.Jf9VdY8UH3xchU3QOLZr1kaMg5woRaOLOY99yCbg4ga",
             "token=eyJhbGciOiJub25lIn0.eyJ1c2VyIjoiYm9iIn0.",
         ],
@@ -666,9 +667,10 @@ pub(super) const RULES: &[Rule] = &[
             "-passin",
             "-passout",
         ],
-        r#"(\b(?:(?:docker|podman|helm|oras|skopeo|buildah|nerdctl)\s+(?:registry\s+)?login\b[^\n|;&]*?\s-p[\s=]*|redis-cli\b[^\n|;&]*?\s-a\s+|mongo(?:sh|dump|restore|import|export)?\b[^\n|;&]*?\s-p\s+|sqlcmd\b[^\n|;&]*?\s-P\s*|ldap(?:search|add|modify|delete|whoami|passwd|compare)\b[^\n|;&]*?\s-w\s+|smbclient\b[^\n|;&]*?\s-U\s*[^%\s]+%|(?:zip|unzip)\b[^\n|;&]*?\s-P\s*|7za?\b[^\n|;&]*?\s-p|(?:sqlplus|rman|expdp|impdp)\s+(?:-\w+\s+)*[A-Za-z0-9_$#]+/)|-pass(?:in|out)\s+pass:)("[^"]*"|'[^']*'|[^\s"'@]+)()"#,
+        r#"(\b(?:(?:docker|podman|helm|oras|skopeo|buildah|nerdctl|az)\s+(?:registry\s+)?login\b[^\n|;&]*?\s-p[\s=]*|redis-cli\b[^\n|;&]*?\s-a\s+|mongo(?:sh|dump|restore|import|export)?\b[^\n|;&]*?\s-p\s+|sqlcmd\b[^\n|;&]*?\s-P\s*|ldap(?:search|add|modify|delete|whoami|passwd|compare)\b[^\n|;&]*?\s-w\s+|smbclient\b[^\n|;&]*?\s-U\s*[^%\s]+%|(?:zip|unzip)\b[^\n|;&]*?\s-P\s*|7za?\b[^\n|;&]*?\s-p|(?:sqlplus|rman|expdp|impdp)\s+(?:-\w+\s+)*[A-Za-z0-9_$#]+/)|-pass(?:in|out)\s+pass:)("[^"]*"|'[^']*'|[^\s"'@]+)()"#,
         Check::Always,
         &[
+            r"az login --service-principal -u app -p Rk8Q~dT3xVbN7mQ2wZ5yH9jL4pF6sA1cE0gK8uIoP --tenant t",
             "docker login -u ci -p 3gJntwAZFzobn7RebJJI registry.example.com",
             "redis-cli -h cache -a 2wzhoSj3T0Z4IglS ping",
             "mongosh -u admin -p 5U4ngnWMskK4 --authenticationDatabase admin",
@@ -925,10 +927,17 @@ pub(super) const RULES: &[Rule] = &[
     ),
     labelled(
         "config-set-secret",
-        &["config set", "config:set", "secret set", "secrets set"],
-        r#"(?i)(\b(?:config(?:uration)?\s+set|config:set|secrets?\s+set)\s+(?:--\S+\s+)*["']?\S*(?:password|passwd|token|secret|authtoken|_auth|api[_-]?key)\S*?["']?(?:\s+(?:--body|-b))?\s+)("[^"]*"|'[^']*'|[^\s"']+)()"#,
+        &[
+            "config set",
+            "config:set",
+            "secret set",
+            "secrets set",
+            "configure set",
+        ],
+        r#"(?i)(\b(?:config(?:uration|ure)?\s+set|config:set|secrets?\s+set)\s+(?:--\S+\s+)*["']?\S*(?:password|passwd|token|secret|authtoken|_auth|api[_-]?key)\S*?["']?(?:\s+(?:--body|-b))?\s+)("[^"]*"|'[^']*'|[^\s"']+)()"#,
         Check::Always,
         &[
+            r"aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ4e8tLw2p",
             "npm config set //registry.npmjs.org/:_authToken 9e26ab47-17e2-bf9c-145c-3497d267b470",
             "gh secret set DEPLOY_TOKEN --body \"MEQ13C2IeXC73qbvz1zhjHfaLJdi27\"",
             "yarn config set npmAuthToken 672DMZKLSlE6d0EnYX1XWPMRdVN1T4hx9aT9",
@@ -942,7 +951,7 @@ pub(super) const RULES: &[Rule] = &[
     labelled(
         "password-is",
         &["password", "passphrase", "passwd", "key", "token", "secret"],
-        r#"(?i)(\b(?:password|passphrase|passwd|api[ _-]?key|token|secret)\s+(?:is|was|=)\s+["'`]?)([^\s"'`]{6,})()"#,
+        r#"(?i)(\b(?:password|passphrase|passwd|api[ _-]?key|token|secret)\s+(?:is|was)\s+["'`]?)([^\s"'`]{6,})()"#,
         Check::Random,
         &["The password is tXM9B1oirl", "db passphrase was hunter2x"],
         &[
