@@ -79,7 +79,9 @@ pub struct NotificationRow {
 }
 
 fn parse(bytes: &[u8]) -> Option<Notification> {
-    let n: Notification = parse_line(bytes)?;
+    let mut n: Notification = parse_line(bytes)?;
+    // Other tools write this stream too: what they wrote is redacted before it is shown.
+    crate::record::Record::redact(&mut n, crate::redact::shared());
     n.timestamp.is_some().then_some(n)
 }
 

@@ -10,11 +10,11 @@
 //!   `[REDACTED]`, keeping the rest of the string.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::{Captures, Regex};
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use crate::config::RedactConfig;
@@ -23,286 +23,12 @@ use crate::error::{Error, Result};
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
 
-/// How a rule's match is replaced.
-#[derive(Clone, Copy)]
-enum Keep {
-    /// The whole match is the secret.
-    Nothing,
-    /// Capture group 1 is kept (a label such as `Authorization: Bearer `), group 2 is the
-    /// secret, and group 3, when present, is kept too.
-    Label,
-}
+mod rules;
 
-/// A check on the secret part of a match, to spare look-alikes.
-#[derive(Clone, Copy)]
-enum Check {
-    Always,
-    /// The secret must look random: digits, or mixed case, or symbols.
-    Random,
-    /// `key = value` and `key: value` in text: the key must name a secret.
-    SecretKey,
-}
+use rules::{Check, Keep, RULES};
 
-struct Rule {
-    /// Literals one of which appears in every match (ASCII case-insensitively for
-    /// `(?i)` patterns): the rule's regex runs only on strings holding one.
-    triggers: &'static [&'static str],
-    pattern: &'static str,
-    keep: Keep,
-    check: Check,
-}
-
-const fn whole(triggers: &'static [&'static str], pattern: &'static str) -> Rule {
-    Rule {
-        triggers,
-        pattern,
-        keep: Keep::Nothing,
-        check: Check::Always,
-    }
-}
-
-const fn whole_random(triggers: &'static [&'static str], pattern: &'static str) -> Rule {
-    Rule {
-        triggers,
-        pattern,
-        keep: Keep::Nothing,
-        check: Check::Random,
-    }
-}
-
-const fn labelled(triggers: &'static [&'static str], pattern: &'static str, check: Check) -> Rule {
-    Rule {
-        triggers,
-        pattern,
-        keep: Keep::Label,
-        check,
-    }
-}
-
-/// The built-in credential formats. Vendor formats first (they are the most precise),
-/// then headers, URLs and `key=value` forms.
-const RULES: &[Rule] = &[
-    // PEM private keys (RSA, EC, DSA, OpenSSH, PKCS#8, encrypted, PGP), to the end of
-    // the string when the END line was cut off.
-    whole(
-        &["PRIVATE KEY"],
-        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)",
-    ),
-    // AWS access key ids.
-    whole(
-        &[
-            "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "APKA",
-        ],
-        r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
-    ),
-    // GitHub tokens and fine-grained PATs.
-    whole(
-        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
-        r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b",
-    ),
-    whole(&["github_pat_"], r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b"),
-    // GitLab tokens.
-    whole(
-        &[
-            "glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glimt-", "gloas-", "glcbt-", "glsoat-",
-            "glffct-", "glagent-",
-        ],
-        r"\bgl(?:pat|dt|rt|ptt|ft|imt|oas|cbt|soat|ffct|agent)-[A-Za-z0-9_\-]{20,}",
-    ),
-    whole(&["GR1348941"], r"\bGR1348941[A-Za-z0-9_\-]{20,}"),
-    // Slack tokens and webhooks.
-    whole(&["xox"], r"\bxox[abposre]-[A-Za-z0-9-]{10,}"),
-    whole(&["xapp-"], r"\bxapp-\d-[A-Za-z0-9-]{10,}"),
-    whole(
-        &["hooks.slack.com"],
-        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_\-]+",
-    ),
-    // Discord webhooks and bot tokens.
-    whole(
-        &["/api/webhooks/"],
-        r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_\-]+",
-    ),
-    whole_random(
-        &["."],
-        r"\b[MNO][A-Za-z0-9_\-]{23,27}\.[A-Za-z0-9_\-]{6}\.[A-Za-z0-9_\-]{27,40}\b",
-    ),
-    // Stripe keys and webhook secrets.
-    whole(
-        &["_live_", "_test_"],
-        r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}\b",
-    ),
-    whole(&["whsec_"], r"\bwhsec_[A-Za-z0-9]{20,}\b"),
-    // OpenAI, Anthropic, OpenRouter, DeepSeek and other `sk-` keys.
-    whole_random(&["sk-"], r"\bsk-[A-Za-z0-9][A-Za-z0-9_\-]{19,}"),
-    // Google API keys, OAuth access tokens, client secrets and refresh tokens.
-    whole(&["AIza"], r"\bAIza[0-9A-Za-z_\-]{35}"),
-    whole(&["ya29."], r"\bya29\.[0-9A-Za-z_\-]{20,}"),
-    whole(&["GOCSPX-"], r"\bGOCSPX-[A-Za-z0-9_\-]{20,}"),
-    whole(&["1//0"], r"\b1//0[A-Za-z0-9_\-]{30,}"),
-    // JSON Web Tokens.
-    whole(
-        &["eyJ"],
-        r"\beyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]*",
-    ),
-    // Package registries.
-    whole(&["npm_"], r"\bnpm_[A-Za-z0-9]{36}\b"),
-    whole(&["pypi-"], r"\bpypi-AgE[A-Za-z0-9_\-]{50,}"),
-    whole(&["rubygems_"], r"\brubygems_[a-f0-9]{48}\b"),
-    whole(&["CLOJARS_"], r"\bCLOJARS_[a-z0-9]{60}\b"),
-    whole(&["dckr_pat_"], r"\bdckr_pat_[A-Za-z0-9_\-]{20,}"),
-    // Messaging and e-mail services.
-    whole(&["SK"], r"\bSK[0-9a-f]{32}\b"),
-    whole(
-        &["SG."],
-        r"\bSG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{16,64}",
-    ),
-    whole(&["key-"], r"\bkey-[0-9a-zA-Z]{32}\b"),
-    whole(&["-us"], r"\b[0-9a-f]{32}-us\d{1,2}\b"),
-    labelled(
-        &[":AA"],
-        r"(\bbot|\b)(\d{8,10}:AA[A-Za-z0-9_\-]{33})\b()",
-        Check::Always,
-    ),
-    // Commerce and payments.
-    whole(
-        &["shpat_", "shpca_", "shppa_", "shpss_"],
-        r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b",
-    ),
-    whole(
-        &["sq0atp-", "sq0csp-"],
-        r"\bsq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}",
-    ),
-    whole(&["EAAA"], r"\bEAAA[A-Za-z0-9_\-]{60,}"),
-    whole(
-        &["access_token$production$"],
-        r"\baccess_token\$production\$[a-z0-9]{16}\$[a-f0-9]{32}",
-    ),
-    whole(&["EAAC", "EAAG"], r"\bEAA[CG][A-Za-z0-9]{50,}"),
-    // AI providers and AI tooling.
-    whole(&["hf_"], r"\bhf_[A-Za-z0-9]{30,}\b"),
-    whole(&["r8_"], r"\br8_[A-Za-z0-9]{30,}\b"),
-    whole(&["gsk_"], r"\bgsk_[A-Za-z0-9]{40,}\b"),
-    whole(&["xai-"], r"\bxai-[A-Za-z0-9]{40,}\b"),
-    whole(&["pplx-"], r"\bpplx-[A-Za-z0-9]{40,}\b"),
-    whole(&["fw_"], r"\bfw_[A-Za-z0-9]{20,}\b"),
-    whole(&["lsv2_"], r"\blsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b"),
-    whole(&["pcsk_"], r"\bpcsk_[A-Za-z0-9_]{40,}\b"),
-    whole(&["tvly-"], r"\btvly-[A-Za-z0-9_\-]{20,}\b"),
-    // Cloud and developer platforms.
-    whole(
-        &["dop_v1_", "doo_v1_", "dor_v1_"],
-        r"\bdo[por]_v1_[a-f0-9]{64}\b",
-    ),
-    whole(&["ATATT3"], r"\bATATT3[A-Za-z0-9_\-=]{30,}"),
-    whole(
-        &["lin_api_", "lin_oauth_"],
-        r"\blin_(?:api|oauth)_[A-Za-z0-9]{32,}\b",
-    ),
-    whole(&["secret_", "ntn_"], r"\b(?:secret|ntn)_[A-Za-z0-9]{40,}\b"),
-    whole(&["sl."], r"\bsl\.[A-Za-z0-9_\-]{60,}"),
-    whole(&["dapi"], r"\bdapi[a-f0-9]{32}(?:-\d)?\b"),
-    whole(
-        &["dp."],
-        r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}",
-    ),
-    whole(&["hvs.", "hvb.", "hvr."], r"\bhv[sbr]\.[A-Za-z0-9_\-]{24,}"),
-    whole(
-        &[".atlasv1."],
-        r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-]{60,}",
-    ),
-    whole(&["sntrys_", "sntryu_"], r"\bsntry[su]_[A-Za-z0-9+/=_]{40,}"),
-    whole(&["PMAK-"], r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b"),
-    whole(&["glsa_"], r"\bglsa_[A-Za-z0-9]{32}_[a-f0-9]{8}\b"),
-    whole(&["glc_"], r"\bglc_[A-Za-z0-9+/=]{32,}"),
-    whole(&["NRAK-"], r"\bNRAK-[A-Z0-9]{27}\b"),
-    whole(&["AGE-SECRET-KEY-1"], r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
-    whole(
-        &["k.eyJ"],
-        r"\b[sp]k\.eyJ[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}",
-    ),
-    whole(&["sbp_"], r"\bsbp_[a-f0-9]{40}\b"),
-    whole(&["nfp_", "nfc_"], r"\bnf[pc]_[A-Za-z0-9]{36,}\b"),
-    whole(&["figd_"], r"\bfigd_[A-Za-z0-9_\-]{40,}"),
-    whole(&["LTAI"], r"\bLTAI[A-Za-z0-9]{12,20}\b"),
-    whole(&["Q~"], r"\b[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}"),
-    whole(
-        &["AAAAAAAAAAAAAAAAAAAAA"],
-        r"\bAAAAAAAAAAAAAAAAAAAAA[A-Za-z0-9%]{30,}",
-    ),
-    // Azure storage account keys and SAS signatures; Sentry DSN keys.
-    labelled(
-        &["accountkey="],
-        r"(?i)\b(AccountKey=)([A-Za-z0-9+/=]{20,})()",
-        Check::Always,
-    ),
-    labelled(
-        &["sig="],
-        r"([?&]sig=)([A-Za-z0-9%+/=]{16,})()",
-        Check::Always,
-    ),
-    labelled(
-        &["@"],
-        r"(https?://)([0-9a-f]{32})(@[^\s/]+)",
-        Check::Always,
-    ),
-    // Authorization headers, with or without a scheme word.
-    labelled(
-        &["authorization"],
-        r#"(?i)\b((?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token|digest|negotiate)\s+)?)([^\s,;'"]+)()"#,
-        Check::Always,
-    ),
-    labelled(
-        &["bearer"],
-        r"(?i)\b(bearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)()",
-        Check::Random,
-    ),
-    labelled(
-        &["basic"],
-        r"(?i)\b(basic\s+)([A-Za-z0-9+/]{8,}=*)()",
-        Check::Random,
-    ),
-    // Cookie headers: everything to the end of the line.
-    labelled(
-        &["cookie"],
-        r"(?i)\b((?:set-)?cookie\s*:\s*)([^\r\n]+)()",
-        Check::Always,
-    ),
-    // Passwords in URLs: scheme://user:password@host (database URLs included).
-    labelled(
-        &["://"],
-        r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@?#]*:)([^\s@/?#]+)(@)",
-        Check::Always,
-    ),
-    // Connection strings: Password=...; PWD=...
-    labelled(
-        &["password", "passwd", "pwd"],
-        r#"(?i)\b((?:password|passwd|pwd)\s*=\s*)("[^"]*"|'[^']*'|[^\s;&,"']+)()"#,
-        Check::Always,
-    ),
-    // Command-line flags: --password X, --token=X, ...
-    labelled(
-        &["pass", "secret", "token", "key"],
-        r#"(?i)((?:^|\s)--?(?:password|passwd|pass|secret|token|api-key|apikey|access-token|auth-token|client-secret|access-key|secret-key)(?:\s+|=))("[^"]*"|'[^']*'|[^\s"']+)()"#,
-        Check::Always,
-    ),
-    // key=value and key: value, in connection strings, env dumps, logs and JSON text.
-    labelled(
-        &[
-            "pass",
-            "pwd",
-            "secret",
-            "token",
-            "key",
-            "credential",
-            "signature",
-            "cookie",
-        ],
-        r#"(?i)\b([a-z0-9_.\-]*(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|access[_\-]?key|auth[_\-]?key|private[_\-]?key|credentials?|signature|cookie)[a-z0-9_.\-]*["']?\s*[=:]\s*["']?)("[^"]*"|'[^']*'|[^\s;&,"'}\]]+)()"#,
-        Check::SecretKey,
-    ),
-];
-
-/// Words that make a key name a secret (after lower-casing and dropping `_`, `-`).
+/// Words that make a key name a secret wherever they appear in it (after lower-casing
+/// and dropping `_`, `-`, `.` and spaces).
 const SECRET_WORDS: &[&str] = &[
     "password",
     "passwd",
@@ -312,16 +38,73 @@ const SECRET_WORDS: &[&str] = &[
     "apikey",
     "accesskey",
     "privatekey",
+    "secretkey",
+    "authkey",
+    "sessionkey",
+    "signingkey",
+    "masterkey",
+    "accountkey",
+    "sharedkey",
+    "encryptionkey",
+    "licensekey",
     "authorization",
     "cookie",
     "credential",
     "signature",
-    "sessionkey",
-    "authkey",
+    "jwt",
 ];
 
-/// Endings that make a key name an identifier, count, path, type or method of a
-/// secret rather than the secret itself.
+/// Short words that make a key name a secret when it ends with them (`db_pass`,
+/// `MYSQL_PWD`, `x-auth`, `sig`, `user_session`). A string under such a key is
+/// redacted; an object under it is judged key by key.
+const SECRET_ENDINGS: &[&str] = &["pass", "pwd", "auth", "sig", "session", "creds", "pw"];
+
+/// Parts of key names that hold a secret word without naming a secret: removed before
+/// the words are looked for.
+const NOT_SECRET_COMPOUNDS: &[&str] = &[
+    "tokeniz",
+    "secretary",
+    "bypass",
+    "compass",
+    "passage",
+    "passenger",
+    "passthrough",
+    "passport",
+    "surpass",
+    "overpass",
+    "oauth",
+    "keyboard",
+    "keyword",
+    "hotkey",
+    "monkey",
+    "turkey",
+    "donkey",
+    "jockey",
+    "hockey",
+    "whiskey",
+    "publickey",
+    "pubkey",
+    "cachekey",
+    "sortkey",
+    "partitionkey",
+    "primarykey",
+    "foreignkey",
+    "idempotencykey",
+    "routingkey",
+    "objectkey",
+    "s3key",
+    "hashkey",
+    "lookupkey",
+    "dedupkey",
+    "groupkey",
+    "shardkey",
+    "i18nkey",
+    "translationkey",
+    "storagekey",
+];
+
+/// Endings that make a key name an identifier, count, path, type, setting or method of
+/// a secret rather than the secret itself.
 const NOT_SECRET_SUFFIXES: &[&str] = &[
     "id",
     "ids",
@@ -350,6 +133,8 @@ const NOT_SECRET_SUFFIXES: &[&str] = &[
     "expires",
     "expiresat",
     "expiresin",
+    "expiration",
+    "expired",
     "ttl",
     "hint",
     "field",
@@ -364,14 +149,17 @@ const NOT_SECRET_SUFFIXES: &[&str] = &[
     "provider",
     "version",
     "policy",
+    "policies",
     "required",
     "enabled",
+    "disabled",
     "present",
     "exists",
     "valid",
     "createdat",
     "updatedat",
     "rotatedat",
+    "issuedat",
     "index",
     "source",
     "location",
@@ -382,11 +170,61 @@ const NOT_SECRET_SUFFIXES: &[&str] = &[
     "scheme",
     "header",
     "prefix",
+    "suffix",
     "fingerprint",
     "manager",
     "store",
     "vault",
     "ref",
+    "consent",
+    "rules",
+    "strength",
+    "complexity",
+    "reset",
+    "rotation",
+    "timeout",
+    "interval",
+    "duration",
+    "lifetime",
+    "ms",
+    "seconds",
+    "bytes",
+    "bits",
+    "status",
+    "state",
+    "user",
+    "username",
+    "login",
+    "email",
+    "scope",
+    "scopes",
+    "mode",
+    "domain",
+    "region",
+    "realm",
+    "issuer",
+    "audience",
+    "label",
+    "description",
+    "title",
+    "settings",
+    "options",
+    "strategy",
+    "bucket",
+    "host",
+    "port",
+    "mask",
+    "masked",
+    "set",
+    "checked",
+    "changed",
+    "stdin",
+    "prompt",
+    "command",
+    "cmd",
+    "helper",
+    "program",
+    "script",
 ];
 
 /// Beginnings that make a key name a token count (`max_tokens`, `inputTokens`).
@@ -409,8 +247,15 @@ const NOT_SECRET_PREFIXES: &[&str] = &[
 /// How a key name is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
-    /// The key names a secret: its string values are redacted.
+    /// The key names a secret (`password`, `apiKey`, `credentials`): its string values
+    /// are redacted, and so is every string below it.
     Secret,
+    /// The key names a secret when it holds a string (`pass`, `pwd`, `auth`, `sig`,
+    /// `session`): the string is redacted, an object below is judged key by key.
+    SecretValue,
+    /// The key may hold a secret (`key`, `stripe_key`): values that look like credentials
+    /// (long, random, not a UUID or ULID) are redacted.
+    Likely,
     /// The key names something about a secret (its id, path, type): never redacted,
     /// even inside a secret object.
     AboutSecret,
@@ -437,74 +282,81 @@ pub struct Redactor {
     extra_keys: Vec<String>,
     extra: Vec<Regex>,
     /// Key names repeat from record to record: remember how each was judged.
-    key_cache: Mutex<HashMap<String, KeyKind>>,
+    key_cache: Mutex<FxHashMap<String, (KeyKind, bool)>>,
+}
+
+/// The process's redactor for read paths and messages that have no configuration at
+/// hand (records other tools wrote, error messages): the built-in rules plus
+/// `CC_REDACT_KEYS` and `CC_REDACT_PATTERNS` (the built-in rules alone when those are
+/// invalid; the writers report that error).
+pub fn shared() -> &'static Redactor {
+    static SHARED: OnceLock<Redactor> = OnceLock::new();
+    SHARED.get_or_init(|| Redactor::from_config(&RedactConfig::default()).unwrap_or_default())
 }
 
 /// Bound on remembered key names (records with generated keys must not grow memory).
 const KEY_CACHE_LIMIT: usize = 4096;
 
-/// The trigger automata: one case-sensitive, one ASCII case-insensitive (for `(?i)`
-/// rules). Each pattern id maps to the rule it belongs to.
-struct Triggers {
-    sensitive: AhoCorasick,
-    sensitive_rule: Vec<usize>,
-    insensitive: AhoCorasick,
-    insensitive_rule: Vec<usize>,
+/// The keyword automaton: every keyword, ASCII case-insensitively; a keyword with an
+/// upper-case letter counts only when it is found as written. Each pattern id maps to
+/// its rule.
+struct Keywords {
+    automaton: AhoCorasick,
+    rule: Vec<usize>,
+    exact: Vec<Option<&'static str>>,
 }
 
 /// Built once per process on first use: cheap (no regex is compiled here).
-fn triggers() -> &'static Triggers {
-    static TRIGGERS: OnceLock<Triggers> = OnceLock::new();
-    TRIGGERS.get_or_init(|| {
-        let (mut sens, mut sens_rule, mut ins, mut ins_rule) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (i, rule) in RULES.iter().enumerate() {
-            let insensitive = rule.pattern.starts_with("(?i)");
-            for t in rule.triggers {
-                if insensitive {
-                    ins.push(*t);
-                    ins_rule.push(i);
-                } else {
-                    sens.push(*t);
-                    sens_rule.push(i);
-                }
+fn keywords() -> &'static Keywords {
+    static KEYWORDS: OnceLock<Keywords> = OnceLock::new();
+    KEYWORDS.get_or_init(|| {
+        let (mut words, mut rule, mut exact) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, r) in RULES.iter().enumerate() {
+            for k in r.keywords {
+                words.push(*k);
+                rule.push(i);
+                exact.push(k.bytes().any(|b| b.is_ascii_uppercase()).then_some(*k));
             }
         }
         // The literals are constants covered by tests: a failure here is a bug.
-        let sensitive = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&sens)
-            .expect("redaction triggers build");
-        let insensitive = AhoCorasick::builder()
+        let automaton = AhoCorasick::builder()
             .kind(Some(AhoCorasickKind::DFA))
             .ascii_case_insensitive(true)
-            .build(&ins)
-            .expect("redaction triggers build");
-        Triggers {
-            sensitive,
-            sensitive_rule: sens_rule,
-            insensitive,
-            insensitive_rule: ins_rule,
+            .build(&words)
+            .expect("redaction keywords build");
+        Keywords {
+            automaton,
+            rule,
+            exact,
         }
     })
 }
 
-/// A rule's regex, compiled the first time one of its triggers is seen.
+/// A rule's regex, compiled the first time one of its keywords is seen.
 fn rule_regex(index: usize) -> &'static Regex {
     static COMPILED: [OnceLock<Regex>; RULES.len()] = [const { OnceLock::new() }; RULES.len()];
-    COMPILED[index]
-        .get_or_init(|| Regex::new(RULES[index].pattern).expect("built-in redaction rule compiles"))
+    COMPILED[index].get_or_init(|| {
+        let rule = &RULES[index];
+        // The patterns are constants compiled by the tests: a failure here is a bug.
+        Regex::new(rule.pattern)
+            .unwrap_or_else(|e| panic!("built-in redaction rule {}: {e}", rule.id))
+    })
 }
 
-/// Which rules' triggers appear in `text`, as a bit set over rule indices.
+/// Which rules' keywords appear in `text`, as a bit set over rule indices.
 fn triggered(text: &str) -> u128 {
-    let t = triggers();
-    let mut set = 0u128;
-    for m in t.sensitive.find_overlapping_iter(text) {
-        set |= 1 << t.sensitive_rule[m.pattern().as_usize()];
+    let k = keywords();
+    // Most strings hold no keyword: one quick search says so.
+    if !k.automaton.is_match(text) {
+        return 0;
     }
-    for m in t.insensitive.find_overlapping_iter(text) {
-        set |= 1 << t.insensitive_rule[m.pattern().as_usize()];
+    let mut set = 0u128;
+    for m in k.automaton.find_overlapping_iter(text) {
+        let p = m.pattern().as_usize();
+        if k.exact[p].is_some_and(|w| &text.as_bytes()[m.range()] != w.as_bytes()) {
+            continue;
+        }
+        set |= 1 << k.rule[p];
     }
     set
 }
@@ -553,20 +405,31 @@ impl Redactor {
 
     /// Judges a key name.
     pub fn key_kind(&self, key: &str) -> KeyKind {
+        self.judged(key).0
+    }
+
+    /// How a key name is judged, and whether the name itself holds a secret (a token
+    /// used as an object key). Remembered: key names repeat from record to record.
+    fn judged(&self, key: &str) -> (KeyKind, bool) {
         // The records' own fields, on every record: no lookup needed.
         if self.extra_keys.is_empty() && is_record_field(key) {
-            return KeyKind::Ordinary;
+            return (KeyKind::Ordinary, false);
         }
-        let mut cache = self.key_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(kind) = cache.get(key) {
-            return *kind;
+        let cache = || self.key_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(judged) = cache().get(key) {
+            return *judged;
         }
-        let kind = self.judge_key(key);
+        // Judged without the lock: redacting the name may judge a shorter name.
+        let judged = (
+            self.judge_key(key),
+            matches!(self.redact_str(key), Cow::Owned(_)),
+        );
+        let mut cache = cache();
         if cache.len() >= KEY_CACHE_LIMIT {
             cache.clear();
         }
-        cache.insert(key.to_string(), kind);
-        kind
+        cache.insert(key.to_string(), judged);
+        judged
     }
 
     fn judge_key(&self, key: &str) -> KeyKind {
@@ -578,17 +441,34 @@ impl Redactor {
             || NOT_SECRET_PREFIXES
                 .iter()
                 .any(|p| k.starts_with(p) && k.len() > p.len());
-        match (SECRET_WORDS.iter().any(|w| k.contains(w)), about) {
-            (_, true) => KeyKind::AboutSecret,
-            (true, false) => KeyKind::Secret,
-            (false, false) => KeyKind::Ordinary,
+        if about {
+            return KeyKind::AboutSecret;
+        }
+        let mut core = k;
+        for c in NOT_SECRET_COMPOUNDS {
+            if core.contains(c) {
+                core = core.replace(c, " ");
+            }
+        }
+        if SECRET_WORDS.iter().any(|w| core.contains(w)) {
+            KeyKind::Secret
+        } else if SECRET_ENDINGS.iter().any(|w| core.ends_with(w)) {
+            KeyKind::SecretValue
+        } else if core.ends_with("key") || core.ends_with("keys") {
+            KeyKind::Likely
+        } else {
+            KeyKind::Ordinary
         }
     }
 
-    /// Redacts a string in place (credential formats).
-    pub fn redact_string(&self, s: &mut String) {
-        if let Cow::Owned(r) = self.redact_str(s) {
-            *s = r;
+    /// Redacts a string in place (credential formats); true when it changed.
+    pub fn redact_string(&self, s: &mut String) -> bool {
+        match self.redact_str(s) {
+            Cow::Owned(r) => {
+                *s = r;
+                true
+            }
+            Cow::Borrowed(_) => false,
         }
     }
 
@@ -601,7 +481,9 @@ impl Redactor {
 
     /// Redacts a list of strings in place.
     pub fn redact_strings(&self, list: &mut [String]) {
-        list.iter_mut().for_each(|s| self.redact_string(s));
+        for s in list {
+            self.redact_string(s);
+        }
     }
 
     /// Redacts an object's entries in place, judging each key (for records' unknown
@@ -611,52 +493,133 @@ impl Redactor {
     }
 
     /// Redacts a JSON value in place: secret keys at any depth, and credential formats
-    /// inside every string. Numbers, booleans and nulls are never touched.
-    pub fn redact_value(&self, value: &mut Value) {
-        self.walk(value, false);
+    /// inside every string, object keys included. Numbers, booleans and nulls are never
+    /// touched. True when anything changed.
+    pub fn redact_value(&self, value: &mut Value) -> bool {
+        self.walk(value, KeyKind::Ordinary)
     }
 
-    fn walk(&self, value: &mut Value, secret: bool) {
+    /// `under` is how the nearest key above judged (Ordinary at the top). True when
+    /// anything changed.
+    fn walk(&self, value: &mut Value, under: KeyKind) -> bool {
         match value {
-            Value::String(s) if secret && s != REDACTED => *s = REDACTED.to_string(),
-            Value::String(_) if secret => {}
-            Value::String(s) => self.redact_string(s),
-            Value::Array(items) => items.iter_mut().for_each(|v| self.walk(v, secret)),
-            Value::Object(map) => self.walk_map(map, secret),
-            _ => {}
+            Value::String(s) => {
+                let hide = match under {
+                    KeyKind::Secret => !is_not_a_secret(s),
+                    KeyKind::SecretValue => !is_not_a_secret(s) && !is_plain_word(s),
+                    KeyKind::Likely => looks_like_credential(s),
+                    KeyKind::AboutSecret | KeyKind::Ordinary => false,
+                };
+                if hide {
+                    let changed = s != REDACTED;
+                    if changed {
+                        *s = REDACTED.to_string();
+                    }
+                    changed
+                } else {
+                    self.redact_string(s)
+                }
+            }
+            Value::Array(items) => {
+                // An argument vector or a header pair: `["--password", "x"]`,
+                // `["Authorization", "..."]`: the name judges the element after it.
+                let (mut next, mut changed) = (KeyKind::Ordinary, false);
+                for v in items.iter_mut() {
+                    let named = std::mem::replace(&mut next, KeyKind::Ordinary);
+                    if let Value::String(s) = v {
+                        next = self.argument_name(s);
+                    }
+                    changed |= self.walk(
+                        v,
+                        if named == KeyKind::Ordinary {
+                            under
+                        } else {
+                            named
+                        },
+                    );
+                }
+                changed
+            }
+            Value::Object(map) => self.walk_map(map, under == KeyKind::Secret),
+            _ => false,
+        }
+    }
+
+    /// How an array element that names the next one judges it: a flag (`--password`,
+    /// `--api-key`) as its key would; a bare name (`Authorization`, `password`) only
+    /// when the next element looks like a credential (`["password", "email"]` is a list
+    /// of names).
+    fn argument_name(&self, s: &str) -> KeyKind {
+        if s.len() > 64 || s.contains(['=', ' ', ':']) {
+            return KeyKind::Ordinary;
+        }
+        let name = s.trim_start_matches('-');
+        match self.key_kind(name) {
+            KeyKind::Secret | KeyKind::SecretValue if s.starts_with('-') => KeyKind::Secret,
+            KeyKind::Secret | KeyKind::SecretValue | KeyKind::Likely => KeyKind::Likely,
+            _ => KeyKind::Ordinary,
         }
     }
 
     /// An object's entries: each key decides for its value, an ordinary key inheriting
-    /// `secret` from the object's own key.
-    fn walk_map(&self, map: &mut serde_json::Map<String, Value>, secret: bool) {
+    /// `secret` from the object's own key. Keys that are secrets themselves are
+    /// redacted too (the map is rebuilt in order only then).
+    fn walk_map(&self, map: &mut serde_json::Map<String, Value>, secret: bool) -> bool {
+        let (mut renamed, mut changed) = (false, false);
+        // `{"name": "DB_PASSWORD", "value": "..."}` (Kubernetes, ECS, CI variables): the
+        // value is judged by the name beside it.
+        let named = ["name", "Name", "key", "Key"]
+            .iter()
+            .find_map(|k| map.get(*k).and_then(Value::as_str))
+            .map_or(KeyKind::Ordinary, |name| self.key_kind(name));
         for (k, v) in map.iter_mut() {
-            let inner = match self.key_kind(k) {
-                KeyKind::Secret => true,
-                KeyKind::AboutSecret => false,
-                KeyKind::Ordinary => secret,
+            let (kind, holds_secret) = self.judged(k);
+            renamed |= holds_secret;
+            let under = match kind {
+                // Inside a secret object, fields about it (`type`, `format`) stay.
+                KeyKind::Ordinary if secret && self.judge_key(k) == KeyKind::AboutSecret => {
+                    KeyKind::AboutSecret
+                }
+                KeyKind::Ordinary | KeyKind::Likely if secret => KeyKind::Secret,
+                KeyKind::Ordinary if matches!(k.as_str(), "value" | "Value") => named,
+                kind => kind,
             };
-            self.walk(v, inner);
+            changed |= self.walk(v, under);
         }
+        if renamed {
+            let old = std::mem::take(map);
+            for (k, v) in old {
+                let key = self.redact_str(&k).into_owned();
+                map.insert(key, v);
+            }
+        }
+        changed || renamed
+    }
+
+    /// True when nothing in `text` could be redacted: no keyword of any rule (every
+    /// secret key name holds one too), no JSON escape that could hide one (`\u0070ass`),
+    /// and no extra keys or patterns configured. For whole JSON lines, so that the common
+    /// line without any secret is passed on without being parsed and rebuilt.
+    pub fn is_clean(&self, text: &str) -> bool {
+        self.extra.is_empty()
+            && self.extra_keys.is_empty()
+            && memchr::memmem::find(text.as_bytes(), b"\\u").is_none()
+            && memchr::memmem::find(text.as_bytes(), b"\\/").is_none()
+            && !keywords().automaton.is_match(text)
     }
 
     /// Replaces every credential found in `text` by `[REDACTED]`, keeping the rest.
     /// Borrows when nothing was found.
     pub fn redact_str<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let mut out: Cow<'a, str> = Cow::Borrowed(text);
-        let set = triggered(text);
-        if set != 0 {
-            for (i, rule) in RULES
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| set & (1 << i) != 0)
-            {
-                let replaced = rule_regex(i).replace_all(&out, |caps: &Captures| {
-                    self.replace(caps, rule.keep, rule.check)
-                });
-                if let Cow::Owned(s) = replaced {
-                    out = Cow::Owned(s);
-                }
+        // The triggered rules, in rule order (lowest bit first).
+        let mut set = triggered(text);
+        while set != 0 {
+            let i = set.trailing_zeros() as usize;
+            set &= set - 1;
+            let rule = &RULES[i];
+            if let Cow::Owned(s) = self.apply(i, rule.keep, rule.check, &out) {
+                out = Cow::Owned(s);
             }
         }
         for re in &self.extra {
@@ -665,6 +628,11 @@ impl Redactor {
             }
         }
         out
+    }
+
+    /// One rule over `text`.
+    fn apply<'t>(&self, index: usize, keep: Keep, check: Check, text: &'t str) -> Cow<'t, str> {
+        rule_regex(index).replace_all(text, |caps: &Captures| self.replace(caps, keep, check))
     }
 
     fn replace(&self, caps: &Captures, keep: Keep, check: Check) -> String {
@@ -677,18 +645,39 @@ impl Redactor {
                 caps.get(3).map_or("", |m| m.as_str()),
             ),
         };
-        let accept = match check {
-            Check::Always => true,
-            Check::Random => looks_random(secret),
-            Check::SecretKey => self.is_secret_assignment(label, secret),
-        };
-        let bare = secret.trim_matches(|c| c == '"' || c == '\'');
-        if !accept || bare.is_empty() || bare.starts_with("[REDACTED") {
-            return whole.to_string();
-        }
         let quoted = secret.len() >= 2
             && ((secret.starts_with('"') && secret.ends_with('"'))
                 || (secret.starts_with('\'') && secret.ends_with('\'')));
+        let bare = if quoted {
+            &secret[1..secret.len() - 1]
+        } else {
+            secret
+        };
+        let accept = !is_not_a_secret(bare)
+            && match check {
+                Check::Always => true,
+                Check::Random => looks_random(bare),
+                Check::RandomRun => has_random_run(bare, 16),
+                Check::Credential => looks_like_credential(bare),
+                Check::UrlPassword => !is_port_and_path(bare),
+                Check::SecretKey => self.is_secret_assignment(label, bare, quoted),
+                Check::NamedValue => {
+                    // The last word of the label but `value` (`name: DB_PASSWORD, value:`,
+                    // `define('DB_PASSWORD', `) is the key.
+                    let key = label
+                        .split(|c: char| {
+                            !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                        })
+                        .map(|w| w.rsplit('.').next().unwrap_or(w))
+                        .rfind(|w| !w.is_empty() && !w.eq_ignore_ascii_case("value"))
+                        .unwrap_or("");
+                    self.is_secret_assignment(&format!("{key}="), bare, quoted)
+                }
+                Check::Base64PrivateKey => decoded_prefix(bare, 48).contains("PRIVATE KEY"),
+            };
+        if !accept {
+            return whole.to_string();
+        }
         if quoted {
             let q = &secret[..1];
             format!("{label}{q}{REDACTED}{q}{tail}")
@@ -697,32 +686,337 @@ impl Redactor {
         }
     }
 
-    /// `label` is `key = ` or `"key": "` as found in text; `value` what follows.
-    fn is_secret_assignment(&self, label: &str, value: &str) -> bool {
-        let key: String = label
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-            .collect();
-        let key = key.rsplit('.').next().unwrap_or(&key);
-        if self.key_kind(key) != KeyKind::Secret {
+    /// `label` is `key = `, `"key": "`, `--key ` or `?key=` as found in text; `value`
+    /// what follows, without its quotes.
+    fn is_secret_assignment(&self, label: &str, value: &str, quoted: bool) -> bool {
+        let key = label_key(label);
+        let kind = match self.key_kind(key) {
+            // `?code=` holds OAuth codes and Azure function keys.
+            KeyKind::Ordinary if label.starts_with(['?', '&']) && key == "code" => KeyKind::Likely,
+            kind => kind,
+        };
+        let json_label = label.contains('"') && label.trim_end().ends_with(':');
+        if json_label && !quoted && !label.ends_with('"') {
+            // `"password": 123` in JSON text: a number, boolean or null, never redacted.
             return false;
         }
-        let bare = value.trim_matches(|c| c == '"' || c == '\'');
-        if bare.is_empty()
-            || bare.parse::<f64>().is_ok()
-            || matches!(bare, "null" | "true" | "false")
+        if !quoted && (matches!(value, "null" | "true" | "false" | "nil" | "None")) {
+            return false;
+        }
+        if value.bytes().all(|b| b.is_ascii_digit() || b == b'.') && value.len() < 6 {
+            return false;
+        }
+        let flag_then_space =
+            label.trim_start().starts_with('-') && label.ends_with(char::is_whitespace);
+        if flag_then_space && !quoted && PROSE_WORDS.contains(&value.to_ascii_lowercase().as_str())
         {
+            // `pass the --password flag to prompt`: a sentence about the flag.
             return false;
         }
-        let sep_is_colon = label
-            .trim_end_matches(['"', '\'', ' ', '\t'])
-            .ends_with(':');
-        if sep_is_colon && !label.contains(['"', '\'']) {
-            // `password: hunter2` in prose-like text: only values that look like secrets.
-            return bare.len() >= 6 && looks_random(bare);
+        if !quoted && is_code(value) {
+            // `secret = getSecret("db")`, `token = self.token`: code, not a value.
+            return false;
         }
-        true
+        if kind == KeyKind::SecretValue && is_plain_word(value) {
+            return false;
+        }
+        match kind {
+            KeyKind::Secret | KeyKind::SecretValue => {
+                let sep_is_colon = label
+                    .trim_end_matches(['"', '\'', ' ', '\t'])
+                    .ends_with(':');
+                if sep_is_colon && !quoted && !label.contains(['"', '\'']) {
+                    // `password: hunter2` in prose-like text: only values that look
+                    // like secrets (`password: required` is not one).
+                    value.len() >= 6 && looks_random(value)
+                } else {
+                    true
+                }
+            }
+            KeyKind::Likely => looks_like_credential(value),
+            KeyKind::AboutSecret | KeyKind::Ordinary => false,
+        }
     }
+}
+
+/// The text the first `max` characters of base64 `text` decode to (invalid bytes and an
+/// incomplete last group are dropped).
+fn decoded_prefix(text: &str, max: usize) -> String {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for v in text.bytes().take(max).map_while(value) {
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The key name in a label as matched in text: `"api_key": "` → `api_key`,
+/// `--db-password=` → `db-password`, `?sig=` → `sig`, `spring.datasource.password=` →
+/// `password`.
+fn label_key(label: &str) -> &str {
+    let start = label.trim_start_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '-' | '?' | '&' | ';' | '<')
+    });
+    let end = start
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ')))
+        .unwrap_or(start.len());
+    let key = start[..end].trim_end();
+    key.rsplit('.').next().unwrap_or(key)
+}
+
+/// Values that sit where a secret would but are none: references to one (`$TOKEN`,
+/// `${{ secrets.X }}`, `{{ .Values.token }}`, `os.environ["KEY"]`, `process.env.KEY`),
+/// placeholders (`<your-api-key>`, `********`, `xxxxxxxx`), paths, structure (`{`, `[`),
+/// and what was redacted already.
+fn is_not_a_secret(value: &str) -> bool {
+    // Quotes (escaped or not) and a statement's end are not part of the value.
+    let v = value
+        .trim()
+        .trim_matches(|c| matches!(c, '"' | '\'' | '\\' | ';' | ','));
+    if v.is_empty() || v.starts_with("[REDACTED") {
+        return true;
+    }
+    let b = v.as_bytes();
+    let reference = (b[0] == b'$'
+        && b.get(1)
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, b'_' | b'{' | b'(')))
+        || (b[0] == b'%' && b.len() > 2 && b[b.len() - 1] == b'%')
+        || v.starts_with("{{")
+        || v.starts_with("{%")
+        || v.starts_with("<%")
+        || (b[0] == b'<' && b[b.len() - 1] == b'>')
+        || matches!(b[0], b'{' | b'[' | b'(' | b'=')
+        || NOT_SECRET_VALUES.iter().any(|w| v.eq_ignore_ascii_case(w))
+        || REFERENCE_PREFIXES.iter().any(|p| v.starts_with(p))
+        || is_constant_name(v);
+    let path =
+        (v.starts_with('/') || v.starts_with("~/") || v.starts_with("./") || v.starts_with("../"))
+            && !v.contains(char::is_whitespace);
+    // `sk-...abcd`, `ghp_****`: shown masked already.
+    let masked = v.contains("...") || v.contains('…') || v.contains("***");
+    reference || path || masked || is_one_char_run(v)
+}
+
+/// Words that follow a flag's name in a sentence about the flag rather than a value.
+const PROSE_WORDS: &[&str] = &[
+    "flag",
+    "option",
+    "options",
+    "argument",
+    "parameter",
+    "switch",
+    "is",
+    "was",
+    "to",
+    "and",
+    "or",
+    "the",
+    "a",
+    "an",
+    "if",
+    "when",
+    "with",
+    "without",
+    "for",
+    "instead",
+    "only",
+    "must",
+    "should",
+    "can",
+    "will",
+    "not",
+    "prompts",
+    "prompt",
+    "here",
+    "there",
+    "below",
+    "above",
+];
+
+/// Values that say something about a secret rather than being one.
+const NOT_SECRET_VALUES: &[&str] = &[
+    "null",
+    "nil",
+    "none",
+    "undefined",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "default",
+    "required",
+    "optional",
+    "enabled",
+    "disabled",
+    "hidden",
+    "redacted",
+    "masked",
+    "n/a",
+    "empty",
+    "unset",
+    "unknown",
+    "auto",
+    "inherit",
+    "bearer",
+    "basic",
+    "oauth",
+    "oauth2",
+    "prompt",
+    "interactive",
+    "stdin",
+    "env",
+    "environment",
+    "keychain",
+    "keyring",
+    "vault",
+];
+
+/// A single lower-case word (`default`, `interactive`, `read-only`): what a setting named
+/// `session` or `auth` holds, not a credential.
+fn is_plain_word(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 16
+        && v.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        && !v.starts_with('-')
+}
+
+/// Code where a value would be: a call (`getSecret(`), a keyword (`await`, `new`), or a
+/// dotted name (`self.token`, `settings.SECRET_KEY`).
+fn is_code(v: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "await", "new", "this", "self", "function", "lambda", "async", "return", "if", "let",
+        "const", "var", "require", "import", "yield", "typeof", "not", "and", "or",
+    ];
+    let ident = |s: &str| {
+        s.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    };
+    if KEYWORDS.contains(&v) {
+        return true;
+    }
+    if let Some((name, _)) = v.split_once('(')
+        && name.split('.').all(ident)
+    {
+        return true;
+    }
+    let parts: Vec<&str> = v.split('.').collect();
+    parts.len() >= 2 && parts.iter().all(|p| ident(p)) && !v.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// How code and configuration refer to a secret kept elsewhere.
+const REFERENCE_PREFIXES: &[&str] = &[
+    "os.environ",
+    "os.getenv",
+    "process.env",
+    "import.meta.env",
+    "Deno.env",
+    "System.getenv",
+    "getenv(",
+    "std::env",
+    "env::var",
+    "ENV[",
+    "ENV.fetch",
+    "env.",
+    "env(",
+    "secrets.",
+    "vars.",
+    "@Microsoft.KeyVault",
+    "op://",
+    "vault:",
+    "ref+",
+    "arn:aws:secretsmanager",
+    "projects/",
+];
+
+/// `YOUR_API_KEY`, `GITHUB_TOKEN`: an upper-case constant name used as a value is a
+/// placeholder or a reference to the variable.
+fn is_constant_name(v: &str) -> bool {
+    v.contains('_')
+        && v.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// `********`, `xxxxxxxxxxxx`, `sk-xxxxxxxxxxxxxxxxxxxx`: one character making up most of
+/// the value is a mask or a placeholder.
+fn is_one_char_run(v: &str) -> bool {
+    let b = v.as_bytes();
+    if b.len() >= 3 && b.iter().all(|c| *c == b[0]) {
+        return true;
+    }
+    if b.len() < 8 {
+        return false;
+    }
+    let mut counts = [0usize; 256];
+    for c in b {
+        counts[usize::from(*c)] += 1;
+    }
+    counts.iter().any(|n| n * 10 >= b.len() * 6)
+}
+
+/// `8080/path/user` as the "password" of `https://host:8080/path/user@domain`.
+fn is_port_and_path(v: &str) -> bool {
+    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+    (1..=5).contains(&digits) && (digits == v.len() || v.as_bytes()[digits] == b'/')
+}
+
+/// A value that is a credential on its own: at least 16 characters without spaces,
+/// holding a long random-looking run (not words joined by dashes such as model names),
+/// and not an identifier (UUID, ULID).
+fn looks_like_credential(v: &str) -> bool {
+    // A commit or SHA-256 in a name (`deps-v2-9fceb02d...`) is a content hash.
+    let hash = v.split(|c: char| !c.is_ascii_alphanumeric()).any(|run| {
+        matches!(run.len(), 40 | 64)
+            && run.len() < v.len()
+            && run.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    });
+    v.len() >= 16
+        && !hash
+        && !v.contains(char::is_whitespace)
+        && has_random_run(v, 14)
+        && !is_identifier(v)
+        && !is_not_a_secret(v)
+}
+
+/// UUIDs and ULIDs.
+fn is_identifier(v: &str) -> bool {
+    let b = v.as_bytes();
+    let uuid = b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    let ulid = b.len() == 26
+        && b.iter().all(|c| {
+            c.is_ascii_digit()
+                || (c.is_ascii_uppercase() && !matches!(c, b'I' | b'L' | b'O' | b'U'))
+        });
+    uuid || ulid
+}
+
+/// True when `s` holds a run of `min` or more letters and digits that mixes digits and
+/// letters or both cases: the body of a generated key, not words joined by dashes.
+fn has_random_run(s: &str, min: usize) -> bool {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|run| run.len() >= min && looks_random(run) && !is_one_char_run(run))
 }
 
 /// Field names of the record types, none of which names a secret.

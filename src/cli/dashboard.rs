@@ -255,6 +255,7 @@ fn compute(settings: &Settings) -> Result<(Dashboard, u8)> {
         settings.now,
         settings.style.utc,
     )?;
+    let d = dashboard::redacted(d, &settings.redactor()?);
     Ok((d, settings.finish(&skipped)))
 }
 
@@ -317,7 +318,7 @@ fn current(settings: &Settings, refresh: bool) -> Result<(Dashboard, u8)> {
         && newest_data(&settings.roots).is_none_or(|n| n <= written)
         && settings.now.0 - saved.generated_at.0 < crate::time::MINUTE_MS
     {
-        return Ok((saved, 0));
+        return Ok((dashboard::redacted(saved, &settings.redactor()?), 0));
     }
     let (d, code) = compute(settings)?;
     // Saved only beside data that exists (a read never creates analytics/); a

@@ -371,46 +371,59 @@ fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<u8
     }
     let stdin = std::io::stdin();
     let mut reader = stdin.lock();
-    let (mut batch, mut written, mut invalid) = (Vec::with_capacity(BATCH), 0u64, 0u64);
-    let mut line = Vec::new();
+    let (mut written, mut invalid) = (0u64, 0u64);
     let mut number = 0usize;
+    let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH);
     loop {
-        line.clear();
-        let n = reader.read_until(b'\n', &mut line)?;
-        if n > 0 {
+        // A batch of lines, then parsed, checked and redacted on every core, in order.
+        lines.clear();
+        let mut eof = false;
+        while lines.len() < BATCH {
+            let mut line = Vec::new();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                eof = true;
+                break;
+            }
             number += 1;
             if !line.trim_ascii().is_empty() {
-                let what = format!("line {number}");
-                let prepared = std::str::from_utf8(&line)
-                    .map_err(|e| Error::invalid(&what, format!("not valid UTF-8: {e}")))
-                    .and_then(|text| parse_record::<SkillInvocation>(text.trim_end(), &what))
-                    .and_then(|rec| {
-                        writer.prepare(rec, Timestamp::now()).map_err(|e| match e {
-                            Error::Invalid { field, message } => {
-                                Error::invalid(&what, format!("{field} {message}"))
-                            }
-                            other => other,
-                        })
-                    });
-                match prepared {
-                    Ok(p) => batch.push(p),
-                    Err(e) => {
-                        invalid += 1;
-                        eprintln!("error: {}", output::clean(&e.to_string()));
-                    }
+                lines.push((number, line));
+            }
+        }
+        let prepared = par_map(&lines, |(number, line)| {
+            let what = format!("line {number}");
+            std::str::from_utf8(line)
+                .map_err(|e| Error::invalid(&what, format!("not valid UTF-8: {e}")))
+                .and_then(|text| parse_record::<SkillInvocation>(text.trim_end(), &what))
+                .and_then(|rec| {
+                    writer.prepare(rec, Timestamp::now()).map_err(|e| match e {
+                        Error::Invalid { field, message } => {
+                            Error::invalid(&what, format!("{field} {message}"))
+                        }
+                        other => other,
+                    })
+                })
+        });
+        let mut batch = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            match p {
+                Ok(p) => batch.push(p),
+                Err(e) => {
+                    invalid += 1;
+                    let message = e.to_string();
+                    let message = crate::redact::shared().redact_str(&message);
+                    eprintln!("error: {}", output::clean(&message));
                 }
             }
         }
-        if batch.len() >= BATCH || (n == 0 && !batch.is_empty()) {
+        if !batch.is_empty() {
             writer.write(&batch)?;
             written += batch.len() as u64;
             if settings.style.json {
                 let values: Vec<Value> = batch.iter().map(|p| p.value()).collect();
                 print_written(settings, &values)?;
             }
-            batch.clear();
         }
-        if n == 0 {
+        if eof {
             break;
         }
     }
@@ -661,37 +674,33 @@ fn exec_tail(settings: &Settings, args: TailArgs) -> Result<u8> {
     }
 }
 
+/// Lines `sanitize` reads before sharing them among the cores.
+const SANITIZE_CHUNK: usize = 4096;
+
 fn exec_sanitize(settings: &Settings) -> Result<u8> {
     let redactor = settings.redactor()?;
     let stdin = std::io::stdin();
+    let mut reader = stdin.lock();
     let mut out = output::stdout();
     let mut not_json = 0u64;
-    let mut line = Vec::new();
-    let mut reader = stdin.lock();
+    let mut lines: Vec<Vec<u8>> = Vec::with_capacity(SANITIZE_CHUNK);
     loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        lines.clear();
+        let mut eof = false;
+        while lines.len() < SANITIZE_CHUNK {
+            let mut line = Vec::new();
+            if reader.read_until(b'\n', &mut line)? == 0 {
+                eof = true;
+                break;
+            }
+            lines.push(line);
+        }
+        for (text, was_json) in par_map(&lines, |line| sanitize_line(&redactor, line)) {
+            out.write_all(&text)?;
+            not_json += u64::from(!was_json);
+        }
+        if eof {
             break;
-        }
-        let body = line.strip_suffix(b"\n").unwrap_or(&line);
-        let body = body.strip_suffix(b"\r").unwrap_or(body);
-        if body.trim_ascii().is_empty() {
-            writeln!(out)?;
-            continue;
-        }
-        match serde_json::from_slice::<Value>(body) {
-            Ok(mut v) => {
-                redactor.redact_value(&mut v);
-                writeln!(out, "{v}")?;
-            }
-            Err(_) => {
-                not_json += 1;
-                writeln!(
-                    out,
-                    "{}",
-                    redactor.redact_str(&String::from_utf8_lossy(body))
-                )?;
-            }
         }
     }
     out.flush()?;
@@ -702,5 +711,69 @@ fn exec_sanitize(settings: &Settings) -> Result<u8> {
         1
     } else {
         0
+    })
+}
+
+/// One line of `sanitize`, redacted, with its newline; and whether it was JSON (blank
+/// lines count as JSON: they are kept as they are).
+fn sanitize_line(redactor: &crate::redact::Redactor, line: &[u8]) -> (Vec<u8>, bool) {
+    let body = line.strip_suffix(b"\n").unwrap_or(line);
+    let body = body.strip_suffix(b"\r").unwrap_or(body);
+    let as_is = || {
+        let mut text = body.to_vec();
+        text.push(b'\n');
+        text
+    };
+    if body.trim_ascii().is_empty() {
+        return (b"\n".to_vec(), true);
+    }
+    // A line holding nothing the redactor could change is passed on as it is, once it
+    // is known to be JSON or not: most lines, and the fast path.
+    if let Ok(text) = std::str::from_utf8(body)
+        && redactor.is_clean(text)
+    {
+        let json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+        return (as_is(), json);
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(mut v) => {
+            if redactor.redact_value(&mut v) {
+                let mut text = v.to_string().into_bytes();
+                text.push(b'\n');
+                (text, true)
+            } else {
+                // Unchanged lines are passed on as they came.
+                (as_is(), true)
+            }
+        }
+        Err(_) => {
+            let mut text = redactor
+                .redact_str(&String::from_utf8_lossy(body))
+                .into_owned()
+                .into_bytes();
+            text.push(b'\n');
+            (text, false)
+        }
+    }
+}
+
+/// `f` over `items` on the machine's cores (up to 4), the results in order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    if threads < 2 || items.len() < 64 {
+        return items.iter().map(&f).collect();
+    }
+    let per = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(per)
+            .map(|chunk| scope.spawn(|| chunk.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
     })
 }

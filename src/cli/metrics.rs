@@ -391,7 +391,11 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
     match record_run(settings, &writer, &args, &run_id, &name, started, &outcome) {
         Ok(()) => {}
         Err(e) => {
-            eprintln!("cc-metrics: error: the run was not fully recorded: {e}");
+            let message = e.to_string();
+            eprintln!(
+                "cc-metrics: error: the run was not fully recorded: {}",
+                crate::redact::shared().redact_str(&message)
+            );
             return Ok(if code == 0 { 1 } else { code });
         }
     }

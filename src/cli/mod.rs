@@ -387,7 +387,11 @@ where
         Err(err) => {
             let code = exit_code(&*err);
             if code != 0 {
-                eprintln!("{program}: error: {}", output::clean(&err.to_string()));
+                // Messages may quote input: they pass the redactor like records (SPEC §15),
+                // and no control character reaches the terminal.
+                let message = err.to_string();
+                let message = crate::redact::shared().redact_str(&message);
+                eprintln!("{program}: error: {}", output::clean(&message));
             }
             std::process::ExitCode::from(code)
         }

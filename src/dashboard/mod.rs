@@ -16,3 +16,13 @@ pub use document::{
     PERIOD_DAYS, Providers, Quality, Resources, Usage, dashboard_path, generate, load_saved, save,
     to_value, write_atomic,
 };
+
+/// The document with every string redacted (SPEC §15): names, ids, messages and error
+/// patterns come from records other tools may have written. Numbers are never touched,
+/// so a document without secrets comes back equal.
+pub fn redacted(d: Dashboard, redactor: &crate::redact::Redactor) -> Dashboard {
+    let mut value = to_value(&d);
+    redactor.redact_value(&mut value);
+    // The value came from a Dashboard and only strings changed: it reads back.
+    serde_json::from_value(value).unwrap_or(d)
+}

@@ -152,7 +152,7 @@ impl<'a> JourneyView<'a> {
     pub fn error_message(&self) -> Option<String> {
         let raw = self.error?;
         let value: serde_json::Value = serde_json::from_str(raw.get()).ok()?;
-        error_message(&value)
+        error_message(&value).map(|m| crate::redact::shared().redact_str(&m).into_owned())
     }
 }
 

@@ -12,7 +12,9 @@ use crate::store::{DataFile, LineError, Roots, Scan, Skipped, Stream};
 
 /// Parses a stored progress line; `None` when it is not a valid event.
 pub fn parse_event(bytes: &[u8]) -> Option<ProgressEvent> {
-    let event: ProgressEvent = parse_line(bytes)?;
+    let mut event: ProgressEvent = parse_line(bytes)?;
+    // Other tools write this stream too: what they wrote is redacted before it is shown.
+    event.redact(crate::redact::shared());
     (event.timestamp.is_some() && event.validate().is_ok()).then_some(event)
 }
 

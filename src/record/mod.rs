@@ -88,10 +88,8 @@ pub fn parse_record<R: Record>(json: &str, what: &str) -> Result<R> {
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
             Error::invalid(what, format!("not valid JSON: {inner}"))
-        } else if path == "." {
-            Error::invalid(what, inner.to_string())
         } else {
-            Error::invalid(what, format!("field {path}: {inner}"))
+            field_error(what, &path, &inner.to_string())
         }
     })?;
     de.end()
@@ -106,14 +104,50 @@ pub fn from_value<R: Record>(value: Value, what: &str) -> Result<R> {
     }
     let record: R = serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let msg = e.inner().to_string();
-        if path == "." {
-            Error::invalid(what, msg)
-        } else {
-            Error::invalid(what, format!("field {path}: {msg}"))
-        }
+        field_error(what, &path, &e.inner().to_string())
     })?;
     validated(record, what)
+}
+
+/// The error for a field serde refused. serde's messages quote the value
+/// (`invalid type: string "postgres://u:pw@h/db", expected f64`): the message names the
+/// field, what was expected and the kind of value found, never the value (SPEC §15).
+fn field_error(what: &str, path: &str, message: &str) -> Error {
+    let redactor = crate::redact::shared();
+    let (body, position) = match message.rfind(" at line ") {
+        Some(i) => message.split_at(i),
+        None => (message, ""),
+    };
+    let body = match body
+        .strip_prefix("invalid type: ")
+        .or_else(|| body.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.split_once(", expected "))
+    {
+        Some((found, expected)) => {
+            // `string "..."`, `integer `5``, `map`: the kind is what precedes the value.
+            let kind = found.split(['"', '`']).next().unwrap_or(found).trim();
+            format!("expected {expected}, found {kind}")
+        }
+        None => match body.split_once('`') {
+            // `unknown variant `X`, expected ...`, `unknown field `X``: X is shown only
+            // when it holds nothing the redactor would hide.
+            Some((head, rest)) if head.starts_with("unknown ") => {
+                let (name, tail) = rest.split_once('`').unwrap_or((rest, ""));
+                if redactor.redact_str(name) == name {
+                    body.to_string()
+                } else {
+                    format!("{}{}", head.trim_end(), tail)
+                }
+            }
+            _ => redactor.redact_str(body).into_owned(),
+        },
+    };
+    let path = redactor.redact_str(path);
+    if path == "." {
+        Error::invalid(what, format!("{body}{position}"))
+    } else {
+        Error::invalid(what, format!("field {path}: {body}{position}"))
+    }
 }
 
 fn validated<R: Record>(record: R, what: &str) -> Result<R> {

@@ -282,7 +282,7 @@ const SECRETS: &[(&str, &str, &str)] = &[
     ),
     (
         "age",
-        "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ",
+        "AGE-SECRET-KEY-1QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LQPZRY9X8GF2TVDW0S3JN54KHCE",
         "[REDACTED]",
     ),
     (
@@ -548,7 +548,7 @@ fn secret_keys_at_any_depth() {
     assert_eq!(p["tokens"], json!([REDACTED, REDACTED]));
     assert_eq!(
         p["credentials"],
-        json!({"user": REDACTED, "key": REDACTED, "key_id": "kid-1"})
+        json!({"user": "bob", "key": REDACTED, "key_id": "kid-1"})
     );
     assert_eq!(p["max_tokens"], 4096);
     assert_eq!(p["inputTokens"], 12000);
@@ -609,9 +609,56 @@ fn idempotent() {
 }
 
 #[test]
-fn every_rule_compiles_and_has_triggers() {
+fn every_rule_has_examples_and_keeps_to_them() {
+    let r = r();
+    let mut failures = Vec::new();
+    let mut ids = std::collections::HashSet::new();
     for (i, rule) in RULES.iter().enumerate() {
-        assert!(!rule.triggers.is_empty(), "rule {i}");
-        let _ = rule_regex(i);
+        assert!(ids.insert(rule.id), "rule id {} used twice", rule.id);
+        assert!(
+            !rule.keywords.is_empty(),
+            "rule {} has no keywords",
+            rule.id
+        );
+        assert!(
+            !rule.matches.is_empty(),
+            "rule {} has no examples it must match",
+            rule.id
+        );
+        assert!(
+            !rule.ignores.is_empty(),
+            "rule {} has no examples it must not match",
+            rule.id
+        );
+        for m in rule.matches {
+            let lower = m.to_ascii_lowercase();
+            if !rule
+                .keywords
+                .iter()
+                .any(|k| lower.contains(&k.to_ascii_lowercase()))
+            {
+                failures.push(format!("{}: no keyword in example {m:?}", rule.id));
+            }
+            let got = r.apply(i, rule.keep, rule.check, m);
+            if !got.contains(REDACTED) {
+                failures.push(format!("{}: must match {m:?}", rule.id));
+            }
+            let full = r.redact_str(m);
+            if !full.contains(REDACTED) {
+                failures.push(format!("{}: redactor leaves {m:?}", rule.id));
+            }
+        }
+        for m in rule.ignores {
+            let got = r.apply(i, rule.keep, rule.check, m);
+            if got != *m {
+                failures.push(format!("{}: must not match {m:?}, gave {got:?}", rule.id));
+            }
+        }
     }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
