@@ -618,9 +618,14 @@ fn demo_writes_all_five_streams_the_other_programs_read() {
         .lines()
         .skip_while(|l| !l.starts_with("Explore it with the other programs:"))
         .skip(1)
+        .take_while(|l| l.starts_with("  "))
         .map(str::trim)
         .collect();
     assert_eq!(suggested.len(), 8, "{text}");
+    assert!(
+        text.contains("Or watch it live in a browser (Ctrl-C stops the server):\n  /"),
+        "{text}"
+    );
     for cmd in suggested {
         assert!(
             cmd.starts_with('/'),

@@ -485,6 +485,15 @@ fn exec_demo(common: &CommonArgs) -> Result<u8> {
             program_command(program)
         )?;
     }
+    writeln!(
+        out,
+        "Or watch it live in a browser (Ctrl-C stops the server):"
+    )?;
+    writeln!(
+        out,
+        "  {} serve --root {root_arg}",
+        program_command("cc-dashboard")
+    )?;
     out.flush()?;
     Ok(0)
 }
