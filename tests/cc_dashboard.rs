@@ -939,24 +939,49 @@ fn prometheus_export_follows_the_text_format() {
             assert!(value.parse::<f64>().is_ok(), "{line}");
         }
     }
-    assert!(families >= 15, "{families}");
+    assert_eq!(families, 13, "{text}");
+    // Counters over every record held (whatever its age), labelled by host; records
+    // written without a host are "unknown".
     for want in [
-        "ccmon_records_total{stream=\"skill-invocations\"} 6",
-        "ccmon_cuj_executions{cuj=\"CUJ-A\",window=\"7d\"} 5",
-        "ccmon_cuj_success_ratio{cuj=\"CUJ-A\",window=\"7d\"} 0.8",
-        "ccmon_cuj_duration_seconds{cuj=\"CUJ-A\",quantile=\"0.5\"} 1",
-        "ccmon_skill_invocations{skill=\"review\"} 4",
-        "ccmon_provider_up{provider=\"anthropic\"} 1",
+        "ccmon_skill_invocations_total{host=\"unknown\",skill=\"lint\",result=\"success\"} 2",
+        "ccmon_skill_invocations_total{host=\"unknown\",skill=\"review\",result=\"failure\"} 1",
+        "ccmon_skill_invocations_total{host=\"unknown\",skill=\"review\",result=\"success\"} 3",
+        // review took 0.1, 0.2, 0.3 and 0.4 s: cumulative buckets.
+        "ccmon_skill_duration_seconds_bucket{host=\"unknown\",skill=\"review\",le=\"0.05\"} 0",
+        "ccmon_skill_duration_seconds_bucket{host=\"unknown\",skill=\"review\",le=\"0.1\"} 1",
+        "ccmon_skill_duration_seconds_bucket{host=\"unknown\",skill=\"review\",le=\"0.25\"} 2",
+        "ccmon_skill_duration_seconds_bucket{host=\"unknown\",skill=\"review\",le=\"0.5\"} 4",
+        "ccmon_skill_duration_seconds_bucket{host=\"unknown\",skill=\"review\",le=\"+Inf\"} 4",
+        "ccmon_skill_duration_seconds_sum{host=\"unknown\",skill=\"review\"} 1",
+        "ccmon_skill_duration_seconds_count{host=\"unknown\",skill=\"review\"} 4",
+        "ccmon_cuj_executions_total{host=\"unknown\",cuj=\"CUJ-A\",outcome=\"failure\"} 1",
+        "ccmon_cuj_executions_total{host=\"unknown\",cuj=\"CUJ-A\",outcome=\"success\"} 4",
+        "ccmon_cuj_duration_seconds_bucket{host=\"unknown\",cuj=\"CUJ-A\",le=\"2.5\"} 2",
+        "ccmon_cuj_duration_seconds_bucket{host=\"unknown\",cuj=\"CUJ-A\",le=\"5\"} 5",
+        "ccmon_provider_calls_total{host=\"unknown\",provider=\"anthropic\",outcome=\"success\"} 2",
+        "ccmon_provider_calls_total{host=\"unknown\",provider=\"openai\",outcome=\"success\"} 1",
+        "ccmon_provider_latency_seconds_bucket{host=\"unknown\",provider=\"anthropic\",le=\"1\"} 1",
+        "ccmon_provider_latency_seconds_bucket{host=\"unknown\",provider=\"anthropic\",le=\"2.5\"} 2",
+        "ccmon_tokens_total{host=\"unknown\",provider=\"anthropic\",model=\"claude-sonnet-4-5\",type=\"input\"} 1000000",
+        "ccmon_tokens_total{host=\"unknown\",provider=\"openai\",model=\"gpt-4o\",type=\"input\"} 1000000",
+        // 1M input tokens at $3/M estimated, plus $0.5 recorded.
+        "ccmon_cost_usd_total{host=\"unknown\",provider=\"anthropic\",model=\"claude-sonnet-4-5\"} 3.5",
+        "ccmon_runs_started_total{host=\"unknown\",source=\"unknown\"} 3",
+        "ccmon_runs_finished_total{host=\"unknown\",source=\"unknown\",status=\"completed\"} 1",
+        "ccmon_runs_finished_total{host=\"unknown\",source=\"unknown\",status=\"failed\"} 1",
+        "ccmon_active_runs{source=\"unknown\"} 1",
         "ccmon_provider_status{provider=\"anthropic\",status=\"healthy\"} 1",
-        "ccmon_provider_availability_ratio{provider=\"anthropic\"} 1",
-        "ccmon_provider_latency_seconds{provider=\"anthropic\",quantile=\"0.95\"} 2",
-        "ccmon_tokens{model=\"claude-sonnet-4-5\",kind=\"input\"} 1000000",
-        "ccmon_cost_usd{model=\"claude-sonnet-4-5\",estimated=\"true\"} 3.5",
-        "ccmon_runs{status=\"failed\"} 1",
+        "ccmon_provider_status{provider=\"anthropic\",status=\"down\"} 0",
         "ccmon_notifications_unread 1",
     ] {
-        assert!(text.contains(&format!("{want}\n")), "{want:?} missing");
+        assert!(
+            text.contains(&format!("{want}\n")),
+            "{want:?} missing from\n{text}"
+        );
     }
+    // No windowed gauges: they cannot be added up across machines.
+    assert!(!text.contains("window="), "{text}");
+    assert!(!text.contains("quantile="), "{text}");
     // Written atomically with -o, nothing left behind.
     let (_, err, code) = at_now(
         &env,
@@ -965,7 +990,7 @@ fn prometheus_export_follows_the_text_format() {
     assert_eq!(code, 0, "{err}");
     assert!(
         env.read("metrics.prom")
-            .starts_with("# HELP ccmon_records_total ")
+            .starts_with("# HELP ccmon_skill_invocations_total ")
     );
     assert!(env.files().iter().all(|f| !f.contains(".tmp")));
 }
@@ -981,12 +1006,14 @@ fn prometheus_export_parses_with_the_reference_parser() {
 import sys
 from prometheus_client.parser import text_string_to_metric_families
 fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
-records = fams["ccmon_records"]
-assert records.type == "counter", records.type
-assert {s.labels["stream"]: s.value for s in records.samples}["cuj-metrics"] == 10
-ratio = fams["ccmon_cuj_success_ratio"]
-assert ratio.type == "gauge"
-assert [s.value for s in ratio.samples if s.labels == {"cuj": "CUJ-A", "window": "7d"}] == [0.8]
+cujs = fams["ccmon_cuj_executions"]
+assert cujs.type == "counter", cujs.type
+assert sum(s.value for s in cujs.samples if s.labels["cuj"] == "CUJ-A") == 5
+hist = fams["ccmon_cuj_duration_seconds"]
+assert hist.type == "histogram", hist.type
+buckets = [s for s in hist.samples if s.name.endswith("_bucket") and s.labels["cuj"] == "CUJ-B"]
+assert [s.value for s in buckets][:5] == [0, 1, 2, 5, 5], buckets
+assert fams["ccmon_active_runs"].type == "gauge"
 print(len(fams), sum(len(f.samples) for f in fams.values()))
 "#;
     let out = std::process::Command::new("python3")
@@ -1001,7 +1028,7 @@ print(len(fams), sum(len(f.samples) for f in fams.values()))
     );
     let counts = String::from_utf8(out.stdout).unwrap();
     let families: usize = counts.split(' ').next().unwrap().parse().unwrap();
-    assert!(families >= 15, "{counts}");
+    assert_eq!(families, 13, "{counts}");
 }
 
 #[test]

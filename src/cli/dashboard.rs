@@ -525,11 +525,18 @@ fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<u8> {
 
 fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {
     use crate::dashboard::export;
-    let (d, code) = compute(settings)?;
-    let totals = export::stream_totals(&settings.roots)?;
+    let code;
     let text = match args.format {
-        FormatArg::Prometheus => export::prometheus(&d, &totals),
+        FormatArg::Prometheus => {
+            let (text, skipped) =
+                export::prometheus_text(&settings.roots, &settings.config, settings.now)?;
+            code = settings.finish(&skipped);
+            text
+        }
         FormatArg::Otlp => {
+            let (d, c) = compute(settings)?;
+            code = c;
+            let totals = export::stream_totals(&settings.roots)?;
             let host = gethostname::gethostname().to_string_lossy().into_owned();
             let durations = export::cuj_durations(&settings.roots, settings.now)?;
             let mut text =

@@ -6,10 +6,13 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::document::Dashboard;
+use super::fleet::{BUCKETS, Fleet, Histogram, Series};
+use crate::config::Config;
 use crate::error::Result;
-use crate::health::Health;
+use crate::health::{Health, PriceTable};
 use crate::record::Timestamp;
-use crate::store::{Roots, Stream};
+use crate::redact::Redactor;
+use crate::store::{Roots, Skipped, Stream};
 
 /// Lines stored in each stream, over every root: monotonic while the files are only
 /// appended to (a prune resets them, as a process restart resets a counter).
@@ -86,150 +89,156 @@ fn number(v: f64) -> String {
     }
 }
 
+/// A sample value: counts and sums.
+trait AsSample {
+    fn to_sample(self) -> f64;
+}
+impl AsSample for u64 {
+    fn to_sample(self) -> f64 {
+        self as f64
+    }
+}
+impl AsSample for f64 {
+    fn to_sample(self) -> f64 {
+        self
+    }
+}
+
 const WINDOWS: [&str; 4] = ["1h", "24h", "7d", "30d"];
 
-/// The Prometheus text exposition of a dashboard and the streams' line totals.
-pub fn prometheus(d: &Dashboard, totals: &[(Stream, u64)]) -> String {
+/// A counter family: `{name}_total` samples, one per series, each with a `host` label.
+fn counters<V: Copy + AsSample>(
+    p: &mut Prom,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+    series: &Series<V>,
+) {
+    p.family(name, "counter", help);
+    for (key, v) in series {
+        let pairs: Vec<(&str, &str)> = labels
+            .iter()
+            .copied()
+            .zip(key.iter().map(String::as_str))
+            .collect();
+        p.sample(name, &pairs, v.to_sample());
+    }
+}
+
+/// A histogram family: cumulative `_bucket{le}` samples, `_sum` and `_count`.
+fn histograms(p: &mut Prom, name: &str, help: &str, labels: &[&str], series: &Series<Histogram>) {
+    p.family(name, "histogram", help);
+    let bucket = format!("{name}_bucket");
+    for (key, h) in series {
+        let mut pairs: Vec<(&str, &str)> = labels
+            .iter()
+            .copied()
+            .zip(key.iter().map(String::as_str))
+            .collect();
+        let cumulative = h.cumulative();
+        let bounds: Vec<String> = BUCKETS
+            .iter()
+            .map(|b| number(*b))
+            .chain(std::iter::once("+Inf".to_string()))
+            .collect();
+        for (le, n) in bounds.iter().zip(cumulative.iter()) {
+            pairs.push(("le", le));
+            p.sample(&bucket, &pairs, *n as f64);
+            pairs.pop();
+        }
+        p.sample(&format!("{name}_sum"), &pairs, h.sum);
+        p.sample(&format!("{name}_count"), &pairs, h.count as f64);
+    }
+}
+
+/// The Prometheus text exposition (SPEC §12): counters and histograms over every
+/// record held, labelled by host, and gauges for what is current by nature (active
+/// runs, each provider's status, unread notifications). The same text serves
+/// `export --format prometheus` and a server's `/metrics`; see [`prometheus_text`] for
+/// the one call that reads a root and renders it.
+pub fn prometheus(fleet: &Fleet, d: &Dashboard) -> String {
     let mut p = Prom { out: String::new() };
-
-    p.family(
-        "ccmon_records_total",
-        "counter",
-        "Records stored per stream (lines in its daily files).",
+    counters(
+        &mut p,
+        "ccmon_skill_invocations_total",
+        "Skill invocations recorded, by result.",
+        &["host", "skill", "result"],
+        &fleet.skill_invocations,
     );
-    for (stream, n) in totals {
-        p.sample(
-            "ccmon_records_total",
-            &[("stream", stream.stem())],
-            *n as f64,
-        );
-    }
-
-    p.family(
-        "ccmon_cuj_executions",
-        "gauge",
-        "Journey executions in the window.",
-    );
-    for r in &d.cujs {
-        for (w, f) in WINDOWS.iter().zip(r.windows.iter()) {
-            p.sample(
-                "ccmon_cuj_executions",
-                &[("cuj", &r.cuj_id), ("window", w)],
-                f.1.total as f64,
-            );
-        }
-    }
-    p.family(
-        "ccmon_cuj_success_ratio",
-        "gauge",
-        "Share of the window's journey executions that succeeded (0-1).",
-    );
-    for r in &d.cujs {
-        for (w, f) in WINDOWS.iter().zip(r.windows.iter()) {
-            if let Some(rate) = f.1.success_rate {
-                p.sample(
-                    "ccmon_cuj_success_ratio",
-                    &[("cuj", &r.cuj_id), ("window", w)],
-                    rate,
-                );
-            }
-        }
-    }
-    p.family(
-        "ccmon_cuj_duration_seconds",
-        "gauge",
-        "Journey duration quantiles over the last 24h.",
-    );
-    for r in &d.cujs {
-        let day = &r.windows.day;
-        for (q, v) in [("0.5", day.p50), ("0.95", day.p95), ("0.99", day.p99)] {
-            if let Some(v) = v {
-                p.sample(
-                    "ccmon_cuj_duration_seconds",
-                    &[("cuj", &r.cuj_id), ("quantile", q)],
-                    v / 1000.0,
-                );
-            }
-        }
-    }
-
-    p.family(
-        "ccmon_skill_invocations",
-        "gauge",
-        "Skill invocations over the dashboard period (top 10 skills).",
-    );
-    for s in &d.skills {
-        p.sample(
-            "ccmon_skill_invocations",
-            &[("skill", s.key.as_deref().unwrap_or(""))],
-            s.count as f64,
-        );
-    }
-    p.family(
-        "ccmon_skill_success_ratio",
-        "gauge",
-        "Share of a skill's invocations that succeeded (0-1).",
-    );
-    for s in &d.skills {
-        if let Some(r) = s.success_rate {
-            p.sample(
-                "ccmon_skill_success_ratio",
-                &[("skill", s.key.as_deref().unwrap_or(""))],
-                r,
-            );
-        }
-    }
-    p.family(
-        "ccmon_skill_cache_hit_ratio",
-        "gauge",
-        "Share of a skill's invocations served from cache (0-1).",
-    );
-    for s in &d.skills {
-        if let Some(r) = s.cache_hit_rate {
-            p.sample(
-                "ccmon_skill_cache_hit_ratio",
-                &[("skill", s.key.as_deref().unwrap_or(""))],
-                r,
-            );
-        }
-    }
-    p.family(
+    histograms(
+        &mut p,
         "ccmon_skill_duration_seconds",
-        "gauge",
-        "Skill duration quantiles over the dashboard period.",
+        "Skill invocation durations.",
+        &["host", "skill"],
+        &fleet.skill_durations,
     );
-    for s in &d.skills {
-        for (q, v) in [("0.5", s.p50), ("0.95", s.p95), ("0.99", s.p99)] {
-            if let Some(v) = v {
-                p.sample(
-                    "ccmon_skill_duration_seconds",
-                    &[("skill", s.key.as_deref().unwrap_or("")), ("quantile", q)],
-                    v / 1000.0,
-                );
-            }
-        }
-    }
+    counters(
+        &mut p,
+        "ccmon_cuj_executions_total",
+        "Journey executions recorded, by outcome.",
+        &["host", "cuj", "outcome"],
+        &fleet.cuj_executions,
+    );
+    histograms(
+        &mut p,
+        "ccmon_cuj_duration_seconds",
+        "Journey execution durations.",
+        &["host", "cuj"],
+        &fleet.cuj_durations,
+    );
+    counters(
+        &mut p,
+        "ccmon_provider_calls_total",
+        "Provider calls recorded, by outcome (services excluded).",
+        &["host", "provider", "outcome"],
+        &fleet.provider_calls,
+    );
+    histograms(
+        &mut p,
+        "ccmon_provider_latency_seconds",
+        "Provider call latencies (services excluded).",
+        &["host", "provider"],
+        &fleet.provider_latency,
+    );
+    counters(
+        &mut p,
+        "ccmon_tokens_total",
+        "Tokens used, by provider, model and type (input, output, cache_read, cache_write).",
+        &["host", "provider", "model", "type"],
+        &fleet.tokens,
+    );
+    counters(
+        &mut p,
+        "ccmon_cost_usd_total",
+        "Cost in USD, as recorded or estimated from the model's price.",
+        &["host", "provider", "model"],
+        &fleet.cost_usd,
+    );
+    counters(
+        &mut p,
+        "ccmon_runs_started_total",
+        "Runs started.",
+        &["host", "source"],
+        &fleet.runs_started,
+    );
+    counters(
+        &mut p,
+        "ccmon_runs_finished_total",
+        "Runs that reached a terminal status (completed, failed, cancelled).",
+        &["host", "source", "status"],
+        &fleet.runs_finished,
+    );
 
-    let statuses = &d.providers.statuses;
-    p.family(
-        "ccmon_provider_up",
-        "gauge",
-        "1 when the provider is healthy or degraded, 0 when down or unknown.",
-    );
-    for r in statuses {
-        let up = matches!(r.status, Health::Healthy | Health::Degraded);
-        p.sample(
-            "ccmon_provider_up",
-            &[("provider", &r.provider)],
-            if up { 1.0 } else { 0.0 },
-        );
+    p.family("ccmon_active_runs", "gauge", "Runs pending or running now.");
+    for (key, n) in &fleet.active_runs {
+        p.sample("ccmon_active_runs", &[("source", &key[0])], *n as f64);
     }
     p.family(
         "ccmon_provider_status",
         "gauge",
-        "The provider's status: 1 for the current one, 0 for the others.",
+        "Each provider's current status: 1 for the current one, 0 for the others.",
     );
-    for r in statuses {
+    for r in &d.providers.statuses {
         for h in [
             Health::Healthy,
             Health::Degraded,
@@ -245,108 +254,6 @@ pub fn prometheus(d: &Dashboard, totals: &[(Stream, u64)]) -> String {
         }
     }
     p.family(
-        "ccmon_provider_availability_ratio",
-        "gauge",
-        "Share of the provider's calls that succeeded in the health window (0-1).",
-    );
-    for r in statuses {
-        if let Some(a) = r.availability {
-            p.sample(
-                "ccmon_provider_availability_ratio",
-                &[("provider", &r.provider)],
-                a,
-            );
-        }
-    }
-    p.family(
-        "ccmon_provider_calls",
-        "gauge",
-        "Provider calls in the health window.",
-    );
-    for r in statuses {
-        p.sample(
-            "ccmon_provider_calls",
-            &[("provider", &r.provider)],
-            r.calls as f64,
-        );
-    }
-    p.family(
-        "ccmon_provider_latency_seconds",
-        "gauge",
-        "Provider latency quantiles in the health window.",
-    );
-    for r in statuses {
-        for (q, v) in [("0.5", r.p50), ("0.95", r.p95), ("0.99", r.p99)] {
-            if let Some(v) = v {
-                p.sample(
-                    "ccmon_provider_latency_seconds",
-                    &[("provider", &r.provider), ("quantile", q)],
-                    v / 1000.0,
-                );
-            }
-        }
-    }
-
-    p.family(
-        "ccmon_tokens",
-        "gauge",
-        "Tokens used over the dashboard period, by model and kind.",
-    );
-    for m in &d.usage.by_model {
-        let model = m.key.as_deref().unwrap_or("");
-        for (kind, n) in [
-            ("input", m.input_tokens),
-            ("output", m.output_tokens),
-            ("cache_read", m.cache_read_tokens),
-            ("cache_write", m.cache_write_tokens),
-        ] {
-            p.sample(
-                "ccmon_tokens",
-                &[("model", model), ("kind", kind)],
-                n as f64,
-            );
-        }
-    }
-    p.family("ccmon_cost_usd", "gauge", "Known cost over the dashboard period in USD, by model (estimated=\"true\" when computed from prices).");
-    for m in &d.usage.by_model {
-        if let Some(c) = m.cost_usd {
-            let est = if m.estimated { "true" } else { "false" };
-            p.sample(
-                "ccmon_cost_usd",
-                &[
-                    ("model", m.key.as_deref().unwrap_or("")),
-                    ("estimated", est),
-                ],
-                c,
-            );
-        }
-    }
-    p.family(
-        "ccmon_unpriced_models",
-        "gauge",
-        "Models whose tokens have no known price over the dashboard period.",
-    );
-    p.sample(
-        "ccmon_unpriced_models",
-        &[],
-        d.usage.month.unpriced_models.len() as f64,
-    );
-
-    p.family(
-        "ccmon_runs",
-        "gauge",
-        "Runs with events over the dashboard period, by status.",
-    );
-    let c = &d.counters;
-    for (status, n) in [
-        ("active", c.active_runs),
-        ("completed", c.completed_runs),
-        ("failed", c.failed_runs),
-        ("cancelled", c.cancelled_runs),
-    ] {
-        p.sample("ccmon_runs", &[("status", status)], n as f64);
-    }
-    p.family(
         "ccmon_notifications_unread",
         "gauge",
         "Unread notifications.",
@@ -356,27 +263,26 @@ pub fn prometheus(d: &Dashboard, totals: &[(Stream, u64)]) -> String {
         &[],
         d.notifications.unread as f64,
     );
-    p.family(
-        "ccmon_dashboard_generation_seconds",
-        "gauge",
-        "Time taken to compute these figures.",
-    );
-    p.sample(
-        "ccmon_dashboard_generation_seconds",
-        &[],
-        d.resources.generation_ms / 1000.0,
-    );
-    p.family(
-        "ccmon_dashboard_generated_timestamp_seconds",
-        "gauge",
-        "When these figures were computed (Unix time).",
-    );
-    p.sample(
-        "ccmon_dashboard_generated_timestamp_seconds",
-        &[],
-        d.generated_at.0 as f64 / 1000.0,
-    );
     p.out
+}
+
+/// Reads `roots` and renders [`prometheus`]: the one call behind both
+/// `cc-dashboard export --format prometheus` and a server's `/metrics`. The skipped
+/// lines are returned for the caller's single warning.
+pub fn prometheus_text(
+    roots: &Roots,
+    config: &Config,
+    now: Timestamp,
+) -> Result<(String, Skipped)> {
+    let (d, mut skipped) = super::generate(roots, config, now, true)?;
+    let (fleet, s) = Fleet::collect(
+        roots,
+        &PriceTable::new(&config.pricing),
+        &Redactor::from_config(&config.redact)?,
+        now,
+    )?;
+    skipped.merge(s);
+    Ok((prometheus(&fleet, &d), skipped))
 }
 
 fn attrs(pairs: &[(&str, Value)]) -> Value {

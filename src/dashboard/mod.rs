@@ -6,6 +6,7 @@ pub mod demo;
 mod demo_runs;
 mod document;
 pub mod export;
+pub mod fleet;
 pub mod html;
 pub mod merge;
 pub mod view;
