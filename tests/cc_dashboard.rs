@@ -1096,42 +1096,99 @@ fn otlp_export_has_the_otlp_json_structure() {
         }
     }
     for want in [
-        "ccmon.records",
-        "ccmon.cuj.success_ratio",
-        "ccmon.cuj.duration",
-        "ccmon.provider.up",
         "gen_ai.client.token.usage",
+        "gen_ai.client.operation.duration",
+        "ccmon.skill.invocations",
+        "ccmon.skill.duration",
+        "ccmon.cuj.executions",
+        "ccmon.cuj.duration",
+        "ccmon.provider.calls",
+        "ccmon.tokens",
         "ccmon.cost",
+        "ccmon.runs.started",
+        "ccmon.runs.finished",
     ] {
         assert!(names.contains(&want), "{want}");
     }
-    // GenAI attribute names on provider and token figures, with exact values.
-    let find = |name: &str| metrics.iter().find(|m| m["name"] == name).unwrap();
-    let up = &find("ccmon.provider.up")["gauge"]["dataPoints"][0];
+    // Records written without a host are the "unknown" host's resource; the gauges are
+    // this machine's, in the last resource.
     assert_eq!(
-        up["attributes"][0],
-        json!({"key": "gen_ai.provider.name", "value": {"stringValue": "anthropic"}})
+        rm["resource"]["attributes"][1]["value"]["stringValue"],
+        "unknown"
     );
-    assert_eq!(up["asDouble"], 1.0);
-    let tokens = &find("gen_ai.client.token.usage")["sum"];
-    assert_eq!(tokens["isMonotonic"], true);
-    let input = tokens["dataPoints"]
+    let last = v["resourceMetrics"].as_array().unwrap().last().unwrap();
+    let gauges: Vec<&str> = last["scopeMetrics"][0]["metrics"]
         .as_array()
         .unwrap()
+        .iter()
+        .filter(|m| m.get("gauge").is_some())
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        gauges,
+        [
+            "ccmon.runs.active",
+            "ccmon.provider.status",
+            "ccmon.notifications.unread"
+        ]
+    );
+    let find = |name: &str| metrics.iter().find(|m| m["name"] == name).unwrap();
+    // GenAI token usage: a histogram of tokens per call with the required attributes.
+    let usage = &find("gen_ai.client.token.usage");
+    assert_eq!(usage["unit"], "{token}");
+    let points = usage["histogram"]["dataPoints"].as_array().unwrap();
+    let input = points
         .iter()
         .find(|p| {
             p["attributes"]
                 == json!([
+                    {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                    {"key": "gen_ai.provider.name", "value": {"stringValue": "anthropic"}},
                     {"key": "gen_ai.request.model", "value": {"stringValue": "claude-sonnet-4-5"}},
                     {"key": "gen_ai.token.type", "value": {"stringValue": "input"}}
                 ])
         })
         .unwrap();
-    assert_eq!(input["asInt"], "1000000");
+    // One call with 1M input tokens: in the (262144, 1048576] bucket.
+    assert_eq!(input["count"], "1");
+    assert_eq!(input["sum"], 1_000_000.0);
+    assert_eq!(input["bucketCounts"][10], "1");
+    let duration = &find("gen_ai.client.operation.duration");
+    assert_eq!(duration["unit"], "s");
+    let anthropic = duration["histogram"]["dataPoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["attributes"][1]["value"]["stringValue"] == "anthropic")
+        .unwrap();
+    assert_eq!(
+        (anthropic["count"].as_str(), anthropic["sum"].as_f64()),
+        (Some("2"), Some(3.0))
+    );
+    // Cumulative from the earliest record held (2026-10-01T10:00:00Z), whatever "now".
+    let start = "1790848800000000000";
+    for m in metrics.iter().filter(|m| m.get("gauge").is_none()) {
+        let data = m.get("sum").or(m.get("histogram")).unwrap();
+        for p in data["dataPoints"].as_array().unwrap() {
+            assert_eq!(p["startTimeUnixNano"], start, "{}", m["name"]);
+        }
+    }
+    let (later, _, code) = common::outcome(
+        env.cmd("cc-dashboard")
+            .env("CC_NOW", "2026-11-25T00:00:00Z")
+            .args(["export", "--format", "otlp"]),
+    );
+    assert_eq!(code, 0);
+    let later: Value = serde_json::from_str(&later).unwrap();
+    assert_eq!(
+        later["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["histogram"]["dataPoints"][0]
+            ["startTimeUnixNano"],
+        start
+    );
+    // CUJ-A: 1, 2, 3, 4 and 5 s, over every record held.
     let hist = &find("ccmon.cuj.duration")["histogram"]["dataPoints"];
-    // CUJ-A's 24h: 1000 ms and 2000 ms; CUJ-B's: 10 ms and 20 ms.
-    assert_eq!(hist[0]["count"], "2");
-    assert_eq!(hist[0]["sum"], 3.0);
+    assert_eq!(hist[0]["count"], "5");
+    assert_eq!(hist[0]["sum"], 15.0);
 }
 
 #[test]

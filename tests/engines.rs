@@ -423,3 +423,213 @@ fn promtool_check_metrics_reports_nothing() {
         (Some(0), "", "")
     );
 }
+
+/// A one-shot HTTP receiver on 127.0.0.1: answers the first request with `status` and
+/// `reply`, and hands back the request's head and body.
+fn receiver(status: u16, reply: &'static str) -> (u16, std::thread::JoinHandle<(String, Vec<u8>)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let handle = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().expect("a request");
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 65536];
+        let head_end = loop {
+            let n = s.read(&mut buf).expect("read");
+            assert!(n > 0, "closed early");
+            seen.extend_from_slice(&buf[..n]);
+            if let Some(i) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+        };
+        let head = String::from_utf8_lossy(&seen[..head_end]).into_owned();
+        let length: usize = head
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("content-length")
+                    .then(|| v.trim().parse().ok())?
+            })
+            .expect("content-length");
+        while seen.len() < head_end + length {
+            let n = s.read(&mut buf).expect("read");
+            assert!(n > 0, "closed early");
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let _ = write!(
+            s,
+            "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+            reply.len()
+        );
+        (head, seen[head_end..].to_vec())
+    });
+    (port, handle)
+}
+
+fn demo_env() -> Env {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("logs")).unwrap();
+    env.write(
+        "logs/skill-invocations-2026-11-20.jsonl",
+        skill_line("2026-11-20", 0, "alpha", "success", 120.0),
+    );
+    append(
+        &env,
+        "analytics/provider-health-2026-11-20.jsonl",
+        concat!(
+            r#"{"timestamp":"2026-11-20T10:00:00Z","provider":"anthropic","success":true,"latency":800.0,"model":"claude-sonnet-4-5","inputTokens":1200,"outputTokens":300,"host":"alpha"}"#,
+            "\n",
+            r#"{"timestamp":"2026-11-20T10:01:00Z","provider":"anthropic","success":false,"latency":30000.0,"statusCode":529,"error":"overloaded","model":"claude-sonnet-4-5","host":"alpha"}"#,
+            "\n"
+        ),
+    );
+    env
+}
+
+/// `export --format otlp --endpoint URL` POSTs the export as OTLP/HTTP JSON; a refusal
+/// exits 1 with the receiver's own text.
+#[test]
+fn otlp_endpoint_posts_json_and_reports_a_refusal() {
+    let env = demo_env();
+    let (port, handle) = receiver(200, "");
+    let (out, err, code) = common::outcome(env.cmd("cc-dashboard").args([
+        "export",
+        "--format",
+        "otlp",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}/v1/metrics"),
+    ]));
+    assert_eq!(
+        (out.as_str(), err.as_str(), code),
+        (
+            "",
+            format!("sent to http://127.0.0.1:{port}/v1/metrics\n").as_str(),
+            0
+        )
+    );
+    let (head, body) = handle.join().unwrap();
+    assert!(head.starts_with("POST /v1/metrics HTTP/1.1\r\n"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/json\r\n"),
+        "{head}"
+    );
+    let v: Value = serde_json::from_slice(&body).unwrap();
+    let names: Vec<&str> = v["resourceMetrics"][0]["scopeMetrics"][0]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names[..2],
+        [
+            "gen_ai.client.token.usage",
+            "gen_ai.client.operation.duration"
+        ]
+    );
+
+    let (port, handle) = receiver(400, "bad metric: unit");
+    let (out, err, code) = common::outcome(env.cmd("cc-dashboard").args([
+        "export",
+        "--format",
+        "otlp",
+        "--endpoint",
+        &format!("http://user:hunter2@127.0.0.1:{port}/v1/metrics"),
+    ]));
+    handle.join().unwrap();
+    assert_eq!((out.as_str(), code), ("", 1));
+    assert!(err.contains("HTTP 400: bad metric: unit"), "{err}");
+    assert!(
+        err.contains(&format!("http://127.0.0.1:{port}/v1/metrics")),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+
+    // Nothing listening: exit 1 naming the endpoint.
+    let port = free_port();
+    let (_, err, code) = common::outcome(env.cmd("cc-dashboard").args([
+        "export",
+        "--format",
+        "otlp",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}/v1/metrics"),
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+
+    // Usage errors: exit 2, naming the flag.
+    for args in [
+        [
+            "--format",
+            "prometheus",
+            "--endpoint",
+            "http://127.0.0.1:1/",
+        ],
+        [
+            "--format",
+            "otlp",
+            "--endpoint",
+            "https://collector/v1/metrics",
+        ],
+    ] {
+        let (out, err, code) = common::outcome(env.cmd("cc-dashboard").arg("export").args(args));
+        assert_eq!((out.as_str(), code), ("", 2), "{err}");
+        assert!(err.contains("--endpoint"), "{err}");
+    }
+}
+
+/// The OTLP export parses strictly (unknown fields are errors) with the official
+/// protobuf definitions, as an `ExportMetricsServiceRequest`. Needs
+/// `pip install opentelemetry-proto` (installed, pinned, by `.ci/run`).
+#[test]
+#[ignore = "needs the Python opentelemetry-proto package (installed by .ci/run)"]
+fn otlp_export_parses_with_the_official_protobuf_definitions() {
+    let env = demo_env();
+    let (out, err, code) = common::outcome(
+        env.cmd("cc-dashboard")
+            .args(["export", "--format", "otlp", "-o", "m.json"]),
+    );
+    assert_eq!(
+        (out.as_str(), err.as_str(), code),
+        ("", "wrote m.json\n", 0)
+    );
+    let script = r#"
+import sys
+from google.protobuf import json_format
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+req = json_format.Parse(open(sys.argv[1]).read(), ExportMetricsServiceRequest(), ignore_unknown_fields=False)
+rm = req.resource_metrics[0]
+host = {a.key: a.value.string_value for a in rm.resource.attributes}["host.name"]
+metrics = {m.name: m for m in rm.scope_metrics[0].metrics}
+usage = metrics["gen_ai.client.token.usage"]
+assert usage.unit == "{token}" and usage.WhichOneof("data") == "histogram"
+assert usage.histogram.aggregation_temporality == 2
+rows = []
+for p in usage.histogram.data_points:
+    a = {x.key: x.value.string_value for x in p.attributes}
+    assert sorted(a) == ["gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.request.model", "gen_ai.token.type"], a
+    assert len(p.bucket_counts) == len(p.explicit_bounds) + 1
+    rows.append("%s:%d:%d" % (a["gen_ai.token.type"], p.count, p.sum))
+duration = metrics["gen_ai.client.operation.duration"]
+assert duration.unit == "s"
+errors = sorted({x.key: x.value.string_value for x in p.attributes}.get("error.type", "-") for p in duration.histogram.data_points)
+starts = {p.start_time_unix_nano for m in metrics.values() if m.WhichOneof("data") in ("sum", "histogram") for p in getattr(m, m.WhichOneof("data")).data_points}
+print(host, " ".join(sorted(rows)), ",".join(errors), len(starts), min(starts))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(env.path("m.json"))
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 2026-11-20T10:00:00Z, the earliest record, is every cumulative point's start.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "alpha input:1:1200 output:1:300 -,529 1 1795168800000000000\n"
+    );
+}

@@ -116,6 +116,11 @@ struct ExportArgs {
     /// standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// With --format otlp: POST the export to this OTLP/HTTP receiver as JSON
+    /// (`http://collector:4318/v1/metrics`); nothing is printed unless --output is
+    /// given too.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -525,6 +530,17 @@ fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<u8> {
 
 fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {
     use crate::dashboard::export;
+    if let Some(endpoint) = &args.endpoint {
+        if !matches!(args.format, FormatArg::Otlp) {
+            return Err(Error::invalid("--endpoint", "only with --format otlp"));
+        }
+        if !endpoint.starts_with("http://") {
+            return Err(Error::invalid(
+                "--endpoint",
+                "expected an http:// URL (this build has no TLS: send to a local collector)",
+            ));
+        }
+    }
     let code;
     let text = match args.format {
         FormatArg::Prometheus => {
@@ -534,21 +550,27 @@ fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {
             text
         }
         FormatArg::Otlp => {
-            let (d, c) = compute(settings)?;
-            code = c;
-            let totals = export::stream_totals(&settings.roots)?;
             let host = gethostname::gethostname().to_string_lossy().into_owned();
-            let durations = export::cuj_durations(&settings.roots, settings.now)?;
-            let mut text =
-                serde_json::to_string_pretty(&export::otlp(&d, &totals, &host, &durations))
-                    .map_err(|e| Error::Internal {
-                        what: "serializing the OTLP export",
-                        message: e.to_string(),
-                    })?;
+            let (value, skipped) =
+                export::otlp_json(&settings.roots, &settings.config, settings.now, &host)?;
+            code = settings.finish(&skipped);
+            let mut text = serde_json::to_string_pretty(&value).map_err(|e| Error::Internal {
+                what: "serializing the OTLP export",
+                message: e.to_string(),
+            })?;
             text.push('\n');
             text
         }
     };
+    if let Some(endpoint) = &args.endpoint {
+        export::send_otlp(endpoint, text.as_bytes(), &settings.redactor()?)?;
+        if !settings.quiet {
+            eprintln!("sent to {}", crate::dashboard::http::display_url(endpoint));
+        }
+        if args.output.is_none() {
+            return Ok(code);
+        }
+    }
     match &args.output {
         Some(path) => {
             // Aggregates only, for a collector running as another user (SPEC §12).

@@ -26,53 +26,73 @@ pub const BUCKETS: [f64; 18] = [
 /// The host label of a record written without one.
 pub const UNKNOWN: &str = "unknown";
 
-/// Observations in the [`BUCKETS`]: per-bucket (not cumulative) counts, the sum and
-/// the count.
+/// Bucket bounds of `gen_ai.client.token.usage` (OpenTelemetry GenAI conventions).
+pub const TOKEN_BUCKETS: [f64; 14] = [
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0,
+    16777216.0, 67108864.0,
+];
+
+/// Bucket bounds (seconds) of `gen_ai.client.operation.duration` (GenAI conventions).
+pub const OPERATION_BUCKETS: [f64; 14] = [
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+
+/// Observations in fixed buckets: per-bucket (not cumulative) counts, sum, count, min
+/// and max. [`Default`] uses [`BUCKETS`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Histogram {
-    /// `counts[i]` observations fell in `(BUCKETS[i-1], BUCKETS[i]]`; the last one is
+    /// The buckets' upper bounds.
+    pub bounds: &'static [f64],
+    /// `counts[i]` observations fell in `(bounds[i-1], bounds[i]]`; the last one is
     /// above every bound.
-    pub counts: [u64; BUCKETS.len() + 1],
-    /// The sum of the observations (seconds).
+    pub counts: Vec<u64>,
+    /// The sum of the observations.
     pub sum: f64,
     /// How many.
     pub count: u64,
-    /// The smallest and largest observation.
+    /// The smallest observation (`+inf` when empty).
     pub min: f64,
-    /// The largest observation.
+    /// The largest observation (`-inf` when empty).
     pub max: f64,
 }
 
 impl Default for Histogram {
     fn default() -> Self {
+        Histogram::new(&BUCKETS)
+    }
+}
+
+impl Histogram {
+    /// An empty histogram with these upper bounds.
+    pub fn new(bounds: &'static [f64]) -> Histogram {
         Histogram {
-            counts: [0; BUCKETS.len() + 1],
+            bounds,
+            counts: vec![0; bounds.len() + 1],
             sum: 0.0,
             count: 0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
         }
     }
-}
 
-impl Histogram {
-    /// Adds one observation in seconds (negative and non-finite ones are ignored).
-    pub fn observe(&mut self, seconds: f64) {
-        if !seconds.is_finite() || seconds < 0.0 {
+    /// Adds one observation (negative and non-finite ones are ignored).
+    pub fn observe(&mut self, value: f64) {
+        if !value.is_finite() || value < 0.0 {
             return;
         }
-        let i = BUCKETS
+        let i = self
+            .bounds
             .iter()
-            .position(|b| seconds <= *b)
-            .unwrap_or(BUCKETS.len());
+            .position(|b| value <= *b)
+            .unwrap_or(self.bounds.len());
         self.counts[i] += 1;
-        self.sum += seconds;
+        self.sum += value;
         self.count += 1;
-        self.min = self.min.min(seconds);
-        self.max = self.max.max(seconds);
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
     }
 
-    /// Adds another histogram's observations.
+    /// Adds another histogram's observations (same bounds).
     pub fn merge(&mut self, other: &Histogram) {
         for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
             *a += b;
@@ -124,6 +144,12 @@ pub struct Fleet {
     pub runs_started: Series<u64>,
     /// `{host, source, status}` → runs that reached a terminal status.
     pub runs_finished: Series<u64>,
+    /// `{host, provider, model, type}` → tokens per call (`type`: input, output; model
+    /// empty when the call named none): `gen_ai.client.token.usage`.
+    pub token_usage: Series<Histogram>,
+    /// `{host, provider, model, error_type}` → seconds per call (`error_type` empty on
+    /// success, else the status code or `_OTHER`): `gen_ai.client.operation.duration`.
+    pub operation_duration: Series<Histogram>,
     /// `{source}` → runs pending or running now.
     pub active_runs: Series<u64>,
     /// When the earliest record held was written: the start of every cumulative series.
@@ -156,7 +182,9 @@ fn merge_counts<V: std::ops::AddAssign + Default>(mut a: Series<V>, b: Series<V>
 
 fn merge_hists(mut a: Series<Histogram>, b: Series<Histogram>) -> Series<Histogram> {
     for (k, v) in b {
-        a.entry(k).or_default().merge(&v);
+        a.entry(k)
+            .or_insert_with(|| Histogram::new(v.bounds))
+            .merge(&v);
     }
     a
 }
@@ -264,6 +292,8 @@ impl Fleet {
             latency: Series<Histogram>,
             tokens: Series<u64>,
             cost: Series<f64>,
+            token_usage: Series<Histogram>,
+            operation: Series<Histogram>,
             start: Option<Timestamp>,
         }
         let scan = Scan::new(
@@ -290,6 +320,34 @@ impl Fleet {
                         .entry(vec![host.clone(), provider.clone()])
                         .or_default()
                         .observe(v.latency / 1000.0);
+                    let error_type = match (v.success, v.status_code) {
+                        (true, _) => String::new(),
+                        (false, Some(code)) => code.to_string(),
+                        (false, None) => "_OTHER".to_string(),
+                    };
+                    let model = v.model.as_deref().unwrap_or("").to_string();
+                    acc.operation
+                        .entry(vec![
+                            host.clone(),
+                            provider.clone(),
+                            model.clone(),
+                            error_type,
+                        ])
+                        .or_insert_with(|| Histogram::new(&OPERATION_BUCKETS))
+                        .observe(v.latency / 1000.0);
+                    for (kind, n) in [("input", v.input_tokens), ("output", v.output_tokens)] {
+                        if let Some(n) = n {
+                            acc.token_usage
+                                .entry(vec![
+                                    host.clone(),
+                                    provider.clone(),
+                                    model.clone(),
+                                    kind.into(),
+                                ])
+                                .or_insert_with(|| Histogram::new(&TOKEN_BUCKETS))
+                                .observe(n as f64);
+                        }
+                    }
                 }
                 let model = v
                     .model
@@ -325,6 +383,8 @@ impl Fleet {
                 latency: merge_hists(a.latency, b.latency),
                 tokens: merge_counts(a.tokens, b.tokens),
                 cost: merge_counts(a.cost, b.cost),
+                token_usage: merge_hists(a.token_usage, b.token_usage),
+                operation: merge_hists(a.operation, b.operation),
                 start: earliest(a.start, b.start),
             },
         )?;
@@ -333,6 +393,8 @@ impl Fleet {
         fleet.provider_latency = calls.latency;
         fleet.tokens = calls.tokens;
         fleet.cost_usd = calls.cost;
+        fleet.token_usage = calls.token_usage;
+        fleet.operation_duration = calls.operation;
         fleet.start = earliest(fleet.start, calls.start);
 
         // Runs: every run's events folded to its state; its host is its first event's.
@@ -399,7 +461,7 @@ impl Fleet {
             let old = std::mem::take(s);
             for (k, v) in old {
                 s.entry(k.iter().map(|x| r.redact_str(x).into_owned()).collect())
-                    .or_default()
+                    .or_insert_with(|| Histogram::new(v.bounds))
                     .merge(&v);
             }
         }
@@ -414,6 +476,25 @@ impl Fleet {
         hists(&mut self.skill_durations, r);
         hists(&mut self.cuj_durations, r);
         hists(&mut self.provider_latency, r);
+        hists(&mut self.token_usage, r);
+        hists(&mut self.operation_duration, r);
+    }
+
+    /// Every host named in a series, sorted.
+    pub fn hosts(&self) -> Vec<String> {
+        let mut hosts: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        let keys = self
+            .skill_invocations
+            .keys()
+            .chain(self.cuj_executions.keys())
+            .chain(self.provider_calls.keys())
+            .chain(self.tokens.keys())
+            .chain(self.cost_usd.keys())
+            .chain(self.runs_started.keys());
+        for k in keys {
+            hosts.insert(k[0].clone());
+        }
+        hosts.into_iter().collect()
     }
 }
 
@@ -432,6 +513,10 @@ mod tests {
         assert_eq!(h.counts[1], 1);
         assert_eq!(h.counts[7], 1);
         assert_eq!(h.counts[BUCKETS.len()], 1);
+        let mut t = Histogram::new(&TOKEN_BUCKETS);
+        t.observe(1.0);
+        t.observe(5.0);
+        assert_eq!(t.cumulative()[..3], [1, 1, 2]);
         let c = h.cumulative();
         assert_eq!(c.len(), BUCKETS.len() + 1);
         assert_eq!(c[0], 1);

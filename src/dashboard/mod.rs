@@ -8,6 +8,7 @@ mod document;
 pub mod export;
 pub mod fleet;
 pub mod html;
+pub mod http;
 pub mod merge;
 pub mod view;
 
