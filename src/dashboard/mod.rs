@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod html;
 pub mod http;
 pub mod merge;
+pub mod ship;
 pub mod view;
 
 pub use document::{
