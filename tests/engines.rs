@@ -633,3 +633,245 @@ print(host, " ".join(sorted(rows)), ",".join(errors), len(starts), min(starts))
         "alpha input:1:1200 output:1:300 -,529 1 1795168800000000000\n"
     );
 }
+
+/// A fake ClickHouse on 127.0.0.1: answers request `i` with `statuses[i]` (the last
+/// one from then on) and records every request's head and body. Stopped on drop.
+struct FakeClickHouse {
+    port: u16,
+    requests: Arc<Mutex<Vec<(String, String)>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl FakeClickHouse {
+    fn start(statuses: Vec<(u16, &'static str)>) -> FakeClickHouse {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (r, s) = (requests.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut n = 0;
+            while !s.load(Ordering::SeqCst) {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(5)))
+                    .unwrap();
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 65536];
+                let head_end = loop {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break None,
+                        Ok(k) => seen.extend_from_slice(&buf[..k]),
+                    }
+                    if let Some(i) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break Some(i + 4);
+                    }
+                };
+                let Some(head_end) = head_end else { continue };
+                let head = String::from_utf8_lossy(&seen[..head_end]).into_owned();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while seen.len() < head_end + length {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => seen.extend_from_slice(&buf[..k]),
+                    }
+                }
+                let body = String::from_utf8_lossy(&seen[head_end..]).into_owned();
+                r.lock().unwrap().push((head, body));
+                let (status, reply) = statuses[n.min(statuses.len() - 1)];
+                n += 1;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                    reply.len()
+                );
+            }
+        });
+        FakeClickHouse {
+            port,
+            requests,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn requests(&self) -> Vec<(String, String)> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FakeClickHouse {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn ship(env: &Env, args: &[&str]) -> (String, String, i32) {
+    common::outcome(
+        env.cmd("cc-dashboard")
+            .args(["ship", "clickhouse"])
+            .args(args)
+            .env_remove("CLICKHOUSE_USER")
+            .env_remove("CLICKHOUSE_PASSWORD"),
+    )
+}
+
+/// Server errors are retried with backoff and reported; the state advances only after
+/// an acknowledged INSERT; a second ship sends nothing.
+#[test]
+fn ship_retries_server_errors_and_advances_only_on_acknowledgement() {
+    let env = demo_env();
+    // The DDL (1 database + 5 tables) is acknowledged, then two 500s, then all well.
+    let mut statuses = vec![(200, ""); 6];
+    statuses.extend([(500, "Code: 241. Memory limit exceeded"); 2]);
+    statuses.push((200, ""));
+    let server = FakeClickHouse::start(statuses);
+    let (out, err, code) = ship(&env, &["--url", &server.url(), "--batch", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "sent 3 records in 3 batches to database ccmon at {} (provider_health 2, skill_invocations 1)\n",
+            server.url()
+        )
+    );
+    assert_eq!(err.matches("retrying in").count(), 2, "{err}");
+    assert!(
+        err.contains("HTTP 500: Code: 241. Memory limit exceeded"),
+        "{err}"
+    );
+    let requests = server.requests();
+    // 6 DDL, 2 refused and 1 accepted try of the first INSERT, 2 more INSERTs.
+    assert_eq!(requests.len(), 11);
+    assert!(
+        requests[0]
+            .1
+            .starts_with("CREATE DATABASE IF NOT EXISTS ccmon")
+    );
+    let inserts: Vec<&(String, String)> = requests
+        .iter()
+        .filter(|(h, _)| h.contains("INSERT%20INTO%20ccmon."))
+        .collect();
+    assert_eq!(inserts.len(), 5);
+    // The refused batch is re-sent whole: the same row three times.
+    assert_eq!(inserts[0].1, inserts[1].1);
+    assert_eq!(inserts[1].1, inserts[2].1);
+    let row: Value = serde_json::from_str(inserts[2].1.trim()).unwrap();
+    assert_eq!(row["skill"], "review");
+    assert_eq!(row["host"], "alpha");
+    assert_eq!(row["duration_ms"], 120.0);
+
+    let (out, err, code) = ship(&env, &["--url", &server.url()]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(out.starts_with("sent 0 records in 0 batches"), "{out}");
+    assert_eq!(server.requests().len(), 11 + 6, "only the DDL again");
+}
+
+/// A 4xx exits 1 with the server's text and advances nothing; a server that stays
+/// down is given up on after --retry-for with exit 1; credentials come from the
+/// environment only, as Basic auth, and never reach the state file.
+#[test]
+fn ship_reports_refusals_and_keeps_credentials_off_the_command_line() {
+    let env = demo_env();
+    let server = FakeClickHouse::start(vec![(
+        400,
+        "Code: 60, e.displayText() = DB::Exception: Table ccmon.x doesn't exist",
+    )]);
+    let (out, err, code) = ship(&env, &["--url", &server.url()]);
+    assert_eq!((out.as_str(), code), ("", 1));
+    assert!(
+        err.contains(
+            "HTTP 400: Code: 60, e.displayText() = DB::Exception: Table ccmon.x doesn't exist"
+        ),
+        "{err}"
+    );
+    assert_eq!(server.requests().len(), 1, "a 4xx is not retried");
+    assert!(!env.path("analytics/ship-state.json").exists());
+
+    let port = free_port();
+    let started = Instant::now();
+    let (_, err, code) = ship(
+        &env,
+        &[
+            "--url",
+            &format!("http://127.0.0.1:{port}"),
+            "--retry-for",
+            "2s",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "ClickHouse at http://127.0.0.1:{port}: gave up after"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("retrying in"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+
+    let server = FakeClickHouse::start(vec![(200, "")]);
+    let (_, err, code) = common::outcome(
+        env.cmd("cc-dashboard")
+            .args(["ship", "clickhouse", "--url", &server.url()])
+            .env("CLICKHOUSE_USER", "shipper")
+            .env("CLICKHOUSE_PASSWORD", "s3cret-pw"),
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    for (head, _) in server.requests() {
+        // base64("shipper:s3cret-pw")
+        let auth = head.lines().find_map(|l| {
+            l.strip_prefix("authorization: ")
+                .or(l.strip_prefix("Authorization: "))
+        });
+        assert_eq!(auth, Some("Basic c2hpcHBlcjpzM2NyZXQtcHc="), "{head}");
+        assert!(!head.contains("s3cret"), "{head}");
+    }
+    let state = env.read("analytics/ship-state.json");
+    assert!(
+        !state.contains("s3cret") && !state.contains("shipper"),
+        "{state}"
+    );
+    assert!(
+        state.contains(&format!("\"{} ccmon\"", server.url())),
+        "{state}"
+    );
+
+    for (args, field) in [
+        (vec!["--url", "http://u:pw@127.0.0.1:8123"], "--url"),
+        (vec!["--url", "http://127.0.0.1:8123/?password=pw"], "--url"),
+        (vec!["--url", "https://127.0.0.1:8123"], "--url"),
+        (
+            vec!["--url", "http://127.0.0.1:8123", "--database", "a-b"],
+            "--database",
+        ),
+        (
+            vec!["--url", "http://127.0.0.1:8123", "--batch", "0"],
+            "--batch",
+        ),
+    ] {
+        let (out, err, code) = ship(&env, &args);
+        assert_eq!((out.as_str(), code), ("", 2), "{args:?}: {err}");
+        assert!(err.contains(field), "{err}");
+        assert!(!err.contains("pw@") && !err.contains("=pw"), "{err}");
+    }
+}
