@@ -166,18 +166,32 @@ pub fn schema(database: &str) -> Vec<String> {
 
 /// Views with the CLI's figures: per skill (`cc-log stats`), per journey
 /// (`cc-metrics`), per provider and model (`cc-health usage`), read with `FINAL` so a
-/// record shipped twice counts once.
+/// record shipped twice counts once. Percentiles are nearest-rank, as the CLI computes
+/// them exactly (the CLI switches to a 3-digit HdrHistogram on very large sets).
 pub fn views(database: &str) -> Vec<String> {
     let d = database;
+    // The CLI's nearest-rank percentile: the ceil(q * n)-th smallest value.
+    let rank = |q: &str, values: &str| {
+        format!(
+            "arrayElement(arraySort({values}), toUInt64(greatest(1, ceil({q} * length({values})))))"
+        )
+    };
+    let skill_ms = "groupArrayIf(assumeNotNull(duration_ms), isNotNull(duration_ms))";
+    let (s50, s95) = (rank("0.5", skill_ms), rank("0.95", skill_ms));
+    let (c50, c95) = (
+        rank("0.5", "groupArray(duration_ms)"),
+        rank("0.95", "groupArray(duration_ms)"),
+    );
+    let p95 = rank("0.95", "groupArray(latency_ms)");
     vec![
         format!(
-            "CREATE VIEW IF NOT EXISTS {d}.skill_stats AS\nSELECT\n  skill,\n  count() AS count,\n  countIf(result = 'success') AS successes,\n  countIf(result IN ('failure', 'timeout')) AS failures,\n  countIf(result = 'success') / count() AS success_rate,\n  countIf(cache_hit = 1) / count() AS cache_hit_rate,\n  quantileExactIf(0.5)(duration_ms, isNotNull(duration_ms)) / 1000 AS p50_seconds,\n  quantileExactIf(0.95)(duration_ms, isNotNull(duration_ms)) / 1000 AS p95_seconds\nFROM {d}.skill_invocations FINAL\nGROUP BY skill"
+            "CREATE VIEW IF NOT EXISTS {d}.skill_stats AS\nSELECT\n  skill,\n  count() AS count,\n  countIf(result = 'success') AS successes,\n  countIf(result IN ('failure', 'timeout')) AS failures,\n  countIf(result = 'success') / count() AS success_rate,\n  countIf(cache_hit = 1) / count() AS cache_hit_rate,\n  {s50} / 1000 AS p50_seconds,\n  {s95} / 1000 AS p95_seconds\nFROM {d}.skill_invocations FINAL\nGROUP BY skill"
         ),
         format!(
-            "CREATE VIEW IF NOT EXISTS {d}.cuj_stats AS\nSELECT\n  cuj_id,\n  count() AS executions,\n  sum(success) AS successes,\n  sum(success) / count() AS success_rate,\n  quantileExact(0.5)(duration_ms) / 1000 AS p50_seconds,\n  quantileExact(0.95)(duration_ms) / 1000 AS p95_seconds\nFROM {d}.cuj_metrics FINAL\nGROUP BY cuj_id"
+            "CREATE VIEW IF NOT EXISTS {d}.cuj_stats AS\nSELECT\n  cuj_id,\n  count() AS executions,\n  sum(success) AS successes,\n  sum(success) / count() AS success_rate,\n  {c50} / 1000 AS p50_seconds,\n  {c95} / 1000 AS p95_seconds\nFROM {d}.cuj_metrics FINAL\nGROUP BY cuj_id"
         ),
         format!(
-            "CREATE VIEW IF NOT EXISTS {d}.provider_stats AS\nSELECT\n  provider,\n  count() AS calls,\n  sum(success) AS successes,\n  sum(success) / count() AS availability,\n  quantileExact(0.95)(latency_ms) / 1000 AS p95_seconds\nFROM {d}.provider_health FINAL\nWHERE ifNull(kind, '') != 'service'\nGROUP BY provider"
+            "CREATE VIEW IF NOT EXISTS {d}.provider_stats AS\nSELECT\n  provider,\n  count() AS calls,\n  sum(success) AS successes,\n  sum(success) / count() AS availability,\n  {p95} / 1000 AS p95_seconds\nFROM {d}.provider_health FINAL\nWHERE ifNull(kind, '') != 'service'\nGROUP BY provider"
         ),
         format!(
             "CREATE VIEW IF NOT EXISTS {d}.usage AS\nSELECT\n  provider,\n  ifNull(model, '') AS model,\n  count() AS calls,\n  sum(input_tokens) AS input_tokens,\n  sum(output_tokens) AS output_tokens,\n  sum(cache_read_tokens) AS cache_read_tokens,\n  sum(cache_write_tokens) AS cache_write_tokens,\n  sum(ifNull(cost_usd, 0)) AS recorded_cost_usd\nFROM {d}.provider_health FINAL\nGROUP BY provider, model"
