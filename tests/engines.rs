@@ -746,6 +746,24 @@ fn ship_retries_server_errors_and_advances_only_on_acknowledgement() {
     statuses.extend([(500, "Code: 241. Memory limit exceeded"); 2]);
     statuses.push((200, ""));
     let server = FakeClickHouse::start(statuses);
+    // A dry run counts, sends nothing and leaves no state.
+    let (out, err, code) = ship(&env, &["--url", &server.url(), "--dry-run"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert_eq!(
+        out,
+        format!(
+            "would send 3 records in 0 batches to database ccmon at {} (provider_health 2, skill_invocations 1)\n",
+            server.url()
+        )
+    );
+    assert!(server.requests().is_empty());
+    assert!(!env.path("analytics/ship-state.json").exists());
+    // A torn last line (a write in progress) waits for the next ship.
+    append(
+        &env,
+        "logs/skill-invocations-2026-11-20.jsonl",
+        r#"{"timestamp":"2026-11-20T11:00:00Z","skill":"rev"#,
+    );
     let (out, err, code) = ship(&env, &["--url", &server.url(), "--batch", "1"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(

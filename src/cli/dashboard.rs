@@ -708,7 +708,7 @@ fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<u8
             .collect();
         writeln!(
             out,
-            "{verb} {total} records in {} batches to database {} at {} ({}){}",
+            "{verb} {total} records in {} batches to database {} at {} ({})",
             report.batches,
             opts.database,
             crate::dashboard::http::display_url(&opts.url),
@@ -717,12 +717,13 @@ fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<u8
             } else {
                 parts.join(", ")
             },
-            if report.skipped > 0 {
-                format!("; {} lines that are not records skipped", report.skipped)
-            } else {
-                String::new()
-            }
         )?;
+    }
+    if report.skipped > 0 {
+        eprintln!(
+            "warning: skipped {} lines that are not valid records",
+            report.skipped
+        );
     }
     out.flush()?;
     Ok(0)
