@@ -73,6 +73,14 @@ pub enum Error {
         /// The underlying reason.
         message: String,
     },
+    /// An engine (OTLP receiver, ClickHouse) could not be reached or refused the data.
+    #[error("{to}: {message}")]
+    Remote {
+        /// What was being sent where (the URL without credentials).
+        to: String,
+        /// What failed: the server's own text for a refusal.
+        message: String,
+    },
     /// Input/output on standard streams or pipes failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
@@ -100,6 +108,7 @@ impl Error {
             | Error::Write { .. }
             | Error::Watch { .. }
             | Error::Internal { .. }
+            | Error::Remote { .. }
             | Error::Io(_) => 1,
         }
     }

@@ -944,24 +944,50 @@ fn prometheus_export_follows_the_text_format() {
             assert!(value.parse::<f64>().is_ok(), "{line}");
         }
     }
-    assert!(families >= 15, "{families}");
+    assert_eq!(families, 13, "{text}");
+    // Counters over every record held (whatever its age), labelled by host; records
+    // written without a host are "unknown".
     for want in [
-        "ccmon_records_total{stream=\"skill-invocations\"} 6",
-        "ccmon_cuj_executions{cuj=\"CUJ-A\",window=\"7d\"} 5",
-        "ccmon_cuj_success_ratio{cuj=\"CUJ-A\",window=\"7d\"} 0.8",
-        "ccmon_cuj_duration_seconds{cuj=\"CUJ-A\",quantile=\"0.5\"} 1",
-        "ccmon_skill_invocations{skill=\"review\"} 4",
-        "ccmon_provider_up{provider=\"anthropic\"} 1",
+        "ccmon_skill_invocations_total{host=\"unknown\",skill=\"lint\",result=\"success\"} 2",
+        "ccmon_skill_invocations_total{host=\"unknown\",skill=\"review\",result=\"failure\"} 1",
+        "ccmon_skill_invocations_total{host=\"unknown\",skill=\"review\",result=\"success\"} 3",
+        // review took 0.1, 0.2, 0.3 and 0.4 s: cumulative buckets.
+        "ccmon_skill_duration_seconds_bucket{host=\"unknown\",skill=\"review\",le=\"0.05\"} 0",
+        "ccmon_skill_duration_seconds_bucket{host=\"unknown\",skill=\"review\",le=\"0.1\"} 1",
+        "ccmon_skill_duration_seconds_bucket{host=\"unknown\",skill=\"review\",le=\"0.25\"} 2",
+        "ccmon_skill_duration_seconds_bucket{host=\"unknown\",skill=\"review\",le=\"0.5\"} 4",
+        "ccmon_skill_duration_seconds_bucket{host=\"unknown\",skill=\"review\",le=\"+Inf\"} 4",
+        "ccmon_skill_duration_seconds_sum{host=\"unknown\",skill=\"review\"} 1",
+        "ccmon_skill_duration_seconds_count{host=\"unknown\",skill=\"review\"} 4",
+        "ccmon_cuj_executions_total{host=\"unknown\",cuj=\"CUJ-A\",outcome=\"failure\"} 1",
+        "ccmon_cuj_executions_total{host=\"unknown\",cuj=\"CUJ-A\",outcome=\"success\"} 4",
+        "ccmon_cuj_duration_seconds_bucket{host=\"unknown\",cuj=\"CUJ-A\",le=\"2.5\"} 2",
+        "ccmon_cuj_duration_seconds_bucket{host=\"unknown\",cuj=\"CUJ-A\",le=\"5\"} 5",
+        "ccmon_provider_calls_total{host=\"unknown\",provider=\"anthropic\",outcome=\"success\"} 2",
+        "ccmon_provider_calls_total{host=\"unknown\",provider=\"openai\",outcome=\"success\"} 1",
+        "ccmon_provider_latency_seconds_bucket{host=\"unknown\",provider=\"anthropic\",le=\"1\"} 1",
+        "ccmon_provider_latency_seconds_bucket{host=\"unknown\",provider=\"anthropic\",le=\"2.5\"} 2",
+        "ccmon_tokens_total{host=\"unknown\",provider=\"anthropic\",model=\"claude-sonnet-4-5\",type=\"input\"} 1000000",
+        "ccmon_tokens_total{host=\"unknown\",provider=\"openai\",model=\"gpt-4o\",type=\"input\"} 1000000",
+        // 1M input tokens estimated (200k at $3/M, the 800k beyond 200k at the
+        // long-context $6/M: $5.4), plus $0.5 recorded.
+        "ccmon_cost_usd_total{host=\"unknown\",provider=\"anthropic\",model=\"claude-sonnet-4-5\"} 5.9",
+        "ccmon_runs_started_total{host=\"unknown\",source=\"unknown\"} 3",
+        "ccmon_runs_finished_total{host=\"unknown\",source=\"unknown\",status=\"completed\"} 1",
+        "ccmon_runs_finished_total{host=\"unknown\",source=\"unknown\",status=\"failed\"} 1",
+        "ccmon_active_runs{source=\"unknown\"} 1",
         "ccmon_provider_status{provider=\"anthropic\",status=\"healthy\"} 1",
-        "ccmon_provider_availability_ratio{provider=\"anthropic\"} 1",
-        "ccmon_provider_latency_seconds{provider=\"anthropic\",quantile=\"0.95\"} 2",
-        "ccmon_tokens{model=\"claude-sonnet-4-5\",kind=\"input\"} 1000000",
-        "ccmon_cost_usd{model=\"claude-sonnet-4-5\",estimated=\"true\"} 5.9",
-        "ccmon_runs{status=\"failed\"} 1",
+        "ccmon_provider_status{provider=\"anthropic\",status=\"down\"} 0",
         "ccmon_notifications_unread 1",
     ] {
-        assert!(text.contains(&format!("{want}\n")), "{want:?} missing");
+        assert!(
+            text.contains(&format!("{want}\n")),
+            "{want:?} missing from\n{text}"
+        );
     }
+    // No windowed gauges: they cannot be added up across machines.
+    assert!(!text.contains("window="), "{text}");
+    assert!(!text.contains("quantile="), "{text}");
     // Written atomically with -o, nothing left behind.
     let (_, err, code) = at_now(
         &env,
@@ -970,7 +996,7 @@ fn prometheus_export_follows_the_text_format() {
     assert_eq!(code, 0, "{err}");
     assert!(
         env.read("metrics.prom")
-            .starts_with("# HELP ccmon_records_total ")
+            .starts_with("# HELP ccmon_skill_invocations_total ")
     );
     assert!(env.files().iter().all(|f| !f.contains(".tmp")));
 }
@@ -986,12 +1012,14 @@ fn prometheus_export_parses_with_the_reference_parser() {
 import sys
 from prometheus_client.parser import text_string_to_metric_families
 fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
-records = fams["ccmon_records"]
-assert records.type == "counter", records.type
-assert {s.labels["stream"]: s.value for s in records.samples}["cuj-metrics"] == 10
-ratio = fams["ccmon_cuj_success_ratio"]
-assert ratio.type == "gauge"
-assert [s.value for s in ratio.samples if s.labels == {"cuj": "CUJ-A", "window": "7d"}] == [0.8]
+cujs = fams["ccmon_cuj_executions"]
+assert cujs.type == "counter", cujs.type
+assert sum(s.value for s in cujs.samples if s.labels["cuj"] == "CUJ-A") == 5
+hist = fams["ccmon_cuj_duration_seconds"]
+assert hist.type == "histogram", hist.type
+buckets = [s for s in hist.samples if s.name.endswith("_bucket") and s.labels["cuj"] == "CUJ-B"]
+assert [s.value for s in buckets][:5] == [0, 1, 2, 5, 5], buckets
+assert fams["ccmon_active_runs"].type == "gauge"
 print(len(fams), sum(len(f.samples) for f in fams.values()))
 "#;
     let out = std::process::Command::new("python3")
@@ -1006,7 +1034,7 @@ print(len(fams), sum(len(f.samples) for f in fams.values()))
     );
     let counts = String::from_utf8(out.stdout).unwrap();
     let families: usize = counts.split(' ').next().unwrap().parse().unwrap();
-    assert!(families >= 15, "{counts}");
+    assert_eq!(families, 13, "{counts}");
 }
 
 #[test]
@@ -1074,42 +1102,99 @@ fn otlp_export_has_the_otlp_json_structure() {
         }
     }
     for want in [
-        "ccmon.records",
-        "ccmon.cuj.success_ratio",
-        "ccmon.cuj.duration",
-        "ccmon.provider.up",
         "gen_ai.client.token.usage",
+        "gen_ai.client.operation.duration",
+        "ccmon.skill.invocations",
+        "ccmon.skill.duration",
+        "ccmon.cuj.executions",
+        "ccmon.cuj.duration",
+        "ccmon.provider.calls",
+        "ccmon.tokens",
         "ccmon.cost",
+        "ccmon.runs.started",
+        "ccmon.runs.finished",
     ] {
         assert!(names.contains(&want), "{want}");
     }
-    // GenAI attribute names on provider and token figures, with exact values.
-    let find = |name: &str| metrics.iter().find(|m| m["name"] == name).unwrap();
-    let up = &find("ccmon.provider.up")["gauge"]["dataPoints"][0];
+    // Records written without a host are the "unknown" host's resource; the gauges are
+    // this machine's, in the last resource.
     assert_eq!(
-        up["attributes"][0],
-        json!({"key": "gen_ai.provider.name", "value": {"stringValue": "anthropic"}})
+        rm["resource"]["attributes"][1]["value"]["stringValue"],
+        "unknown"
     );
-    assert_eq!(up["asDouble"], 1.0);
-    let tokens = &find("gen_ai.client.token.usage")["sum"];
-    assert_eq!(tokens["isMonotonic"], true);
-    let input = tokens["dataPoints"]
+    let last = v["resourceMetrics"].as_array().unwrap().last().unwrap();
+    let gauges: Vec<&str> = last["scopeMetrics"][0]["metrics"]
         .as_array()
         .unwrap()
+        .iter()
+        .filter(|m| m.get("gauge").is_some())
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        gauges,
+        [
+            "ccmon.runs.active",
+            "ccmon.provider.status",
+            "ccmon.notifications.unread"
+        ]
+    );
+    let find = |name: &str| metrics.iter().find(|m| m["name"] == name).unwrap();
+    // GenAI token usage: a histogram of tokens per call with the required attributes.
+    let usage = &find("gen_ai.client.token.usage");
+    assert_eq!(usage["unit"], "{token}");
+    let points = usage["histogram"]["dataPoints"].as_array().unwrap();
+    let input = points
         .iter()
         .find(|p| {
             p["attributes"]
                 == json!([
+                    {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
+                    {"key": "gen_ai.provider.name", "value": {"stringValue": "anthropic"}},
                     {"key": "gen_ai.request.model", "value": {"stringValue": "claude-sonnet-4-5"}},
                     {"key": "gen_ai.token.type", "value": {"stringValue": "input"}}
                 ])
         })
         .unwrap();
-    assert_eq!(input["asInt"], "1000000");
+    // One call with 1M input tokens: in the (262144, 1048576] bucket.
+    assert_eq!(input["count"], "1");
+    assert_eq!(input["sum"], 1_000_000.0);
+    assert_eq!(input["bucketCounts"][10], "1");
+    let duration = &find("gen_ai.client.operation.duration");
+    assert_eq!(duration["unit"], "s");
+    let anthropic = duration["histogram"]["dataPoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["attributes"][1]["value"]["stringValue"] == "anthropic")
+        .unwrap();
+    assert_eq!(
+        (anthropic["count"].as_str(), anthropic["sum"].as_f64()),
+        (Some("2"), Some(3.0))
+    );
+    // Cumulative from the earliest record held (2026-10-01T10:00:00Z), whatever "now".
+    let start = "1790848800000000000";
+    for m in metrics.iter().filter(|m| m.get("gauge").is_none()) {
+        let data = m.get("sum").or(m.get("histogram")).unwrap();
+        for p in data["dataPoints"].as_array().unwrap() {
+            assert_eq!(p["startTimeUnixNano"], start, "{}", m["name"]);
+        }
+    }
+    let (later, _, code) = common::outcome(
+        env.cmd("cc-dashboard")
+            .env("CC_NOW", "2026-11-25T00:00:00Z")
+            .args(["export", "--format", "otlp"]),
+    );
+    assert_eq!(code, 0);
+    let later: Value = serde_json::from_str(&later).unwrap();
+    assert_eq!(
+        later["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["histogram"]["dataPoints"][0]
+            ["startTimeUnixNano"],
+        start
+    );
+    // CUJ-A: 1, 2, 3, 4 and 5 s, over every record held.
     let hist = &find("ccmon.cuj.duration")["histogram"]["dataPoints"];
-    // CUJ-A's 24h: 1000 ms and 2000 ms; CUJ-B's: 10 ms and 20 ms.
-    assert_eq!(hist[0]["count"], "2");
-    assert_eq!(hist[0]["sum"], 3.0);
+    assert_eq!(hist[0]["count"], "5");
+    assert_eq!(hist[0]["sum"], 15.0);
 }
 
 #[test]

@@ -71,6 +71,9 @@ enum Command {
     /// Serve the live web dashboard: pages, a JSON API and Server-Sent Events, from the
     /// files (loopback only unless a token is given).
     Serve(ServeArgs),
+    /// Send the records not yet shipped to a fleet engine.
+    #[command(subcommand)]
+    Ship(ShipCommand),
     /// Delete (or gzip) notification files wholly older than a cutoff.
     Prune(PruneArgs),
     /// Print shell completions.
@@ -123,6 +126,50 @@ struct ExportArgs {
     /// standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// With --format otlp: POST the export to this OTLP/HTTP receiver as JSON
+    /// (`http://collector:4318/v1/metrics`); nothing is printed unless --output is
+    /// given too.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ShipCommand {
+    /// Send every stream's records not yet shipped to ClickHouse over HTTP
+    /// (INSERT ... FORMAT JSONEachRow, in batches), creating the database and one
+    /// ReplacingMergeTree table per stream when missing. Credentials come from
+    /// CLICKHOUSE_USER and CLICKHOUSE_PASSWORD, never from the command line. Progress
+    /// is kept in analytics/ship-state.json and advanced only after the server
+    /// acknowledged a batch: killed and run again, nothing is lost, and with FINAL
+    /// nothing is counted twice.
+    Clickhouse(ClickhouseArgs),
+}
+
+#[derive(Debug, Args)]
+struct ClickhouseArgs {
+    /// The server's HTTP interface, such as http://clickhouse:8123 (no credentials in
+    /// it: use CLICKHOUSE_USER and CLICKHOUSE_PASSWORD).
+    #[arg(long, value_name = "URL", required_unless_present_any = ["print_schema", "print_views"])]
+    url: Option<String>,
+    /// The database.
+    #[arg(long, value_name = "NAME", default_value = "ccmon")]
+    database: String,
+    /// Rows per INSERT.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    batch: usize,
+    /// Count what would be sent; send nothing and leave the state unchanged.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the DDL (database and tables) and exit.
+    #[arg(long)]
+    print_schema: bool,
+    /// Print SQL views with the CLI's success rates, percentiles and usage, and exit.
+    #[arg(long)]
+    print_views: bool,
+    /// How long connection errors and server errors (5xx) are retried, with doubling
+    /// pauses, before giving up with exit 1.
+    #[arg(long, value_name = "DUR", default_value = "1m")]
+    retry_for: String,
 }
 
 #[derive(Debug, Args)]
@@ -239,6 +286,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Export(args) => exec_export(&settings, &args),
         Command::Html(args) => exec_html(&settings, &args),
         Command::Serve(args) => exec_serve(&settings, &args),
+        Command::Ship(ShipCommand::Clickhouse(args)) => exec_ship_clickhouse(&settings, &args),
         Command::Prune(args) => exec_prune(&settings, Stream::Notifications, &args),
         Command::Completions { shell } => {
             print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
@@ -639,23 +687,47 @@ fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<u8> {
 
 fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {
     use crate::dashboard::export;
-    let (d, code) = compute(settings)?;
-    let totals = export::stream_totals(&settings.roots)?;
+    if let Some(endpoint) = &args.endpoint {
+        if !matches!(args.format, FormatArg::Otlp) {
+            return Err(Error::invalid("--endpoint", "only with --format otlp"));
+        }
+        if !endpoint.starts_with("http://") {
+            return Err(Error::invalid(
+                "--endpoint",
+                "expected an http:// URL (this build has no TLS: send to a local collector)",
+            ));
+        }
+    }
+    let code;
     let text = match args.format {
-        FormatArg::Prometheus => export::prometheus(&d, &totals),
+        FormatArg::Prometheus => {
+            let (text, skipped) =
+                export::prometheus_text(&settings.roots, &settings.config, settings.now)?;
+            code = settings.finish(&skipped);
+            text
+        }
         FormatArg::Otlp => {
             let host = gethostname::gethostname().to_string_lossy().into_owned();
-            let durations = export::cuj_durations(&settings.roots, settings.now)?;
-            let mut text =
-                serde_json::to_string_pretty(&export::otlp(&d, &totals, &host, &durations))
-                    .map_err(|e| Error::Internal {
-                        what: "serializing the OTLP export",
-                        message: e.to_string(),
-                    })?;
+            let (value, skipped) =
+                export::otlp_json(&settings.roots, &settings.config, settings.now, &host)?;
+            code = settings.finish(&skipped);
+            let mut text = serde_json::to_string_pretty(&value).map_err(|e| Error::Internal {
+                what: "serializing the OTLP export",
+                message: e.to_string(),
+            })?;
             text.push('\n');
             text
         }
     };
+    if let Some(endpoint) = &args.endpoint {
+        export::send_otlp(endpoint, text.as_bytes(), &settings.redactor()?)?;
+        if !settings.quiet {
+            eprintln!("sent to {}", crate::dashboard::http::display_url(endpoint));
+        }
+        if args.output.is_none() {
+            return Ok(code);
+        }
+    }
     match &args.output {
         Some(path) => {
             // Aggregates only, for a collector running as another user (SPEC §12).
@@ -676,6 +748,99 @@ fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {
         }
     }
     Ok(code)
+}
+
+fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<u8> {
+    use crate::dashboard::ship;
+    if !ship::valid_identifier(&args.database) {
+        return Err(Error::invalid(
+            "--database",
+            "expected a name of letters, digits and _ (not starting with a digit)",
+        ));
+    }
+    let mut out = output::stdout();
+    if args.print_schema || args.print_views {
+        let mut sql = Vec::new();
+        if args.print_schema {
+            sql.extend(ship::schema(&args.database));
+        }
+        if args.print_views {
+            sql.extend(ship::views(&args.database));
+        }
+        for statement in sql {
+            writeln!(out, "{statement};\n")?;
+        }
+        out.flush()?;
+        return Ok(0);
+    }
+    let url = args.url.clone().unwrap_or_default();
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Err(Error::invalid(
+            "--url",
+            "expected http://HOST:PORT (this build has no TLS: use a local proxy for https)",
+        ));
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    if authority.contains('@') || rest.contains("password=") || rest.contains("user=") {
+        return Err(Error::invalid(
+            "--url",
+            "credentials do not belong on the command line: set CLICKHOUSE_USER and CLICKHOUSE_PASSWORD",
+        ));
+    }
+    if authority.is_empty() {
+        return Err(Error::invalid("--url", "expected http://HOST:PORT"));
+    }
+    if args.batch == 0 {
+        return Err(Error::invalid("--batch", "expected at least 1"));
+    }
+    let retry_ms = crate::timespec::parse_duration_ms(&args.retry_for, "--retry-for")?;
+    let credentials = match std::env::var("CLICKHOUSE_USER") {
+        Ok(user) if !user.is_empty() => Some((
+            user,
+            std::env::var("CLICKHOUSE_PASSWORD").unwrap_or_default(),
+        )),
+        _ => None,
+    };
+    let opts = ship::ShipOptions {
+        url,
+        database: args.database.clone(),
+        batch: args.batch,
+        dry_run: args.dry_run,
+        retry_for: std::time::Duration::from_millis(retry_ms as u64),
+        credentials,
+    };
+    let report = ship::ship(&settings.roots, &opts, &settings.redactor()?)?;
+    if settings.style.json {
+        output::write_json(&mut out, &report)?;
+    } else {
+        let verb = if args.dry_run { "would send" } else { "sent" };
+        let total: u64 = report.rows.values().sum();
+        let parts: Vec<String> = report
+            .rows
+            .iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect();
+        writeln!(
+            out,
+            "{verb} {total} records in {} batches to database {} at {} ({})",
+            report.batches,
+            opts.database,
+            crate::dashboard::http::display_url(&opts.url),
+            if parts.is_empty() {
+                "nothing new".to_string()
+            } else {
+                parts.join(", ")
+            },
+        )?;
+    }
+    if report.skipped > 0 {
+        eprintln!(
+            "warning: skipped {} lines that are not valid records",
+            report.skipped
+        );
+    }
+    out.flush()?;
+    Ok(0)
 }
 
 fn exec_alerts(settings: &Settings, args: &AlertsArgs) -> Result<u8> {

@@ -502,7 +502,23 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
         "export",
         "\
   cc-dashboard export --format prometheus -o /var/lib/node_exporter/ccmon.prom
-  cc-dashboard export --format otlp > metrics.json",
+  cc-dashboard export --format otlp > metrics.json
+  cc-dashboard export --format otlp --endpoint http://127.0.0.1:4318/v1/metrics",
+    ),
+    (
+        "cc-dashboard",
+        "ship",
+        "\
+  cc-dashboard ship clickhouse --url http://clickhouse:8123",
+    ),
+    (
+        "cc-dashboard",
+        "ship clickhouse",
+        "\
+  CLICKHOUSE_USER=ccmon CLICKHOUSE_PASSWORD=... \\
+    cc-dashboard ship clickhouse --url http://clickhouse:8123
+  cc-dashboard ship clickhouse --url http://127.0.0.1:8123 --dry-run
+  cc-dashboard ship clickhouse --print-schema --print-views > ccmon.sql",
     ),
     (
         "cc-dashboard",

@@ -6,40 +6,13 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::document::Dashboard;
+use super::fleet::{BUCKETS, Fleet, Histogram, Series};
+use crate::config::Config;
 use crate::error::Result;
-use crate::health::Health;
-use crate::store::{Roots, Stream};
-use crate::time::Timestamp;
-
-/// Lines stored in each stream, over every root: monotonic while the files are only
-/// appended to (a prune resets them, as a process restart resets a counter).
-pub fn stream_totals(roots: &Roots) -> Result<Vec<(Stream, u64)>> {
-    let mut out = Vec::new();
-    for stream in Stream::ALL {
-        let mut n = 0u64;
-        for f in roots.files(stream, None, None)? {
-            if f.gz {
-                let file = std::fs::File::open(&f.path).map_err(|source| crate::Error::Read {
-                    path: f.path.clone(),
-                    source,
-                })?;
-                let mut reader = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file));
-                let mut buf = vec![0u8; 1 << 16];
-                loop {
-                    use std::io::Read;
-                    match reader.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(k) => n += memchr::memchr_iter(b'\n', &buf[..k]).count() as u64,
-                    }
-                }
-            } else if let Ok(bytes) = std::fs::read(&f.path) {
-                n += memchr::memchr_iter(b'\n', &bytes).count() as u64;
-            }
-        }
-        out.push((stream, n));
-    }
-    Ok(out)
-}
+use crate::health::{Health, PriceTable};
+use crate::record::Timestamp;
+use crate::redact::Redactor;
+use crate::store::{Roots, Skipped};
 
 /// A label value escaped for the text format (`\`, `"` and newlines).
 fn escape(v: &str) -> String {
@@ -86,150 +59,154 @@ fn number(v: f64) -> String {
     }
 }
 
-const WINDOWS: [&str; 4] = ["1h", "24h", "7d", "30d"];
+/// A sample value: counts and sums.
+trait ToSample {
+    fn to_sample(self) -> f64;
+}
+impl ToSample for u64 {
+    fn to_sample(self) -> f64 {
+        self as f64
+    }
+}
+impl ToSample for f64 {
+    fn to_sample(self) -> f64 {
+        self
+    }
+}
 
-/// The Prometheus text exposition of a dashboard and the streams' line totals.
-pub fn prometheus(d: &Dashboard, totals: &[(Stream, u64)]) -> String {
+/// A counter family: `{name}_total` samples, one per series, each with a `host` label.
+fn counters<V: Copy + ToSample>(
+    p: &mut Prom,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+    series: &Series<V>,
+) {
+    p.family(name, "counter", help);
+    for (key, v) in series {
+        let pairs: Vec<(&str, &str)> = labels
+            .iter()
+            .copied()
+            .zip(key.iter().map(String::as_str))
+            .collect();
+        p.sample(name, &pairs, v.to_sample());
+    }
+}
+
+/// A histogram family: cumulative `_bucket{le}` samples, `_sum` and `_count`.
+fn histograms(p: &mut Prom, name: &str, help: &str, labels: &[&str], series: &Series<Histogram>) {
+    p.family(name, "histogram", help);
+    let bucket = format!("{name}_bucket");
+    for (key, h) in series {
+        let mut pairs: Vec<(&str, &str)> = labels
+            .iter()
+            .copied()
+            .zip(key.iter().map(String::as_str))
+            .collect();
+        let cumulative = h.cumulative();
+        let bounds: Vec<String> = BUCKETS
+            .iter()
+            .map(|b| number(*b))
+            .chain(std::iter::once("+Inf".to_string()))
+            .collect();
+        for (le, n) in bounds.iter().zip(cumulative.iter()) {
+            pairs.push(("le", le));
+            p.sample(&bucket, &pairs, *n as f64);
+            pairs.pop();
+        }
+        p.sample(&format!("{name}_sum"), &pairs, h.sum);
+        p.sample(&format!("{name}_count"), &pairs, h.count as f64);
+    }
+}
+
+/// The Prometheus text exposition (SPEC §12): counters and histograms over every
+/// record held, labelled by host, and gauges for what is current by nature (active
+/// runs, each provider's status, unread notifications). The same text serves
+/// `export --format prometheus` and a server's `/metrics`; see [`prometheus_text`] for
+/// the one call that reads a root and renders it.
+pub fn prometheus(fleet: &Fleet, d: &Dashboard) -> String {
     let mut p = Prom { out: String::new() };
-
-    p.family(
-        "ccmon_records_total",
-        "counter",
-        "Records stored per stream (lines in its daily files).",
+    counters(
+        &mut p,
+        "ccmon_skill_invocations_total",
+        "Skill invocations recorded, by result.",
+        &["host", "skill", "result"],
+        &fleet.skill_invocations,
     );
-    for (stream, n) in totals {
-        p.sample(
-            "ccmon_records_total",
-            &[("stream", stream.stem())],
-            *n as f64,
-        );
-    }
-
-    p.family(
-        "ccmon_cuj_executions",
-        "gauge",
-        "Journey executions in the window.",
-    );
-    for r in &d.cujs {
-        for (w, f) in WINDOWS.iter().zip(r.windows.iter()) {
-            p.sample(
-                "ccmon_cuj_executions",
-                &[("cuj", &r.cuj_id), ("window", w)],
-                f.1.total as f64,
-            );
-        }
-    }
-    p.family(
-        "ccmon_cuj_success_ratio",
-        "gauge",
-        "Share of the window's journey executions that succeeded (0-1).",
-    );
-    for r in &d.cujs {
-        for (w, f) in WINDOWS.iter().zip(r.windows.iter()) {
-            if let Some(rate) = f.1.success_rate {
-                p.sample(
-                    "ccmon_cuj_success_ratio",
-                    &[("cuj", &r.cuj_id), ("window", w)],
-                    rate,
-                );
-            }
-        }
-    }
-    p.family(
-        "ccmon_cuj_duration_seconds",
-        "gauge",
-        "Journey duration quantiles over the last 24h.",
-    );
-    for r in &d.cujs {
-        let day = &r.windows.day;
-        for (q, v) in [("0.5", day.p50), ("0.95", day.p95), ("0.99", day.p99)] {
-            if let Some(v) = v {
-                p.sample(
-                    "ccmon_cuj_duration_seconds",
-                    &[("cuj", &r.cuj_id), ("quantile", q)],
-                    v / 1000.0,
-                );
-            }
-        }
-    }
-
-    p.family(
-        "ccmon_skill_invocations",
-        "gauge",
-        "Skill invocations over the dashboard period (top 10 skills).",
-    );
-    for s in &d.skills {
-        p.sample(
-            "ccmon_skill_invocations",
-            &[("skill", s.key.as_deref().unwrap_or(""))],
-            s.count as f64,
-        );
-    }
-    p.family(
-        "ccmon_skill_success_ratio",
-        "gauge",
-        "Share of a skill's invocations that succeeded (0-1).",
-    );
-    for s in &d.skills {
-        if let Some(r) = s.success_rate {
-            p.sample(
-                "ccmon_skill_success_ratio",
-                &[("skill", s.key.as_deref().unwrap_or(""))],
-                r,
-            );
-        }
-    }
-    p.family(
-        "ccmon_skill_cache_hit_ratio",
-        "gauge",
-        "Share of a skill's invocations served from cache (0-1).",
-    );
-    for s in &d.skills {
-        if let Some(r) = s.cache_hit_rate {
-            p.sample(
-                "ccmon_skill_cache_hit_ratio",
-                &[("skill", s.key.as_deref().unwrap_or(""))],
-                r,
-            );
-        }
-    }
-    p.family(
+    histograms(
+        &mut p,
         "ccmon_skill_duration_seconds",
-        "gauge",
-        "Skill duration quantiles over the dashboard period.",
+        "Skill invocation durations.",
+        &["host", "skill"],
+        &fleet.skill_durations,
     );
-    for s in &d.skills {
-        for (q, v) in [("0.5", s.p50), ("0.95", s.p95), ("0.99", s.p99)] {
-            if let Some(v) = v {
-                p.sample(
-                    "ccmon_skill_duration_seconds",
-                    &[("skill", s.key.as_deref().unwrap_or("")), ("quantile", q)],
-                    v / 1000.0,
-                );
-            }
-        }
-    }
+    counters(
+        &mut p,
+        "ccmon_cuj_executions_total",
+        "Journey executions recorded, by outcome.",
+        &["host", "cuj", "outcome"],
+        &fleet.cuj_executions,
+    );
+    histograms(
+        &mut p,
+        "ccmon_cuj_duration_seconds",
+        "Journey execution durations.",
+        &["host", "cuj"],
+        &fleet.cuj_durations,
+    );
+    counters(
+        &mut p,
+        "ccmon_provider_calls_total",
+        "Provider calls recorded, by outcome (services excluded).",
+        &["host", "provider", "outcome"],
+        &fleet.provider_calls,
+    );
+    histograms(
+        &mut p,
+        "ccmon_provider_latency_seconds",
+        "Provider call latencies (services excluded).",
+        &["host", "provider"],
+        &fleet.provider_latency,
+    );
+    counters(
+        &mut p,
+        "ccmon_tokens_total",
+        "Tokens used, by provider, model and type (input, output, cache_read, cache_write).",
+        &["host", "provider", "model", "type"],
+        &fleet.tokens,
+    );
+    counters(
+        &mut p,
+        "ccmon_cost_usd_total",
+        "Cost in USD, as recorded or estimated from the model's price.",
+        &["host", "provider", "model"],
+        &fleet.cost_usd,
+    );
+    counters(
+        &mut p,
+        "ccmon_runs_started_total",
+        "Runs started.",
+        &["host", "source"],
+        &fleet.runs_started,
+    );
+    counters(
+        &mut p,
+        "ccmon_runs_finished_total",
+        "Runs that reached a terminal status (completed, failed, cancelled).",
+        &["host", "source", "status"],
+        &fleet.runs_finished,
+    );
 
-    let statuses = &d.providers.statuses;
-    p.family(
-        "ccmon_provider_up",
-        "gauge",
-        "1 when the provider is healthy or degraded, 0 when down or unknown.",
-    );
-    for r in statuses {
-        let up = matches!(r.status, Health::Healthy | Health::Degraded);
-        p.sample(
-            "ccmon_provider_up",
-            &[("provider", &r.provider)],
-            if up { 1.0 } else { 0.0 },
-        );
+    p.family("ccmon_active_runs", "gauge", "Runs pending or running now.");
+    for (key, n) in &fleet.active_runs {
+        p.sample("ccmon_active_runs", &[("source", &key[0])], *n as f64);
     }
     p.family(
         "ccmon_provider_status",
         "gauge",
-        "The provider's status: 1 for the current one, 0 for the others.",
+        "Each provider's current status: 1 for the current one, 0 for the others.",
     );
-    for r in statuses {
+    for r in &d.providers.statuses {
         for h in [
             Health::Healthy,
             Health::Degraded,
@@ -245,108 +222,6 @@ pub fn prometheus(d: &Dashboard, totals: &[(Stream, u64)]) -> String {
         }
     }
     p.family(
-        "ccmon_provider_availability_ratio",
-        "gauge",
-        "Share of the provider's calls that succeeded in the health window (0-1).",
-    );
-    for r in statuses {
-        if let Some(a) = r.availability {
-            p.sample(
-                "ccmon_provider_availability_ratio",
-                &[("provider", &r.provider)],
-                a,
-            );
-        }
-    }
-    p.family(
-        "ccmon_provider_calls",
-        "gauge",
-        "Provider calls in the health window.",
-    );
-    for r in statuses {
-        p.sample(
-            "ccmon_provider_calls",
-            &[("provider", &r.provider)],
-            r.calls as f64,
-        );
-    }
-    p.family(
-        "ccmon_provider_latency_seconds",
-        "gauge",
-        "Provider latency quantiles in the health window.",
-    );
-    for r in statuses {
-        for (q, v) in [("0.5", r.p50), ("0.95", r.p95), ("0.99", r.p99)] {
-            if let Some(v) = v {
-                p.sample(
-                    "ccmon_provider_latency_seconds",
-                    &[("provider", &r.provider), ("quantile", q)],
-                    v / 1000.0,
-                );
-            }
-        }
-    }
-
-    p.family(
-        "ccmon_tokens",
-        "gauge",
-        "Tokens used over the dashboard period, by model and kind.",
-    );
-    for m in &d.usage.by_model {
-        let model = m.key.as_deref().unwrap_or("");
-        for (kind, n) in [
-            ("input", m.input_tokens),
-            ("output", m.output_tokens),
-            ("cache_read", m.cache_read_tokens),
-            ("cache_write", m.cache_write_tokens),
-        ] {
-            p.sample(
-                "ccmon_tokens",
-                &[("model", model), ("kind", kind)],
-                n as f64,
-            );
-        }
-    }
-    p.family("ccmon_cost_usd", "gauge", "Known cost over the dashboard period in USD, by model (estimated=\"true\" when computed from prices).");
-    for m in &d.usage.by_model {
-        if let Some(c) = m.cost_usd {
-            let est = if m.estimated { "true" } else { "false" };
-            p.sample(
-                "ccmon_cost_usd",
-                &[
-                    ("model", m.key.as_deref().unwrap_or("")),
-                    ("estimated", est),
-                ],
-                c,
-            );
-        }
-    }
-    p.family(
-        "ccmon_unpriced_models",
-        "gauge",
-        "Models whose tokens have no known price over the dashboard period.",
-    );
-    p.sample(
-        "ccmon_unpriced_models",
-        &[],
-        d.usage.month.unpriced_models.len() as f64,
-    );
-
-    p.family(
-        "ccmon_runs",
-        "gauge",
-        "Runs with events over the dashboard period, by status.",
-    );
-    let c = &d.counters;
-    for (status, n) in [
-        ("active", c.active_runs),
-        ("completed", c.completed_runs),
-        ("failed", c.failed_runs),
-        ("cancelled", c.cancelled_runs),
-    ] {
-        p.sample("ccmon_runs", &[("status", status)], n as f64);
-    }
-    p.family(
         "ccmon_notifications_unread",
         "gauge",
         "Unread notifications.",
@@ -356,27 +231,26 @@ pub fn prometheus(d: &Dashboard, totals: &[(Stream, u64)]) -> String {
         &[],
         d.notifications.unread as f64,
     );
-    p.family(
-        "ccmon_dashboard_generation_seconds",
-        "gauge",
-        "Time taken to compute these figures.",
-    );
-    p.sample(
-        "ccmon_dashboard_generation_seconds",
-        &[],
-        d.resources.generation_ms / 1000.0,
-    );
-    p.family(
-        "ccmon_dashboard_generated_timestamp_seconds",
-        "gauge",
-        "When these figures were computed (Unix time).",
-    );
-    p.sample(
-        "ccmon_dashboard_generated_timestamp_seconds",
-        &[],
-        d.generated_at.0 as f64 / 1000.0,
-    );
     p.out
+}
+
+/// Reads `roots` and renders [`prometheus`]: the one call behind both
+/// `cc-dashboard export --format prometheus` and a server's `/metrics`. The skipped
+/// lines are returned for the caller's single warning.
+pub fn prometheus_text(
+    roots: &Roots,
+    config: &Config,
+    now: Timestamp,
+) -> Result<(String, Skipped)> {
+    let (d, mut skipped) = super::generate(roots, config, now, true)?;
+    let (fleet, s) = Fleet::collect(
+        roots,
+        &PriceTable::new(&config.pricing),
+        &Redactor::from_config(&config.redact)?,
+        now,
+    )?;
+    skipped.merge(s);
+    Ok((prometheus(&fleet, &d), skipped))
 }
 
 fn attrs(pairs: &[(&str, Value)]) -> Value {
@@ -402,224 +276,326 @@ fn nanos(t: Timestamp) -> String {
     (i128::from(t.0) * 1_000_000).to_string()
 }
 
-fn gauge(name: &str, unit: &str, description: &str, points: Vec<Value>) -> Value {
-    json!({"name": name, "unit": unit, "description": description, "gauge": {"dataPoints": points}})
-}
-
-fn point(attributes: &[(&str, Value)], t: &str, value: f64) -> Value {
-    json!({"attributes": attrs(attributes), "timeUnixNano": t, "asDouble": value})
-}
-
-/// OTLP/JSON metrics (`ExportMetricsServiceRequest`): one resource, one scope; gauges
-/// for windowed figures, cumulative sums for stream totals and tokens, and a histogram
-/// of journey durations over the last 24h. Provider and model figures carry the
-/// OpenTelemetry GenAI attribute names.
-pub fn otlp(
-    d: &Dashboard,
-    totals: &[(Stream, u64)],
-    host: &str,
-    durations: &[(String, Vec<f64>)],
-) -> Value {
-    let now = nanos(d.generated_at);
-    let start = nanos(Timestamp(
-        d.generated_at.0 - d.period_days * crate::time::DAY_MS,
-    ));
-    let mut metrics = Vec::new();
-
-    metrics.push(json!({
-        "name": "ccmon.records", "unit": "{record}", "description": "Records stored per stream.",
-        "sum": {"aggregationTemporality": 2, "isMonotonic": true, "dataPoints": totals.iter().map(|(s, n)| json!({
-            "attributes": attrs(&[("ccmon.stream", json!(s.stem()))]),
-            "timeUnixNano": now, "asInt": n.to_string()})).collect::<Vec<_>>()}
-    }));
-
-    let mut runs = Vec::new();
-    let mut rates = Vec::new();
-    for r in &d.cujs {
-        for (w, (_, f)) in WINDOWS.iter().zip(r.windows.iter()) {
-            let a = [
-                ("ccmon.cuj.id", json!(r.cuj_id)),
-                ("ccmon.window", json!(w)),
-            ];
-            runs.push(point(&a, &now, f.total as f64));
-            if let Some(rate) = f.success_rate {
-                rates.push(point(&a, &now, rate));
-            }
-        }
-    }
-    metrics.push(gauge(
-        "ccmon.cuj.executions",
-        "{execution}",
-        "Journey executions in the window.",
-        runs,
-    ));
-    metrics.push(gauge(
-        "ccmon.cuj.success_ratio",
-        "1",
-        "Share of journey executions that succeeded.",
-        rates,
-    ));
-
-    // Journey durations over the last 24h as explicit-bucket histograms, in seconds.
-    let bounds = [0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0];
-    let hist_points: Vec<Value> = durations
+/// Attributes from label names and values; empty values are left out (an absent
+/// model, a success's error type).
+fn labelled(names: &[&str], values: &[String]) -> Vec<(String, Value)> {
+    names
         .iter()
+        .zip(values.iter())
         .filter(|(_, v)| !v.is_empty())
-        .map(|(cuj, values)| {
-            let mut counts = vec![0u64; bounds.len() + 1];
-            for v in values {
-                let s = v / 1000.0;
-                let i = bounds.iter().position(|b| s <= *b).unwrap_or(bounds.len());
-                counts[i] += 1;
+        .map(|(k, v)| ((*k).to_string(), json!(v)))
+        .collect()
+}
+
+fn attr_list(pairs: &[(String, Value)]) -> Value {
+    let refs: Vec<(&str, Value)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    attrs(&refs)
+}
+
+/// Times of every cumulative point: the earliest record held (stable from one export
+/// to the next) and now.
+struct Times {
+    start: String,
+    now: String,
+}
+
+/// A cumulative monotonic sum over the series of one host; `None` when it has none.
+fn sum_metric<V: Copy + ToSample>(
+    t: &Times,
+    (name, unit, description): (&str, &str, &str),
+    names: &[&str],
+    series: &Series<V>,
+    host: &str,
+    extra: &[(&str, &str)],
+    integer: bool,
+) -> Option<Value> {
+    let points: Vec<Value> = series
+        .iter()
+        .filter(|(k, _)| k[0] == host)
+        .map(|(k, v)| {
+            let mut a = labelled(names, &k[1..]);
+            a.extend(extra.iter().map(|(k, v)| ((*k).to_string(), json!(v))));
+            let mut p = json!({
+                "attributes": attr_list(&a),
+                "startTimeUnixNano": t.start,
+                "timeUnixNano": t.now,
+            });
+            if integer {
+                p["asInt"] = json!((v.to_sample() as u64).to_string());
+            } else {
+                p["asDouble"] = json!(v.to_sample());
             }
-            let secs: Vec<f64> = values.iter().map(|v| v / 1000.0).collect();
+            p
+        })
+        .collect();
+    (!points.is_empty()).then(|| {
+        json!({"name": name, "unit": unit, "description": description,
+               "sum": {"aggregationTemporality": 2, "isMonotonic": true, "dataPoints": points}})
+    })
+}
+
+/// A cumulative explicit-bucket histogram over the series of one host.
+fn histogram_metric(
+    t: &Times,
+    (name, unit, description): (&str, &str, &str),
+    names: &[&str],
+    series: &Series<Histogram>,
+    host: &str,
+    extra: &[(&str, &str)],
+) -> Option<Value> {
+    let points: Vec<Value> = series
+        .iter()
+        .filter(|(k, h)| k[0] == host && h.count > 0)
+        .map(|(k, h)| {
+            let mut a: Vec<(String, Value)> = extra
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), json!(v)))
+                .collect();
+            a.extend(labelled(names, &k[1..]));
             json!({
-                "attributes": attrs(&[("ccmon.cuj.id", json!(cuj))]),
-                "startTimeUnixNano": nanos(Timestamp(d.generated_at.0 - crate::time::DAY_MS)),
-                "timeUnixNano": now,
-                "count": values.len().to_string(),
-                "sum": secs.iter().sum::<f64>(),
-                "min": secs.iter().copied().fold(f64::INFINITY, f64::min),
-                "max": secs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                "bucketCounts": counts.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-                "explicitBounds": bounds,
+                "attributes": attr_list(&a),
+                "startTimeUnixNano": t.start,
+                "timeUnixNano": t.now,
+                "count": h.count.to_string(),
+                "sum": h.sum,
+                "min": h.min,
+                "max": h.max,
+                "bucketCounts": h.counts.iter().map(u64::to_string).collect::<Vec<_>>(),
+                "explicitBounds": h.bounds,
             })
         })
         .collect();
-    metrics.push(json!({
-        "name": "ccmon.cuj.duration", "unit": "s", "description": "Journey durations over the last 24h.",
-        "histogram": {"aggregationTemporality": 2, "dataPoints": hist_points}
-    }));
-
-    let statuses = &d.providers.statuses;
-    metrics.push(gauge(
-        "ccmon.provider.up",
-        "1",
-        "1 when the provider is healthy or degraded, 0 when down or unknown.",
-        statuses
-            .iter()
-            .map(|r| {
-                let up = matches!(r.status, Health::Healthy | Health::Degraded);
-                point(
-                    &[
-                        ("gen_ai.provider.name", json!(r.provider)),
-                        ("ccmon.provider.status", json!(r.status.as_str())),
-                    ],
-                    &now,
-                    if up { 1.0 } else { 0.0 },
-                )
-            })
-            .collect(),
-    ));
-    metrics.push(gauge(
-        "ccmon.provider.availability",
-        "1",
-        "Share of the provider's calls that succeeded in the health window.",
-        statuses
-            .iter()
-            .filter_map(|r| {
-                r.availability
-                    .map(|a| point(&[("gen_ai.provider.name", json!(r.provider))], &now, a))
-            })
-            .collect(),
-    ));
-    metrics.push(gauge(
-        "ccmon.provider.latency.p95",
-        "s",
-        "95th percentile latency in the health window.",
-        statuses
-            .iter()
-            .filter_map(|r| {
-                r.p95.map(|p| {
-                    point(
-                        &[("gen_ai.provider.name", json!(r.provider))],
-                        &now,
-                        p / 1000.0,
-                    )
-                })
-            })
-            .collect(),
-    ));
-
-    // GenAI token usage: a cumulative sum per model and token type over the period.
-    let mut token_points = Vec::new();
-    let mut cost_points = Vec::new();
-    for m in &d.usage.by_model {
-        let model = m.key.clone().unwrap_or_default();
-        for (kind, n) in [
-            ("input", m.input_tokens),
-            ("output", m.output_tokens),
-            ("cache_read", m.cache_read_tokens),
-            ("cache_write", m.cache_write_tokens),
-        ] {
-            token_points.push(json!({
-                "attributes": attrs(&[("gen_ai.request.model", json!(model)), ("gen_ai.token.type", json!(kind))]),
-                "startTimeUnixNano": start, "timeUnixNano": now, "asInt": n.to_string()}));
-        }
-        if let Some(c) = m.cost_usd {
-            cost_points.push(point(
-                &[
-                    ("gen_ai.request.model", json!(model)),
-                    ("gen_ai.usage.input_tokens", json!(m.input_tokens)),
-                    ("gen_ai.usage.output_tokens", json!(m.output_tokens)),
-                    ("ccmon.cost.estimated", json!(m.estimated)),
-                ],
-                &now,
-                c,
-            ));
-        }
-    }
-    metrics.push(json!({
-        "name": "gen_ai.client.token.usage", "unit": "{token}",
-        "description": "Tokens used over the dashboard period, by model and token type.",
-        "sum": {"aggregationTemporality": 2, "isMonotonic": true, "dataPoints": token_points}
-    }));
-    metrics.push(gauge(
-        "ccmon.cost",
-        "USD",
-        "Known cost over the dashboard period, by model.",
-        cost_points,
-    ));
-
-    let c = &d.counters;
-    metrics.push(gauge(
-        "ccmon.runs",
-        "{run}",
-        "Runs with events over the dashboard period, by status.",
-        [
-            ("active", c.active_runs),
-            ("completed", c.completed_runs),
-            ("failed", c.failed_runs),
-            ("cancelled", c.cancelled_runs),
-        ]
-        .iter()
-        .map(|(s, n)| point(&[("ccmon.run.status", json!(s))], &now, *n as f64))
-        .collect(),
-    ));
-
-    json!({"resourceMetrics": [{
-        "resource": {"attributes": attrs(&[("service.name", json!("ccmon")), ("host.name", json!(host))])},
-        "scopeMetrics": [{
-            "scope": {"name": "ccmon", "version": env!("CARGO_PKG_VERSION")},
-            "metrics": metrics
-        }]
-    }]})
+    (!points.is_empty()).then(|| {
+        json!({"name": name, "unit": unit, "description": description,
+               "histogram": {"aggregationTemporality": 2, "dataPoints": points}})
+    })
 }
 
-/// Each journey's durations (ms) over the 24h ending at `now`, by journey id.
-pub fn cuj_durations(roots: &Roots, now: Timestamp) -> Result<Vec<(String, Vec<f64>)>> {
-    let (map, _) = crate::metrics::fold(
-        roots,
-        Timestamp(now.0 - crate::time::DAY_MS),
-        now,
-        std::collections::BTreeMap::<String, Vec<f64>>::new,
-        |m, v| m.entry(v.cuj_id.to_string()).or_default().push(v.duration),
-        |mut a, b| {
-            for (k, mut v) in b {
-                a.entry(k).or_default().append(&mut v);
+fn gauge(name: &str, unit: &str, description: &str, points: Vec<Value>) -> Option<Value> {
+    (!points.is_empty()).then(|| {
+        json!({"name": name, "unit": unit, "description": description, "gauge": {"dataPoints": points}})
+    })
+}
+
+/// OTLP/JSON metrics (an `ExportMetricsServiceRequest`, SPEC §12): one resource per
+/// host that wrote records (`host.name`), each with cumulative sums and explicit-bucket
+/// histograms over every record held, starting at the earliest record (stable from one
+/// export to the next). GenAI semantic conventions: `gen_ai.client.token.usage`
+/// (tokens per call, `{token}`) and `gen_ai.client.operation.duration` (seconds per
+/// call) with `gen_ai.operation.name`, `gen_ai.provider.name`, `gen_ai.request.model`,
+/// `gen_ai.token.type` and, for failures, `error.type` (a status code or `_OTHER`).
+/// Attribute values are names from bounded sets, never messages or ids. The gauges
+/// (active runs, provider status, unread notifications) belong to `local_host`.
+pub fn otlp(fleet: &Fleet, d: &Dashboard, local_host: &str, now: Timestamp) -> Value {
+    let t = Times {
+        start: nanos(fleet.start.unwrap_or(now).min(now)),
+        now: nanos(now),
+    };
+    let mut hosts = fleet.hosts();
+    if !hosts.iter().any(|h| h == local_host) {
+        hosts.push(local_host.to_string());
+    }
+    let chat = [("gen_ai.operation.name", "chat")];
+    let resources: Vec<Value> = hosts
+        .iter()
+        .map(|host| {
+            let mut metrics: Vec<Option<Value>> = vec![
+                histogram_metric(
+                    &t,
+                    ("gen_ai.client.token.usage", "{token}", "Tokens used per provider call, by token type."),
+                    &["gen_ai.provider.name", "gen_ai.request.model", "gen_ai.token.type"],
+                    &fleet.token_usage,
+                    host,
+                    &chat,
+                ),
+                histogram_metric(
+                    &t,
+                    ("gen_ai.client.operation.duration", "s", "Provider call durations (services excluded)."),
+                    &["gen_ai.provider.name", "gen_ai.request.model", "error.type"],
+                    &fleet.operation_duration,
+                    host,
+                    &chat,
+                ),
+                sum_metric(
+                    &t,
+                    ("ccmon.skill.invocations", "{invocation}", "Skill invocations recorded, by result."),
+                    &["ccmon.skill.name", "ccmon.skill.result"],
+                    &fleet.skill_invocations,
+                    host,
+                    &[],
+                    true,
+                ),
+                histogram_metric(
+                    &t,
+                    ("ccmon.skill.duration", "s", "Skill invocation durations."),
+                    &["ccmon.skill.name"],
+                    &fleet.skill_durations,
+                    host,
+                    &[],
+                ),
+                sum_metric(
+                    &t,
+                    ("ccmon.cuj.executions", "{execution}", "Journey executions recorded, by outcome."),
+                    &["ccmon.cuj.id", "ccmon.outcome"],
+                    &fleet.cuj_executions,
+                    host,
+                    &[],
+                    true,
+                ),
+                histogram_metric(
+                    &t,
+                    ("ccmon.cuj.duration", "s", "Journey execution durations."),
+                    &["ccmon.cuj.id"],
+                    &fleet.cuj_durations,
+                    host,
+                    &[],
+                ),
+                sum_metric(
+                    &t,
+                    ("ccmon.provider.calls", "{call}", "Provider calls recorded, by outcome (services excluded)."),
+                    &["gen_ai.provider.name", "ccmon.outcome"],
+                    &fleet.provider_calls,
+                    host,
+                    &[],
+                    true,
+                ),
+                sum_metric(
+                    &t,
+                    ("ccmon.tokens", "{token}", "Tokens used, by type (input, output, cache_read, cache_write)."),
+                    &["gen_ai.provider.name", "gen_ai.request.model", "ccmon.token.type"],
+                    &fleet.tokens,
+                    host,
+                    &[],
+                    true,
+                ),
+                sum_metric(
+                    &t,
+                    ("ccmon.cost", "USD", "Cost, as recorded or estimated from the model's price."),
+                    &["gen_ai.provider.name", "gen_ai.request.model"],
+                    &fleet.cost_usd,
+                    host,
+                    &[],
+                    false,
+                ),
+                sum_metric(
+                    &t,
+                    ("ccmon.runs.started", "{run}", "Runs started."),
+                    &["ccmon.run.source"],
+                    &fleet.runs_started,
+                    host,
+                    &[],
+                    true,
+                ),
+                sum_metric(
+                    &t,
+                    ("ccmon.runs.finished", "{run}", "Runs that reached a terminal status."),
+                    &["ccmon.run.source", "ccmon.run.status"],
+                    &fleet.runs_finished,
+                    host,
+                    &[],
+                    true,
+                ),
+            ];
+            if host == local_host {
+                let point = |a: Vec<(String, Value)>, v: Value| {
+                    json!({"attributes": attr_list(&a), "timeUnixNano": t.now, "asInt": v})
+                };
+                metrics.push(gauge(
+                    "ccmon.runs.active",
+                    "{run}",
+                    "Runs pending or running now.",
+                    fleet
+                        .active_runs
+                        .iter()
+                        .map(|(k, n)| {
+                            point(labelled(&["ccmon.run.source"], k), json!(n.to_string()))
+                        })
+                        .collect(),
+                ));
+                let mut statuses = Vec::new();
+                for r in &d.providers.statuses {
+                    for h in [
+                        Health::Healthy,
+                        Health::Degraded,
+                        Health::Down,
+                        Health::Unknown,
+                    ] {
+                        let a = vec![
+                            ("gen_ai.provider.name".to_string(), json!(r.provider)),
+                            ("ccmon.provider.status".to_string(), json!(h.as_str())),
+                        ];
+                        statuses.push(point(a, json!(u8::from(r.status == h).to_string())));
+                    }
+                }
+                metrics.push(gauge(
+                    "ccmon.provider.status",
+                    "1",
+                    "Each provider's current status: 1 for the current one.",
+                    statuses,
+                ));
+                metrics.push(gauge(
+                    "ccmon.notifications.unread",
+                    "{notification}",
+                    "Unread notifications.",
+                    vec![point(
+                        Vec::new(),
+                        json!(d.notifications.unread.to_string()),
+                    )],
+                ));
             }
-            a
-        },
-    )?;
-    Ok(map.into_iter().collect())
+            json!({
+                "resource": {"attributes": attrs(&[("service.name", json!("ccmon")), ("host.name", json!(host))])},
+                "scopeMetrics": [{
+                    "scope": {"name": "ccmon", "version": env!("CARGO_PKG_VERSION")},
+                    "metrics": metrics.into_iter().flatten().collect::<Vec<_>>()
+                }]
+            })
+        })
+        .collect();
+    json!({ "resourceMetrics": resources })
+}
+
+/// Reads `roots` and renders [`otlp`]; the skipped lines are returned for the caller's
+/// single warning.
+pub fn otlp_json(
+    roots: &Roots,
+    config: &Config,
+    now: Timestamp,
+    local_host: &str,
+) -> Result<(Value, Skipped)> {
+    let (d, mut skipped) = super::generate(roots, config, now, true)?;
+    let redactor = Redactor::from_config(&config.redact)?;
+    let (fleet, s) = Fleet::collect(roots, &PriceTable::new(&config.pricing), &redactor, now)?;
+    skipped.merge(s);
+    let host = redactor.redact_str(local_host);
+    Ok((otlp(&fleet, &d, &host, now), skipped))
+}
+
+/// POSTs an OTLP/JSON export to an OTLP/HTTP receiver (`.../v1/metrics`). A refusal
+/// is an error carrying the receiver's own text.
+/// The receiver's text passes `redactor` before it is shown.
+pub fn send_otlp(endpoint: &str, body: &[u8], redactor: &Redactor) -> Result<()> {
+    let to = super::http::display_url(endpoint);
+    let answer = super::http::post(
+        endpoint,
+        &[("Content-Type", "application/json")],
+        body,
+        std::time::Duration::from_secs(30),
+    )
+    .map_err(|e| crate::Error::Remote {
+        to: to.clone(),
+        message: redactor.redact_str(&e.0).into_owned(),
+    })?;
+    if (200..300).contains(&answer.status) {
+        Ok(())
+    } else {
+        Err(crate::Error::Remote {
+            to,
+            message: format!(
+                "HTTP {}: {}",
+                answer.status,
+                redactor.redact_str(answer.text.trim())
+            ),
+        })
+    }
 }

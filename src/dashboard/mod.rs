@@ -6,8 +6,11 @@ pub mod demo;
 mod demo_runs;
 mod document;
 pub mod export;
+pub mod fleet;
 pub mod html;
+pub mod http;
 pub mod merge;
+pub mod ship;
 #[cfg(feature = "cli")]
 pub mod view;
 

@@ -498,8 +498,14 @@ pub async fn read_all(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
 pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let r = blocking(&state, |s| {
         let d = s.dashboard(s.now())?;
-        let totals = export::stream_totals(&s.opts.roots)?;
-        let mut text = export::prometheus(&d, &totals);
+        let (fleet, skipped) = crate::dashboard::fleet::Fleet::collect(
+            &s.opts.roots,
+            &crate::health::PriceTable::new(&s.opts.config.pricing),
+            &crate::redact::Redactor::from_config(&s.opts.config.redact)?,
+            s.now(),
+        )?;
+        warn(&skipped);
+        let mut text = export::prometheus(&fleet, &d);
         text.push_str(
             "# HELP ccmon_serve_event_streams Event streams (GET /events) open now.\n\
              # TYPE ccmon_serve_event_streams gauge\n",
