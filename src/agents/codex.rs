@@ -197,19 +197,8 @@ pub fn read(bytes: &[u8], base: u64, context: &Value) -> FileRead {
     let mut last_time: Option<Timestamp> = None;
     let (end, unfinished) = complete_lines(bytes, base, |offset, line| {
         out.counts.lines += 1;
-        let entry: Entry<'_> = match std::str::from_utf8(line)
-            .ok()
-            .filter(|t| t.trim_start().starts_with('{'))
-            .and_then(|t| serde_json::from_str(t).ok())
-        {
-            Some(e) => e,
-            None => {
-                out.counts.bad_lines += 1;
-                if out.bad_at.len() < 3 {
-                    out.bad_at.push(offset);
-                }
-                return;
-            }
+        let Some(entry) = out.entry::<Entry<'_>>(line, offset) else {
+            return;
         };
         let time = parse_time(entry.timestamp.as_deref());
         if let Some(t) = time {

@@ -79,6 +79,28 @@ pub struct FileRead {
     pub bad_at: Vec<u64>,
 }
 
+impl FileRead {
+    /// One transcript line as a `T` (a JSON object), or `None`: then it is counted as a
+    /// bad line and its offset kept (the first few) for the warning.
+    pub fn entry<'a, T: serde::Deserialize<'a>>(
+        &mut self,
+        line: &'a [u8],
+        offset: u64,
+    ) -> Option<T> {
+        let entry = std::str::from_utf8(line)
+            .ok()
+            .filter(|t| t.trim_start().starts_with('{'))
+            .and_then(|t| serde_json::from_str(t).ok());
+        if entry.is_none() {
+            self.counts.bad_lines += 1;
+            if self.bad_at.len() < 3 {
+                self.bad_at.push(offset);
+            }
+        }
+        entry
+    }
+}
+
 /// Calls `f(offset, line)` for every complete (`\n`-terminated) line of `bytes`,
 /// which starts at file offset `base`; returns the offset after the last complete line
 /// and the length of the unfinished rest.
