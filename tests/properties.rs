@@ -44,12 +44,16 @@ proptest! {
     #[test]
     fn buckets_match_brute_force(now in 0i64..10_000_000_000, count in 1usize..50, size in 1i64..10_000_000, t in 0i64..10_000_000_000) {
         let b = Buckets::ending(Timestamp(now), count, size);
-        let all: Vec<_> = b.iter().collect();
-        prop_assert_eq!(all.len(), count);
-        let last = all[count - 1];
-        prop_assert!(last.start.0 <= now && now < last.end.0);
-        prop_assert_eq!(last.start.0 % size, 0);
-        let brute = all.iter().position(|k| k.start.0 <= t && t < k.end.0);
+        // An independent reference: the bucket holding `now` starts at the multiple of
+        // `size` at or below it; the others precede it, one `size` each.
+        let last_start = now - now.rem_euclid(size);
+        let first_start = last_start - (count as i64 - 1) * size;
+        let starts: Vec<i64> = (0..count as i64).map(|k| first_start + k * size).collect();
+        let got: Vec<(i64, i64)> = b.iter().map(|k| (k.start.0, k.end.0)).collect();
+        let want: Vec<(i64, i64)> = starts.iter().map(|s| (*s, s + size)).collect();
+        prop_assert_eq!(got, want);
+        let brute = (t >= first_start && t < last_start + size)
+            .then(|| ((t - first_start) / size) as usize);
         prop_assert_eq!(b.index_of(Timestamp(t)), brute);
     }
 
