@@ -391,3 +391,31 @@ fn exports_are_world_readable_for_a_collector() {
     assert_eq!(mode(&env.path("textfile")), 0o755);
     assert_eq!(mode(&out), 0o644);
 }
+
+#[test]
+fn writers_create_a_new_root_and_hooks_never_fail_on_one() {
+    let env = Env::new();
+    // The import is a writer: a new root is created on its first write.
+    let root = env.path("fresh-root");
+    let transcripts = env.path("claude/projects/p");
+    std::fs::create_dir_all(&transcripts).unwrap();
+    let (_, err, code) = env.run_bin(
+        "cc-dashboard",
+        &[
+            "--root",
+            root.to_str().unwrap(),
+            "import",
+            "claude",
+            "--dir",
+            env.path("claude").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    // A hook installed with a data folder that does not exist yet exits 0, silently.
+    let hook_root = env.path("not-yet");
+    let mut cmd = env.log();
+    cmd.args(["--root", hook_root.to_str().unwrap(), "hook"])
+        .write_stdin(r#"{"hook_event_name":"SessionStart","session_id":"s1","cwd":"/tmp/p"}"#);
+    let (out, _, code) = outcome(&mut cmd);
+    assert_eq!((code, out.as_str()), (0, ""));
+}

@@ -270,7 +270,8 @@ pub fn exec(cli: Cli) -> Result<u8> {
     let settings = Settings::from_args(&cli.common)?;
     if !matches!(
         command,
-        Command::Merge(_) | Command::Completions { .. } | Command::Man
+        // Writers create the root on first write; every other command only reads.
+        Command::Merge(_) | Command::Import(_) | Command::Completions { .. } | Command::Man
     ) {
         settings.require_roots()?;
     }
