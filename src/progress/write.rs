@@ -34,10 +34,13 @@ pub fn append_event(
     run_id: &str,
     make: impl Fn(Option<&RunState>) -> Result<ProgressEvent>,
 ) -> Result<Written> {
-    // Refuse before taking the lock, which may create the lock file: a refused command
-    // (an unknown run, an ended one) leaves nothing behind. Decided again under the lock.
-    let (unlocked, _) = run_state(roots, run_id, Timestamp::now())?;
-    make(unlocked.as_ref())?;
+    // Taking the lock creates its file when missing: then refuse first, so that a refused
+    // command (an unknown run, an ended one) leaves nothing behind. Decided again under
+    // the lock; when the lock file exists, the run is read once, under it.
+    if std::fs::symlink_metadata(StreamLock::path(roots.primary(), Stream::Progress)).is_err() {
+        let (unlocked, _) = run_state(roots, run_id, Timestamp::now())?;
+        make(unlocked.as_ref())?;
+    }
     let _lock = StreamLock::acquire(roots.primary(), Stream::Progress)?;
     let now = Timestamp::now();
     let (before, _) = run_state(roots, run_id, now)?;

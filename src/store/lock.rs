@@ -15,12 +15,17 @@ pub struct StreamLock {
 }
 
 impl StreamLock {
+    /// The lock file of `stream` in `root`.
+    pub fn path(root: &Path, stream: Stream) -> std::path::PathBuf {
+        stream.dir(root).join(format!("{}.lock", stream.stem()))
+    }
+
     /// Waits for and takes the lock of `stream` in `root` (the file
     /// `ROOT/FOLDER/STEM.lock`, created 0600 when missing). Appends still take their
     /// own per-file lock; this one only orders writers that read before they write.
     pub fn acquire(root: &Path, stream: Stream) -> Result<StreamLock> {
         let dir = stream.dir(root);
-        let path = dir.join(format!("{}.lock", stream.stem()));
+        let path = StreamLock::path(root, stream);
         let write_err = |source| Error::Write {
             path: path.clone(),
             source,
