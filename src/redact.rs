@@ -106,6 +106,11 @@ const NOT_SECRET_COMPOUNDS: &[&str] = &[
 /// Endings that make a key name an identifier, count, path, type, setting or method of
 /// a secret rather than the secret itself.
 const NOT_SECRET_SUFFIXES: &[&str] = &[
+    // Text about a secret, not the secret (`jwt_note`, `token_label`).
+    "note",
+    "notes",
+    "label",
+    "labels",
     "id",
     "ids",
     "count",

@@ -528,6 +528,8 @@ fn secret_keys_at_any_depth() {
             "private_key_path": "/k.pem",
             "secret_name": "db",
             "auth_method": "oauth",
+            "jwt_note": "a",
+            "token_label": "ci deploy",
             "passwordEnabled": true,
             "description": "plain"
         }
@@ -558,6 +560,8 @@ fn secret_keys_at_any_depth() {
     assert_eq!(p["private_key_path"], "/k.pem");
     assert_eq!(p["secret_name"], "db");
     assert_eq!(p["auth_method"], "oauth");
+    assert_eq!(p["jwt_note"], "a");
+    assert_eq!(p["token_label"], "ci deploy");
     assert_eq!(p["passwordEnabled"], true);
     assert_eq!(p["description"], "plain");
     assert_eq!(v["skill"], "deploy");
