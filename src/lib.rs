@@ -5,7 +5,7 @@
 //! crate is everything they share. The files are the database: any tool that reads
 //! JSON lines can read them too.
 //!
-//! Layers, lowest first: `error` → `time` → `store` → `json` → `config` → `redact` → `record` → `writer` → `stats` → `output` → `runner` → `notifications` → `log` → `health` → `progress` → `metrics` → `dashboard` → `api` → `agents` → `serve` → `cli`
+//! Layers, lowest first: `error` → `time` → `store` → `json` → `config` → `redact` → `record` → `writer` → `stats` → `rollup` → `output` → `runner` → `notifications` → `log` → `health` → `progress` → `metrics` → `dashboard` → `api` → `agents` → `serve` → `cli`
 //!
 //! A module uses only the modules before it in that list (a test enforces it):
 //! - `time` (timestamps, DURATION/TIME, named lengths) needs nothing; `store` is bytes
@@ -13,7 +13,7 @@
 //!   files by their dates; `json` pulls fields out of stored lines;
 //! - `record` types are redacted by the `redact` layer's redactor (configured by
 //!   `config`); `writer` turns records into lines for `store`;
-//! - `stats` computes; `output` holds formatting primitives (durations, tables,
+//! - `stats` computes; `rollup` keeps summaries of sealed daily files; `output` holds formatting primitives (durations, tables,
 //!   terminal-safe text) that the programs' renderers use;
 //! - the programs' modules (`log` … `dashboard`), then the agent sources, the web
 //!   server, and `cli` (flags to library calls) on top; the binaries are thin.
@@ -66,6 +66,7 @@ pub mod output;
 pub mod progress;
 pub mod record;
 pub mod redact;
+pub mod rollup;
 pub mod runner;
 #[cfg(feature = "cli")]
 pub mod serve;

@@ -16,6 +16,7 @@ const ORDER: &[&str] = &[
     "record",
     "writer",
     "stats",
+    "rollup",
     "output",
     "runner",
     "notifications",

@@ -99,7 +99,16 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
         "prune",
         "\
   cc-log prune --older-than 90d --dry-run
-  cc-log prune --older-than 30d --compress   # gzip; still readable",
+  cc-log prune --older-than 30d --compress   # gzip; still readable
+  cc-log prune --older-than 90d --keep-rollups   # stats still cover those days",
+    ),
+    (
+        "cc-log",
+        "rollup",
+        "\
+  cc-log rollup                 # summarize every sealed day now
+  cc-log rollup --rebuild       # rebuild them all
+  cc-log stats --by skill       # answered from rollups, plus today's raw lines",
     ),
     (
         "cc-log",

@@ -5,7 +5,9 @@ use std::io::{BufRead, Write};
 use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
+use super::{
+    CommonArgs, PruneArgs, Settings, exec_prune_with, human_bytes, print_completions, print_man,
+};
 use crate::error::{Error, Result};
 use crate::log::{self, Filter, GroupBy};
 use crate::output;
@@ -59,7 +61,10 @@ enum Command {
     /// nothing on standard output); `hook install|uninstall` edits the settings file.
     Hook(super::hook::HookArgs),
     /// Delete (or gzip) daily files wholly older than a cutoff.
-    Prune(PruneArgs),
+    Prune(LogPruneArgs),
+    /// Summarize sealed days (before today, UTC) so stats over them read kilobytes, not
+    /// gigabytes; reports build missing rollups themselves, this does it ahead of time.
+    Rollup(RollupArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -68,6 +73,25 @@ enum Command {
     },
     /// Print the man page.
     Man,
+}
+
+/// `prune` flags of cc-log.
+#[derive(Debug, Args)]
+struct LogPruneArgs {
+    #[command(flatten)]
+    prune: PruneArgs,
+    /// Keep each deleted file's rollup, so `stats` still covers its day (queries
+    /// over it say its records were pruned).
+    #[arg(long, conflicts_with = "compress")]
+    keep_rollups: bool,
+}
+
+/// `rollup` flags.
+#[derive(Debug, Args)]
+struct RollupArgs {
+    /// Rebuild every rollup, even those that are up to date.
+    #[arg(long)]
+    rebuild: bool,
 }
 
 /// Optional fields shared by `log` and `run`.
@@ -292,7 +316,16 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Tail(args) => exec_tail(&settings, args),
         Command::Sanitize => exec_sanitize(&settings),
         Command::Hook(_) => Ok(0),
-        Command::Prune(args) => exec_prune(&settings, Stream::SkillInvocations, &args),
+        Command::Prune(args) => exec_prune_with(&settings, &args.prune, |cutoff| {
+            log::prune(
+                &settings.roots,
+                cutoff,
+                args.prune.compress,
+                args.prune.dry_run,
+                args.keep_rollups,
+            )
+        }),
+        Command::Rollup(args) => exec_rollup(&settings, &args),
         Command::Completions { shell } => {
             print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
         }
@@ -621,6 +654,45 @@ fn exec_stats(settings: &Settings, args: StatsArgs) -> Result<u8> {
     }
     out.flush()?;
     Ok(settings.finish(&skipped))
+}
+
+fn exec_rollup(settings: &Settings, args: &RollupArgs) -> Result<u8> {
+    let actions = log::refresh_rollups(&settings.roots, args.rebuild)?;
+    let mut out = output::stdout();
+    if settings.style.json {
+        output::write_json(&mut out, &actions)?;
+    } else if actions.is_empty() {
+        writeln!(
+            out,
+            "no sealed daily files to summarize (today's file is always read raw)"
+        )?;
+    } else {
+        for a in actions.iter().filter(|a| a.action != "fresh") {
+            writeln!(
+                out,
+                "{} {} ({})",
+                a.action,
+                output::clean(&a.rollup),
+                human_bytes(a.bytes)
+            )?;
+        }
+        let (raw, rolled): (u64, u64) = actions
+            .iter()
+            .fold((0, 0), |(r, b), a| (r + a.raw_bytes, b + a.bytes));
+        let count = |what: &str| actions.iter().filter(|a| a.action == what).count();
+        writeln!(
+            out,
+            "{} rollups ({} built, {} fresh, {} kept after pruning): {} for {} of records",
+            actions.len(),
+            count("built") + count("rebuilt"),
+            count("fresh"),
+            count("kept"),
+            human_bytes(rolled),
+            human_bytes(raw)
+        )?;
+    }
+    out.flush()?;
+    Ok(0)
 }
 
 fn exec_tail(settings: &Settings, args: TailArgs) -> Result<u8> {

@@ -325,9 +325,20 @@ pub struct PruneArgs {
 /// `prune`: deletes (or gzips) the daily files of `stream` wholly older than the cutoff
 /// and says what it did.
 pub fn exec_prune(settings: &Settings, stream: Stream, args: &PruneArgs) -> Result<u8> {
+    exec_prune_with(settings, args, |cutoff| {
+        prune::prune(&settings.roots, stream, cutoff, args.compress, args.dry_run)
+    })
+}
+
+/// `prune` done by `run` (given the cutoff), reported as `exec_prune` reports it.
+pub fn exec_prune_with(
+    settings: &Settings,
+    args: &PruneArgs,
+    run: impl FnOnce(Timestamp) -> Result<Vec<prune::PruneAction>>,
+) -> Result<u8> {
     let age = timespec::parse_duration(&args.older_than, "--older-than")?;
     let cutoff = Timestamp::from(settings.now.to_datetime() - age);
-    let actions = prune::prune(&settings.roots, stream, cutoff, args.compress, args.dry_run)?;
+    let actions = run(cutoff)?;
     let mut out = output::stdout();
     if settings.style.json {
         output::write_json(&mut out, &actions)?;
@@ -366,7 +377,7 @@ pub fn exec_prune(settings: &Settings, stream: Stream, args: &PruneArgs) -> Resu
     Ok(0)
 }
 
-fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     match n {
         n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30)),
         n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),

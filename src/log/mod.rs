@@ -3,6 +3,7 @@
 mod cache;
 mod filter;
 mod query;
+mod rollup;
 mod stats;
 
 pub use cache::{
@@ -13,6 +14,7 @@ pub use filter::{Filter, line_matcher};
 pub use query::{FoundLine, count, query, render_record_line};
 #[cfg(feature = "cli")]
 pub use query::{render_line, render_table};
+pub use rollup::{prune, refresh as refresh_rollups};
 #[cfg(feature = "cli")]
 pub use stats::render_stats;
 pub use stats::{GroupBy, StatsRow, stats, stats_many};

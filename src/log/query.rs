@@ -65,7 +65,7 @@ pub fn query(roots: &Roots, filter: &Filter, limit: usize) -> Result<(Vec<FoundL
     )?;
     let mut lines: Vec<FoundLine> = heap.into_iter().map(|Reverse(f)| f).collect();
     lines.sort_by(|a, b| b.cmp(a));
-    Ok((lines, skipped))
+    Ok((lines, with_pruned(skipped, roots, filter)))
 }
 
 fn push_bounded(heap: &mut BinaryHeap<Reverse<FoundLine>>, found: FoundLine, limit: usize) {
@@ -84,7 +84,7 @@ fn push_bounded(heap: &mut BinaryHeap<Reverse<FoundLine>>, found: FoundLine, lim
 pub fn count(roots: &Roots, filter: &Filter) -> Result<(u64, Skipped)> {
     let scan = scan_for(roots, filter)?;
     let test = LineFilter::new(filter);
-    scan.run(
+    let (n, skipped) = scan.run(
         || 0u64,
         |n, line| {
             if test.test(Some(&scan), line.bytes, |_| {})? {
@@ -93,7 +93,15 @@ pub fn count(roots: &Roots, filter: &Filter) -> Result<(u64, Skipped)> {
             Ok(())
         },
         |a, b| a + b,
-    )
+    )?;
+    Ok((n, with_pruned(skipped, roots, filter)))
+}
+
+/// Queries read raw lines only: days pruned with `--keep-rollups` are named as missing.
+fn with_pruned(mut skipped: Skipped, roots: &Roots, filter: &Filter) -> Skipped {
+    skipped.pruned =
+        crate::rollup::pruned_dates(roots, Stream::SkillInvocations, filter.since, filter.until);
+    skipped
 }
 
 /// A stored line as printed for programs: as stored, or redacted when it holds

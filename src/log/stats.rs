@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::filter::{Filter, LineFilter};
+use super::rollup::{self, Cover, Dim, cover};
 use crate::error::Result;
 #[cfg(feature = "cli")]
 use crate::output::{self, Style};
@@ -71,17 +72,18 @@ pub struct StatsRow {
     pub p99: Option<f64>,
 }
 
-#[derive(Default)]
-struct Group {
-    count: u64,
-    successes: u64,
-    failures: u64,
-    cache_hits: u64,
-    durations: DurationStats,
+/// One group's tallies; also what a rollup keeps per group.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(super) struct Group {
+    pub(super) count: u64,
+    pub(super) successes: u64,
+    pub(super) failures: u64,
+    pub(super) cache_hits: u64,
+    pub(super) durations: DurationStats,
 }
 
 impl Group {
-    fn add(&mut self, v: &SkillView<'_>) {
+    pub(super) fn add(&mut self, v: &SkillView<'_>) {
         self.count += 1;
         self.successes += u64::from(v.result == SkillResult::Success);
         self.failures += u64::from(v.result.is_failure());
@@ -91,7 +93,7 @@ impl Group {
         }
     }
 
-    fn merge(&mut self, o: Group) {
+    pub(super) fn merge(&mut self, o: Group) {
         self.count += o.count;
         self.successes += o.successes;
         self.failures += o.failures;
@@ -153,16 +155,48 @@ pub fn stats(
 }
 
 /// [`stats`] for several groupings in one pass over the files: one table per `bys`.
+///
+/// Sealed days are answered from their rollups where the question allows (see
+/// `log::rollup`), building the missing ones; the rest is read raw.
 pub fn stats_many(
     roots: &Roots,
     filter: &Filter,
     bys: &[GroupBy],
     utc: bool,
 ) -> Result<(Vec<Vec<StatsRow>>, Skipped)> {
-    let files = roots.files(Stream::SkillInvocations, filter.since, filter.until)?;
-    let scan = Scan::new(files, roots.needs_dedup());
+    let dims = rollup::filter_dims(filter);
+    let sources = crate::rollup::plan(
+        roots,
+        Stream::SkillInvocations,
+        filter.since,
+        filter.until,
+        dims.is_some(),
+        &rollup::build,
+    )?;
+    let mut accs: Vec<Acc> = bys.iter().map(|_| Acc::default()).collect();
+    let mut skipped = Skipped::default();
+    let (mut raw, mut indexes) = (Vec::new(), Vec::new());
+    for source in sources {
+        if let (Some(r), Some(dims)) = (&source.rollup, &dims)
+            && fold_rollup(&mut accs, r, bys, dims, filter, utc)
+        {
+            r.header
+                .add_skipped(&mut skipped, source.index, &source.display);
+            continue;
+        }
+        match source.raw {
+            Some(file) => {
+                raw.push(file);
+                indexes.push(source.index);
+            }
+            None => skipped
+                .pruned
+                .extend(source.date.map(|d| d.format("%Y-%m-%d").to_string())),
+        }
+    }
+    let scan = Scan::with_indexes(raw, indexes, roots.needs_dedup());
     let test = LineFilter::new(filter);
-    let (accs, skipped) = scan.run(
+    let (scanned, raw_skipped) = scan.run(
         || bys.iter().map(|_| Acc::default()).collect::<Vec<_>>(),
         |accs, line| {
             test.test(Some(&scan), line.bytes, |view| {
@@ -172,21 +206,128 @@ pub fn stats_many(
             })?;
             Ok(())
         },
-        |mut a, b| {
-            for (x, y) in a.iter_mut().zip(b) {
-                for (k, g) in y.groups {
-                    x.groups.entry(k).or_default().merge(g);
-                }
-            }
-            a
-        },
+        merge_accs,
     )?;
+    skipped.merge(raw_skipped);
+    let accs = merge_accs(accs, scanned);
     let tables = accs
         .into_iter()
         .zip(bys)
         .map(|(acc, by)| rows_of(acc, *by))
         .collect();
     Ok((tables, skipped))
+}
+
+fn merge_accs(mut a: Vec<Acc>, b: Vec<Acc>) -> Vec<Acc> {
+    for (x, y) in a.iter_mut().zip(b) {
+        for (k, g) in y.groups {
+            x.groups.entry(k).or_default().merge(g);
+        }
+    }
+    a
+}
+
+impl GroupBy {
+    /// The rollup dimension this grouping reads, `None` for days.
+    fn dim(self) -> Option<Dim> {
+        match self {
+            GroupBy::Skill => Some(Dim::Skill),
+            GroupBy::Agent => Some(Dim::Agent),
+            GroupBy::Cuj => Some(Dim::Cuj),
+            GroupBy::Result => Some(Dim::Result),
+            GroupBy::Day => None,
+        }
+    }
+}
+
+/// Folds a sealed file's rollup into the accumulators, from its day section when the
+/// question allows, else from its quarters; `false` (nothing folded) when the window
+/// cuts a quarter that holds records, so the file must be read raw.
+fn fold_rollup(
+    accs: &mut [Acc],
+    r: &crate::rollup::Rollup,
+    bys: &[GroupBy],
+    dims: &[(Dim, String)],
+    filter: &Filter,
+    utc: bool,
+) -> bool {
+    let h = &r.header;
+    let one_day = match (h.first, h.last) {
+        (Some(f), Some(l)) => {
+            let day = Timestamp(f).day(true);
+            (day == Timestamp(l).day(true)).then_some(day)
+        }
+        _ => Some(String::new()),
+    };
+    let by_day = |by: &GroupBy| match by.dim() {
+        Some(d) => dims.is_empty() || (dims.len() == 1 && dims[0].0 == d),
+        None => utc && dims.len() <= 1 && one_day.is_some(),
+    };
+    if h.within(filter.since, filter.until) && bys.iter().all(by_day) {
+        let Some(day) = rollup::decode_day(r) else {
+            return false;
+        };
+        for (acc, by) in accs.iter_mut().zip(bys) {
+            match by.dim() {
+                Some(d) => {
+                    for (k, g) in day.dim(d) {
+                        if dims.first().is_none_or(|(_, want)| want == k) {
+                            acc.groups
+                                .entry(k.as_str().into())
+                                .or_default()
+                                .merge(g.clone());
+                        }
+                    }
+                }
+                None => {
+                    let (d, want) = dims.first().map_or((Dim::Total, ""), |(d, w)| (*d, w));
+                    if let (Some(key), Some((_, g))) = (
+                        one_day.as_deref().filter(|k| !k.is_empty()),
+                        day.dim(d).iter().find(|(k, _)| k == want),
+                    ) {
+                        acc.groups.entry(key.into()).or_default().merge(g.clone());
+                    }
+                }
+            }
+        }
+        return true;
+    }
+    let Some(q) = rollup::decode_quarters(r) else {
+        return false;
+    };
+    let covers: Vec<Cover> = q
+        .quarters
+        .iter()
+        .map(|(i, _)| cover(*i, filter.since, filter.until))
+        .collect();
+    if covers.contains(&Cover::Partial) {
+        return false;
+    }
+    for ((i, combos), c) in q.quarters.iter().zip(covers) {
+        if c == Cover::Outside {
+            continue;
+        }
+        let mut day = None;
+        for combo in combos {
+            if !rollup::combo_matches(&q, combo, dims) {
+                continue;
+            }
+            for (acc, by) in accs.iter_mut().zip(bys) {
+                let key = match by.dim() {
+                    Some(Dim::Skill) => q.text(combo.skill),
+                    Some(Dim::Agent) => q.text(combo.agent),
+                    Some(Dim::Cuj) => q.text(combo.cuj),
+                    Some(Dim::Result | Dim::Total) => q.text(combo.result),
+                    None => day.get_or_insert_with(|| rollup::quarter_day(*i, utc)),
+                };
+                combo.add_to(
+                    acc.groups.entry(key.into()).or_default(),
+                    q.text(combo.result),
+                );
+            }
+        }
+    }
+    true
 }
 
 fn rows_of(acc: Acc, by: GroupBy) -> Vec<StatsRow> {

@@ -1,7 +1,7 @@
 //! Duration distributions: count, mean, min, max and nearest-rank percentiles.
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Up to this many values are kept exactly; past it they move into an HdrHistogram, so
 /// memory stays bounded whatever the number of records.
@@ -171,6 +171,91 @@ impl DurationStats {
     }
 }
 
+/// How a distribution is stored in a rollup: the exact values while there are few
+/// (whole microseconds as integers, others as floats), else the histogram's recorded
+/// buckets, each as the highest value it holds and its count, which record back into
+/// the same buckets.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    count: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+    micros: Vec<u64>,
+    floats: Vec<f64>,
+    buckets: Option<Vec<(u64, u64)>>,
+}
+
+impl Serialize for DurationStats {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (mut micros, mut floats) = (Vec::new(), Vec::new());
+        for &ms in &self.exact {
+            match exact_micros(ms) {
+                Some(m) => micros.push(m),
+                None => floats.push(ms),
+            }
+        }
+        let buckets = self.histogram.as_ref().map(|h| {
+            h.iter_recorded()
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect()
+        });
+        Stored {
+            count: self.count,
+            sum: self.sum,
+            min: self.min,
+            max: self.max,
+            micros,
+            floats,
+            buckets,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for DurationStats {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Stored::deserialize(d)?;
+        let mut exact = s.floats;
+        exact.extend(s.micros.iter().map(|&m| m as f64 / UNITS_PER_MS));
+        let histogram = match s.buckets {
+            None => None,
+            Some(buckets) => {
+                let mut h = Histogram::<u64>::new(3)
+                    .map_err(|_| serde::de::Error::custom("histogram precision"))?;
+                for (value, count) in buckets {
+                    h.record_n(value, count)
+                        .map_err(|_| serde::de::Error::custom("histogram value out of range"))?;
+                }
+                Some(h)
+            }
+        };
+        let stored = exact.len() as u64 + histogram.as_ref().map_or(0, Histogram::len);
+        if stored != s.count || (histogram.is_some() && !exact.is_empty()) {
+            return Err(serde::de::Error::custom("inconsistent distribution"));
+        }
+        Ok(DurationStats {
+            count: s.count,
+            sum: s.sum,
+            min: s.min,
+            max: s.max,
+            exact,
+            histogram,
+        })
+    }
+}
+
+/// `ms` as whole microseconds when that is exact (`m as f64 / 1000.0` reads back as
+/// the same float), for compact storage.
+pub fn exact_micros(ms: f64) -> Option<u64> {
+    let units = (ms * UNITS_PER_MS).round();
+    if !(0.0..9e15).contains(&units) {
+        return None;
+    }
+    let m = units as u64;
+    (m as f64 / UNITS_PER_MS == ms).then_some(m)
+}
+
 fn record_units(h: &mut Histogram<u64>, ms: f64) {
     let units = (ms * UNITS_PER_MS).round().min((u64::MAX / 4) as f64) as u64;
     // Auto-resizing: recording cannot fail for values in range.
@@ -198,4 +283,38 @@ pub struct Summary {
     pub max: Option<f64>,
     /// Mean.
     pub mean: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(d: &DurationStats) -> DurationStats {
+        postcard::from_bytes(&postcard::to_stdvec(d).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn stored_distributions_give_the_same_figures() {
+        for n in [0usize, 1, 7, 2048, 2049, 10_000] {
+            let mut d = DurationStats::default();
+            for i in 0..n {
+                // Decimal milliseconds, a fraction of a microsecond, and a large value.
+                d.record(match i % 3 {
+                    0 => i as f64 * 1.7,
+                    1 => 0.123_456_7 * i as f64,
+                    _ => 1e7 + i as f64,
+                });
+            }
+            let back = round_trip(&d);
+            assert_eq!(back.summary(), d.summary(), "n = {n}");
+            // And it merges as the original would.
+            let (mut a, mut b) = (d.clone(), d.clone());
+            a.merge(d.clone());
+            b.merge(back);
+            assert_eq!(a.summary(), b.summary(), "merged, n = {n}");
+        }
+        assert_eq!(exact_micros(123.4), Some(123_400));
+        assert_eq!(exact_micros(0.000_1), None);
+        assert!(postcard::from_bytes::<DurationStats>(&[1, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+    }
 }

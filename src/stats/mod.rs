@@ -5,7 +5,7 @@ mod durations;
 pub mod patterns;
 mod window;
 
-pub use durations::{DurationStats, Summary};
+pub use durations::{DurationStats, Summary, exact_micros};
 pub use window::{Bucket, Buckets, Window};
 
 /// successes / total, or `None` when there is nothing to divide.

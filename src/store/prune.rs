@@ -10,7 +10,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde::Serialize;
 
-use super::paths::{Roots, Stream};
+use super::paths::{DataFile, Roots, Stream};
 use crate::error::{Error, Result};
 use crate::time::Timestamp;
 
@@ -37,6 +37,19 @@ pub fn prune(
     compress: bool,
     dry_run: bool,
 ) -> Result<Vec<PruneAction>> {
+    prune_with(roots, stream, cutoff, compress, dry_run, &|_| Ok(()))
+}
+
+/// [`prune`], calling `before` on each file just before it is deleted or compressed
+/// (not in a dry run); an error from it stops pruning with that file untouched.
+pub fn prune_with(
+    roots: &Roots,
+    stream: Stream,
+    cutoff: Timestamp,
+    compress: bool,
+    dry_run: bool,
+    before: &dyn Fn(&DataFile) -> Result<()>,
+) -> Result<Vec<PruneAction>> {
     let primary = Roots::new(vec![roots.primary().to_path_buf()]);
     let mut actions = Vec::new();
     for file in primary.files(stream, None, None)? {
@@ -49,6 +62,7 @@ pub fn prune(
         let bytes = std::fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
         let action = if compress { "compressed" } else { "deleted" };
         if !dry_run {
+            before(&file)?;
             if compress {
                 compress_file(&file.path)?;
             } else {

@@ -35,6 +35,9 @@ pub struct Skipped {
     pub count: u64,
     /// `file:line` of the first few, in file order.
     pub locations: Vec<(usize, u64, String)>,
+    /// Days in the question whose raw files were pruned (`prune --keep-rollups`) and
+    /// that the answer needed raw records of, as `YYYY-MM-DD`.
+    pub pruned: Vec<String>,
 }
 
 /// How many locations the warning names.
@@ -56,23 +59,45 @@ impl Skipped {
         self.locations.extend(other.locations);
         self.locations.sort();
         self.locations.truncate(SHOWN_LOCATIONS);
+        self.pruned.extend(other.pruned);
+        self.pruned.sort();
+        self.pruned.dedup();
     }
 
     /// The one warning printed at the end, or `None` when nothing was skipped:
     /// `warning: skipped 3 malformed lines (logs/x.jsonl:12, ...)`.
     pub fn warning(&self) -> Option<String> {
+        let pruned = self.pruned_warning();
         if self.count == 0 {
-            return None;
+            return pruned;
         }
         let noun = if self.count == 1 { "line" } else { "lines" };
         let mut places: Vec<&str> = self.locations.iter().map(|(_, _, s)| s.as_str()).collect();
         if self.count > places.len() as u64 {
             places.push("...");
         }
-        Some(format!(
+        let skipped = format!(
             "warning: skipped {} malformed {noun} ({})",
             self.count,
             places.join(", ")
+        );
+        Some(match pruned {
+            Some(p) => format!("{skipped}\n{p}"),
+            None => skipped,
+        })
+    }
+
+    /// `warning: the records of 2 pruned days (2026-10-01, 2026-10-02) are not in this
+    /// answer; only their rollups were kept`, or `None`.
+    fn pruned_warning(&self) -> Option<String> {
+        let (first, last) = (self.pruned.first()?, self.pruned.last()?);
+        let days = match self.pruned.len() {
+            1 => format!("1 pruned day ({first})"),
+            2 => format!("2 pruned days ({first}, {last})"),
+            n => format!("{n} pruned days ({first} … {last})"),
+        };
+        Some(format!(
+            "warning: the records of {days} are not in this answer; only their rollups were kept"
         ))
     }
 }
@@ -92,6 +117,9 @@ pub struct LineRef<'a> {
 /// roots are read.
 pub struct Scan {
     files: Vec<DataFile>,
+    /// The index each file is reported under (its position in a longer list of
+    /// sources, some answered without scanning); by default its position here.
+    indexes: Option<Vec<usize>>,
     seen: Option<Mutex<HashSet<Box<str>>>>,
 }
 
@@ -100,7 +128,18 @@ impl Scan {
     pub fn new(files: Vec<DataFile>, dedup: bool) -> Scan {
         Scan {
             files,
+            indexes: None,
             seen: dedup.then(|| Mutex::new(HashSet::new())),
+        }
+    }
+
+    /// A scan of `files` whose lines and malformed-line warnings carry the given
+    /// indexes (one per file) instead of their positions in `files`.
+    pub fn with_indexes(files: Vec<DataFile>, indexes: Vec<usize>, dedup: bool) -> Scan {
+        debug_assert_eq!(files.len(), indexes.len());
+        Scan {
+            indexes: Some(indexes),
+            ..Scan::new(files, dedup)
         }
     }
 
@@ -146,7 +185,12 @@ impl Scan {
                 let Some(file) = self.files.get(index) else {
                     break;
                 };
-                scan_file(file, index, &mut splitter, &mut acc, &mut skipped, &visit)?;
+                let shown = self
+                    .indexes
+                    .as_ref()
+                    .and_then(|ix| ix.get(index).copied())
+                    .unwrap_or(index);
+                scan_file(file, shown, &mut splitter, &mut acc, &mut skipped, &visit)?;
             }
             Ok((acc, skipped))
         };

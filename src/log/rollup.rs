@@ -1,0 +1,378 @@
+//! Rollups of the skill-invocation stream (SPEC §13): what `stats` needs from a sealed
+//! daily file, so it never reads that file's lines again.
+//!
+//! - The day section holds, over the whole file, one group per skill, agent, journey
+//!   and result, and the total: counts, successes, failures, cache hits and the
+//!   duration distribution. `stats --by X` with at most a filter on X itself, over a
+//!   window holding the whole file, reads only this.
+//! - The quarter section holds every 15-minute bucket's records reduced to their
+//!   (skill, agent, journey, result) combination: counts and the exact durations. Any
+//!   other filter, local-time days, and windows whose edges fall on a quarter hour are
+//!   answered from it, exactly as from the raw lines.
+//!
+//! `--run-id`, `--grep` and `--cache-hit` need the raw lines, and so do several roots.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use super::filter::Filter;
+use super::stats::Group;
+use crate::record::{SkillResult, SkillView, Timestamp};
+use crate::rollup::{self, Fingerprint, Header, QUARTER_MS, Rollup};
+use crate::stats::exact_micros;
+use crate::store::{DataFile, LineError, Scan};
+
+/// The dimensions of the day section, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Dim {
+    Total = 0,
+    Skill = 1,
+    Agent = 2,
+    Cuj = 3,
+    Result = 4,
+}
+
+/// Groups over the whole file, per dimension: `(key, group)` sorted by key; the
+/// total's key is empty, as are missing agents and journeys.
+#[derive(Default, Serialize, Deserialize)]
+pub(super) struct DaySection {
+    pub(super) dims: [Vec<(String, Group)>; 5],
+}
+
+impl DaySection {
+    pub(super) fn dim(&self, d: Dim) -> &[(String, Group)] {
+        &self.dims[d as usize]
+    }
+}
+
+/// Records of one 15-minute bucket that share skill, agent, journey and result.
+#[derive(Default, Serialize, Deserialize)]
+pub(super) struct Combo {
+    /// Indexes into the section's strings.
+    pub(super) skill: u32,
+    pub(super) agent: u32,
+    pub(super) cuj: u32,
+    pub(super) result: u32,
+    pub(super) count: u64,
+    pub(super) cache_hits: u64,
+    /// Durations that are whole microseconds, as microseconds (most are: 4 bytes
+    /// instead of 8), and the others as they are.
+    pub(super) micros: Vec<u64>,
+    pub(super) floats: Vec<f64>,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+pub(super) struct QuarterSection {
+    pub(super) strings: Vec<String>,
+    /// `(quarter, combos)` in time order; a quarter starts at `quarter * QUARTER_MS`.
+    pub(super) quarters: Vec<(i64, Vec<Combo>)>,
+}
+
+impl QuarterSection {
+    pub(super) fn text(&self, i: u32) -> &str {
+        self.strings.get(i as usize).map_or("", String::as_str)
+    }
+}
+
+impl Combo {
+    /// Folds the combination's records into a stats group, as adding them one by one
+    /// would.
+    pub(super) fn add_to(&self, g: &mut Group, result: &str) {
+        g.count += self.count;
+        if result == SkillResult::Success.as_str() {
+            g.successes += self.count;
+        }
+        if result
+            .parse::<SkillResult>()
+            .is_ok_and(|r: SkillResult| r.is_failure())
+        {
+            g.failures += self.count;
+        }
+        g.cache_hits += self.cache_hits;
+        for &m in &self.micros {
+            g.durations.record(m as f64 / 1000.0);
+        }
+        for &ms in &self.floats {
+            g.durations.record(ms);
+        }
+    }
+
+    fn record(&mut self, ms: f64) {
+        match exact_micros(ms) {
+            Some(m) => self.micros.push(m),
+            None => self.floats.push(ms),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    dims: [FxHashMap<Box<str>, Group>; 5],
+    strings: FxHashMap<Box<str>, u32>,
+    quarters: BTreeMap<i64, FxHashMap<[u32; 4], Combo>>,
+    records: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+impl Builder {
+    fn string(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.strings.get(s) {
+            return i;
+        }
+        let i = self.strings.len() as u32;
+        self.strings.insert(s.into(), i);
+        i
+    }
+
+    fn add(&mut self, v: &SkillView<'_>) {
+        let t = v.timestamp.millis();
+        self.records += 1;
+        self.first = Some(self.first.map_or(t, |f| f.min(t)));
+        self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        let keys = [
+            "",
+            &*v.skill,
+            v.agent.as_deref().unwrap_or(""),
+            v.cuj_id.as_deref().unwrap_or(""),
+            v.result.as_str(),
+        ];
+        for (dim, key) in self.dims.iter_mut().zip(keys) {
+            match dim.get_mut(key) {
+                Some(g) => g.add(v),
+                None => dim.entry(key.into()).or_default().add(v),
+            }
+        }
+        let combo = [
+            self.string(keys[1]),
+            self.string(keys[2]),
+            self.string(keys[3]),
+            self.string(keys[4]),
+        ];
+        let c = self
+            .quarters
+            .entry(t.div_euclid(QUARTER_MS))
+            .or_default()
+            .entry(combo)
+            .or_default();
+        c.count += 1;
+        c.cache_hits += u64::from(v.cache_hit);
+        if let Some(d) = v.duration
+            && d.is_finite()
+            && d >= 0.0
+        {
+            c.record(d);
+        }
+    }
+
+    fn merge(mut self, other: Builder) -> Builder {
+        // Only one worker reads a file; merging meets an empty builder.
+        if other.records == 0 {
+            return self;
+        }
+        if self.records == 0 {
+            return other;
+        }
+        // Not reached with one file per build, but kept correct: re-key the other's
+        // strings.
+        let names: Vec<Box<str>> = {
+            let mut v: Vec<(u32, Box<str>)> =
+                other.strings.into_iter().map(|(k, i)| (i, k)).collect();
+            v.sort();
+            v.into_iter().map(|(_, k)| k).collect()
+        };
+        for (mine, theirs) in self.dims.iter_mut().zip(other.dims) {
+            for (k, g) in theirs {
+                mine.entry(k).or_default().merge(g);
+            }
+        }
+        for (q, combos) in other.quarters {
+            for (key, c) in combos {
+                let key = key.map(|i| names.get(i as usize).map_or("", |s| &**s).to_string());
+                let key = [
+                    self.string(&key[0]),
+                    self.string(&key[1]),
+                    self.string(&key[2]),
+                    self.string(&key[3]),
+                ];
+                let mine = self.quarters.entry(q).or_default().entry(key).or_default();
+                mine.count += c.count;
+                mine.cache_hits += c.cache_hits;
+                mine.micros.extend(c.micros);
+                mine.floats.extend(c.floats);
+            }
+        }
+        self.records += other.records;
+        self.first = [self.first, other.first].into_iter().flatten().min();
+        self.last = [self.last, other.last].into_iter().flatten().max();
+        self
+    }
+
+    fn sections(self) -> (Header, DaySection, QuarterSection) {
+        let mut day = DaySection::default();
+        for (out, groups) in day.dims.iter_mut().zip(self.dims) {
+            *out = groups.into_iter().map(|(k, g)| (k.into(), g)).collect();
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        let mut strings = vec![String::new(); self.strings.len()];
+        for (s, i) in self.strings {
+            strings[i as usize] = s.into();
+        }
+        let quarters = self
+            .quarters
+            .into_iter()
+            .map(|(q, combos)| {
+                let mut combos: Vec<([u32; 4], Combo)> = combos.into_iter().collect();
+                combos.sort_by_key(|(k, _)| *k);
+                let combos = combos
+                    .into_iter()
+                    .map(|([skill, agent, cuj, result], c)| Combo {
+                        skill,
+                        agent,
+                        cuj,
+                        result,
+                        ..c
+                    })
+                    .collect();
+                (q, combos)
+            })
+            .collect();
+        let header = Header {
+            source: Fingerprint {
+                size: 0,
+                mtime_ns: 0,
+                inode: 0,
+                dev: 0,
+            },
+            pruned: false,
+            records: self.records,
+            first: self.first,
+            last: self.last,
+            skipped: 0,
+            skipped_lines: Vec::new(),
+        };
+        (header, day, QuarterSection { strings, quarters })
+    }
+}
+
+/// Builds the rollup of one sealed file: the encoded file, or `None` when the file
+/// changed while it was read (the answer then comes from its raw lines).
+pub(super) fn build(file: &DataFile) -> crate::Result<Option<Vec<u8>>> {
+    let Some(before) = Fingerprint::of_path(&file.path) else {
+        return Ok(None);
+    };
+    let scan = Scan::new(vec![file.clone()], false);
+    let (builder, skipped) = scan.run(
+        Builder::default,
+        |b, line| {
+            let v = SkillView::parse(line.bytes).ok_or(LineError::Malformed)?;
+            b.add(&v);
+            Ok(())
+        },
+        Builder::merge,
+    )?;
+    if Fingerprint::of_path(&file.path) != Some(before) {
+        return Ok(None);
+    }
+    let (mut header, day, quarters) = builder.sections();
+    header.source = before;
+    header.skipped = skipped.count;
+    header.skipped_lines = skipped.locations.iter().map(|(_, l, _)| *l).collect();
+    let day = postcard::to_stdvec(&day).map_err(internal)?;
+    let quarters = postcard::to_stdvec(&quarters).map_err(internal)?;
+    Ok(Some(Rollup::encode(&header, &day, &quarters)))
+}
+
+fn internal(e: postcard::Error) -> crate::Error {
+    crate::Error::Internal {
+        what: "encoding a rollup",
+        message: e.to_string(),
+    }
+}
+
+/// The single dimension a filter constrains (besides time), `Some(None)` when none,
+/// `None` when the rollup's quarter combinations cannot answer it at all.
+pub(super) fn filter_dims(filter: &Filter) -> Option<Vec<(Dim, String)>> {
+    if filter.run_id.is_some() || filter.grep.is_some() || filter.cache_hit.is_some() {
+        return None;
+    }
+    let mut dims = Vec::new();
+    if let Some(s) = &filter.skill {
+        dims.push((Dim::Skill, s.clone()));
+    }
+    if let Some(a) = &filter.agent {
+        dims.push((Dim::Agent, a.clone()));
+    }
+    if let Some(c) = &filter.cuj_id {
+        dims.push((Dim::Cuj, c.clone()));
+    }
+    if let Some(r) = filter.result {
+        dims.push((Dim::Result, r.as_str().to_string()));
+    }
+    Some(dims)
+}
+
+/// Whether a combination passes the filter's dimensions.
+pub(super) fn combo_matches(q: &QuarterSection, c: &Combo, dims: &[(Dim, String)]) -> bool {
+    dims.iter().all(|(d, want)| {
+        let have = match d {
+            Dim::Skill => c.skill,
+            Dim::Agent => c.agent,
+            Dim::Cuj => c.cuj,
+            Dim::Result => c.result,
+            Dim::Total => return true,
+        };
+        q.text(have) == want
+    })
+}
+
+/// The day a quarter falls on (local or UTC): every offset is a multiple of 15 minutes.
+pub(super) fn quarter_day(q: i64, utc: bool) -> String {
+    Timestamp(q * QUARTER_MS).day(utc)
+}
+
+pub(super) fn decode_day(r: &Rollup) -> Option<DaySection> {
+    postcard::from_bytes(r.day()).ok()
+}
+
+pub(super) fn decode_quarters(r: &Rollup) -> Option<QuarterSection> {
+    postcard::from_bytes(r.quarters()).ok()
+}
+
+pub(super) use rollup::{Cover, cover};
+
+/// `cc-log rollup`: builds the missing or stale rollups of the skill stream's sealed
+/// files (all of them with `rebuild`) in every root.
+pub fn refresh(
+    roots: &crate::store::Roots,
+    rebuild: bool,
+) -> crate::Result<Vec<rollup::RollupAction>> {
+    rollup::refresh(
+        roots,
+        crate::store::Stream::SkillInvocations,
+        rebuild,
+        &build,
+    )
+}
+
+/// `cc-log prune`: as `store::prune::prune`, and each deleted file's rollup is kept
+/// (made fresh and marked as standing alone) with `keep_rollups`, or deleted with it.
+pub fn prune(
+    roots: &crate::store::Roots,
+    cutoff: Timestamp,
+    compress: bool,
+    dry_run: bool,
+    keep_rollups: bool,
+) -> crate::Result<Vec<crate::store::prune::PruneAction>> {
+    let keep: Option<&rollup::Build> = keep_rollups.then_some(&build);
+    rollup::prune(
+        roots,
+        crate::store::Stream::SkillInvocations,
+        cutoff,
+        compress,
+        dry_run,
+        keep,
+    )
+}

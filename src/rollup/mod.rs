@@ -1,0 +1,723 @@
+//! Rollups (SPEC §13): summaries of sealed daily files, so questions over long
+//! histories read kilobytes instead of gigabytes.
+//!
+//! A daily file is *sealed* once its UTC date is over. Its rollup lives at
+//! `ROOT/.ccmon/rollups/<file name>.rollup` and is tied to the file's size,
+//! modification time, inode and device as they were when it was built: when any of
+//! them changes (a late record, a rewrite, compression) the rollup is stale, ignored and
+//! rebuilt. A rollup is never needed for a correct answer — a missing, stale or damaged
+//! one only makes a report slower — and a report that cannot be answered from one (a
+//! `--grep`, a read over several roots) scans raw lines as before.
+//!
+//! This module is the file machinery, shared by every stream: the fingerprint, the
+//! file format, loading and saving. What a rollup holds is the stream's business (the
+//! skill stream's is in `log::rollup`); here it is two opaque sections:
+//!
+//! - the *day* section: groups over the whole file, read by reports whose window holds
+//!   every record of the file;
+//! - the *quarter* section: 15-minute buckets, read for local-time days and windows
+//!   whose edges fall on a quarter hour.
+//!
+//! Format: the magic `ccmonRU1`, then three length-prefixed (u64 little-endian) parts:
+//! the [`Header`] (postcard), the day section, the quarter section. Files are 0600 in a
+//! 0700 folder, written to a temporary file and renamed into place, so concurrent
+//! readers see the old rollup or the new one; concurrent builders of the same file write
+//! the same content and the last rename wins.
+
+use std::fs::Metadata;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::store::safe::{self, PRIVATE_DIR, PRIVATE_FILE};
+use crate::store::{DataFile, Roots, Skipped, Stream};
+use crate::time::Timestamp;
+
+/// The first bytes of every rollup file; the digit is the format's version.
+const MAGIC: &[u8; 8] = b"ccmonRU1";
+
+/// The length of a rollup bucket: every time zone's offset is a multiple of it, so local
+/// days are unions of buckets.
+pub const QUARTER_MS: i64 = 15 * crate::time::MINUTE_MS;
+
+/// The identity of a raw file when its rollup was built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// Bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// Inode number.
+    pub inode: u64,
+    /// Device number.
+    pub dev: u64,
+}
+
+impl Fingerprint {
+    /// The fingerprint of a file's current metadata.
+    pub fn of(meta: &Metadata) -> Fingerprint {
+        Fingerprint {
+            size: meta.len(),
+            mtime_ns: meta.mtime().saturating_mul(1_000_000_000) + meta.mtime_nsec(),
+            inode: meta.ino(),
+            dev: meta.dev(),
+        }
+    }
+
+    /// The fingerprint of the file at `path` (not following a symbolic link), or
+    /// `None` when it cannot be read or is not a regular file.
+    pub fn of_path(path: &Path) -> Option<Fingerprint> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        meta.file_type().is_file().then(|| Fingerprint::of(&meta))
+    }
+}
+
+/// What every rollup says about its raw file, whatever the stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// The raw file it summarizes, as it was.
+    pub source: Fingerprint,
+    /// The raw file was deleted by `prune --keep-rollups`: the rollup stands alone.
+    pub pruned: bool,
+    /// Records summarized.
+    pub records: u64,
+    /// The earliest and latest record times (milliseconds), `None` when empty.
+    pub first: Option<i64>,
+    /// See `first`.
+    pub last: Option<i64>,
+    /// Malformed lines skipped while building, and the line numbers of the first few,
+    /// so a report answered from the rollup warns as a raw scan would.
+    pub skipped: u64,
+    /// See `skipped`.
+    pub skipped_lines: Vec<u64>,
+}
+
+impl Header {
+    /// Whether every record of the file lies within `[since, until]`.
+    pub fn within(&self, since: Option<Timestamp>, until: Option<Timestamp>) -> bool {
+        let (Some(first), Some(last)) = (self.first, self.last) else {
+            return true;
+        };
+        since.is_none_or(|s| s.millis() <= first) && until.is_none_or(|u| last <= u.millis())
+    }
+
+    /// Adds the malformed lines met while building to a report's tally, as the raw scan
+    /// of file `index` (shown as `display`) would have.
+    pub fn add_skipped(&self, skipped: &mut Skipped, index: usize, display: &str) {
+        let mut mine = Skipped::default();
+        for &line in &self.skipped_lines {
+            mine.add(index, line, display);
+        }
+        mine.count = self.skipped;
+        skipped.merge(mine);
+    }
+}
+
+/// How a quarter bucket lies against a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cover {
+    /// Every instant of the bucket is in the window.
+    Inside,
+    /// None is.
+    Outside,
+    /// Some are: the bucket's records must be read raw.
+    Partial,
+}
+
+/// How quarter bucket `q` (starting at `q * QUARTER_MS`) lies against `[since, until]`.
+pub fn cover(q: i64, since: Option<Timestamp>, until: Option<Timestamp>) -> Cover {
+    let (start, end) = (q * QUARTER_MS, q * QUARTER_MS + QUARTER_MS - 1);
+    let (lo, hi) = (
+        since.map_or(i64::MIN, Timestamp::millis),
+        until.map_or(i64::MAX, Timestamp::millis),
+    );
+    if end < lo || start > hi {
+        Cover::Outside
+    } else if lo <= start && end <= hi {
+        Cover::Inside
+    } else {
+        Cover::Partial
+    }
+}
+
+/// The quarter bucket a time falls in.
+pub fn quarter_of(t: Timestamp) -> i64 {
+    t.millis().div_euclid(QUARTER_MS)
+}
+
+/// A rollup read from disk: its header and its two sections, still encoded.
+#[derive(Debug, Clone)]
+pub struct Rollup {
+    /// What it says about its raw file.
+    pub header: Header,
+    bytes: Vec<u8>,
+    day: (usize, usize),
+    quarters: (usize, usize),
+}
+
+impl Rollup {
+    /// The day section.
+    pub fn day(&self) -> &[u8] {
+        &self.bytes[self.day.0..self.day.1]
+    }
+
+    /// The quarter section.
+    pub fn quarters(&self) -> &[u8] {
+        &self.bytes[self.quarters.0..self.quarters.1]
+    }
+
+    /// Encodes a rollup file.
+    pub fn encode(header: &Header, day: &[u8], quarters: &[u8]) -> Vec<u8> {
+        let head = postcard::to_stdvec(header).unwrap_or_default();
+        let mut out =
+            Vec::with_capacity(MAGIC.len() + 24 + head.len() + day.len() + quarters.len());
+        out.extend_from_slice(MAGIC);
+        for part in [&head[..], day, quarters] {
+            out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            out.extend_from_slice(part);
+        }
+        out
+    }
+
+    /// Decodes a rollup file; `None` when it is not one or is damaged.
+    pub fn decode(bytes: Vec<u8>) -> Option<Rollup> {
+        let rest = bytes.strip_prefix(MAGIC)?;
+        let mut at = MAGIC.len();
+        let mut parts = [(0usize, 0usize); 3];
+        let mut rest = rest;
+        for part in &mut parts {
+            let (len, tail) = rest.split_first_chunk::<8>()?;
+            let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+            if tail.len() < len {
+                return None;
+            }
+            at += 8;
+            *part = (at, at + len);
+            at += len;
+            rest = &tail[len..];
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+        let header: Header = postcard::from_bytes(&bytes[parts[0].0..parts[0].1]).ok()?;
+        Some(Rollup {
+            header,
+            day: parts[1],
+            quarters: parts[2],
+            bytes,
+        })
+    }
+}
+
+/// The folder of a root's rollups.
+pub fn dir(root: &Path) -> PathBuf {
+    root.join(".ccmon").join("rollups")
+}
+
+/// The rollup of the raw file at `raw` (in root `root`).
+pub fn path_for(root: &Path, raw: &Path) -> PathBuf {
+    let name = raw
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    dir(root).join(format!("{name}.rollup"))
+}
+
+/// Whether a daily file is sealed: its UTC date is over. Undated legacy files never are.
+pub fn sealed(file: &DataFile, now: Timestamp) -> bool {
+    file.date.is_some_and(|d| d < now.utc_date())
+}
+
+/// What loading a rollup found.
+#[derive(Debug)]
+pub enum Loaded {
+    /// A rollup that matches its raw file (or stands alone after pruning).
+    Fresh(Rollup),
+    /// None, or one for another version of the raw file: build one.
+    Missing,
+    /// One that cannot be read: warn, and build one.
+    Damaged,
+}
+
+/// Reads the rollup at `path` and checks it against the raw file's fingerprint (`None`
+/// when the raw file is gone: only a rollup kept by pruning is then fresh).
+pub fn load(path: &Path, source: Option<Fingerprint>) -> Loaded {
+    let mut bytes = Vec::new();
+    let read = safe::open_read(path).and_then(|mut f| f.read_to_end(&mut bytes));
+    match read {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
+        Err(_) => return Loaded::Damaged,
+    }
+    let Some(rollup) = Rollup::decode(bytes) else {
+        return Loaded::Damaged;
+    };
+    let fresh = match source {
+        Some(fp) => rollup.header.source == fp,
+        None => rollup.header.pruned,
+    };
+    if fresh {
+        Loaded::Fresh(rollup)
+    } else {
+        Loaded::Missing
+    }
+}
+
+/// Reads only the header of the rollup at `path`.
+fn read_header(path: &Path) -> Option<Header> {
+    let mut prefix = Vec::new();
+    safe::open_read(path)
+        .ok()?
+        .take(64 * 1024)
+        .read_to_end(&mut prefix)
+        .ok()?;
+    let rest = prefix.strip_prefix(MAGIC)?;
+    let (len, rest) = rest.split_first_chunk::<8>()?;
+    let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+    postcard::from_bytes(rest.get(..len)?).ok()
+}
+
+/// The days of `stream` in `[since, until]` whose raw files were pruned with
+/// `--keep-rollups`, in any root, as `YYYY-MM-DD`: what a raw read cannot see.
+pub fn pruned_dates(
+    roots: &Roots,
+    stream: Stream,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+) -> Vec<String> {
+    let mut days: Vec<String> = roots
+        .all()
+        .iter()
+        .flat_map(|root| {
+            pruned_days(
+                root,
+                stream,
+                since.map(Timestamp::utc_date),
+                until.map(Timestamp::utc_date),
+            )
+        })
+        .map(|(d, _, _)| d.format("%Y-%m-%d").to_string())
+        .collect();
+    days.sort();
+    days.dedup();
+    days
+}
+
+/// Writes a rollup atomically (0600 in a 0700 folder).
+pub fn save(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    safe::write_atomic(path, bytes, PRIVATE_FILE, PRIVATE_DIR)
+}
+
+/// The one warning for a damaged rollup.
+pub fn damaged_warning(path: &Path) -> String {
+    format!(
+        "warning: ignoring damaged rollup {} (rebuilding it)",
+        crate::store::paths::display_path(path)
+    )
+}
+
+/// Rollups kept by `prune --keep-rollups` for days of `stream` in `[first, last]` whose
+/// raw file is gone, as `(date, raw file name, rollup path)`, sorted by date.
+pub fn pruned_days(
+    root: &Path,
+    stream: Stream,
+    first: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+) -> Vec<(NaiveDate, String, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(dir(root)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(raw) = name.to_str().and_then(|n| n.strip_suffix(".rollup")) else {
+            continue;
+        };
+        let Some((Some(date), _)) = stream.parse_name(raw) else {
+            continue;
+        };
+        if first.is_some_and(|f| date < f) || last.is_some_and(|l| date > l) {
+            continue;
+        }
+        if std::fs::symlink_metadata(stream.dir(root).join(raw)).is_ok()
+            || !read_header(&entry.path()).is_some_and(|h| h.pruned)
+        {
+            continue;
+        }
+        out.push((date, raw.to_string(), entry.path()));
+    }
+    out.sort();
+    out
+}
+
+/// One source of a report's answer, in date order: a raw file, its rollup, or a rollup
+/// whose raw file was pruned.
+#[derive(Debug)]
+pub struct Source {
+    /// Its position among the sources, which orders malformed-line warnings.
+    pub index: usize,
+    /// The day in its name.
+    pub date: Option<NaiveDate>,
+    /// The raw file as shown in messages.
+    pub display: String,
+    /// The raw file, unless pruned.
+    pub raw: Option<DataFile>,
+    /// A fresh rollup, when the file is sealed and rollups are in use.
+    pub rollup: Option<Rollup>,
+}
+
+/// A stream's rollup builder: the encoded rollup of one sealed file, or `None` when the
+/// file changed while it was read.
+pub type Build = dyn Fn(&DataFile) -> crate::Result<Option<Vec<u8>>> + Sync;
+
+/// The sources of a read of `stream` over `[since, until]`: every raw file the dates in
+/// their names allow, each sealed one with its rollup (loaded, or built and saved when
+/// missing, stale or damaged), and the rollups kept for pruned days. Without
+/// `use_rollups`, or over several roots, every source is raw.
+pub fn plan(
+    roots: &Roots,
+    stream: Stream,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    use_rollups: bool,
+    build: &Build,
+) -> crate::Result<Vec<Source>> {
+    let files = roots.files(stream, since, until)?;
+    let use_rollups = use_rollups && !roots.needs_dedup();
+    let root = roots.primary();
+    let now = Timestamp::now();
+    let mut sources: Vec<Source> = Vec::with_capacity(files.len());
+    let mut missing = Vec::new();
+    for file in files {
+        let mut rollup = None;
+        if use_rollups && sealed(&file, now) {
+            let path = path_for(root, &file.path);
+            match load(&path, Fingerprint::of_path(&file.path)) {
+                Loaded::Fresh(r) => rollup = Some(r),
+                Loaded::Missing => missing.push(sources.len()),
+                Loaded::Damaged => {
+                    eprintln!("{}", damaged_warning(&path));
+                    missing.push(sources.len());
+                }
+            }
+        }
+        sources.push(Source {
+            index: 0,
+            date: file.date,
+            display: file.display.clone(),
+            raw: Some(file),
+            rollup,
+        });
+    }
+    if !missing.is_empty() {
+        let files: Vec<&DataFile> = missing
+            .iter()
+            .filter_map(|&i| sources[i].raw.as_ref())
+            .collect();
+        let built = build_all(&files, build)?;
+        for (i, r) in missing.into_iter().zip(built) {
+            if let Some(bytes) = r {
+                if let Some(raw) = &sources[i].raw {
+                    // A rollup is a cache: failing to save one only costs speed later.
+                    let _ = save(&path_for(root, &raw.path), &bytes);
+                }
+                sources[i].rollup = Rollup::decode(bytes);
+            }
+        }
+    }
+    let mut pruned = false;
+    for root in roots.all() {
+        let days = pruned_days(
+            root,
+            stream,
+            since.map(Timestamp::utc_date),
+            until.map(Timestamp::utc_date),
+        );
+        for (date, name, path) in days {
+            pruned = true;
+            let rollup = match use_rollups {
+                true => match load(&path, None) {
+                    Loaded::Fresh(r) => Some(r),
+                    _ => None,
+                },
+                false => None,
+            };
+            sources.push(Source {
+                index: 0,
+                date: Some(date),
+                display: crate::store::paths::display_path(&stream.dir(root).join(name)),
+                raw: None,
+                rollup,
+            });
+        }
+    }
+    if pruned {
+        sources.sort_by_key(|s| s.date);
+    }
+    for (i, s) in sources.iter_mut().enumerate() {
+        s.index = i;
+    }
+    Ok(sources)
+}
+
+/// Builds the rollups of `files`, one file per core at a time.
+/// Rollups built by one worker: (position in the list, the encoded rollup).
+type Built = Vec<(usize, Option<Vec<u8>>)>;
+
+fn build_all(files: &[&DataFile], build: &Build) -> crate::Result<Vec<Option<Vec<u8>>>> {
+    let missing = files;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || -> crate::Result<Built> {
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(file) = missing.get(k) else {
+                return Ok(done);
+            };
+            done.push((k, build(file)?));
+        }
+    };
+    let workers = cores.min(missing.len()).max(1);
+    let results: Vec<crate::Result<Built>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers).map(|_| s.spawn(work)).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut out: Vec<Option<Vec<u8>>> = vec![None; missing.len()];
+    for r in results {
+        for (k, bytes) in r? {
+            out[k] = bytes;
+        }
+    }
+    Ok(out)
+}
+
+/// What `rollup` did for one sealed file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollupAction {
+    /// The raw file.
+    pub file: String,
+    /// Its rollup.
+    pub rollup: String,
+    /// `built` (there was none, or it was stale or damaged), `rebuilt` (`--rebuild`),
+    /// `fresh` (left as it was), `kept` (its raw file was pruned), or `changed` (the
+    /// file changed while it was read; its rollup is built next time).
+    pub action: &'static str,
+    /// The rollup's size.
+    pub bytes: u64,
+    /// The raw file's size (0 when pruned).
+    pub raw_bytes: u64,
+}
+
+/// `cc-<program> rollup`: builds the missing or stale rollups of `stream`'s sealed files
+/// in every root (all of them with `rebuild`), and says what each is.
+pub fn refresh(
+    roots: &Roots,
+    stream: Stream,
+    rebuild: bool,
+    build: &Build,
+) -> crate::Result<Vec<RollupAction>> {
+    let now = Timestamp::now();
+    let mut actions = Vec::new();
+    for root in roots.all() {
+        let one = Roots::new(vec![root.clone()]);
+        let files: Vec<DataFile> = one
+            .files(stream, None, None)?
+            .into_iter()
+            .filter(|f| sealed(f, now))
+            .collect();
+        let mut todo: Vec<(usize, DataFile)> = Vec::new();
+        let first = actions.len();
+        for file in files {
+            let path = path_for(root, &file.path);
+            let fp = Fingerprint::of_path(&file.path);
+            let fresh = match load(&path, fp) {
+                Loaded::Fresh(_) => !rebuild,
+                Loaded::Damaged => {
+                    eprintln!("{}", damaged_warning(&path));
+                    false
+                }
+                Loaded::Missing => false,
+            };
+            if !fresh {
+                todo.push((actions.len(), file.clone()));
+            }
+            actions.push(RollupAction {
+                file: file.display.clone(),
+                rollup: crate::store::paths::display_path(&path),
+                action: match (fresh, rebuild) {
+                    (true, _) => "fresh",
+                    (false, true) => "rebuilt",
+                    (false, false) => "built",
+                },
+                bytes: std::fs::symlink_metadata(&path).map_or(0, |m| m.len()),
+                raw_bytes: fp.map_or(0, |f| f.size),
+            });
+        }
+        debug_assert!(todo.iter().all(|(i, _)| *i >= first));
+        let files: Vec<&DataFile> = todo.iter().map(|(_, f)| f).collect();
+        let built = build_all(&files, build)?;
+        for ((i, file), bytes) in todo.iter().zip(built) {
+            let action = &mut actions[*i];
+            match bytes {
+                Some(bytes) => {
+                    let path = path_for(root, &file.path);
+                    save(&path, &bytes).map_err(|source| crate::Error::Write {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    action.bytes = bytes.len() as u64;
+                }
+                None => action.action = "changed",
+            }
+        }
+        for (_, name, path) in pruned_days(root, stream, None, None) {
+            if let Loaded::Fresh(_) = load(&path, None) {
+                actions.push(RollupAction {
+                    file: crate::store::paths::display_path(&stream.dir(root).join(name)),
+                    rollup: crate::store::paths::display_path(&path),
+                    action: "kept",
+                    bytes: std::fs::symlink_metadata(&path).map_or(0, |m| m.len()),
+                    raw_bytes: 0,
+                });
+            }
+        }
+    }
+    actions.sort_by(|a, b| a.file.cmp(&b.file));
+    Ok(actions)
+}
+
+/// `prune` with rollups in mind: the daily files of `stream` in the primary root wholly
+/// before `cutoff` are deleted (or compressed, see `store::prune`); with `keep`, each
+/// one's rollup is made fresh first and marked as standing alone, so reports still
+/// cover its day; without it, the rollup goes with the file.
+pub fn prune(
+    roots: &Roots,
+    stream: Stream,
+    cutoff: Timestamp,
+    compress: bool,
+    dry_run: bool,
+    keep: Option<&Build>,
+) -> crate::Result<Vec<crate::store::prune::PruneAction>> {
+    let root = roots.primary().to_path_buf();
+    let before = |file: &DataFile| -> crate::Result<()> {
+        let path = path_for(&root, &file.path);
+        match keep {
+            Some(build) => {
+                let fp = Fingerprint::of_path(&file.path);
+                let rollup = match load(&path, fp) {
+                    Loaded::Fresh(r) => r,
+                    _ => {
+                        let bytes = build(file)?.ok_or_else(|| crate::Error::Write {
+                            path: file.path.clone(),
+                            source: std::io::Error::other(
+                                "it changed while its rollup was built; try again",
+                            ),
+                        })?;
+                        Rollup::decode(bytes).ok_or_else(|| crate::Error::Internal {
+                            what: "reading a rollup just built",
+                            message: path.display().to_string(),
+                        })?
+                    }
+                };
+                let mut header = rollup.header.clone();
+                header.pruned = true;
+                let bytes = Rollup::encode(&header, rollup.day(), rollup.quarters());
+                save(&path, &bytes).map_err(|source| crate::Error::Write { path, source })
+            }
+            None => match std::fs::remove_file(&path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(source) => Err(crate::Error::Write { path, source }),
+            },
+        }
+    };
+    crate::store::prune::prune_with(roots, stream, cutoff, compress, dry_run, &before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> Header {
+        Header {
+            source: Fingerprint {
+                size: 10,
+                mtime_ns: 5,
+                inode: 7,
+                dev: 1,
+            },
+            pruned: false,
+            records: 3,
+            first: Some(1_000),
+            last: Some(2_000),
+            skipped: 4,
+            skipped_lines: vec![2, 9, 11],
+        }
+    }
+
+    #[test]
+    fn files_round_trip_and_damage_is_detected() {
+        let bytes = Rollup::encode(&header(), b"day", b"quarters!");
+        let r = Rollup::decode(bytes.clone()).unwrap();
+        assert_eq!(r.header, header());
+        assert_eq!(r.day(), b"day");
+        assert_eq!(r.quarters(), b"quarters!");
+        // Every truncation, and any trailing garbage, is damage.
+        for cut in 0..bytes.len() {
+            assert!(
+                Rollup::decode(bytes[..cut].to_vec()).is_none(),
+                "cut at {cut}"
+            );
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(Rollup::decode(long).is_none());
+        let mut other = bytes;
+        other[7] = b'9';
+        assert!(Rollup::decode(other).is_none());
+    }
+
+    #[test]
+    fn loading_checks_the_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.rollup");
+        assert!(matches!(load(&path, None), Loaded::Missing));
+        save(&path, &Rollup::encode(&header(), b"", b"")).unwrap();
+        assert!(matches!(
+            load(&path, Some(header().source)),
+            Loaded::Fresh(_)
+        ));
+        let mut other = header().source;
+        other.size += 1;
+        assert!(matches!(load(&path, Some(other)), Loaded::Missing));
+        // The raw file is gone and the rollup was not kept by pruning.
+        assert!(matches!(load(&path, None), Loaded::Missing));
+        std::fs::write(&path, b"ccmonRU1garbage").unwrap();
+        assert!(matches!(
+            load(&path, Some(header().source)),
+            Loaded::Damaged
+        ));
+    }
+
+    #[test]
+    fn quarters_cover_windows() {
+        let t = |ms| Some(Timestamp(ms));
+        let q = 4; // [3_600_000, 4_499_999]
+        assert_eq!(cover(q, None, None), Cover::Inside);
+        assert_eq!(cover(q, t(3_600_000), t(4_499_999)), Cover::Inside);
+        assert_eq!(cover(q, t(3_600_001), None), Cover::Partial);
+        assert_eq!(cover(q, None, t(4_499_998)), Cover::Partial);
+        assert_eq!(cover(q, t(4_500_000), None), Cover::Outside);
+        assert_eq!(cover(q, None, t(3_599_999)), Cover::Outside);
+        assert_eq!(quarter_of(Timestamp(3_600_000)), 4);
+        assert_eq!(quarter_of(Timestamp(-1)), -1);
+    }
+}

@@ -1,0 +1,467 @@
+//! Rollups (SPEC §13): answers from rollups equal answers from raw lines, over random
+//! histories, filters, groupings and windows; and the `rollup` and `prune
+//! --keep-rollups` commands.
+
+mod common;
+
+use ccmon::log::{Filter, GroupBy, StatsRow};
+use ccmon::record::{SkillResult, Timestamp};
+use ccmon::store::Roots;
+use common::{Env, outcome};
+
+/// Runs cc-log with `args` in `env`: (stdout, stderr, exit code).
+fn run(env: &Env, args: &[&str]) -> (String, String, i32) {
+    outcome(env.log().args(args))
+}
+use proptest::prelude::*;
+use regex::Regex;
+
+const DAY_MS: i64 = 86_400_000;
+const QUARTER_MS: i64 = 900_000;
+/// 2026-01-10T00:00:00Z: every day of the generated histories is sealed.
+const START: i64 = 1_768_003_200_000;
+
+#[derive(Debug, Clone)]
+struct Rec {
+    file_day: i64,
+    /// Milliseconds from the file's day start; outside [0, DAY_MS) for late records.
+    at: i64,
+    skill: usize,
+    agent: Option<usize>,
+    cuj: Option<usize>,
+    result: usize,
+    duration: Option<f64>,
+    cache_hit: bool,
+    malformed: bool,
+}
+
+const SKILLS: [&str; 3] = ["review", "lint", "deploy"];
+const AGENTS: [&str; 2] = ["developer", "checker"];
+const CUJS: [&str; 2] = ["CUJ-1", "CUJ-2"];
+const RESULTS: [&str; 6] = [
+    "success", "failure", "partial", "timeout", "skipped", "success",
+];
+
+fn rec() -> impl Strategy<Value = Rec> {
+    (
+        0i64..3,
+        prop_oneof![8 => 0i64..DAY_MS, 1 => -3_600_000i64..DAY_MS + 3_600_000],
+        0usize..3,
+        prop::option::of(0usize..2),
+        prop::option::of(0usize..2),
+        0usize..6,
+        prop::option::of(prop_oneof![
+            (0u32..100_000).prop_map(|n| f64::from(n) / 10.0),
+            0.0f64..50_000.0,
+        ]),
+        any::<bool>(),
+        prop::bool::weighted(0.03),
+    )
+        .prop_map(
+            |(file_day, at, skill, agent, cuj, result, duration, cache_hit, malformed)| Rec {
+                file_day,
+                at,
+                skill,
+                agent,
+                cuj,
+                result,
+                duration,
+                cache_hit,
+                malformed,
+            },
+        )
+}
+
+fn line(r: &Rec) -> String {
+    if r.malformed {
+        return "{\"timestamp\": \"torn".into();
+    }
+    let t = Timestamp(START + r.file_day * DAY_MS + r.at);
+    let mut v = serde_json::json!({
+        "timestamp": t.to_string(),
+        "skill": SKILLS[r.skill],
+        "result": RESULTS[r.result],
+        "cacheHit": r.cache_hit,
+    });
+    if let Some(d) = r.duration {
+        v["duration"] = serde_json::json!(d);
+    }
+    if let Some(a) = r.agent {
+        v["agent"] = serde_json::json!(AGENTS[a]);
+    }
+    if let Some(c) = r.cuj {
+        v["cujId"] = serde_json::json!(CUJS[c]);
+    }
+    v.to_string()
+}
+
+fn write_history(root: &std::path::Path, recs: &[Rec]) {
+    let logs = root.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    for day in 0..3 {
+        let lines: Vec<String> = recs
+            .iter()
+            .filter(|r| r.file_day == day)
+            .map(line)
+            .collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let date = Timestamp(START + day * DAY_MS).utc_date();
+        let path = logs.join(format!(
+            "skill-invocations-{}.jsonl",
+            date.format("%Y-%m-%d")
+        ));
+        std::fs::write(path, lines.join("\n") + "\n").unwrap();
+    }
+}
+
+/// A window edge: on a quarter hour (answered from rollups) or anywhere (raw).
+fn edge() -> impl Strategy<Value = Option<Timestamp>> {
+    prop::option::of(prop_oneof![
+        (-4i64..4 * 96).prop_map(|q| Timestamp(START + q * QUARTER_MS)),
+        (-4i64..4 * 96).prop_map(|q| Timestamp(START + q * QUARTER_MS - 1)),
+        (0i64..3 * DAY_MS).prop_map(|ms| Timestamp(START + ms)),
+    ])
+}
+
+fn by() -> impl Strategy<Value = GroupBy> {
+    prop_oneof![
+        Just(GroupBy::Skill),
+        Just(GroupBy::Agent),
+        Just(GroupBy::Cuj),
+        Just(GroupBy::Result),
+        Just(GroupBy::Day),
+    ]
+}
+
+fn same(a: &[StatsRow], b: &[StatsRow]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        prop_assert_eq!(&x.key, &y.key);
+        prop_assert_eq!(
+            (x.count, x.successes, x.failures),
+            (y.count, y.successes, y.failures)
+        );
+        prop_assert_eq!(x.success_rate, y.success_rate);
+        prop_assert_eq!(x.cache_hit_rate, y.cache_hit_rate);
+        prop_assert_eq!((x.p50, x.p95, x.p99), (y.p50, y.p95, y.p99));
+        // The mean's sum is added in another order: equal to the last bits.
+        match (x.mean, y.mean) {
+            (Some(m), Some(n)) => prop_assert!((m - n).abs() <= m.abs() * 1e-12, "{} {}", m, n),
+            (m, n) => prop_assert_eq!(m, n),
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn rollup_answers_equal_raw_answers(
+        recs in prop::collection::vec(rec(), 0..400),
+        skill in prop::option::of(0usize..3),
+        agent in prop::option::of(0usize..2),
+        cuj in prop::option::of(0usize..2),
+        result in prop::option::of(0usize..5),
+        since in edge(),
+        until in edge(),
+        bys in prop::collection::vec(by(), 1..3),
+        utc in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        write_history(dir.path(), &recs);
+        let roots = Roots::new(vec![dir.path().to_path_buf()]);
+        let filter = Filter {
+            skill: skill.map(|i| SKILLS[i].to_string()),
+            agent: agent.map(|i| AGENTS[i].to_string()),
+            cuj_id: cuj.map(|i| CUJS[i].to_string()),
+            result: result.map(|i| RESULTS[i].parse::<SkillResult>().unwrap()),
+            since,
+            until,
+            ..Filter::default()
+        };
+        // `--grep .` matches every line and always reads raw lines.
+        let raw_filter = Filter { grep: Some(Regex::new(".").unwrap()), ..filter.clone() };
+        let (raw, raw_skipped) = ccmon::log::stats_many(&roots, &raw_filter, &bys, utc).unwrap();
+        prop_assert!(!dir.path().join(".ccmon").exists(), "a raw-only read builds no rollups");
+        // The first read builds the rollups, the second reads them.
+        for _ in 0..2 {
+            let (got, skipped) = ccmon::log::stats_many(&roots, &filter, &bys, utc).unwrap();
+            prop_assert_eq!(got.len(), raw.len());
+            for (a, b) in got.iter().zip(&raw) {
+                same(a, b)?;
+            }
+            prop_assert_eq!(&skipped, &raw_skipped);
+        }
+    }
+}
+
+/// Runs `cc-log stats` and returns its JSON.
+fn stats_json(env: &Env, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["stats", "--json"];
+    all.extend_from_slice(args);
+    let (out, err, code) = run(env, &all);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn history_env() -> Env {
+    let env = Env::new();
+    let recs: Vec<Rec> = (0..300)
+        .map(|i| Rec {
+            file_day: i % 3,
+            at: (i * 7_919_000) % DAY_MS,
+            skill: (i % 3) as usize,
+            agent: Some((i % 2) as usize),
+            cuj: (i % 5 != 0).then_some((i % 2) as usize),
+            result: (i % 6) as usize,
+            duration: Some((i * 37 % 5000) as f64 + 0.5),
+            cache_hit: i % 4 == 0,
+            malformed: i == 17,
+        })
+        .collect();
+    write_history(env.root(), &recs);
+    env
+}
+
+#[test]
+fn rollup_builds_then_finds_fresh_rollups() {
+    let env = history_env();
+    let (text, _, code) = run(&env, &["rollup"]);
+    assert_eq!(code, 0);
+    assert!(
+        text.starts_with("built .ccmon/rollups/skill-invocations-2026-01-10.jsonl.rollup ("),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n3 rollups (3 built, 0 fresh, 0 kept after pruning): "),
+        "{text}"
+    );
+    let dir = env.root().join(".ccmon/rollups");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "skill-invocations-2026-01-10.jsonl.rollup",
+            "skill-invocations-2026-01-11.jsonl.rollup",
+            "skill-invocations-2026-01-12.jsonl.rollup"
+        ]
+    );
+    use std::os::unix::fs::PermissionsExt;
+    for n in &names {
+        let mode = std::fs::metadata(dir.join(n)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{n}");
+    }
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+
+    let actions: serde_json::Value =
+        serde_json::from_str(&run(&env, &["rollup", "--json"]).0).unwrap();
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 3);
+    assert!(
+        actions.iter().all(|a| a["action"] == "fresh"),
+        "{actions:?}"
+    );
+
+    let actions: serde_json::Value =
+        serde_json::from_str(&run(&env, &["rollup", "--rebuild", "--json"]).0).unwrap();
+    assert!(
+        actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["action"] == "rebuilt"),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn a_late_record_or_damage_rebuilds_the_rollup() {
+    let env = history_env();
+    let before = stats_json(&env, &["--by", "day", "--utc"]);
+    assert_eq!(before.as_array().unwrap().len(), 3);
+    assert_eq!(before[0]["count"], 100);
+    assert_eq!(before[2]["count"], 100 - 1); // one malformed line on the last day
+    // A late record appended to a sealed day changes the file: the rollup is stale.
+    let path = env.root().join("logs/skill-invocations-2026-01-11.jsonl");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(
+        r#"{"timestamp":"2026-01-11T23:59:59.999Z","skill":"late","result":"success","duration":5}"#,
+    );
+    text.push('\n');
+    std::fs::write(&path, text).unwrap();
+    let after = stats_json(&env, &["--by", "day", "--utc"]);
+    assert_eq!(after[1]["count"], 101);
+    let by_skill = stats_json(&env, &["--by", "skill"]);
+    assert!(
+        by_skill
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["key"] == "late")
+    );
+
+    // A damaged rollup is ignored with a warning, and rebuilt.
+    let rollup = env
+        .root()
+        .join(".ccmon/rollups/skill-invocations-2026-01-12.jsonl.rollup");
+    std::fs::write(&rollup, b"ccmonRU1 not a rollup").unwrap();
+    let (out, stderr, code) = run(&env, &["stats", "--by", "day", "--utc", "--json"]);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains(
+            "warning: ignoring damaged rollup .ccmon/rollups/skill-invocations-2026-01-12.jsonl.rollup (rebuilding it)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap(),
+        after
+    );
+    let (_, again, _) = run(&env, &["stats", "--by", "day", "--utc", "--json"]);
+    assert_eq!(
+        again,
+        "warning: skipped 1 malformed line (logs/skill-invocations-2026-01-12.jsonl:6)\n"
+    );
+}
+
+#[test]
+fn local_days_and_quarter_windows_come_from_rollups_exactly() {
+    let env = history_env();
+    run(&env, &["rollup"]);
+    for args in [
+        &["--by", "day"][..],
+        &["--by", "agent", "--skill", "lint"],
+        &[
+            "--by",
+            "result",
+            "--since",
+            "2026-01-10T10:15:00Z",
+            "--until",
+            "2026-01-12T05:44:59.999Z",
+        ],
+        &["--by", "skill", "--since", "2026-01-10T10:16:00Z"],
+        &["--by", "cuj", "--result", "failure", "--agent", "checker"],
+    ] {
+        for tz in ["UTC", "Asia/Kolkata", "America/St_Johns"] {
+            let rolled = outcome(env.log().env("TZ", tz).args(["stats", "--json"]).args(args));
+            let raw = outcome(
+                env.log()
+                    .env("TZ", tz)
+                    .args(["stats", "--json", "--grep", "."])
+                    .args(args),
+            );
+            assert_eq!(rolled.2, 0);
+            assert!(rolled.0.starts_with('['), "{}", rolled.0);
+            assert_eq!(rolled, raw, "{args:?} TZ={tz}");
+        }
+    }
+}
+
+#[test]
+fn prune_keeping_rollups_keeps_stats_and_names_the_missing_days() {
+    let env = history_env();
+    let before = stats_json(&env, &["--by", "skill"]);
+    let (_, err, code) = run(&env, &["prune", "--older-than", "1d", "--keep-rollups"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read_dir(env.root().join("logs"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    // Stats still cover the pruned days, without a warning.
+    let (out, err, code) = run(&env, &["stats", "--by", "skill", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap(),
+        before
+    );
+    assert_eq!(
+        err,
+        "warning: skipped 1 malformed line (logs/skill-invocations-2026-01-12.jsonl:6)\n"
+    );
+    // A query needs raw records: it says which days are gone.
+    let (out, err, code) = run(&env, &["query", "--limit", "1"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, "no skill invocations match\n");
+    assert_eq!(
+        err,
+        "warning: the records of 3 pruned days (2026-01-10 … 2026-01-12) are not in this answer; only their rollups were kept\n"
+    );
+    // So does a stats question that rollups cannot answer.
+    let (_, err, _) = run(
+        &env,
+        &["stats", "--run-id", "r1", "--since", "2026-01-12T00:00:00Z"],
+    );
+    assert_eq!(
+        err,
+        "warning: the records of 1 pruned day (2026-01-12) are not in this answer; only their rollups were kept\n"
+    );
+    let actions: serde_json::Value =
+        serde_json::from_str(&run(&env, &["rollup", "--json"]).0).unwrap();
+    assert!(
+        actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["action"] == "kept"),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn prune_without_keeping_deletes_the_rollups_too() {
+    let env = history_env();
+    run(&env, &["rollup"]);
+    assert_eq!(run(&env, &["prune", "--older-than", "1d"]).2, 0);
+    assert!(
+        std::fs::read_dir(env.root().join(".ccmon/rollups"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    let (out, err, _) = run(&env, &["stats"]);
+    assert_eq!(out, "no skill invocations match\n");
+    assert_eq!(err, "");
+    let bad = run(
+        &env,
+        &[
+            "prune",
+            "--older-than",
+            "1d",
+            "--keep-rollups",
+            "--compress",
+        ],
+    );
+    assert_eq!(bad.2, 2);
+}
+
+#[test]
+fn several_roots_read_raw_lines_and_build_no_rollups() {
+    let a = history_env();
+    let b = history_env();
+    let (_, err, code) = run(
+        &a,
+        &[
+            "stats",
+            "--json",
+            "--root",
+            a.root().to_str().unwrap(),
+            "--root",
+            b.root().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!a.root().join(".ccmon").exists());
+    assert!(!b.root().join(".ccmon").exists());
+}
