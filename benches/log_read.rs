@@ -91,8 +91,21 @@ fn generate(root: &Path, target_bytes: u64) -> (u64, u64) {
 /// reaped with `wait4` (for its resource usage), which clippy cannot see.
 #[allow(clippy::zombie_processes)]
 fn measure(bin: &str, root: &Path, args: &[&str], stdin: Option<&[u8]>) -> (f64, f64, String, f64) {
+    measure_env(bin, root, args, stdin, &[])
+}
+
+/// [`measure`] with extra environment variables.
+#[allow(clippy::zombie_processes)]
+fn measure_env(
+    bin: &str,
+    root: &Path,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+    env: &[(&str, &str)],
+) -> (f64, f64, String, f64) {
     let started = Instant::now();
     let mut child = Command::new(bin)
+        .envs(env.iter().copied())
         .args(args)
         .arg("--root")
         .arg(root)
@@ -173,7 +186,10 @@ fn main() {
         &["query", "--skill", "skill-07", "--count"],
         &["query", "--count"],
     ] {
-        let (secs, rss, _, cpu) = best_of(3, || measure(bin, &root, args, None));
+        // Raw lines, as before rollups: the rollup section below compares.
+        let (secs, rss, _, cpu) = best_of(3, || {
+            measure_env(bin, &root, args, None, &[("CC_ROLLUPS", "off")])
+        });
         println!(
             "cc-log {:<32} {:>6.3} s  {:>6.0} MB/s  CPU {:>5.2} s ({:>4.0} MB/s per core-second)  peak RSS {:>5.1} MB",
             args.join(" "),
@@ -191,6 +207,8 @@ fn main() {
         "cc-log {:<32} {:>6.3} s  (date pruning: opens at most 2 files)  peak RSS {rss:.1} MB",
         "query --since 1h --count", secs
     );
+
+    rollups(bin, &root, bytes);
 
     let scratch = tempfile::tempdir().unwrap();
     let (secs, _, _, _) = best_of(10, || {
@@ -218,4 +236,92 @@ fn main() {
         "cc-log log - (bulk, {n} records)          {secs:>6.3} s  {:>8.0} records/s  CPU {cpu:.2} s  peak RSS {rss:.1} MB",
         n as f64 / secs
     );
+}
+
+/// SPEC §13: `stats` without rollups, building them, and with them; and the same
+/// question asked of DuckDB and ClickHouse (chdb) over the same files when their Python
+/// packages are installed (timed inside Python, without its start-up).
+fn rollups(bin: &str, root: &Path, bytes: f64) {
+    let dir = root.join(".ccmon/rollups");
+    let _ = std::fs::remove_dir_all(&dir);
+    let off = [("CC_ROLLUPS", "off")];
+    let (secs, rss, raw_out, cpu) = best_of(3, || {
+        measure_env(bin, root, &["stats", "--by", "skill"], None, &off)
+    });
+    println!(
+        "cc-log stats --by skill, raw lines (CC_ROLLUPS=off) {secs:>6.3} s  {:>6.0} MB/s  CPU {cpu:>5.2} s  peak RSS {rss:>5.1} MB",
+        bytes / 1e6 / secs
+    );
+    let (secs, rss, out, _) = measure(bin, root, &["rollup"], None);
+    let size: u64 = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    println!(
+        "cc-log rollup (builds {} rollups)           {secs:>6.3} s  peak RSS {rss:>5.1} MB  rollups {:.1} MB ({:.2}% of the history)",
+        out.lines().count().saturating_sub(1),
+        size as f64 / 1e6,
+        size as f64 / bytes * 100.0
+    );
+    let (secs, rss, rolled_out, cpu) =
+        best_of(5, || measure(bin, root, &["stats", "--by", "skill"], None));
+    assert_eq!(rolled_out, raw_out, "rollups must give the raw answer");
+    println!(
+        "cc-log stats --by skill, with rollups       {:>6.1} ms  CPU {:>5.1} ms  peak RSS {rss:>5.1} MB  (today's file read raw)",
+        secs * 1e3,
+        cpu * 1e3
+    );
+    for args in [
+        &["stats", "--by", "day"][..],
+        &["stats", "--by", "agent", "--skill", "skill-07"],
+    ] {
+        let (secs, rss, _, _) = best_of(3, || {
+            measure_env(bin, root, args, None, &[("TZ", "Asia/Kolkata")])
+        });
+        println!(
+            "cc-log {:<36} {:>6.1} ms  peak RSS {rss:>5.1} MB  (TZ=Asia/Kolkata, rollups)",
+            args.join(" "),
+            secs * 1e3
+        );
+    }
+    let glob = root.join("logs/skill-invocations-*.jsonl");
+    let glob = glob.display();
+    let peers = [
+        (
+            "DuckDB",
+            "duckdb",
+            format!(
+                "import duckdb\ncon = duckdb.connect()\nq = \"SELECT skill, count(*), avg(CASE WHEN result = 'success' THEN 1 ELSE 0 END), avg(CASE WHEN cacheHit THEN 1 ELSE 0 END), avg(duration), quantile_disc(duration, [0.5, 0.95, 0.99]) FROM read_json_auto('{glob}', format='newline_delimited') GROUP BY skill ORDER BY 2 DESC\"\nbest = 1e9\nfor _ in range(3):\n    t = time.perf_counter(); rows = con.execute(q).fetchall(); best = min(best, time.perf_counter() - t)\nprint(f'{{best:.3f}} {{len(rows)}}')"
+            ),
+        ),
+        (
+            "ClickHouse (chdb)",
+            "chdb",
+            format!(
+                "import chdb\nq = \"SELECT skill, count(), avg(result = 'success'), avg(cacheHit), avg(duration), quantilesExact(0.5, 0.95, 0.99)(duration) FROM file('{glob}', JSONEachRow) GROUP BY skill ORDER BY 2 DESC\"\nbest = 1e9\nfor _ in range(3):\n    t = time.perf_counter(); rows = chdb.query(q, 'CSV'); best = min(best, time.perf_counter() - t)\nprint(f'{{best:.3f}} {{len(str(rows).splitlines())}}')"
+            ),
+        ),
+    ];
+    for (name, module, script) in peers {
+        let probe = Command::new("python3")
+            .args(["-c", &format!("import {module}")])
+            .stderr(Stdio::null())
+            .status();
+        if !probe.is_ok_and(|s| s.success()) {
+            println!("{name}: not installed (pip install {module}), skipped");
+            continue;
+        }
+        let out = Command::new("python3")
+            .args(["-c", &format!("import time\n{script}")])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut parts = text.split_whitespace();
+        match (parts.next(), parts.next()) {
+            (Some(secs), Some(rows)) => println!(
+                "{name:<18} same question, same files          {secs:>6} s  ({rows} groups, best of 3, timed in Python)"
+            ),
+            _ => println!("{name}: failed: {}", String::from_utf8_lossy(&out.stderr)),
+        }
+    }
 }

@@ -465,3 +465,95 @@ fn several_roots_read_raw_lines_and_build_no_rollups() {
     assert!(!a.root().join(".ccmon").exists());
     assert!(!b.root().join(".ccmon").exists());
 }
+
+/// Prometheus text as (series, value) pairs, without the lines about the export itself.
+fn samples(text: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter(|l| !l.starts_with("ccmon_export") && !l.starts_with("ccmon_build"))
+        .map(|l| {
+            let (series, value) = l.rsplit_once(' ').unwrap();
+            (series.to_string(), value.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn fleet_exports_from_kept_folds_equal_a_raw_read() {
+    let env = history_env();
+    let root = env.root().to_path_buf();
+    for day in 0..3i64 {
+        let date = Timestamp(START + day * DAY_MS)
+            .utc_date()
+            .format("%Y-%m-%d")
+            .to_string();
+        let (mut cuj, mut calls) = (String::new(), String::new());
+        for i in 0..60i64 {
+            let t = Timestamp(START + day * DAY_MS + i * 1_234_567).to_string();
+            let host = ["vm", "ci-1"][(i % 2) as usize];
+            cuj += &format!(
+                "{{\"timestamp\":\"{t}\",\"cujId\":\"CUJ-{}\",\"success\":{},\"duration\":{}.5,\"host\":\"{host}\"}}\n",
+                i % 3,
+                i % 4 != 0,
+                i * 977 % 40_000
+            );
+            let model = ["claude-opus-4-5", "gpt-5", "no-such-model"][(i % 3) as usize];
+            let cost = if i % 5 == 0 {
+                format!(",\"costUsd\":0.{i:03}7")
+            } else {
+                String::new()
+            };
+            calls += &format!(
+                "{{\"timestamp\":\"{t}\",\"provider\":\"p{}\",\"success\":{},\"latency\":{}.25,\"statusCode\":{},\"model\":\"{model}\",\"inputTokens\":{},\"outputTokens\":{}{cost},\"host\":\"{host}\"}}\n",
+                i % 2,
+                i % 7 != 0,
+                i * 131 % 9_000,
+                if i % 7 != 0 { 200 } else { 429 },
+                i * 1_000 + 7,
+                i * 31
+            );
+        }
+        env.write(&format!("analytics/cuj-metrics-{date}.jsonl"), cuj);
+        env.write(&format!("analytics/provider-health-{date}.jsonl"), calls);
+    }
+    let export = |rollups: &str, file: &str| {
+        let (_, err, code) = outcome(
+            env.cmd("cc-dashboard")
+                .args(["export", "--format", "prometheus", "--root"])
+                .arg(&root)
+                .args(["-o"])
+                .arg(env.root().join(file))
+                .env("CC_ROLLUPS", rollups)
+                .env("CC_NOW", "2026-11-30T12:00:00Z"),
+        );
+        assert_eq!(code, 0, "{err}");
+        samples(&std::fs::read_to_string(env.root().join(file)).unwrap())
+    };
+    let raw = export("off", "raw.prom");
+    assert!(!root.join(".ccmon").exists());
+    let built = export("on", "built.prom");
+    let kept = std::fs::read_dir(root.join(".ccmon/rollups"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".fleet.rollup")
+        })
+        .count();
+    assert_eq!(
+        kept,
+        3 * 3,
+        "fleet rollups of three sealed days of three streams"
+    );
+    let read = export("on", "read.prom");
+    for got in [built, read] {
+        assert_eq!(got.len(), raw.len());
+        for ((s1, v1), (s2, v2)) in got.iter().zip(&raw) {
+            assert_eq!(s1, s2);
+            // Sums of floats are added in another order: equal to the last bits.
+            assert!((v1 - v2).abs() <= v2.abs() * 1e-12, "{s1}: {v1} vs {v2}");
+        }
+    }
+}

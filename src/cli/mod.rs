@@ -44,6 +44,7 @@ Environment:
   CC_NOW              a TIME to treat as now in reports (reproducible answers)
   CC_REDACT_KEYS      extra secret key names, comma-separated
   CC_REDACT_PATTERNS  extra secret regexes, one per line
+  CC_ROLLUPS=off      read raw lines only, build no rollups (to compare, or to time)
   NO_COLOR, FORCE_COLOR, TZ"
     )
 }

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::health::{CallView, Cost, PriceTable, Tokens};
@@ -14,6 +14,7 @@ use crate::metrics::JourneyView;
 use crate::progress::RunState;
 use crate::record::{SkillView, Timestamp, parse_line};
 use crate::redact::Redactor;
+use crate::rollup;
 use crate::store::{LineError, Roots, Scan, Skipped, Stream};
 
 /// Upper bounds (seconds) of the duration and latency histograms' buckets; a last
@@ -54,6 +55,59 @@ pub struct Histogram {
     pub min: f64,
     /// The largest observation (`-inf` when empty).
     pub max: f64,
+}
+
+/// A histogram as kept in a rollup: its bounds by name (they are one of the fixed sets).
+#[derive(Serialize, Deserialize)]
+struct StoredHistogram {
+    bounds: u8,
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+    min: f64,
+    max: f64,
+}
+
+const BOUND_SETS: [&[f64]; 3] = [&BUCKETS, &TOKEN_BUCKETS, &OPERATION_BUCKETS];
+
+impl Serialize for Histogram {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let bounds = BOUND_SETS
+            .iter()
+            .position(|b| *b == self.bounds)
+            .ok_or_else(|| serde::ser::Error::custom("histogram bounds are not a fixed set"))?;
+        StoredHistogram {
+            bounds: bounds as u8,
+            counts: self.counts.clone(),
+            sum: self.sum,
+            count: self.count,
+            min: self.min,
+            max: self.max,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Histogram {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let h = StoredHistogram::deserialize(d)?;
+        let bounds = *BOUND_SETS
+            .get(usize::from(h.bounds))
+            .ok_or_else(|| serde::de::Error::custom("unknown histogram bounds"))?;
+        if h.counts.len() != bounds.len() + 1 {
+            return Err(serde::de::Error::custom(
+                "histogram counts do not fit its bounds",
+            ));
+        }
+        Ok(Histogram {
+            bounds,
+            counts: h.counts,
+            sum: h.sum,
+            count: h.count,
+            min: h.min,
+            max: h.max,
+        })
+    }
 }
 
 impl Default for Histogram {
@@ -218,11 +272,15 @@ impl Fleet {
         let mut skipped = Skipped::default();
         let mut fleet = Fleet::default();
 
-        let scan = Scan::new(
-            roots.files(Stream::SkillInvocations, None, None)?,
-            roots.needs_dedup(),
-        );
-        let ((counts, hists, t), s) = scan.run(
+        // Each sealed file's fold is kept as a rollup (`*.fleet.rollup`); several roots
+        // are de-duplicated by id here, and then every file is read.
+        let ids = Scan::new(Vec::new(), roots.needs_dedup());
+        let scan = &ids;
+        let ((counts, hists, t), s) = rollup::cached_fold(
+            roots,
+            Stream::SkillInvocations,
+            "fleet",
+            0,
             Acc::<u64>::default,
             |acc, line| {
                 let v = SkillView::parse(line.bytes).ok_or(LineError::Malformed)?;
@@ -252,11 +310,11 @@ impl Fleet {
         fleet.skill_durations = hists;
         fleet.start = t;
 
-        let scan = Scan::new(
-            roots.files(Stream::CujMetrics, None, None)?,
-            roots.needs_dedup(),
-        );
-        let ((counts, hists, t), s) = scan.run(
+        let ((counts, hists, t), s) = rollup::cached_fold(
+            roots,
+            Stream::CujMetrics,
+            "fleet",
+            0,
             Acc::<u64>::default,
             |acc, line| {
                 let v = JourneyView::parse(line.bytes).ok_or(LineError::Malformed)?;
@@ -286,7 +344,7 @@ impl Fleet {
         fleet.start = earliest(fleet.start, t);
 
         // Provider calls: health counters and latency (not services), usage of all.
-        #[derive(Default)]
+        #[derive(Default, Serialize, Deserialize)]
         struct Calls {
             calls: Series<u64>,
             latency: Series<Histogram>,
@@ -296,11 +354,12 @@ impl Fleet {
             operation: Series<Histogram>,
             start: Option<Timestamp>,
         }
-        let scan = Scan::new(
-            roots.files(Stream::ProviderHealth, None, None)?,
-            roots.needs_dedup(),
-        );
-        let (calls, s) = scan.run(
+        // Costs depend on the price table: a rollup made under other prices is stale.
+        let (calls, s) = rollup::cached_fold(
+            roots,
+            Stream::ProviderHealth,
+            "fleet",
+            rollup::digest(&format!("{prices:?}")),
             Calls::default,
             |acc, line| {
                 let v = CallView::parse(line.bytes).ok_or(LineError::Malformed)?;

@@ -36,15 +36,9 @@ pub(super) enum Dim {
 
 /// Groups over the whole file, per dimension: `(key, group)` sorted by key; the
 /// total's key is empty, as are missing agents and journeys.
-#[derive(Default, Serialize, Deserialize)]
-pub(super) struct DaySection {
-    pub(super) dims: [Vec<(String, Group)>; 5],
-}
-
-impl DaySection {
-    pub(super) fn dim(&self, d: Dim) -> &[(String, Group)] {
-        &self.dims[d as usize]
-    }
+#[derive(Default)]
+struct DaySection {
+    dims: [Vec<(String, Group)>; 5],
 }
 
 /// Records of one 15-minute bucket that share skill, agent, journey and result.
@@ -247,6 +241,7 @@ impl Builder {
                 dev: 0,
             },
             pruned: false,
+            key: 0,
             records: self.records,
             first: self.first,
             last: self.last,
@@ -280,8 +275,23 @@ pub(super) fn build(file: &DataFile) -> crate::Result<Option<Vec<u8>>> {
     header.source = before;
     header.skipped = skipped.count;
     header.skipped_lines = skipped.locations.iter().map(|(_, l, _)| *l).collect();
-    let day = postcard::to_stdvec(&day).map_err(internal)?;
+    // Each dimension on its own, so a question decodes only the one it reads.
+    let dims = day
+        .dims
+        .iter()
+        .map(postcard::to_stdvec)
+        .collect::<Result<Vec<Vec<u8>>, _>>()
+        .map_err(internal)?;
+    let day = postcard::to_stdvec(&dims).map_err(internal)?;
+    // Quarters are read less often and are most of the size: deflated.
     let quarters = postcard::to_stdvec(&quarters).map_err(internal)?;
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    let quarters = std::io::Write::write_all(&mut z, &quarters)
+        .and_then(|()| z.finish())
+        .map_err(|e| crate::Error::Internal {
+            what: "compressing a rollup",
+            message: e.to_string(),
+        })?;
     Ok(Some(Rollup::encode(&header, &day, &quarters)))
 }
 
@@ -333,12 +343,20 @@ pub(super) fn quarter_day(q: i64, utc: bool) -> String {
     Timestamp(q * QUARTER_MS).day(utc)
 }
 
-pub(super) fn decode_day(r: &Rollup) -> Option<DaySection> {
-    postcard::from_bytes(r.day()).ok()
+/// One dimension's groups from the day section.
+pub(super) fn decode_dim(r: &Rollup, d: Dim) -> Option<Vec<(String, Group)>> {
+    let dims: Vec<&[u8]> = postcard::from_bytes(r.day()).ok()?;
+    postcard::from_bytes(dims.get(d as usize)?).ok()
 }
 
 pub(super) fn decode_quarters(r: &Rollup) -> Option<QuarterSection> {
-    postcard::from_bytes(r.quarters()).ok()
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::DeflateDecoder::new(r.quarters()),
+        &mut bytes,
+    )
+    .ok()?;
+    postcard::from_bytes(&bytes).ok()
 }
 
 pub(super) use rollup::{Cover, cover};

@@ -264,13 +264,35 @@ fn fold_rollup(
         None => utc && dims.len() <= 1 && one_day.is_some(),
     };
     if h.within(filter.since, filter.until) && bys.iter().all(by_day) {
-        let Some(day) = rollup::decode_day(r) else {
-            return false;
+        // Decode every dimension needed before folding any, so a damaged section
+        // leaves the accumulators untouched.
+        let mut needed: Vec<(usize, Dim)> = Vec::new();
+        for (i, by) in bys.iter().enumerate() {
+            let d = by
+                .dim()
+                .unwrap_or_else(|| dims.first().map_or(Dim::Total, |(d, _)| *d));
+            needed.push((i, d));
+        }
+        let mut decoded: Vec<(Dim, Vec<(String, Group)>)> = Vec::new();
+        for (_, d) in &needed {
+            if decoded.iter().all(|(have, _)| have != d) {
+                let Some(groups) = rollup::decode_dim(r, *d) else {
+                    return false;
+                };
+                decoded.push((*d, groups));
+            }
+        }
+        let groups_of = |d: Dim| {
+            decoded
+                .iter()
+                .find(|(have, _)| *have == d)
+                .map_or(&[][..], |(_, g)| g.as_slice())
         };
-        for (acc, by) in accs.iter_mut().zip(bys) {
-            match by.dim() {
-                Some(d) => {
-                    for (k, g) in day.dim(d) {
+        for (i, d) in needed {
+            let acc = &mut accs[i];
+            match bys[i].dim() {
+                Some(_) => {
+                    for (k, g) in groups_of(d) {
                         if dims.first().is_none_or(|(_, want)| want == k) {
                             acc.groups
                                 .entry(k.as_str().into())
@@ -280,10 +302,10 @@ fn fold_rollup(
                     }
                 }
                 None => {
-                    let (d, want) = dims.first().map_or((Dim::Total, ""), |(d, w)| (*d, w));
+                    let want = dims.first().map_or("", |(_, w)| w.as_str());
                     if let (Some(key), Some((_, g))) = (
                         one_day.as_deref().filter(|k| !k.is_empty()),
-                        day.dim(d).iter().find(|(k, _)| k == want),
+                        groups_of(d).iter().find(|(k, _)| k == want),
                     ) {
                         acc.groups.entry(key.into()).or_default().merge(g.clone());
                     }

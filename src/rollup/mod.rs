@@ -33,7 +33,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::store::safe::{self, PRIVATE_DIR, PRIVATE_FILE};
-use crate::store::{DataFile, Roots, Skipped, Stream};
+use crate::store::{DataFile, Roots, Scan, Skipped, Stream};
 use crate::time::Timestamp;
 
 /// The first bytes of every rollup file; the digit is the format's version.
@@ -82,6 +82,9 @@ pub struct Header {
     pub source: Fingerprint,
     /// The raw file was deleted by `prune --keep-rollups`: the rollup stands alone.
     pub pruned: bool,
+    /// A digest of whatever else the summary depends on (a price table), 0 when
+    /// nothing: a rollup built under other settings is stale.
+    pub key: u64,
     /// Records summarized.
     pub records: u64,
     /// The earliest and latest record times (milliseconds), `None` when empty.
@@ -210,6 +213,11 @@ impl Rollup {
             bytes,
         })
     }
+}
+
+/// Rollups are in use unless `CC_ROLLUPS=off`.
+pub fn enabled() -> bool {
+    std::env::var_os("CC_ROLLUPS").is_none_or(|v| v != "off")
 }
 
 /// The folder of a root's rollups.
@@ -371,7 +379,7 @@ pub struct Source {
 
 /// A stream's rollup builder: the encoded rollup of one sealed file, or `None` when the
 /// file changed while it was read.
-pub type Build = dyn Fn(&DataFile) -> crate::Result<Option<Vec<u8>>> + Sync;
+pub type Build<'a> = dyn Fn(&DataFile) -> crate::Result<Option<Vec<u8>>> + Sync + 'a;
 
 /// The sources of a read of `stream` over `[since, until]`: every raw file the dates in
 /// their names allow, each sealed one with its rollup (loaded, or built and saved when
@@ -383,10 +391,10 @@ pub fn plan(
     since: Option<Timestamp>,
     until: Option<Timestamp>,
     use_rollups: bool,
-    build: &Build,
+    build: &Build<'_>,
 ) -> crate::Result<Vec<Source>> {
     let files = roots.files(stream, since, until)?;
-    let use_rollups = use_rollups && !roots.needs_dedup();
+    let use_rollups = use_rollups && !roots.needs_dedup() && enabled();
     let root = roots.primary();
     let now = Timestamp::now();
     let mut sources: Vec<Source> = Vec::with_capacity(files.len());
@@ -467,7 +475,7 @@ pub fn plan(
 /// Rollups built by one worker: (position in the list, the encoded rollup).
 type Built = Vec<(usize, Option<Vec<u8>>)>;
 
-fn build_all(files: &[&DataFile], build: &Build) -> crate::Result<Vec<Option<Vec<u8>>>> {
+fn build_all(files: &[&DataFile], build: &Build<'_>) -> crate::Result<Vec<Option<Vec<u8>>>> {
     let missing = files;
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -522,7 +530,7 @@ pub fn refresh(
     roots: &Roots,
     stream: Stream,
     rebuild: bool,
-    build: &Build,
+    build: &Build<'_>,
 ) -> crate::Result<Vec<RollupAction>> {
     let now = Timestamp::now();
     let mut actions = Vec::new();
@@ -604,10 +612,11 @@ pub fn prune(
     cutoff: Timestamp,
     compress: bool,
     dry_run: bool,
-    keep: Option<&Build>,
+    keep: Option<&Build<'_>>,
 ) -> crate::Result<Vec<crate::store::prune::PruneAction>> {
     let root = roots.primary().to_path_buf();
     let before = |file: &DataFile| -> crate::Result<()> {
+        remove_kind_rollups(&root, &file.path)?;
         let path = path_for(&root, &file.path);
         match keep {
             Some(build) => {
@@ -642,6 +651,151 @@ pub fn prune(
     crate::store::prune::prune_with(roots, stream, cutoff, compress, dry_run, &before)
 }
 
+/// The rollup of a report's fold over the raw file at `raw`: `<file name>.<kind>.rollup`.
+pub fn kind_path_for(root: &Path, raw: &Path, kind: &str) -> PathBuf {
+    let name = raw
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    dir(root).join(format!("{name}.{kind}.rollup"))
+}
+
+/// A fold over every record of `stream` whose result for each sealed file is kept as a
+/// rollup (`kind` names the report; `key` digests the settings it depends on): the
+/// folds of sealed files are read back and merged, only the others are scanned. The
+/// answer is the fold of every line, as [`Scan::run`] gives it (sums of floats up to
+/// their order). Over several roots, or with `CC_ROLLUPS=off`, every file is scanned.
+pub fn cached_fold<A, I, V, M>(
+    roots: &Roots,
+    stream: Stream,
+    kind: &str,
+    key: u64,
+    init: I,
+    visit: V,
+    merge: M,
+) -> crate::Result<(A, Skipped)>
+where
+    A: Serialize + serde::de::DeserializeOwned + Send,
+    I: Fn() -> A + Sync,
+    V: Fn(&mut A, crate::store::read::LineRef<'_>) -> Result<(), crate::store::LineError> + Sync,
+    M: Fn(A, A) -> A + Sync,
+{
+    let files = roots.files(stream, None, None)?;
+    if roots.needs_dedup() || !enabled() {
+        return Scan::new(files, roots.needs_dedup()).run(init, visit, merge);
+    }
+    let root = roots.primary();
+    let now = Timestamp::now();
+    let mut total = init();
+    let mut skipped = Skipped::default();
+    let (mut raw, mut indexes, mut missing) = (Vec::new(), Vec::new(), Vec::new());
+    for (index, file) in files.into_iter().enumerate() {
+        if !sealed(&file, now) {
+            raw.push(file);
+            indexes.push(index);
+            continue;
+        }
+        let path = kind_path_for(root, &file.path, kind);
+        let found = match load(&path, Fingerprint::of_path(&file.path)) {
+            Loaded::Fresh(r) if r.header.key == key => postcard::from_bytes::<A>(r.day())
+                .ok()
+                .map(|a| (a, r.header)),
+            Loaded::Damaged => {
+                eprintln!("{}", damaged_warning(&path));
+                None
+            }
+            _ => None,
+        };
+        match found {
+            Some((a, header)) => {
+                total = merge(total, a);
+                header.add_skipped(&mut skipped, index, &file.display);
+            }
+            None => missing.push((index, file)),
+        }
+    }
+    // Each missing file is folded alone (so its result can be kept), one per core.
+    let one = |file: &DataFile| -> crate::Result<Option<Vec<u8>>> {
+        let Some(before) = Fingerprint::of_path(&file.path) else {
+            return Ok(None);
+        };
+        let (a, s) = Scan::new(vec![file.clone()], false).run(&init, &visit, &merge)?;
+        if Fingerprint::of_path(&file.path) != Some(before) {
+            return Ok(None);
+        }
+        let header = Header {
+            source: before,
+            pruned: false,
+            key,
+            records: 0,
+            first: None,
+            last: None,
+            skipped: s.count,
+            skipped_lines: s.locations.iter().map(|(_, l, _)| *l).collect(),
+        };
+        let body = postcard::to_stdvec(&a).map_err(|e| crate::Error::Internal {
+            what: "encoding a rollup",
+            message: e.to_string(),
+        })?;
+        Ok(Some(Rollup::encode(&header, &body, &[])))
+    };
+    let refs: Vec<&DataFile> = missing.iter().map(|(_, f)| f).collect();
+    let built = build_all(&refs, &one)?;
+    for ((index, file), bytes) in missing.into_iter().zip(built) {
+        let decoded = bytes.as_deref().and_then(|b| {
+            let r = Rollup::decode(b.to_vec())?;
+            let a = postcard::from_bytes::<A>(r.day()).ok()?;
+            Some((a, r.header))
+        });
+        match (bytes, decoded) {
+            (Some(bytes), Some((a, header))) => {
+                let _ = save(&kind_path_for(root, &file.path, kind), &bytes);
+                total = merge(total, a);
+                header.add_skipped(&mut skipped, index, &file.display);
+            }
+            // It changed while it was read: scan it with today's.
+            _ => {
+                raw.push(file);
+                indexes.push(index);
+            }
+        }
+    }
+    let (a, s) = Scan::with_indexes(raw, indexes, false).run(&init, &visit, &merge)?;
+    skipped.merge(s);
+    Ok((merge(total, a), skipped))
+}
+
+/// Deletes the report folds kept for the raw file at `raw` (`<file name>.*.rollup`).
+fn remove_kind_rollups(root: &Path, raw: &Path) -> crate::Result<()> {
+    let Some(name) = raw.file_name().and_then(|n| n.to_str()) else {
+        return Ok(());
+    };
+    let prefix = format!("{name}.");
+    let Ok(entries) = std::fs::read_dir(dir(root)) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(f) = file.to_str() else { continue };
+        if f.starts_with(&prefix) && f.ends_with(".rollup") && f != format!("{name}.rollup") {
+            let path = entry.path();
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(crate::Error::Write { path, source }),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A digest of settings a rollup depends on (FNV-1a over their canonical text).
+pub fn digest(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -655,6 +809,7 @@ mod tests {
                 dev: 1,
             },
             pruned: false,
+            key: 0,
             records: 3,
             first: Some(1_000),
             last: Some(2_000),

@@ -1,5 +1,6 @@
 //! Reading streams: files split into lines with `memchr`, scanned in parallel (one
-//! file per task), malformed lines skipped and counted, never a panic.
+//! file per task, or, when there are fewer files than cores, large files in one
+//! byte range per core), malformed lines skipped and counted, never a panic.
 
 use std::collections::HashSet;
 use std::io::{self, BufReader, Read};
@@ -16,6 +17,10 @@ pub const MAX_LINE: usize = 16 << 20;
 
 /// Read size; also the initial line buffer.
 const CHUNK: usize = 1 << 20;
+
+/// Files at least this large are split between workers when there are fewer files
+/// than cores.
+const SPLIT_MIN: u64 = 4 << 20;
 
 /// Why a line was skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,8 +169,11 @@ impl Scan {
     /// worker, `visit` folds a line into it (or says why the line is malformed), `merge`
     /// combines workers' accumulators. Blank lines are skipped silently.
     ///
-    /// One worker per core pulls files from a shared index, so there are exactly as
-    /// many accumulators as workers, whatever the number of files.
+    /// One worker per core pulls tasks from a shared index, so there are exactly as
+    /// many accumulators as workers, whatever the number of files. A task is a file,
+    /// or, when there are fewer files than cores, one core's share of a large
+    /// uncompressed file (lines keep their numbers in the whole file): a question over
+    /// one day's file uses every core.
     pub fn run<A, I, V, M>(&self, init: I, visit: V, merge: M) -> Result<(A, Skipped)>
     where
         A: Send,
@@ -174,14 +182,14 @@ impl Scan {
         M: Fn(A, A) -> A,
     {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let workers = cores.min(self.files.len()).max(1);
+        let tasks = self.tasks(cores);
+        let workers = cores.min(tasks.len()).max(1);
         let next = AtomicUsize::new(0);
         let work = || -> Result<(A, Skipped)> {
             let (mut acc, mut skipped) = (init(), Skipped::default());
             // One buffer per worker, reused from file to file.
             let mut splitter = LineSplitter::default();
-            loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
+            while let Some(&(index, range)) = tasks.get(next.fetch_add(1, Ordering::Relaxed)) {
                 let Some(file) = self.files.get(index) else {
                     break;
                 };
@@ -190,7 +198,12 @@ impl Scan {
                     .as_ref()
                     .and_then(|ix| ix.get(index).copied())
                     .unwrap_or(index);
-                scan_file(file, shown, &mut splitter, &mut acc, &mut skipped, &visit)?;
+                let task = Task {
+                    file,
+                    index: shown,
+                    range,
+                };
+                scan_file(&task, &mut splitter, &mut acc, &mut skipped, &visit)?;
             }
             Ok((acc, skipped))
         };
@@ -223,9 +236,168 @@ impl Scan {
     }
 }
 
-fn scan_file<A, V>(
-    file: &DataFile,
+impl Scan {
+    /// The tasks of a scan: `(file, byte range)`, the range `None` for a whole file and
+    /// `(start, end)` for a share of one (`end` `None`: to the end, however long).
+    fn tasks(&self, cores: usize) -> Vec<(usize, Option<ByteRange>)> {
+        let mut tasks = Vec::with_capacity(self.files.len());
+        let split = cores > 1 && self.files.len() < cores;
+        for (i, f) in self.files.iter().enumerate() {
+            let size = match split && !f.gz {
+                true => std::fs::symlink_metadata(&f.path).map_or(0, |m| m.len()),
+                false => 0,
+            };
+            if size < SPLIT_MIN {
+                tasks.push((i, None));
+                continue;
+            }
+            let n = cores as u64;
+            for k in 0..n {
+                let end = (k + 1 < n).then(|| size * (k + 1) / n);
+                tasks.push((i, Some((size * k / n, end))));
+            }
+        }
+        tasks
+    }
+}
+
+/// A share of a file: from a byte offset to another, or to the end.
+type ByteRange = (u64, Option<u64>);
+
+/// One file, or a share of one, to scan.
+struct Task<'a> {
+    file: &'a DataFile,
+    /// The index its lines are reported under.
     index: usize,
+    range: Option<ByteRange>,
+}
+
+/// A share of a file: the lines that start in `[start, end)`. Reading begins at the
+/// first line that starts at or after `start` and stops after the line that holds
+/// `end - 1`'s successor boundary (the last line starting before `end`, read whole).
+struct Share {
+    file: std::fs::File,
+    /// Bytes left before `end`; `None` to read to the end of the file.
+    left: Option<u64>,
+    /// Past `end`: stop after the next newline.
+    finishing: bool,
+    done: bool,
+    /// The last byte handed out: at `end`, a newline means the share is complete.
+    last: u8,
+}
+
+impl Read for Share {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done || buf.is_empty() {
+            return Ok(0);
+        }
+        match self.left {
+            None => self.file.read(buf),
+            Some(0) if !self.finishing => {
+                if self.last == b'\n' {
+                    self.done = true;
+                    return Ok(0);
+                }
+                self.finishing = true;
+                self.read(buf)
+            }
+            Some(left) if !self.finishing => {
+                let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                let n = self.file.read(&mut buf[..want])?;
+                if n == 0 {
+                    self.done = true;
+                } else {
+                    self.last = buf[n - 1];
+                }
+                self.left = Some(left - n as u64);
+                Ok(n)
+            }
+            Some(_) => {
+                let n = self.file.read(buf)?;
+                match memchr(b'\n', &buf[..n]) {
+                    Some(at) => {
+                        self.done = true;
+                        Ok(at + 1)
+                    }
+                    None => {
+                        if n == 0 {
+                            self.done = true;
+                        }
+                        Ok(n)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Opens a share of `file` starting at `start`: positioned at the first line that
+/// starts at or after it, with the number of lines before that line.
+fn open_share(mut file: std::fs::File, start: u64, end: Option<u64>) -> io::Result<(Share, u64)> {
+    use std::io::{Seek, SeekFrom};
+    let mut lines_before = 0u64;
+    let mut first = start;
+    if start > 0 {
+        // Count the newlines before `start`, then skip the line that `start` cuts.
+        let mut block = vec![0u8; 256 * 1024];
+        let mut at = 0u64;
+        while at < start {
+            let want = usize::try_from(start - at)
+                .unwrap_or(usize::MAX)
+                .min(block.len());
+            let n = file.read(&mut block[..want])?;
+            if n == 0 {
+                break;
+            }
+            lines_before += memchr::memchr_iter(b'\n', &block[..n]).count() as u64;
+            at += n as u64;
+            if at == start {
+                // Whether `start` is the start of a line.
+                if block[n - 1] != b'\n' {
+                    first = skip_line(&mut file, start)?;
+                    lines_before += 1;
+                }
+            }
+        }
+    }
+    file.seek(SeekFrom::Start(first))?;
+    let left = end.map(|e| e.saturating_sub(first));
+    // A cut line that ran past `end` leaves nothing to read but stops at once.
+    let share = Share {
+        file,
+        finishing: false,
+        done: end.is_some_and(|e| first >= e),
+        left,
+        // An empty share is complete at once.
+        last: b'\n',
+    };
+    Ok((share, lines_before))
+}
+
+/// From `at`, reads to just past the next newline and returns that offset (the end of
+/// the file when there is none).
+fn skip_line(file: &mut std::fs::File, mut at: u64) -> io::Result<u64> {
+    let mut block = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut block)?;
+        if n == 0 {
+            return Ok(at);
+        }
+        if let Some(i) = memchr(b'\n', &block[..n]) {
+            return Ok(at + i as u64 + 1);
+        }
+        at += n as u64;
+    }
+}
+
+/// What a task reads.
+enum Source {
+    Whole(std::fs::File),
+    Share(Share),
+}
+
+fn scan_file<A, V>(
+    task: &Task<'_>,
     splitter: &mut LineSplitter,
     acc: &mut A,
     skipped: &mut Skipped,
@@ -234,6 +406,7 @@ fn scan_file<A, V>(
 where
     V: Fn(&mut A, LineRef<'_>) -> std::result::Result<(), LineError>,
 {
+    let (file, index) = (task.file, task.index);
     let handle = match super::safe::open_read(&file.path) {
         Ok(f) => f,
         // Pruned or rotated away since it was listed.
@@ -253,34 +426,47 @@ where
             });
         }
     };
-    let mut on_line = |line: Line<'_>, number: u64| match line {
-        Line::TooLong => skipped.add(index, number, &file.display),
-        Line::Text(bytes) => {
-            let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                return;
-            }
-            if visit(
-                acc,
-                LineRef {
-                    bytes,
-                    file_index: index,
-                    line: number,
-                },
-            )
-            .is_err()
-            {
-                skipped.add(index, number, &file.display);
+    let (source, base) = match task.range {
+        Some((start, end)) => {
+            let (share, base) = open_share(handle, start, end).map_err(|source| Error::Read {
+                path: file.path.clone(),
+                source,
+            })?;
+            (Source::Share(share), base)
+        }
+        None => (Source::Whole(handle), 0),
+    };
+    let mut on_line = |line: Line<'_>, number: u64| {
+        let number = number + base;
+        match line {
+            Line::TooLong => skipped.add(index, number, &file.display),
+            Line::Text(bytes) => {
+                let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    return;
+                }
+                if visit(
+                    acc,
+                    LineRef {
+                        bytes,
+                        file_index: index,
+                        line: number,
+                    },
+                )
+                .is_err()
+                {
+                    skipped.add(index, number, &file.display);
+                }
             }
         }
     };
-    let result = if file.gz {
-        splitter.for_each_line(
+    let result = match source {
+        Source::Share(share) => splitter.for_each_line(share, &mut on_line),
+        Source::Whole(handle) if file.gz => splitter.for_each_line(
             flate2::read::MultiGzDecoder::new(BufReader::new(handle)),
             &mut on_line,
-        )
-    } else {
-        splitter.for_each_line(handle, &mut on_line)
+        ),
+        Source::Whole(handle) => splitter.for_each_line(handle, &mut on_line),
     };
     match result {
         Ok(()) => Ok(()),
@@ -407,6 +593,60 @@ mod tests {
         })
         .unwrap();
         out
+    }
+
+    #[test]
+    fn shares_of_a_file_hold_each_line_once_with_its_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.jsonl");
+        let text = b"{\"a\":1}\n\n{\"b\":22}\nxyz\n{\"c\":333}\ntorn";
+        std::fs::write(&path, text).unwrap();
+        let whole = lines_of(&path, None, &mut LineSplitter::default());
+        assert_eq!(whole.len(), 5);
+        let size = text.len() as u64;
+        let mut splitter = LineSplitter::default();
+        let mut lines = |range| lines_of(&path, range, &mut splitter);
+        assert_eq!(lines(None), whole);
+        for cut in 0..=size {
+            for cut2 in cut..=size {
+                let mut got = lines(Some((0, Some(cut))));
+                got.extend(lines(Some((cut, Some(cut2)))));
+                got.extend(lines(Some((cut2, None))));
+                assert_eq!(got, whole, "cuts at {cut} and {cut2}");
+            }
+        }
+    }
+
+    fn lines_of(
+        path: &std::path::Path,
+        range: Option<ByteRange>,
+        splitter: &mut LineSplitter,
+    ) -> Vec<(u64, String)> {
+        let file = DataFile {
+            path: path.to_path_buf(),
+            display: "x".into(),
+            date: None,
+            gz: false,
+            root_index: 0,
+        };
+        let task = Task {
+            file: &file,
+            index: 0,
+            range,
+        };
+        let mut acc = Vec::new();
+        let mut skipped = Skipped::default();
+        scan_file(&task, splitter, &mut acc, &mut skipped, &|acc: &mut Vec<
+            (u64, String),
+        >,
+                                                             l: LineRef<
+            '_,
+        >| {
+            acc.push((l.line, String::from_utf8_lossy(l.bytes).into_owned()));
+            Ok(())
+        })
+        .unwrap();
+        acc
     }
 
     #[test]

@@ -103,8 +103,13 @@ impl fmt::Display for Timestamp {
 }
 
 impl Serialize for Timestamp {
+    /// RFC 3339 text in JSON; milliseconds in binary formats (rollups).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            s.serialize_i64(self.0)
+        }
     }
 }
 
@@ -132,7 +137,11 @@ impl<'de> Deserialize<'de> for Timestamp {
                 Timestamp::from_millis_f64(v).ok_or_else(|| E::custom("time out of range"))
             }
         }
-        d.deserialize_any(Visitor)
+        if d.is_human_readable() {
+            d.deserialize_any(Visitor)
+        } else {
+            d.deserialize_i64(Visitor)
+        }
     }
 }
 

@@ -41,6 +41,7 @@ impl Env {
             "CC_REDACT_KEYS",
             "CC_REDACT_PATTERNS",
             "CC_NOW",
+            "CC_ROLLUPS",
         ] {
             c.env_remove(var);
         }
