@@ -183,6 +183,15 @@ impl Settings {
             .transpose()
     }
 
+    /// Prints `report` on standard output the one way every command prints (see
+    /// [`output::emit`]).
+    pub fn emit<R: output::Render>(&self, report: &R) -> Result<()> {
+        let mut out = output::stdout();
+        output::emit(&mut *out, &self.style, report)?;
+        out.flush()?;
+        Ok(())
+    }
+
     /// Prints the skipped-lines warning (unless quiet) and gives the exit code:
     /// 1 under `--strict` when lines were skipped, else 0.
     pub fn finish(&self, skipped: &Skipped) -> u8 {
