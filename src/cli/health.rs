@@ -338,11 +338,7 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
     {
         eprintln!("cc-health: {}", output::clean(m));
     }
-    if settings.style.json {
-        let mut out = output::stdout();
-        writeln!(out, "{}", recorded.call)?;
-        out.flush()?;
-    }
+    settings.emit(&output::Written(vec![recorded.call]))?;
     Ok(0)
 }
 
@@ -352,52 +348,28 @@ fn exec_status(settings: &Settings, args: StatusArgs) -> Result<u8> {
         return print_statuses(settings, &th, |rows| rows);
     };
     let (row, skipped) = health::provider_status(&settings.roots, p, &th, settings.now)?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &row)?;
-    } else {
-        render::statuses(&mut out, std::slice::from_ref(&row), settings.style)?;
-    }
-    out.flush()?;
+    settings.emit(&health::ProviderStatusReport(row))?;
     Ok(settings.finish(&skipped))
 }
 
-/// Every provider's status row, ordered by `order`: JSON, a table, or a sentence
-/// when no provider has calls in the window.
+/// Every provider's status row, ordered by `order`.
 fn print_statuses(
     settings: &Settings,
     th: &Thresholds,
     order: impl FnOnce(Vec<health::StatusRow>) -> Vec<health::StatusRow>,
 ) -> Result<u8> {
     let (rows, skipped) = health::statuses(&settings.roots, th, settings.now)?;
-    let rows = order(rows);
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &rows)?;
-    } else if rows.is_empty() {
-        writeln!(
-            out,
-            "no provider calls in the last {}",
-            output::human_window(th.window_ms)
-        )?;
-    } else {
-        render::statuses(&mut out, &rows, settings.style)?;
-    }
-    out.flush()?;
+    settings.emit(&health::StatusesReport {
+        window_ms: th.window_ms,
+        rows: order(rows),
+    })?;
     Ok(settings.finish(&skipped))
 }
 
 fn exec_overall(settings: &Settings, args: WindowArg) -> Result<u8> {
     let th = thresholds(settings, &args)?;
     let (rows, skipped) = health::statuses(&settings.roots, &th, settings.now)?;
-    let o = health::overall(&rows, th.window_ms);
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &o)?;
-    } else {
-        render::overall(&mut out, &o, settings.style)?;
-    }
-    out.flush()?;
+    settings.emit(&health::overall(&rows, th.window_ms))?;
     Ok(settings.finish(&skipped))
 }
 
@@ -407,30 +379,14 @@ fn exec_compare(settings: &Settings, args: WindowArg) -> Result<u8> {
 }
 
 fn exec_errors(settings: &Settings, args: ErrorsArgs) -> Result<u8> {
-    let (rows, skipped) =
-        health::recent_errors(&settings.roots, args.provider.as_deref(), args.limit)?;
     let redactor = settings.redactor()?;
-    let rows: Vec<health::ErrorRow> = rows
-        .into_iter()
-        .map(|mut r| {
-            if let Some(e) = &mut r.error {
-                *e = redactor.redact_str(e).into_owned();
-            }
-            r
-        })
-        .collect();
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &rows)?;
-    } else if rows.is_empty() {
-        match &args.provider {
-            Some(p) => writeln!(out, "no failed calls to {p}")?,
-            None => writeln!(out, "no failed calls")?,
-        }
-    } else {
-        render::errors(&mut out, &rows, settings.style)?;
-    }
-    out.flush()?;
+    let (report, skipped) = health::errors_report(
+        &settings.roots,
+        args.provider.as_deref(),
+        args.limit,
+        &redactor,
+    )?;
+    settings.emit(&report)?;
     Ok(settings.finish(&skipped))
 }
 
@@ -440,44 +396,20 @@ fn exec_usage(settings: &Settings, args: UsageArgs) -> Result<u8> {
         Some(ByArg::Model) => UsageBy::Model,
         Some(ByArg::Day) => UsageBy::Day,
         Some(ByArg::Step) => UsageBy::Step,
-        Some(ByArg::Run) | Some(ByArg::Chain) => UsageBy::Run,
+        Some(ByArg::Run) => UsageBy::Run,
+        Some(ByArg::Chain) => UsageBy::Chain,
         Some(ByArg::Service) => UsageBy::Service,
     };
     let since = settings.time(args.since.as_deref(), "--since")?;
     let until = settings.time(args.until.as_deref(), "--until")?;
     let prices = PriceTable::new(&settings.config.pricing);
-    let (mut rows, mut skipped) = health::usage(
-        &settings.roots,
-        by,
-        since,
-        until,
-        &prices,
-        settings.style.utc,
-    )?;
-    let by = if matches!(args.by, Some(ByArg::Chain)) {
-        // Runs to the sprint chains they belong to (from their progress events).
-        let (states, s) = crate::progress::all_runs(&settings.roots, None, None, settings.now)?;
-        skipped.merge(s);
-        let chain_of: std::collections::HashMap<&str, &str> = states
-            .iter()
-            .filter_map(|st| Some((st.run_id.as_str(), st.chain_id.as_deref()?)))
-            .collect();
-        rows = health::regroup(rows, |run| {
-            run.and_then(|r| chain_of.get(r)).map(|c| (*c).to_string())
-        });
-        UsageBy::Chain
+    let utc = settings.style.utc;
+    let (rows, skipped) = if by == UsageBy::Chain {
+        crate::progress::usage_by_chain(&settings.roots, since, until, &prices, utc, settings.now)?
     } else {
-        by
+        health::usage(&settings.roots, by, since, until, &prices, utc)?
     };
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &rows)?;
-    } else if rows.is_empty() {
-        writeln!(out, "no provider calls match")?;
-    } else {
-        render::usage(&mut out, &rows, &health::total(&rows), by, settings.style)?;
-    }
-    out.flush()?;
+    settings.emit(&health::UsageReport { by, rows })?;
     Ok(settings.finish(&skipped))
 }
 
