@@ -527,13 +527,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Chains(args) => {
             let since = settings.time(args.since.as_deref(), "--since")?;
             let (rows, skipped) = progress::chain::chains(&settings.roots, since, settings.now)?;
-            let mut out = output::stdout();
-            if settings.style.json {
-                output::write_json(&mut out, &rows)?;
-            } else {
-                render::chains(&mut out, &rows, settings.style)?;
-            }
-            out.flush()?;
+            settings.emit(&render::ChainsReport { rows })?;
             Ok(settings.finish(&skipped))
         }
         Command::Prune(args) => exec_prune(&settings, Stream::Progress, &args),
@@ -701,13 +695,8 @@ fn quality(settings: &Settings, fields: &EventFields) -> Result<Option<Value>> {
     Ok((!q.is_empty() || fields.quality.is_some()).then_some(Value::Object(q)))
 }
 
-fn print_written(settings: &Settings, written: &progress::Written) -> Result<()> {
-    if settings.style.json {
-        let mut out = output::stdout();
-        writeln!(out, "{}", written.event)?;
-        out.flush()?;
-    }
-    Ok(())
+fn print_written(settings: &Settings, written: progress::Written) -> Result<()> {
+    settings.emit(&output::Written(vec![written.event]))
 }
 
 fn write_tracked(
@@ -725,7 +714,7 @@ fn write_tracked(
     let written = progress::append_event(&settings.roots, &writer, run, |state| {
         make(state, t.clone())
     })?;
-    print_written(settings, &written)?;
+    print_written(settings, written)?;
     Ok(0)
 }
 
@@ -749,7 +738,7 @@ fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
     // Validate before taking the lock: bad input is refused without touching a file.
     writer.prepare(e.clone(), crate::time::Timestamp::now())?;
     let written = progress::append_event(&settings.roots, &writer, &args.run, |_| Ok(e.clone()))?;
-    print_written(settings, &written)?;
+    print_written(settings, written)?;
     Ok(0)
 }
 
@@ -880,31 +869,15 @@ fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<u8> {
 
 fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<u8> {
     check_run(&args.run)?;
-    let (mut events, skipped) = progress::run_events(&settings.roots, &args.run)?;
-    if !args.output {
-        events.retain(|s| s.event.output.is_none());
-    }
-    if args.limit > 0 {
-        let extra = events.len().saturating_sub(args.limit);
-        events.drain(..extra);
-    }
-    let mut out = output::stdout();
-    if settings.style.json {
-        let redactor = settings.redactor()?;
-        for s in &events {
-            writeln!(
-                out,
-                "{}",
-                crate::log::render_record_line(&s.line, &redactor)
-            )?;
-        }
-    } else if events.is_empty() {
-        writeln!(out, "no events for run {}", output::clean(&args.run))?;
-    } else {
-        let list: Vec<&ProgressEvent> = events.iter().map(|s| &s.event).collect();
-        render::history(&mut out, &list, settings.style)?;
-    }
-    out.flush()?;
+    let redactor = settings.redactor()?;
+    let (report, skipped) = render::history_report(
+        &settings.roots,
+        &args.run,
+        args.limit,
+        args.output,
+        &redactor,
+    )?;
+    settings.emit(&report)?;
     Ok(settings.finish(&skipped))
 }
 
@@ -913,15 +886,11 @@ fn exec_current(settings: &Settings, args: RunArg, detail: bool) -> Result<u8> {
     let prices = PriceTable::new(&settings.config.pricing);
     let (state, skipped) =
         progress::chain::current_run(&settings.roots, &args.run, settings.now, &prices)?;
-    let mut out = output::stdout();
-    match (&state, settings.style.json) {
-        (Some(s), true) => output::write_json(&mut out, s)?,
-        (None, true) => writeln!(out, "null")?,
-        (Some(s), false) if detail => render::show(&mut out, s, settings.style)?,
-        (Some(s), false) => render::current(&mut out, s, settings.style)?,
-        (None, false) => writeln!(out, "no events for run {}", output::clean(&args.run))?,
-    }
-    out.flush()?;
+    settings.emit(&render::RunReport {
+        run_id: args.run,
+        detail,
+        state,
+    })?;
     Ok(settings.finish(&skipped))
 }
 
@@ -943,20 +912,12 @@ fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<u8> {
     };
     let (rows, total, skipped) =
         progress::chain::run_list(&settings.roots, since, &query, &prices)?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &rows)?;
-    } else {
-        render::runs(
-            &mut out,
-            &rows,
-            total,
-            args.page,
-            args.limit,
-            settings.style,
-        )?;
-    }
-    out.flush()?;
+    settings.emit(&render::RunsReport {
+        rows,
+        total,
+        page: args.page,
+        limit: args.limit,
+    })?;
     Ok(settings.finish(&skipped))
 }
 
@@ -964,14 +925,10 @@ fn exec_chain(settings: &Settings, args: ChainArgs) -> Result<u8> {
     if args.chain.trim().is_empty() {
         return Err(Error::invalid("CHAIN", "must not be empty"));
     }
-    let (report, skipped) = progress::chain::chain(&settings.roots, &args.chain, settings.now)?;
-    let mut out = output::stdout();
-    match (&report, settings.style.json) {
-        (Some(r), true) => output::write_json(&mut out, r)?,
-        (None, true) => writeln!(out, "null")?,
-        (Some(r), false) => render::chain(&mut out, r, settings.style)?,
-        (None, false) => writeln!(out, "no runs belong to chain {}", args.chain)?,
-    }
-    out.flush()?;
+    let (chain, skipped) = progress::chain::chain(&settings.roots, &args.chain, settings.now)?;
+    settings.emit(&render::ChainView {
+        chain_id: args.chain,
+        chain,
+    })?;
     Ok(settings.finish(&skipped))
 }

@@ -444,10 +444,12 @@ fn comfy(model: &TableModel, style: Style) -> Table {
         t.add_row(row.iter().map(|span| match span.tone {
             Tone::Plain => Cell::new(&span.text),
             Tone::Status => status_cell(&span.text, style),
-            Tone::Failure => match (style.color, status_color("failed")) {
+            Tone::Like(word) => match (style.color, status_color(word)) {
                 (true, Some(c)) => Cell::new(&span.text).fg(c),
                 _ => Cell::new(&span.text),
             },
+            Tone::Warning if style.color => Cell::new(&span.text).fg(Color::DarkYellow),
+            Tone::Warning => Cell::new(&span.text),
         }));
     }
     for (i, column) in model.columns.iter().enumerate() {
@@ -468,7 +470,8 @@ pub fn line_text(spans: &[Span], color: bool) -> String {
         .map(|span| match span.tone {
             Tone::Plain => span.text.clone(),
             Tone::Status => paint(&span.text, status_color(&span.text), color),
-            Tone::Failure => paint(&span.text, status_color("failed"), color),
+            Tone::Like(word) => paint(&span.text, status_color(word), color),
+            Tone::Warning => paint(&span.text, status_color("cancelled"), color),
         })
         .collect()
 }

@@ -28,8 +28,10 @@ pub enum Tone {
     Plain,
     /// A status word (`completed`, `failed`, `degraded`...), in its status colour.
     Status,
-    /// Something that went wrong, in the colour of `failed`.
-    Failure,
+    /// In the colour of this status word (`Like("failed")` for a failure category).
+    Like(&'static str),
+    /// A warning (a stale run): dark yellow in tables.
+    Warning,
 }
 
 /// One table cell or piece of a line: text and its tone.
@@ -54,9 +56,14 @@ impl Span {
 impl Span {
     /// Text in the colour of `failed`.
     pub fn failure(text: impl Into<String>) -> Span {
+        Span::toned(text, Tone::Like("failed"))
+    }
+
+    /// Text with a tone.
+    pub fn toned(text: impl Into<String>, tone: Tone) -> Span {
         Span {
             text: text.into(),
-            tone: Tone::Failure,
+            tone,
         }
     }
 }
