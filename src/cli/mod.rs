@@ -337,51 +337,12 @@ pub fn exec_prune(settings: &Settings, stream: Stream, args: &PruneArgs) -> Resu
     let age = timespec::parse_duration(&args.older_than, "--older-than")?;
     let cutoff = Timestamp::from(settings.now.to_datetime() - age);
     let actions = prune::prune(&settings.roots, stream, cutoff, args.compress, args.dry_run)?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &actions)?;
-    } else if actions.is_empty() {
-        writeln!(
-            out,
-            "nothing to prune: no daily files wholly older than {}",
-            args.older_than
-        )?;
-    } else {
-        let verb = |action: &str| match (args.dry_run, action == "compressed") {
-            (true, true) => "would compress",
-            (true, false) => "would delete",
-            (false, true) => "compressed",
-            (false, false) => "deleted",
-        };
-        for a in &actions {
-            writeln!(
-                out,
-                "{} {} ({})",
-                verb(a.action),
-                a.path,
-                human_bytes(a.bytes)
-            )?;
-        }
-        let total: u64 = actions.iter().map(|a| a.bytes).sum();
-        writeln!(
-            out,
-            "{} {} files, {}",
-            verb(actions[0].action),
-            actions.len(),
-            human_bytes(total)
-        )?;
-    }
-    out.flush()?;
+    settings.emit(&output::Pruned {
+        actions,
+        older_than: args.older_than.clone(),
+        dry_run: args.dry_run,
+    })?;
     Ok(0)
-}
-
-fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30)),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} B"),
-    }
 }
 
 /// The end of every program's `main`: the exit code for `result`, with the error

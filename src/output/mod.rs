@@ -11,7 +11,9 @@ use serde::Serialize;
 use crate::time::Timestamp;
 
 mod render;
-pub use render::{Align, Block, Column, Render, Span, TableModel, Tone, Written, compact_lines};
+pub use render::{
+    Align, Block, Column, Pruned, Render, Span, TableModel, Tone, Written, compact_lines,
+};
 
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -460,6 +462,18 @@ fn comfy(model: &TableModel, style: Style) -> Table {
         }
     }
     t
+}
+
+#[cfg(feature = "cli")]
+/// A table model laid out as lines (for layouts that place tables among other lines).
+pub fn table_lines(model: &TableModel, style: Style) -> Vec<String> {
+    let mut buf = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_table(&mut buf, &comfy(model, style));
+    String::from_utf8_lossy(&buf)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(feature = "cli")]

@@ -213,3 +213,74 @@ impl Render for Written {
         compact_lines(&self.0).map(Some)
     }
 }
+
+/// What `prune` did (or, dry, would do) to the daily files older than a cutoff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Pruned {
+    /// One action per file.
+    pub actions: Vec<crate::store::prune::PruneAction>,
+    /// `--older-than` as the user wrote it (named when there is nothing to prune).
+    #[serde(skip)]
+    pub older_than: String,
+    /// `--dry-run`.
+    #[serde(skip)]
+    pub dry_run: bool,
+}
+
+impl Pruned {
+    fn verb(&self, action: &str) -> &'static str {
+        match (self.dry_run, action == "compressed") {
+            (true, true) => "would compress",
+            (true, false) => "would delete",
+            (false, true) => "compressed",
+            (false, false) => "deleted",
+        }
+    }
+}
+
+/// `12.3 KiB`.
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30)),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
+
+impl Render for Pruned {
+    fn empty(&self) -> Option<String> {
+        self.actions.is_empty().then(|| {
+            format!(
+                "nothing to prune: no daily files wholly older than {}",
+                self.older_than
+            )
+        })
+    }
+
+    fn human(&self, _: &Style) -> Vec<Block> {
+        let mut blocks: Vec<Block> = self
+            .actions
+            .iter()
+            .map(|a| {
+                Block::text(format!(
+                    "{} {} ({})",
+                    self.verb(a.action),
+                    a.path,
+                    human_bytes(a.bytes)
+                ))
+            })
+            .collect();
+        if let Some(first) = self.actions.first() {
+            let total: u64 = self.actions.iter().map(|a| a.bytes).sum();
+            blocks.push(Block::text(format!(
+                "{} {} files, {}",
+                self.verb(first.action),
+                self.actions.len(),
+                human_bytes(total)
+            )));
+        }
+        blocks
+    }
+}
