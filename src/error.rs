@@ -95,22 +95,28 @@ impl Error {
         }
     }
 
-    /// The process exit code this error stands for: 2 for bad usage or input,
-    /// 1 for everything that went wrong at run time.
-    pub fn exit_code(&self) -> u8 {
-        // Exhaustive on purpose: a new variant must choose its code.
+    /// The exit this error stands for: [`Exit::Usage`] for bad usage or input,
+    /// [`Exit::Failure`] for everything that went wrong at run time (an internal
+    /// failure too: it is never the user's input).
+    pub fn exit(&self) -> Exit {
+        // Exhaustive on purpose: a new variant must choose its exit.
         match self {
             Error::Invalid { .. }
             | Error::BadLine { .. }
             | Error::Config { .. }
-            | Error::NoRoot { .. } => 2,
+            | Error::NoRoot { .. } => Exit::Usage,
             Error::Read { .. }
             | Error::Write { .. }
             | Error::Watch { .. }
             | Error::Internal { .. }
             | Error::Remote { .. }
-            | Error::Io(_) => 1,
+            | Error::Io(_) => Exit::Failure,
         }
+    }
+
+    /// The process exit code this error stands for (see [`Error::exit`]).
+    pub fn exit_code(&self) -> u8 {
+        self.exit().code()
     }
 
     /// True when the error is a closed pipe on output (`cc-log query | head`),
@@ -122,3 +128,112 @@ impl Error {
 
 /// Result type of the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A monitoring plugin's verdict (`cc-health check`), each with its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginStatus {
+    /// 0: healthy.
+    Ok,
+    /// 1: degraded.
+    Warning,
+    /// 2: down.
+    Critical,
+    /// 3: no data, or the check itself failed.
+    Unknown,
+}
+
+/// How a program ends, by name (SPEC §4): every exit code comes from [`Exit::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: it did what was asked.
+    Success,
+    /// 1: a runtime failure, `--strict` finding bad lines, a run that failed or was
+    /// cancelled (`watch --until-done`), alerts firing, invalid lines in bulk input.
+    Failure,
+    /// 2: bad usage or bad input; nothing was written.
+    Usage,
+    /// 124: `wait --timeout` ran out, as timeout(1) exits.
+    Timeout,
+    /// `cc-health check`: the plugin codes 0–3.
+    Plugin(PluginStatus),
+    /// A wrapped command's own exit code (`run`): passed on as it is (0–255; the
+    /// runner gives 128 + the signal for a killed command and 127 for one that did not
+    /// start). A code outside 0–255 cannot be passed on and is 1.
+    Child(i32),
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::Usage => 2,
+            Exit::Timeout => 124,
+            Exit::Plugin(PluginStatus::Ok) => 0,
+            Exit::Plugin(PluginStatus::Warning) => 1,
+            Exit::Plugin(PluginStatus::Critical) => 2,
+            Exit::Plugin(PluginStatus::Unknown) => 3,
+            Exit::Child(code) => u8::try_from(code).unwrap_or(1),
+        }
+    }
+
+    /// Of two ways to end, the one with the higher code: a watched run's end and the
+    /// skipped-lines verdict of `--strict`.
+    pub fn or_worse(self, other: Exit) -> Exit {
+        if other.code() > self.code() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> std::process::ExitCode {
+        std::process::ExitCode::from(exit.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_exit_has_its_documented_code() {
+        let cases = [
+            (Exit::Success, 0),
+            (Exit::Failure, 1),
+            (Exit::Usage, 2),
+            (Exit::Timeout, 124),
+            (Exit::Plugin(PluginStatus::Ok), 0),
+            (Exit::Plugin(PluginStatus::Warning), 1),
+            (Exit::Plugin(PluginStatus::Critical), 2),
+            (Exit::Plugin(PluginStatus::Unknown), 3),
+            (Exit::Child(0), 0),
+            (Exit::Child(3), 3),
+            (Exit::Child(137), 137),
+            (Exit::Child(255), 255),
+            (Exit::Child(256), 1),
+            (Exit::Child(-1), 1),
+        ];
+        for (exit, code) in cases {
+            assert_eq!(exit.code(), code, "{exit:?}");
+        }
+        assert_eq!(Exit::Timeout.or_worse(Exit::Failure), Exit::Timeout);
+        assert_eq!(Exit::Success.or_worse(Exit::Failure), Exit::Failure);
+    }
+
+    #[test]
+    fn an_internal_failure_is_a_runtime_exit_not_a_usage_one() {
+        let internal = Error::Internal {
+            what: "serializing a report",
+            message: "key must be a string".into(),
+        };
+        assert_eq!(internal.exit(), Exit::Failure);
+        assert_eq!(
+            Error::invalid("--limit", "must be a number").exit(),
+            Exit::Usage
+        );
+    }
+}

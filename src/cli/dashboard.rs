@@ -10,7 +10,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
 use crate::dashboard::{self, Dashboard};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::notifications::{self, Listing};
 use crate::output::{self, Style};
 use crate::record::NotificationType;
@@ -260,7 +260,7 @@ enum NotificationAction {
 }
 
 /// Runs a parsed `cc-dashboard` command line; returns the exit code.
-pub fn exec(cli: Cli) -> Result<u8> {
+pub fn exec(cli: Cli) -> Result<Exit> {
     let command = cli
         .command
         .unwrap_or(Command::View(ViewArgs { refresh: false }));
@@ -290,14 +290,15 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Ship(ShipCommand::Clickhouse(args)) => exec_ship_clickhouse(&settings, &args),
         Command::Prune(args) => exec_prune(&settings, Stream::Notifications, &args),
         Command::Completions { shell } => {
-            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+            print_completions(shell, &mut super::examples::add_to(Cli::command()))
+                .map(|()| Exit::Success)
         }
-        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
-        Command::Demo => Ok(0),
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| Exit::Success),
+        Command::Demo => Ok(Exit::Success),
     }
 }
 
-fn compute(settings: &Settings) -> Result<(Dashboard, u8)> {
+fn compute(settings: &Settings) -> Result<(Dashboard, Exit)> {
     let (d, skipped) = dashboard::compute(
         &settings.roots,
         &settings.config,
@@ -308,14 +309,14 @@ fn compute(settings: &Settings) -> Result<(Dashboard, u8)> {
     Ok((d, settings.finish(&skipped)))
 }
 
-fn exec_generate(settings: &Settings) -> Result<u8> {
+fn exec_generate(settings: &Settings) -> Result<Exit> {
     let (d, code) = compute(settings)?;
     let path = dashboard::save(settings.roots.primary(), &d)?;
     settings.emit(&dashboard::Generated::new(path, &d))?;
     Ok(code)
 }
 
-fn exec_json(settings: &Settings) -> Result<u8> {
+fn exec_json(settings: &Settings) -> Result<Exit> {
     let (d, code) = compute(settings)?;
     let mut out = output::stdout();
     output::write_document(&mut *out, &d)?;
@@ -323,7 +324,7 @@ fn exec_json(settings: &Settings) -> Result<u8> {
     Ok(code)
 }
 
-fn exec_view(settings: &Settings, refresh: bool) -> Result<u8> {
+fn exec_view(settings: &Settings, refresh: bool) -> Result<Exit> {
     let (d, skipped) = dashboard::current(
         &settings.roots,
         &settings.config,
@@ -345,7 +346,7 @@ fn screen(settings: &Settings) -> Style {
     }
 }
 
-fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
+fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<Exit> {
     let interval_ms = timespec::parse_duration_ms(&args.interval, "--interval")?;
     let interval = Duration::from_secs_f64(interval_ms.max(50.0) / 1000.0);
     let mut live = dashboard::LiveView::start(&settings.roots)?;
@@ -377,10 +378,10 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
     );
     write!(out, "\x1b[?25h\x1b[?1049l")?;
     out.flush()?;
-    result.map(|()| 0)
+    result.map(|()| Exit::Success)
 }
 
-fn exec_demo(common: &CommonArgs) -> Result<u8> {
+fn exec_demo(common: &CommonArgs) -> Result<Exit> {
     let root = dashboard::demo::demo_root(common.root.first().map(PathBuf::as_path))?;
     let mut args = common.clone();
     args.root = vec![root.clone()];
@@ -408,7 +409,7 @@ fn exec_demo(common: &CommonArgs) -> Result<u8> {
     let mut out = output::stdout();
     output::emit(&mut *out, &screen(&settings), &report)?;
     out.flush()?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 /// How to run a sibling program from where the user ran this one: its bare name when
@@ -439,7 +440,7 @@ fn program_command(name: &str) -> String {
     }
 }
 
-fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<u8> {
+fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<Exit> {
     let (d, code) = compute(settings)?;
     let redactor = settings.redactor()?;
     let extra = dashboard::html::gather(&settings.roots, &settings.config, &d, &redactor)?;
@@ -456,7 +457,7 @@ fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<u8> {
     Ok(code)
 }
 
-fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<u8> {
+fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<Exit> {
     use std::net::ToSocketAddrs;
     let bind = args
         .bind
@@ -523,10 +524,10 @@ fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<u8> {
             }
         }
     })?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {
+fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<Exit> {
     use crate::dashboard::export;
     if let Some(endpoint) = &args.endpoint {
         if !matches!(args.format, FormatArg::Otlp) {
@@ -591,7 +592,7 @@ fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {
     Ok(code)
 }
 
-fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<u8> {
+fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<Exit> {
     use crate::dashboard::ship;
     if !ship::valid_identifier(&args.database) {
         return Err(Error::invalid(
@@ -612,7 +613,7 @@ fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<u8
             writeln!(out, "{statement};\n")?;
         }
         out.flush()?;
-        return Ok(0);
+        return Ok(Exit::Success);
     }
     let url = args.url.clone().unwrap_or_default();
     let Some(rest) = url.strip_prefix("http://") else {
@@ -661,10 +662,10 @@ fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<u8
     if skipped > 0 {
         eprintln!("warning: skipped {skipped} lines that are not valid records");
     }
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn exec_alerts(settings: &Settings, args: &AlertsArgs) -> Result<u8> {
+fn exec_alerts(settings: &Settings, args: &AlertsArgs) -> Result<Exit> {
     use crate::dashboard::alerts;
     let rules = match &args.rules {
         Some(path) => alerts::rules_file(path)?,
@@ -676,7 +677,7 @@ fn exec_alerts(settings: &Settings, args: &AlertsArgs) -> Result<u8> {
             rules: 0,
             rows: Vec::new(),
         })?;
-        return Ok(0);
+        return Ok(Exit::Success);
     }
     let (rows, skipped) =
         alerts::evaluate(&settings.roots, &settings.config, &rules, settings.now)?;
@@ -688,10 +689,10 @@ fn exec_alerts(settings: &Settings, args: &AlertsArgs) -> Result<u8> {
     };
     settings.emit(&report)?;
     let code = settings.finish(&skipped);
-    Ok(if report.firing() { 1 } else { code })
+    Ok(if report.firing() { Exit::Failure } else { code })
 }
 
-fn exec_merge(settings: &Settings, args: &MergeArgs) -> Result<u8> {
+fn exec_merge(settings: &Settings, args: &MergeArgs) -> Result<Exit> {
     let redactor = settings.redactor()?;
     let (counts, skipped) = dashboard::merge::merge(
         settings.roots.primary(),
@@ -707,7 +708,7 @@ fn exec_merge(settings: &Settings, args: &MergeArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_notifications(settings: &Settings, args: NotificationsArgs) -> Result<u8> {
+fn exec_notifications(settings: &Settings, args: NotificationsArgs) -> Result<Exit> {
     let mut out = output::stdout();
     match args.action {
         Some(NotificationAction::Read { id, all }) => {
@@ -745,5 +746,5 @@ fn exec_notifications(settings: &Settings, args: NotificationsArgs) -> Result<u8
         }
     }
     out.flush()?;
-    Ok(0)
+    Ok(Exit::Success)
 }

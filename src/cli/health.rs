@@ -6,7 +6,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, PluginStatus, Result};
 use crate::health::{self, PriceTable, Thresholds, UsageBy, render};
 use crate::output;
 use crate::record::ProviderCall;
@@ -205,7 +205,7 @@ struct UsageArgs {
 }
 
 /// Runs a parsed `cc-health` command line; returns the exit code.
-pub fn exec(cli: Cli) -> Result<u8> {
+pub fn exec(cli: Cli) -> Result<Exit> {
     if let Command::Statusline = cli.command {
         return Ok(super::statusline::exec_statusline(&cli.common));
     }
@@ -216,7 +216,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
             let mut out = output::stdout();
             let _ = writeln!(out, "CC-HEALTH UNKNOWN - {e}");
             let _ = out.flush();
-            return Ok(3);
+            return Ok(Exit::Plugin(PluginStatus::Unknown));
         }
         Err(e) => return Err(e),
     };
@@ -229,13 +229,13 @@ pub fn exec(cli: Cli) -> Result<u8> {
             let mut out = output::stdout();
             let _ = writeln!(out, "CC-HEALTH UNKNOWN - {e}");
             let _ = out.flush();
-            return Ok(3);
+            return Ok(Exit::Plugin(PluginStatus::Unknown));
         }
         return Err(e);
     }
     match cli.command {
         Command::Record(args) => exec_record(&settings, *args),
-        Command::Statusline => Ok(0),
+        Command::Statusline => Ok(Exit::Success),
         Command::Status(args) => exec_status(&settings, args),
         Command::Overall(args) => exec_overall(&settings, args),
         Command::Compare(args) => exec_compare(&settings, args),
@@ -244,9 +244,10 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Check(args) => Ok(exec_check(&settings, args)),
         Command::Prune(args) => exec_prune(&settings, Stream::ProviderHealth, &args),
         Command::Completions { shell } => {
-            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+            print_completions(shell, &mut super::examples::add_to(Cli::command()))
+                .map(|()| Exit::Success)
         }
-        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| Exit::Success),
     }
 }
 
@@ -268,7 +269,7 @@ fn thresholds(settings: &Settings, window: &WindowArg) -> Result<Thresholds> {
     Thresholds::from_config(&settings.config.health, window_ms)
 }
 
-fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
+fn exec_record(settings: &Settings, args: RecordArgs) -> Result<Exit> {
     let writer = settings.writer()?;
     if args.provider.trim().is_empty() {
         return Err(Error::invalid("PROVIDER", "must not be empty"));
@@ -339,10 +340,10 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
         eprintln!("cc-health: {}", output::clean(m));
     }
     settings.emit(&output::Written(vec![recorded.call]))?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn exec_status(settings: &Settings, args: StatusArgs) -> Result<u8> {
+fn exec_status(settings: &Settings, args: StatusArgs) -> Result<Exit> {
     let th = thresholds(settings, &args.window)?;
     let Some(p) = &args.provider else {
         return print_statuses(settings, &th, |rows| rows);
@@ -357,7 +358,7 @@ fn print_statuses(
     settings: &Settings,
     th: &Thresholds,
     order: impl FnOnce(Vec<health::StatusRow>) -> Vec<health::StatusRow>,
-) -> Result<u8> {
+) -> Result<Exit> {
     let (rows, skipped) = health::statuses(&settings.roots, th, settings.now)?;
     settings.emit(&health::StatusesReport {
         window_ms: th.window_ms,
@@ -366,19 +367,19 @@ fn print_statuses(
     Ok(settings.finish(&skipped))
 }
 
-fn exec_overall(settings: &Settings, args: WindowArg) -> Result<u8> {
+fn exec_overall(settings: &Settings, args: WindowArg) -> Result<Exit> {
     let th = thresholds(settings, &args)?;
     let (rows, skipped) = health::statuses(&settings.roots, &th, settings.now)?;
     settings.emit(&health::overall(&rows, th.window_ms))?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_compare(settings: &Settings, args: WindowArg) -> Result<u8> {
+fn exec_compare(settings: &Settings, args: WindowArg) -> Result<Exit> {
     let th = thresholds(settings, &args)?;
     print_statuses(settings, &th, health::compare)
 }
 
-fn exec_errors(settings: &Settings, args: ErrorsArgs) -> Result<u8> {
+fn exec_errors(settings: &Settings, args: ErrorsArgs) -> Result<Exit> {
     let redactor = settings.redactor()?;
     let (report, skipped) = health::errors_report(
         &settings.roots,
@@ -390,7 +391,7 @@ fn exec_errors(settings: &Settings, args: ErrorsArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_usage(settings: &Settings, args: UsageArgs) -> Result<u8> {
+fn exec_usage(settings: &Settings, args: UsageArgs) -> Result<Exit> {
     let by = match args.by {
         None | Some(ByArg::Provider) => UsageBy::Provider,
         Some(ByArg::Model) => UsageBy::Model,
@@ -415,8 +416,8 @@ fn exec_usage(settings: &Settings, args: UsageArgs) -> Result<u8> {
 
 /// `check` never fails with a usage code: any problem is UNKNOWN (3), as monitoring
 /// plugins report it.
-fn exec_check(settings: &Settings, args: StatusArgs) -> u8 {
-    let result = (|| -> Result<(String, u8)> {
+fn exec_check(settings: &Settings, args: StatusArgs) -> Exit {
+    let result = (|| -> Result<(String, PluginStatus)> {
         let th = thresholds(settings, &args.window)?;
         Ok(match &args.provider {
             Some(p) => {
@@ -438,10 +439,10 @@ fn exec_check(settings: &Settings, args: StatusArgs) -> u8 {
     })();
     let (line, code) = match result {
         Ok(r) => r,
-        Err(e) => (format!("CC-HEALTH UNKNOWN - {e}"), 3),
+        Err(e) => (format!("CC-HEALTH UNKNOWN - {e}"), PluginStatus::Unknown),
     };
     let mut out = output::stdout();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
-    code
+    Exit::Plugin(code)
 }

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use super::{CommonArgs, Settings};
 use crate::agents::hook;
 use crate::agents::install::{self, Scope};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::record::Timestamp;
 
@@ -63,13 +63,13 @@ struct InstallArgs {
 
 /// Runs `hook`: a payload never fails (exit 0, a problem as one line on standard
 /// error); install and uninstall report errors as usual.
-pub fn exec_hook(common: &CommonArgs, args: &HookArgs) -> Result<u8> {
+pub fn exec_hook(common: &CommonArgs, args: &HookArgs) -> Result<Exit> {
     match &args.action {
         None => {
             if let Err(e) = run_payload(common) {
                 eprintln!("cc-log hook: {e}");
             }
-            Ok(0)
+            Ok(Exit::Success)
         }
         Some(HookAction::Install(a)) => exec_install(common, a, true),
         Some(HookAction::Uninstall(a)) => exec_install(common, a, false),
@@ -120,7 +120,7 @@ fn hook_root(common: &CommonArgs) -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".local/share/ccmon"))
 }
 
-fn exec_install(common: &CommonArgs, a: &InstallArgs, install: bool) -> Result<u8> {
+fn exec_install(common: &CommonArgs, a: &InstallArgs, install: bool) -> Result<Exit> {
     let cwd = std::env::current_dir().map_err(|source| Error::Read {
         path: PathBuf::from("."),
         source,
@@ -189,5 +189,5 @@ fn exec_install(common: &CommonArgs, a: &InstallArgs, install: bool) -> Result<u
         }
     }
     out.flush()?;
-    Ok(0)
+    Ok(Exit::Success)
 }

@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 
 use super::Settings;
 use crate::agents::{self, Agent, Options, Source, Summary};
-use crate::error::Result;
+use crate::error::{Exit, Result};
 use crate::output;
 
 /// Which agents' transcripts.
@@ -55,7 +55,7 @@ hooks never write a record twice. analytics/import-state.json remembers where ea
 was read up to: a second run reads only new lines.";
 
 /// Runs `import`.
-pub fn exec_import(settings: &Settings, args: &ImportArgs) -> Result<u8> {
+pub fn exec_import(settings: &Settings, args: &ImportArgs) -> Result<Exit> {
     let agents: &[Agent] = match args.which {
         Which::Claude => &[Agent::Claude],
         Which::Codex => &[Agent::Codex],
@@ -99,7 +99,11 @@ pub fn exec_import(settings: &Settings, args: &ImportArgs) -> Result<u8> {
     {
         eprintln!("{w}");
     }
-    Ok(u8::from(settings.strict && summary.warning().is_some()))
+    Ok(if settings.strict && summary.warning().is_some() {
+        Exit::Failure
+    } else {
+        Exit::Success
+    })
 }
 
 fn print_summary(

@@ -6,7 +6,7 @@ use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::log::{self, Filter, GroupBy};
 use crate::output;
 use crate::record::{SkillInvocation, SkillResult, Timestamp, parse_record};
@@ -258,7 +258,7 @@ impl From<ResultArg> for SkillResult {
 }
 
 /// Runs a parsed `cc-log` command line; returns the exit code.
-pub fn exec(cli: Cli) -> Result<u8> {
+pub fn exec(cli: Cli) -> Result<Exit> {
     if let Command::Hook(args) = &cli.command {
         return super::hook::exec_hook(&cli.common, args);
     }
@@ -283,18 +283,19 @@ pub fn exec(cli: Cli) -> Result<u8> {
                     removed: removed as u64,
                 })?;
             }
-            Ok(0)
+            Ok(Exit::Success)
         }
         Command::Query(args) => exec_query(&settings, args),
         Command::Stats(args) => exec_stats(&settings, args),
         Command::Tail(args) => exec_tail(&settings, args),
-        Command::Sanitize => exec_sanitize(&settings),
-        Command::Hook(_) => Ok(0),
+        Command::Sanitize => exec_sanitize(&settings).map(super::from_raw),
+        Command::Hook(_) => Ok(Exit::Success),
         Command::Prune(args) => exec_prune(&settings, Stream::SkillInvocations, &args),
         Command::Completions { shell } => {
-            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+            print_completions(shell, &mut super::examples::add_to(Cli::command()))
+                .map(|()| Exit::Success)
         }
-        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| Exit::Success),
     }
 }
 
@@ -335,7 +336,7 @@ fn print_written(settings: &Settings, written: &[Value]) -> Result<()> {
     Ok(())
 }
 
-fn exec_log(settings: &Settings, args: LogArgs) -> Result<u8> {
+fn exec_log(settings: &Settings, args: LogArgs) -> Result<Exit> {
     let writer = settings.writer()?;
     let record = if let Some(json) = &args.record {
         parse_record::<SkillInvocation>(json, "--record")?
@@ -350,11 +351,12 @@ fn exec_log(settings: &Settings, args: LogArgs) -> Result<u8> {
         rec.error = args.error.map_or(Value::Null, Value::String);
         rec
     } else {
-        return exec_log_bulk(settings, &writer, args.input.as_deref().unwrap_or("-"));
+        return exec_log_bulk(settings, &writer, args.input.as_deref().unwrap_or("-"))
+            .map(super::from_raw);
     };
     let written = writer.append(record)?;
     settings.emit(&output::Written(vec![written]))?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 /// Records per batch: one lock and one write per daily file per batch.
@@ -443,7 +445,7 @@ fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<u8
     Ok(0)
 }
 
-fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
+fn exec_run(settings: &Settings, args: RunArgs) -> Result<Exit> {
     // Check everything before running anything: bad flags must not run the command.
     let writer = settings.writer()?;
     let record = build_record(&args.skill, &args.fields)?;
@@ -468,7 +470,7 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
         &mut std::io::stdout(),
     )?;
     settings.emit(&report.written)?;
-    Ok(u8::try_from(report.code.clamp(0, 255)).unwrap_or(1))
+    Ok(Exit::Child(report.code))
 }
 
 fn filter(settings: &Settings, f: FilterArgs) -> Result<Filter> {
@@ -496,7 +498,7 @@ fn filter(settings: &Settings, f: FilterArgs) -> Result<Filter> {
     })
 }
 
-fn exec_query(settings: &Settings, args: QueryArgs) -> Result<u8> {
+fn exec_query(settings: &Settings, args: QueryArgs) -> Result<Exit> {
     let filter = filter(settings, args.filter)?;
     let skipped = if args.count {
         let (report, skipped) = log::count_report(&settings.roots, &filter)?;
@@ -511,7 +513,7 @@ fn exec_query(settings: &Settings, args: QueryArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_stats(settings: &Settings, args: StatsArgs) -> Result<u8> {
+fn exec_stats(settings: &Settings, args: StatsArgs) -> Result<Exit> {
     let by = match args.by {
         None | Some(ByArg::Skill) => GroupBy::Skill,
         Some(ByArg::Agent) => GroupBy::Agent,
@@ -525,7 +527,7 @@ fn exec_stats(settings: &Settings, args: StatsArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_tail(settings: &Settings, args: TailArgs) -> Result<u8> {
+fn exec_tail(settings: &Settings, args: TailArgs) -> Result<Exit> {
     let filter = filter(settings, args.filter)?;
     let redactor = settings.redactor()?;
     // Follow from before the read, so nothing appended in between is missed.

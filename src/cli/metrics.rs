@@ -4,7 +4,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::metrics::{self, QualityFilter};
 use crate::output;
 use crate::record::{JourneyExecution, JourneySource};
@@ -233,7 +233,7 @@ struct QualityArgs {
 }
 
 /// Runs a parsed `cc-metrics` command line; returns the exit code.
-pub fn exec(cli: Cli) -> Result<u8> {
+pub fn exec(cli: Cli) -> Result<Exit> {
     let settings = Settings::from_args(&cli.common)?;
     if !matches!(
         cli.command,
@@ -253,9 +253,10 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Quality(args) => exec_quality(&settings, args),
         Command::Prune(args) => exec_prune(&settings, Stream::CujMetrics, &args),
         Command::Completions { shell } => {
-            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+            print_completions(shell, &mut super::examples::add_to(Cli::command()))
+                .map(|()| Exit::Success)
         }
-        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| Exit::Success),
     }
 }
 
@@ -298,7 +299,7 @@ fn check_cuj(cuj: &str) -> Result<()> {
 use crate::time::HOUR_MS;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
-fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
+fn exec_record(settings: &Settings, args: RecordArgs) -> Result<Exit> {
     let writer = settings.writer()?;
     check_cuj(&args.cuj)?;
     let success = metrics::parse_success(&args.success, "SUCCESS")?;
@@ -333,10 +334,10 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
         .transpose()?;
     let written = writer.append(rec)?;
     settings.emit(&output::Written(vec![written]))?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
+fn exec_run(settings: &Settings, args: RunArgs) -> Result<Exit> {
     // Check everything before running anything: bad flags must not run the command.
     let writer = settings.writer()?;
     check_cuj(&args.cuj)?;
@@ -351,7 +352,7 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
         command: args.command,
     };
     let report = metrics::run_journey(&settings.roots, &writer, run)?;
-    let code = u8::try_from(report.outcome.code.clamp(0, 255)).unwrap_or(1);
+    let child = Exit::Child(report.outcome.code);
     // The command has run: from here on, failing to record is reported, and the
     // command's exit code still passes through.
     if let Err(e) = &report.recording {
@@ -360,15 +361,19 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
             "cc-metrics: error: the run was not fully recorded: {}",
             crate::redact::shared().redact_str(&message)
         );
-        return Ok(if code == 0 { 1 } else { code });
+        return Ok(if child == Exit::Child(0) {
+            Exit::Failure
+        } else {
+            child
+        });
     }
     if !settings.quiet {
         eprintln!("{}", report.summary());
     }
-    Ok(code)
+    Ok(child)
 }
 
-fn exec_rate(settings: &Settings, args: CujWindowArgs) -> Result<u8> {
+fn exec_rate(settings: &Settings, args: CujWindowArgs) -> Result<Exit> {
     check_cuj(&args.cuj)?;
     let window = positive_ms(args.window.as_deref(), DAY_MS, "WINDOW")?;
     let (report, skipped) = metrics::rate_report(&settings.roots, &args.cuj, window, settings.now)?;
@@ -376,7 +381,7 @@ fn exec_rate(settings: &Settings, args: CujWindowArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_all(settings: &Settings, args: WindowArgs) -> Result<u8> {
+fn exec_all(settings: &Settings, args: WindowArgs) -> Result<Exit> {
     let skipped = match args.window.as_deref() {
         Some(w) => {
             let window = positive_ms(Some(w), DAY_MS, "WINDOW")?;
@@ -396,7 +401,7 @@ fn exec_all(settings: &Settings, args: WindowArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_trending(settings: &Settings, args: TrendingArgs) -> Result<u8> {
+fn exec_trending(settings: &Settings, args: TrendingArgs) -> Result<Exit> {
     check_cuj(&args.cuj)?;
     let count = bucket_count(args.buckets.as_deref())?;
     let size = positive_ms(args.bucket.as_deref(), HOUR_MS, "BUCKET")?;
@@ -406,7 +411,7 @@ fn exec_trending(settings: &Settings, args: TrendingArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_failures(settings: &Settings, args: FailuresArgs) -> Result<u8> {
+fn exec_failures(settings: &Settings, args: FailuresArgs) -> Result<Exit> {
     let redactor = settings.redactor()?;
     let (report, skipped) = if args.all {
         // `failures --all 7d`: the one positional is the window.
@@ -438,7 +443,7 @@ fn exec_failures(settings: &Settings, args: FailuresArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_percentiles(settings: &Settings, args: CujWindowArgs) -> Result<u8> {
+fn exec_percentiles(settings: &Settings, args: CujWindowArgs) -> Result<Exit> {
     check_cuj(&args.cuj)?;
     let window = positive_ms(args.window.as_deref(), DAY_MS, "WINDOW")?;
     let (report, skipped) =
@@ -447,7 +452,7 @@ fn exec_percentiles(settings: &Settings, args: CujWindowArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_workflows(settings: &Settings, args: WindowArgs) -> Result<u8> {
+fn exec_workflows(settings: &Settings, args: WindowArgs) -> Result<Exit> {
     let window = positive_ms(args.window.as_deref(), 7 * DAY_MS, "WINDOW")?;
     let (rows, skipped) = metrics::workflow_report(
         &settings.roots,
@@ -462,7 +467,7 @@ fn exec_workflows(settings: &Settings, args: WindowArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_quality(settings: &Settings, args: QualityArgs) -> Result<u8> {
+fn exec_quality(settings: &Settings, args: QualityArgs) -> Result<Exit> {
     let count = bucket_count(args.buckets.as_deref())?;
     let size = positive_ms(args.bucket.as_deref(), HOUR_MS, "BUCKET")?;
     let filter = QualityFilter {

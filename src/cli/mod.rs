@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Exit, Result};
 use crate::output::{self, Style};
 use crate::redact::Redactor;
 use crate::store::{Roots, Skipped, Stream, prune};
@@ -192,18 +192,18 @@ impl Settings {
         Ok(())
     }
 
-    /// Prints the skipped-lines warning (unless quiet) and gives the exit code:
-    /// 1 under `--strict` when lines were skipped, else 0.
-    pub fn finish(&self, skipped: &Skipped) -> u8 {
+    /// Prints the skipped-lines warning (unless quiet) and gives the exit:
+    /// a failure under `--strict` when lines were skipped, else success.
+    pub fn finish(&self, skipped: &Skipped) -> Exit {
         if let Some(w) = skipped.warning() {
             if !self.quiet || self.strict {
                 eprintln!("{w}");
             }
             if self.strict {
-                return 1;
+                return Exit::Failure;
             }
         }
-        0
+        Exit::Success
     }
 }
 
@@ -295,26 +295,36 @@ pub fn print_man(cmd: clap::Command) -> Result<()> {
     Ok(())
 }
 
-/// The exit code for an error that ended a program: the library's code for its own
-/// errors, 0 for a closed output pipe (`cc-log query | head`), else 1.
-pub fn exit_code(err: &(dyn std::error::Error + 'static)) -> u8 {
+/// How an error ends a program: the library's exit for its own errors, success for a
+/// closed output pipe (`cc-log query | head`), else a runtime failure.
+pub fn exit_code(err: &(dyn std::error::Error + 'static)) -> Exit {
     let mut current = Some(err);
     while let Some(e) = current {
         if let Some(ours) = e.downcast_ref::<crate::Error>() {
             return if ours.is_broken_pipe() {
-                0
+                Exit::Success
             } else {
-                ours.exit_code()
+                ours.exit()
             };
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::BrokenPipe
         {
-            return 0;
+            return Exit::Success;
         }
         current = e.source();
     }
-    1
+    Exit::Failure
+}
+
+/// The exit of a function that still speaks in raw codes (the bulk append and
+/// `sanitize`, being moved into the library by another change): 0 success, 1 failure.
+pub(crate) fn from_raw(code: u8) -> Exit {
+    if code == 0 {
+        Exit::Success
+    } else {
+        Exit::Failure
+    }
 }
 
 /// `prune` flags, the same in every program.
@@ -333,7 +343,7 @@ pub struct PruneArgs {
 
 /// `prune`: deletes (or gzips) the daily files of `stream` wholly older than the cutoff
 /// and says what it did.
-pub fn exec_prune(settings: &Settings, stream: Stream, args: &PruneArgs) -> Result<u8> {
+pub fn exec_prune(settings: &Settings, stream: Stream, args: &PruneArgs) -> Result<Exit> {
     let age = timespec::parse_duration(&args.older_than, "--older-than")?;
     let cutoff = Timestamp::from(settings.now.to_datetime() - age);
     let actions = prune::prune(&settings.roots, stream, cutoff, args.compress, args.dry_run)?;
@@ -342,28 +352,28 @@ pub fn exec_prune(settings: &Settings, stream: Stream, args: &PruneArgs) -> Resu
         older_than: args.older_than.clone(),
         dry_run: args.dry_run,
     })?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 /// The end of every program's `main`: the exit code for `result`, with the error
 /// printed as `PROGRAM: error: ...` unless it is a closed output pipe. The library's
 /// errors already name their cause, so only the outermost message is printed.
-pub fn exit<E>(program: &str, result: std::result::Result<u8, E>) -> std::process::ExitCode
+pub fn exit<E>(program: &str, result: std::result::Result<Exit, E>) -> std::process::ExitCode
 where
     E: std::ops::Deref<Target = dyn std::error::Error + Send + Sync + 'static> + std::fmt::Display,
 {
     match result {
-        Ok(code) => std::process::ExitCode::from(code),
+        Ok(exit) => exit.into(),
         Err(err) => {
-            let code = exit_code(&*err);
-            if code != 0 {
+            let exit = exit_code(&*err);
+            if exit != Exit::Success {
                 // Messages may quote input: they pass the redactor like records (SPEC §15),
                 // and no control character reaches the terminal.
                 let message = err.to_string();
                 let message = crate::redact::shared().redact_str(&message);
                 eprintln!("{program}: error: {}", output::clean(&message));
             }
-            std::process::ExitCode::from(code)
+            exit.into()
         }
     }
 }

@@ -7,7 +7,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::health::PriceTable;
 use crate::progress::chain::RunQuery;
 use crate::progress::stream::StreamOptions;
@@ -444,7 +444,7 @@ struct ChainArgs {
 }
 
 /// Runs a parsed `cc-progress` command line; returns the exit code.
-pub fn exec(cli: Cli) -> Result<u8> {
+pub fn exec(cli: Cli) -> Result<Exit> {
     let settings = Settings::from_args(&cli.common)?;
     if matches!(
         cli.command,
@@ -532,9 +532,10 @@ pub fn exec(cli: Cli) -> Result<u8> {
         }
         Command::Prune(args) => exec_prune(&settings, Stream::Progress, &args),
         Command::Completions { shell } => {
-            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+            print_completions(shell, &mut super::examples::add_to(Cli::command()))
+                .map(|()| Exit::Success)
         }
-        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| Exit::Success),
     }
 }
 
@@ -706,7 +707,7 @@ fn write_tracked(
     error: Option<String>,
     fields: &EventFields,
     make: impl Fn(Option<&RunState>, ProgressEvent) -> Result<ProgressEvent>,
-) -> Result<u8> {
+) -> Result<Exit> {
     let mut t = template(settings, run, fields)?;
     t.message = message;
     t.error = error.map_or(Value::Null, Value::String);
@@ -715,10 +716,10 @@ fn write_tracked(
         make(state, t.clone())
     })?;
     print_written(settings, written)?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
+fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<Exit> {
     let mut e = template(settings, &args.run, &args.fields)?;
     e.status = Some(args.status.into());
     e.step = args
@@ -739,10 +740,10 @@ fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
     writer.prepare(e.clone(), crate::time::Timestamp::now())?;
     let written = progress::append_event(&settings.roots, &writer, &args.run, |_| Ok(e.clone()))?;
     print_written(settings, written)?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn exec_output(settings: &Settings, args: OutputArgs) -> Result<u8> {
+fn exec_output(settings: &Settings, args: OutputArgs) -> Result<Exit> {
     check_run(&args.run)?;
     let writer = settings.writer()?;
     let stream = OutputStream::from(args.stream);
@@ -776,10 +777,10 @@ fn exec_output(settings: &Settings, args: OutputArgs) -> Result<u8> {
         }
         append(&args.text)?;
     }
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn exec_stream(settings: &Settings, args: StreamArgs) -> Result<u8> {
+fn exec_stream(settings: &Settings, args: StreamArgs) -> Result<Exit> {
     check_run(&args.run)?;
     let Some((program, rest)) = args.command.split_first() else {
         return Err(Error::invalid("CMD", "name the agent command after --"));
@@ -809,7 +810,7 @@ fn exec_stream(settings: &Settings, args: StreamArgs) -> Result<u8> {
         );
     }
     settings.finish(&summary.skipped);
-    Ok(u8::try_from(summary.outcome.code).unwrap_or(1))
+    Ok(Exit::Child(summary.outcome.code))
 }
 
 fn display(settings: &Settings) -> Display {
@@ -822,7 +823,7 @@ fn display(settings: &Settings) -> Display {
     }
 }
 
-fn exec_watch(settings: &Settings, args: WatchArgs) -> Result<u8> {
+fn exec_watch(settings: &Settings, args: WatchArgs) -> Result<Exit> {
     if let Some(r) = &args.run {
         check_run(r)?;
     }
@@ -839,10 +840,10 @@ fn exec_watch(settings: &Settings, args: WatchArgs) -> Result<u8> {
     let mut out = output::stdout();
     let (end, skipped) = watch(&settings.roots, &opts, settings.style, &redactor, &mut out)?;
     let code = settings.finish(&skipped);
-    Ok(end.map_or(code, |e| e.exit_code().max(code)))
+    Ok(end.map_or(code, |e| e.exit().or_worse(code)))
 }
 
-fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<u8> {
+fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<Exit> {
     check_run(&args.run)?;
     let timeout = args
         .timeout
@@ -864,10 +865,10 @@ fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<u8> {
     let redactor = settings.redactor()?;
     let mut out = std::io::sink();
     let (end, _) = watch(&settings.roots, &opts, settings.style, &redactor, &mut out)?;
-    Ok(end.map_or(1, |e| e.exit_code()))
+    Ok(end.map_or(Exit::Failure, |e| e.exit()))
 }
 
-fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<u8> {
+fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<Exit> {
     check_run(&args.run)?;
     let redactor = settings.redactor()?;
     let (report, skipped) = render::history_report(
@@ -881,7 +882,7 @@ fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_current(settings: &Settings, args: RunArg, detail: bool) -> Result<u8> {
+fn exec_current(settings: &Settings, args: RunArg, detail: bool) -> Result<Exit> {
     check_run(&args.run)?;
     let prices = PriceTable::new(&settings.config.pricing);
     let (state, skipped) =
@@ -894,7 +895,7 @@ fn exec_current(settings: &Settings, args: RunArg, detail: bool) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<u8> {
+fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<Exit> {
     if args.page == 0 {
         return Err(Error::invalid("--page", "pages count from 1"));
     }
@@ -921,7 +922,7 @@ fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<u8> {
     Ok(settings.finish(&skipped))
 }
 
-fn exec_chain(settings: &Settings, args: ChainArgs) -> Result<u8> {
+fn exec_chain(settings: &Settings, args: ChainArgs) -> Result<Exit> {
     if args.chain.trim().is_empty() {
         return Err(Error::invalid("CHAIN", "must not be empty"));
     }

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::status::{ErrorRow, Health, Overall, StatusRow};
 use super::usage::{UsageBy, UsageRow, total};
+use crate::error::PluginStatus;
 use crate::output::{
     self, Block, Render, Span, Style, TableModel, human_duration, human_opt_duration, human_rate,
     one_line,
@@ -272,18 +273,23 @@ fn quantity(n: f64) -> String {
     }
 }
 
-/// The plugin exit code of a status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-pub fn plugin_code(h: Health) -> u8 {
+/// The plugin verdict of a status: OK, WARNING (degraded), CRITICAL (down), UNKNOWN.
+pub fn plugin_code(h: Health) -> PluginStatus {
     match h {
-        Health::Healthy => 0,
-        Health::Degraded => 1,
-        Health::Down => 2,
-        Health::Unknown => 3,
+        Health::Healthy => PluginStatus::Ok,
+        Health::Degraded => PluginStatus::Warning,
+        Health::Down => PluginStatus::Critical,
+        Health::Unknown => PluginStatus::Unknown,
     }
 }
 
 fn plugin_word(h: Health) -> &'static str {
-    ["OK", "WARNING", "CRITICAL", "UNKNOWN"][plugin_code(h) as usize]
+    match plugin_code(h) {
+        PluginStatus::Ok => "OK",
+        PluginStatus::Warning => "WARNING",
+        PluginStatus::Critical => "CRITICAL",
+        PluginStatus::Unknown => "UNKNOWN",
+    }
 }
 
 /// A performance-data label: letters, digits and `_`, `-`, `.` kept, others as `_`.
