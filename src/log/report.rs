@@ -175,6 +175,18 @@ struct Cells {
     error: String,
 }
 
+/// The sentence for people when no invocation matches.
+fn no_match(empty: bool) -> Option<String> {
+    empty.then(|| "no skill invocations match".into())
+}
+
+/// The rows' records as NDJSON lines, as stored (or redacted).
+fn stored_lines(rows: &[LogRow]) -> Vec<Cow<'_, str>> {
+    rows.iter()
+        .map(|r| Cow::Borrowed(r.json.as_str()))
+        .collect()
+}
+
 /// `cc-log query`: matching invocations, newest first. NDJSON records for programs, a
 /// table for people.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -186,9 +198,7 @@ pub struct QueryReport {
 
 impl Render for QueryReport {
     fn empty(&self) -> Option<String> {
-        self.rows
-            .is_empty()
-            .then(|| "no skill invocations match".into())
+        no_match(self.rows.is_empty())
     }
 
     fn human(&self, style: &Style) -> Vec<Block> {
@@ -213,12 +223,7 @@ impl Render for QueryReport {
     }
 
     fn json_lines(&self) -> Result<Option<Vec<Cow<'_, str>>>> {
-        Ok(Some(
-            self.rows
-                .iter()
-                .map(|r| Cow::Borrowed(r.json.as_str()))
-                .collect(),
-        ))
+        Ok(Some(stored_lines(&self.rows)))
     }
 }
 
@@ -236,12 +241,7 @@ impl Render for TailReport {
     }
 
     fn json_lines(&self) -> Result<Option<Vec<Cow<'_, str>>>> {
-        Ok(Some(
-            self.rows
-                .iter()
-                .map(|r| Cow::Borrowed(r.json.as_str()))
-                .collect(),
-        ))
+        Ok(Some(stored_lines(&self.rows)))
     }
 }
 
@@ -283,9 +283,7 @@ impl GroupBy {
 
 impl Render for StatsReport {
     fn empty(&self) -> Option<String> {
-        self.rows
-            .is_empty()
-            .then(|| "no skill invocations match".into())
+        no_match(self.rows.is_empty())
     }
 
     fn human(&self, _: &Style) -> Vec<Block> {
