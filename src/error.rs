@@ -9,12 +9,22 @@ use std::path::PathBuf;
 /// of the specification (2 for bad usage or input, 1 for runtime failures).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A flag, argument or record field holds a value that is not allowed.
+    /// A field of a record (or of other structured input: a bulk line, a rules file)
+    /// holds a value that is not allowed.
     #[error("invalid {field}: {message}")]
     Invalid {
-        /// The flag or field, as the user wrote it (`--duration`, `result`).
+        /// The field, as it is named in the record (`duration`, `result`), or where
+        /// the record came from (`--record`, `line 12`).
         field: String,
-        /// What was wrong and what was expected.
+        /// The value's kind and what was expected; never the value itself.
+        message: String,
+    },
+    /// A command-line flag or argument holds a value that is not allowed.
+    #[error("invalid {flag}: {message}")]
+    InvalidFlag {
+        /// The flag or argument, as the user wrote it (`--duration`, `WINDOW`).
+        flag: String,
+        /// The value's kind and what was expected; never the value itself.
         message: String,
     },
     /// A line of bulk input could not be accepted.
@@ -87,10 +97,29 @@ pub enum Error {
 }
 
 impl Error {
-    /// Shorthand for [`Error::Invalid`].
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Invalid {
-            field: field.into(),
+    /// A value that is not allowed: an [`Error::InvalidFlag`] when `name` is spelled as
+    /// the command line spells its flags and arguments (`--window`, `-n`, `WINDOW`,
+    /// `CC_NOW`), else an [`Error::Invalid`] record field (`duration`, `health.window`).
+    pub fn invalid(name: impl Into<String>, message: impl Into<String>) -> Self {
+        let name = name.into();
+        let message = message.into();
+        if is_flag_name(&name) {
+            Error::InvalidFlag {
+                flag: name,
+                message,
+            }
+        } else {
+            Error::Invalid {
+                field: name,
+                message,
+            }
+        }
+    }
+
+    /// An invalid command-line flag or argument.
+    pub fn flag(flag: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidFlag {
+            flag: flag.into(),
             message: message.into(),
         }
     }
@@ -102,6 +131,7 @@ impl Error {
         // Exhaustive on purpose: a new variant must choose its exit.
         match self {
             Error::Invalid { .. }
+            | Error::InvalidFlag { .. }
             | Error::BadLine { .. }
             | Error::Config { .. }
             | Error::NoRoot { .. } => Exit::Usage,
@@ -123,6 +153,35 @@ impl Error {
     /// which a command-line program treats as a quiet, successful end.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// True for the names the command line gives its flags and arguments: `--flag`, `-n`,
+/// or upper case (`WINDOW`, `CC_NOW`); record fields are camelCase or dotted.
+fn is_flag_name(name: &str) -> bool {
+    name.starts_with('-')
+        || (name.chars().any(|c| c.is_ascii_uppercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+}
+
+/// What kind of value `input` is, for an error message that must not echo it (SPEC
+/// §15): `an empty value`, `a negative number`, `a number` or `text`.
+///
+/// ```
+/// assert_eq!(ccmon::error::value_kind(" "), "an empty value");
+/// assert_eq!(ccmon::error::value_kind("-3"), "a negative number");
+/// assert_eq!(ccmon::error::value_kind("1.5"), "a number");
+/// assert_eq!(ccmon::error::value_kind("3 days"), "text");
+/// ```
+pub fn value_kind(input: &str) -> &'static str {
+    let t = input.trim();
+    match t.parse::<f64>() {
+        _ if t.is_empty() => "an empty value",
+        Ok(n) if n < 0.0 => "a negative number",
+        Ok(_) => "a number",
+        Err(_) => "text",
     }
 }
 
@@ -222,6 +281,27 @@ mod tests {
         }
         assert_eq!(Exit::Timeout.or_worse(Exit::Failure), Exit::Timeout);
         assert_eq!(Exit::Success.or_worse(Exit::Failure), Exit::Failure);
+    }
+
+    #[test]
+    fn flags_and_record_fields_are_told_apart_by_their_names() {
+        for flag in ["--window", "-n", "WINDOW", "CC_NOW", "BUCKETS"] {
+            assert!(
+                matches!(Error::invalid(flag, "x"), Error::InvalidFlag { .. }),
+                "{flag}"
+            );
+        }
+        for field in ["duration", "costUsd", "health.window", "line 12", "since"] {
+            assert!(
+                matches!(Error::invalid(field, "x"), Error::Invalid { .. }),
+                "{field}"
+            );
+        }
+        assert_eq!(
+            Error::invalid("--window", "got text").to_string(),
+            "invalid --window: got text"
+        );
+        assert_eq!(Error::flag("--window", "x").exit(), Exit::Usage);
     }
 
     #[test]

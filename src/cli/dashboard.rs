@@ -468,8 +468,8 @@ fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<Exit> {
             Error::invalid(
                 "--bind",
                 format!(
-                    "{:?} is not an address (expected HOST:PORT, e.g. 127.0.0.1:7878)",
-                    args.bind
+                    "got {}, not an address; expected HOST:PORT, e.g. 127.0.0.1:7878",
+                    crate::error::value_kind(&args.bind)
                 ),
             )
         })?;

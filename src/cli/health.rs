@@ -260,7 +260,7 @@ fn thresholds(settings: &Settings, window: &WindowArg) -> Result<Thresholds> {
             if ms < 1.0 {
                 return Err(Error::invalid(
                     "--window",
-                    format!("{w:?} must be at least 1ms"),
+                    "got a DURATION under 1ms; expected at least 1ms",
                 ));
             }
             Ok(ms as i64)

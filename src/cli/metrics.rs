@@ -269,7 +269,7 @@ fn positive_ms(value: Option<&str>, default_ms: i64, field: &str) -> Result<i64>
     if ms < 1.0 {
         return Err(Error::invalid(
             field,
-            format!("{value:?} must be at least 1ms"),
+            "got a DURATION under 1ms; expected at least 1ms",
         ));
     }
     Ok(ms.min(i64::MAX as f64) as i64)
@@ -284,7 +284,10 @@ fn bucket_count(value: Option<&str>) -> Result<usize> {
         Ok(n) if (1..=MAX_BUCKETS).contains(&n) => Ok(n),
         _ => Err(Error::invalid(
             "BUCKETS",
-            format!("{value:?} must be a whole number from 1 to {MAX_BUCKETS}"),
+            format!(
+                "got {}; expected a whole number from 1 to {MAX_BUCKETS}",
+                crate::error::value_kind(value)
+            ),
         )),
     }
 }

@@ -211,16 +211,10 @@ impl Settings {
 /// records built from flags (`invalid --cost: ...`, not `invalid costUsd: ...`).
 pub fn field_as_flag(err: crate::Error, flags: &[(&str, &str)]) -> crate::Error {
     match err {
-        crate::Error::Invalid { field, message } => {
-            let flag = flags
-                .iter()
-                .find(|(f, _)| *f == field)
-                .map_or(field, |(_, flag)| (*flag).to_string());
-            crate::Error::Invalid {
-                field: flag,
-                message,
-            }
-        }
+        crate::Error::Invalid { field, message } => match flags.iter().find(|(f, _)| *f == field) {
+            Some((_, flag)) => crate::Error::flag(*flag, message),
+            None => crate::Error::Invalid { field, message },
+        },
         other => other,
     }
 }

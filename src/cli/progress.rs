@@ -551,7 +551,10 @@ fn parse_sprint(text: &str) -> Result<(u64, u64)> {
     let bad = || {
         Error::invalid(
             "--sprint",
-            format!("{text:?} is not INDEX/TOTAL with 1 ≤ INDEX ≤ TOTAL, e.g. 2/5"),
+            format!(
+                "got {}; expected INDEX/TOTAL with 1 ≤ INDEX ≤ TOTAL, e.g. 2/5",
+                crate::error::value_kind(text)
+            ),
         )
     };
     let (i, t) = text.split_once('/').ok_or_else(bad)?;
@@ -570,7 +573,10 @@ fn parse_ci_check(text: &str) -> Result<CiCheck> {
     let bad = || {
         Error::invalid(
             "--ci-check",
-            format!("{text:?} is not NAME=STATUS[=URL], e.g. \"Unit Tests=success\""),
+            format!(
+                "got {}; expected NAME=STATUS[=URL], e.g. \"Unit Tests=success\"",
+                crate::error::value_kind(text)
+            ),
         )
     };
     let (name, rest) = text.split_once('=').ok_or_else(bad)?;
@@ -726,9 +732,15 @@ fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<Exit> {
         .step
         .as_deref()
         .map(|s| {
-            s.trim()
-                .parse::<u64>()
-                .map_err(|_| Error::invalid("--step", format!("{s:?} must be a whole number ≥ 0")))
+            s.trim().parse::<u64>().map_err(|_| {
+                Error::invalid(
+                    "--step",
+                    format!(
+                        "got {}; expected a whole number ≥ 0",
+                        crate::error::value_kind(s)
+                    ),
+                )
+            })
         })
         .transpose()?;
     e.percentage = args.percentage;
