@@ -148,45 +148,22 @@ fn exec_install(common: &CommonArgs, a: &InstallArgs, install: bool) -> Result<E
     let change = install::apply(&path, command.as_deref(), a.dry_run)?;
     let mut out = output::stdout();
     if a.dry_run {
+        // The file as it would be: what a dry run is for, whatever --json says.
         out.write_all(change.text.as_bytes())?;
-    } else if common.json {
-        output::write_json(
-            &mut out,
-            &serde_json::json!({
-                "path": change.path,
-                "changed": change.changed,
-                "backup": change.backup,
-                "command": command,
-            }),
-        )?;
     } else {
-        let what = if install {
-            "installed in"
-        } else {
-            "removed from"
+        let style = output::Style {
+            json: common.json,
+            color: false,
+            utc: common.utc,
         };
-        match (change.changed, &change.backup) {
-            (false, _) => writeln!(
-                out,
-                "{} already {}",
-                change.path.display(),
-                if install {
-                    "has ccmon's hooks"
-                } else {
-                    "has no ccmon hooks"
-                }
-            )?,
-            (true, Some(b)) => writeln!(
-                out,
-                "ccmon hooks {what} {} (previous file kept as {})",
-                change.path.display(),
-                b.display()
-            )?,
-            (true, None) => writeln!(out, "ccmon hooks {what} {}", change.path.display())?,
-        }
-        if let Some(c) = &command {
-            writeln!(out, "command: {c}")?;
-        }
+        let report = crate::agents::HooksChanged {
+            path: change.path,
+            changed: change.changed,
+            backup: change.backup,
+            command,
+            install,
+        };
+        output::emit(&mut *out, &style, &report)?;
     }
     out.flush()?;
     Ok(Exit::Success)
