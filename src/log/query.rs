@@ -95,7 +95,7 @@ pub fn query_report(
     redactor: &Redactor,
 ) -> Result<(QueryReport, Skipped)> {
     let (lines, skipped) = query(roots, filter, limit)?;
-    let rows = LogRow::of_lines(&lines, redactor);
+    let rows = LogRow::of_lines(lines, redactor);
     Ok((QueryReport { rows }, skipped))
 }
 

@@ -91,10 +91,11 @@ impl LogRow {
         }
     }
 
-    /// The rows of found lines, in their order.
-    pub fn of_lines(lines: &[FoundLine], redactor: &Redactor) -> Vec<LogRow> {
+    /// The rows of found lines, in their order; each line is dropped as soon as its
+    /// row is made, so a long answer is not held twice.
+    pub fn of_lines(lines: Vec<FoundLine>, redactor: &Redactor) -> Vec<LogRow> {
         lines
-            .iter()
+            .into_iter()
             .map(|found| LogRow::new(&found.bytes, redactor))
             .collect()
     }

@@ -19,7 +19,7 @@ pub fn tail(
     }
     let (mut lines, skipped) = query(roots, filter, n)?;
     lines.reverse();
-    let rows = LogRow::of_lines(&lines, redactor);
+    let rows = LogRow::of_lines(lines, redactor);
     Ok((TailReport { rows }, skipped))
 }
 
