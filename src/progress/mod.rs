@@ -6,7 +6,6 @@ pub mod agent;
 pub mod chain;
 mod cost;
 mod read;
-#[cfg(feature = "cli")]
 pub mod render;
 mod state;
 pub mod stream;

@@ -7,12 +7,14 @@ use serde::Serialize;
 
 use super::chain::{ChainReport, ChainRow, RunRow};
 use super::state::RunState;
-use crate::output::{
-    self, Block, Render, Span, Style, TableModel, Tone, human_duration, one_line, paint,
-    status_color,
-};
-use crate::record::{PrStatus, ProgressEvent, RunStatus, error_message};
+use crate::output::{self, Block, Render, Span, Style, TableModel, Tone, human_duration, one_line};
+#[cfg(feature = "cli")]
+use crate::output::{paint, status_color};
+#[cfg(feature = "cli")]
+use crate::record::RunStatus;
+use crate::record::{PrStatus, ProgressEvent, error_message};
 
+#[cfg(feature = "cli")]
 fn status_word(status: RunStatus, style: Style) -> String {
     paint(status.as_str(), status_color(status.as_str()), style.color)
 }
@@ -25,6 +27,7 @@ fn percent(p: f64) -> String {
     }
 }
 
+#[cfg(feature = "cli")]
 /// One event as a line: `2026-11-20 13:45:01  run-001  step 1/4  running  25%  Analyzing code`.
 pub fn event_line(e: &ProgressEvent, style: Style) -> String {
     let time = e
@@ -582,6 +585,7 @@ impl Render for ChainsReport {
     }
 }
 
+#[cfg(feature = "cli")]
 /// A live bar for a run, fitting `width` columns:
 /// `run-001  [#######-------]  2/4  50%  Analyzing code  1m 03s`. The message goes
 /// first when room is short, then the bar narrows, then the run id is cut.
@@ -615,6 +619,7 @@ pub fn bar(s: &RunState, width: usize, style: Style) -> String {
     }
 }
 
+#[cfg(feature = "cli")]
 /// Text on one line in at most `n` characters, the ellipsis included.
 fn fit(text: &str, n: usize) -> String {
     let flat = one_line(text, usize::MAX);
@@ -625,6 +630,7 @@ fn fit(text: &str, n: usize) -> String {
     }
 }
 
+#[cfg(feature = "cli")]
 /// The final line of a finished run in the live view.
 pub fn finished_line(s: &RunState, style: Style) -> String {
     let mut line = format!(
