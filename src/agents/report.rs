@@ -48,34 +48,19 @@ impl Render for ImportReport {
             s.calls, s.errors, s.tool_calls, s.already_held
         )));
         let c = &s.counts;
-        let mut notes = Vec::new();
-        if c.waiting > 0 {
-            notes.push(format!("{} waiting for more lines", c.waiting));
-        }
-        if c.bad_lines > 0 {
-            notes.push(format!("{} malformed lines skipped", c.bad_lines));
-        }
-        if c.no_usage > 0 {
-            notes.push(format!("{} responses without usage", c.no_usage));
-        }
-        if c.synthetic > 0 {
-            notes.push(format!("{} synthetic messages skipped", c.synthetic));
-        }
-        if c.orphan_results > 0 {
-            notes.push(format!(
-                "{} tool results without their call",
-                c.orphan_results
-            ));
-        }
-        if c.abandoned > 0 {
-            notes.push(format!("{} tool calls never answered", c.abandoned));
-        }
-        if c.unfinished_bytes > 0 {
-            notes.push(format!(
-                "{} bytes of unfinished last lines",
-                c.unfinished_bytes
-            ));
-        }
+        let notes: Vec<String> = [
+            (c.waiting, "waiting for more lines"),
+            (c.bad_lines, "malformed lines skipped"),
+            (c.no_usage, "responses without usage"),
+            (c.synthetic, "synthetic messages skipped"),
+            (c.orphan_results, "tool results without their call"),
+            (c.abandoned, "tool calls never answered"),
+            (c.unfinished_bytes, "bytes of unfinished last lines"),
+        ]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
         if !notes.is_empty() {
             blocks.push(Block::text(notes.join("; ")));
         }
