@@ -1,6 +1,6 @@
 //! `cc-progress`: flags and subcommands, and `exec`, which turns them into library calls.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -759,35 +759,15 @@ fn exec_output(settings: &Settings, args: OutputArgs) -> Result<Exit> {
     check_run(&args.run)?;
     let writer = settings.writer()?;
     let stream = OutputStream::from(args.stream);
-    let mut out = output::stdout();
-    let mut append = |text: &str| -> Result<()> {
-        if let Some(e) = progress::output_chunk(&args.run, stream, text) {
-            let stored = writer.append(e)?;
-            if settings.style.json {
-                writeln!(out, "{stored}")?;
-                out.flush()?;
-            }
-        }
-        Ok(())
-    };
+    let print = |stored: Value| settings.emit(&output::Written(vec![stored]));
     if args.text == "-" {
-        let stdin = std::io::stdin();
-        let mut line = Vec::new();
-        let mut input = stdin.lock();
-        loop {
-            line.clear();
-            let n = std::io::BufRead::read_until(&mut input, b'\n', &mut line)?;
-            if n == 0 {
-                break;
-            }
-            let text = String::from_utf8_lossy(&line);
-            append(text.trim_end_matches(['\n', '\r']))?;
-        }
+        let mut input = std::io::stdin().lock();
+        progress::append_output_lines(&writer, &args.run, stream, &mut input, print)?;
     } else {
-        if progress::strip_ansi(&args.text).trim().is_empty() {
+        let Some(e) = progress::output_chunk(&args.run, stream, &args.text) else {
             return Err(Error::invalid("TEXT", "is empty"));
-        }
-        append(&args.text)?;
+        };
+        print(writer.append(e)?)?;
     }
     Ok(Exit::Success)
 }

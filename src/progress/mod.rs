@@ -13,7 +13,7 @@ pub mod stream;
 pub mod watch;
 mod write;
 
-pub use agent::{Translated, Translator, output_chunk, strip_ansi};
+pub use agent::{Translated, Translator, append_output_lines, output_chunk, strip_ansi};
 pub use cost::{attach_costs, usage_by_chain};
 pub use read::{Stored, all_events, all_runs, parse_event, recent_events, run_events, run_state};
 pub use state::{RunError, RunState, StepState, completes_a_step, is_start};
