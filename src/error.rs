@@ -9,12 +9,22 @@ use std::path::PathBuf;
 /// of the specification (2 for bad usage or input, 1 for runtime failures).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A flag, argument or record field holds a value that is not allowed.
+    /// A field of a record (or of other structured input: a bulk line, a rules file)
+    /// holds a value that is not allowed.
     #[error("invalid {field}: {message}")]
     Invalid {
-        /// The flag or field, as the user wrote it (`--duration`, `result`).
+        /// The field, as it is named in the record (`duration`, `result`), or where
+        /// the record came from (`--record`, `line 12`).
         field: String,
-        /// What was wrong and what was expected.
+        /// The value's kind and what was expected; never the value itself.
+        message: String,
+    },
+    /// A command-line flag or argument holds a value that is not allowed.
+    #[error("invalid {flag}: {message}")]
+    InvalidFlag {
+        /// The flag or argument, as the user wrote it (`--duration`, `WINDOW`).
+        flag: String,
+        /// The value's kind and what was expected; never the value itself.
         message: String,
     },
     /// A line of bulk input could not be accepted.
@@ -87,30 +97,56 @@ pub enum Error {
 }
 
 impl Error {
-    /// Shorthand for [`Error::Invalid`].
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Invalid {
-            field: field.into(),
+    /// A value that is not allowed: an [`Error::InvalidFlag`] when `name` is spelled as
+    /// the command line spells its flags and arguments (`--window`, `-n`, `WINDOW`,
+    /// `CC_NOW`), else an [`Error::Invalid`] record field (`duration`, `health.window`).
+    pub fn invalid(name: impl Into<String>, message: impl Into<String>) -> Self {
+        let name = name.into();
+        let message = message.into();
+        if is_flag_name(&name) {
+            Error::InvalidFlag {
+                flag: name,
+                message,
+            }
+        } else {
+            Error::Invalid {
+                field: name,
+                message,
+            }
+        }
+    }
+
+    /// An invalid command-line flag or argument.
+    pub fn flag(flag: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidFlag {
+            flag: flag.into(),
             message: message.into(),
         }
     }
 
-    /// The process exit code this error stands for: 2 for bad usage or input,
-    /// 1 for everything that went wrong at run time.
-    pub fn exit_code(&self) -> u8 {
-        // Exhaustive on purpose: a new variant must choose its code.
+    /// The exit this error stands for: [`Exit::Usage`] for bad usage or input,
+    /// [`Exit::Failure`] for everything that went wrong at run time (an internal
+    /// failure too: it is never the user's input).
+    pub fn exit(&self) -> Exit {
+        // Exhaustive on purpose: a new variant must choose its exit.
         match self {
             Error::Invalid { .. }
+            | Error::InvalidFlag { .. }
             | Error::BadLine { .. }
             | Error::Config { .. }
-            | Error::NoRoot { .. } => 2,
+            | Error::NoRoot { .. } => Exit::Usage,
             Error::Read { .. }
             | Error::Write { .. }
             | Error::Watch { .. }
             | Error::Internal { .. }
             | Error::Remote { .. }
-            | Error::Io(_) => 1,
+            | Error::Io(_) => Exit::Failure,
         }
+    }
+
+    /// The process exit code this error stands for (see [`Error::exit`]).
+    pub fn exit_code(&self) -> u8 {
+        self.exit().code()
     }
 
     /// True when the error is a closed pipe on output (`cc-log query | head`),
@@ -120,5 +156,164 @@ impl Error {
     }
 }
 
+/// True for the names the command line gives its flags and arguments: `--flag`, `-n`,
+/// or upper case (`WINDOW`, `CC_NOW`); record fields are camelCase or dotted.
+fn is_flag_name(name: &str) -> bool {
+    name.starts_with('-')
+        || (name.chars().any(|c| c.is_ascii_uppercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+}
+
+/// What kind of value `input` is, for an error message that must not echo it (SPEC
+/// §15): `an empty value`, `a negative number`, `a number` or `text`.
+///
+/// ```
+/// assert_eq!(ccmon::error::value_kind(" "), "an empty value");
+/// assert_eq!(ccmon::error::value_kind("-3"), "a negative number");
+/// assert_eq!(ccmon::error::value_kind("1.5"), "a number");
+/// assert_eq!(ccmon::error::value_kind("3 days"), "text");
+/// ```
+pub fn value_kind(input: &str) -> &'static str {
+    let t = input.trim();
+    match t.parse::<f64>() {
+        _ if t.is_empty() => "an empty value",
+        Ok(n) if n < 0.0 => "a negative number",
+        Ok(_) => "a number",
+        Err(_) => "text",
+    }
+}
+
 /// Result type of the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A monitoring plugin's verdict (`cc-health check`), each with its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginStatus {
+    /// 0: healthy.
+    Ok,
+    /// 1: degraded.
+    Warning,
+    /// 2: down.
+    Critical,
+    /// 3: no data, or the check itself failed.
+    Unknown,
+}
+
+/// How a program ends, by name (SPEC §4): every exit code comes from [`Exit::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: it did what was asked.
+    Success,
+    /// 1: a runtime failure, `--strict` finding bad lines, a run that failed or was
+    /// cancelled (`watch --until-done`), alerts firing, invalid lines in bulk input.
+    Failure,
+    /// 2: bad usage or bad input; nothing was written.
+    Usage,
+    /// 124: `wait --timeout` ran out, as timeout(1) exits.
+    Timeout,
+    /// `cc-health check`: the plugin codes 0–3.
+    Plugin(PluginStatus),
+    /// A wrapped command's own exit code (`run`): passed on as it is (0–255; the
+    /// runner gives 128 + the signal for a killed command and 127 for one that did not
+    /// start). A code outside 0–255 cannot be passed on and is 1.
+    Child(i32),
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::Usage => 2,
+            Exit::Timeout => 124,
+            Exit::Plugin(PluginStatus::Ok) => 0,
+            Exit::Plugin(PluginStatus::Warning) => 1,
+            Exit::Plugin(PluginStatus::Critical) => 2,
+            Exit::Plugin(PluginStatus::Unknown) => 3,
+            Exit::Child(code) => u8::try_from(code).unwrap_or(1),
+        }
+    }
+
+    /// Of two ways to end, the one with the higher code: a watched run's end and the
+    /// skipped-lines verdict of `--strict`.
+    pub fn or_worse(self, other: Exit) -> Exit {
+        if other.code() > self.code() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> std::process::ExitCode {
+        std::process::ExitCode::from(exit.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_exit_has_its_documented_code() {
+        let cases = [
+            (Exit::Success, 0),
+            (Exit::Failure, 1),
+            (Exit::Usage, 2),
+            (Exit::Timeout, 124),
+            (Exit::Plugin(PluginStatus::Ok), 0),
+            (Exit::Plugin(PluginStatus::Warning), 1),
+            (Exit::Plugin(PluginStatus::Critical), 2),
+            (Exit::Plugin(PluginStatus::Unknown), 3),
+            (Exit::Child(0), 0),
+            (Exit::Child(3), 3),
+            (Exit::Child(137), 137),
+            (Exit::Child(255), 255),
+            (Exit::Child(256), 1),
+            (Exit::Child(-1), 1),
+        ];
+        for (exit, code) in cases {
+            assert_eq!(exit.code(), code, "{exit:?}");
+        }
+        assert_eq!(Exit::Timeout.or_worse(Exit::Failure), Exit::Timeout);
+        assert_eq!(Exit::Success.or_worse(Exit::Failure), Exit::Failure);
+    }
+
+    #[test]
+    fn flags_and_record_fields_are_told_apart_by_their_names() {
+        for flag in ["--window", "-n", "WINDOW", "CC_NOW", "BUCKETS"] {
+            assert!(
+                matches!(Error::invalid(flag, "x"), Error::InvalidFlag { .. }),
+                "{flag}"
+            );
+        }
+        for field in ["duration", "costUsd", "health.window", "line 12", "since"] {
+            assert!(
+                matches!(Error::invalid(field, "x"), Error::Invalid { .. }),
+                "{field}"
+            );
+        }
+        assert_eq!(
+            Error::invalid("--window", "got text").to_string(),
+            "invalid --window: got text"
+        );
+        assert_eq!(Error::flag("--window", "x").exit(), Exit::Usage);
+    }
+
+    #[test]
+    fn an_internal_failure_is_a_runtime_exit_not_a_usage_one() {
+        let internal = Error::Internal {
+            what: "serializing a report",
+            message: "key must be a string".into(),
+        };
+        assert_eq!(internal.exit(), Exit::Failure);
+        assert_eq!(
+            Error::invalid("--limit", "must be a number").exit(),
+            Exit::Usage
+        );
+    }
+}

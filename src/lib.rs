@@ -75,6 +75,6 @@ pub mod store;
 pub mod time;
 pub mod writer;
 
-pub use error::{Error, Result};
+pub use error::{Error, Exit, PluginStatus, Result};
 /// DURATION and TIME parsing, under the name the programs have always used.
 pub use time::spec as timespec;

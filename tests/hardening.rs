@@ -419,3 +419,44 @@ fn writers_create_a_new_root_and_hooks_never_fail_on_one() {
     let (out, _, code) = outcome(&mut cmd);
     assert_eq!((code, out.as_str()), (0, ""));
 }
+
+/// An invalid flag is a usage error that names the flag, the kind of value it got and
+/// what was expected, and never echoes the value (SPEC §15): a secret pasted into the
+/// wrong flag must not reach the terminal or a log of it.
+#[test]
+fn invalid_flags_name_the_flag_and_the_kind_of_value_not_the_value() {
+    let env = Env::new();
+    let secret = "sk-live-4f9a8b7c6d5e";
+    let cases: [(&str, &[&str], &str); 4] = [
+        (
+            "cc-metrics",
+            &["rate", "CUJ-005", secret],
+            "cc-metrics: error: invalid WINDOW: got text: no number before a unit; expected a DURATION such as 500ms, 90s, 15m, 24h, 7d, 2w, 1h30m or milliseconds\n",
+        ),
+        (
+            "cc-log",
+            &["query", "--since", secret],
+            "cc-log: error: invalid --since: got text, not a TIME; expected RFC 3339 (2026-11-20T13:45:00Z), a date (2026-11-20) or a DURATION ago (24h, 7d)\n",
+        ),
+        (
+            "cc-metrics",
+            &["record", "CUJ-005", secret, "10"],
+            "cc-metrics: error: invalid SUCCESS: got text; expected one of true, false, 1, 0, ok, fail\n",
+        ),
+        (
+            "cc-progress",
+            &["emit", "run-1", "--status", "running", "--step", secret],
+            "cc-progress: error: invalid --step: got text; expected a whole number ≥ 0\n",
+        ),
+    ];
+    std::fs::create_dir_all(env.root()).unwrap();
+    for (bin, args, want) in cases {
+        let (stdout, stderr, code) = env.run_bin(bin, args);
+        assert_eq!(
+            (stdout.as_str(), stderr.as_str(), code),
+            ("", want, 2),
+            "{bin} {args:?}"
+        );
+    }
+    assert!(env.files().is_empty(), "{:?}", env.files());
+}

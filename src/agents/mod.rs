@@ -11,6 +11,7 @@ pub mod held;
 pub mod hook;
 pub mod install;
 pub mod lines;
+mod report;
 pub mod state;
 
 use std::io::{Read, Seek, SeekFrom};
@@ -30,6 +31,7 @@ use crate::writer::Writer;
 
 use held::Held;
 pub use lines::Counts;
+pub use report::{HooksChanged, ImportReport};
 use state::{FileState, ImportLock, ImportState, Seen};
 
 /// Which agent wrote a transcript.

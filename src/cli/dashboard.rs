@@ -3,18 +3,18 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
-use crate::dashboard::{self, Dashboard, view};
-use crate::error::{Error, Result};
+use crate::dashboard::{self, Dashboard};
+use crate::error::{Error, Exit, Result};
 use crate::notifications::{self, Listing};
 use crate::output::{self, Style};
-use crate::record::{NotificationType, Timestamp};
-use crate::store::{Roots, Stream};
+use crate::record::NotificationType;
+use crate::store::Stream;
 use crate::timespec;
 
 const EXAMPLES: &str = "\
@@ -260,7 +260,7 @@ enum NotificationAction {
 }
 
 /// Runs a parsed `cc-dashboard` command line; returns the exit code.
-pub fn exec(cli: Cli) -> Result<u8> {
+pub fn exec(cli: Cli) -> Result<Exit> {
     let command = cli
         .command
         .unwrap_or(Command::View(ViewArgs { refresh: false }));
@@ -290,135 +290,66 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Ship(ShipCommand::Clickhouse(args)) => exec_ship_clickhouse(&settings, &args),
         Command::Prune(args) => exec_prune(&settings, Stream::Notifications, &args),
         Command::Completions { shell } => {
-            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+            print_completions(shell, &mut super::examples::add_to(Cli::command()))
+                .map(|()| Exit::Success)
         }
-        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
-        Command::Demo => Ok(0),
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| Exit::Success),
+        Command::Demo => Ok(Exit::Success),
     }
 }
 
-fn compute(settings: &Settings) -> Result<(Dashboard, u8)> {
-    let (d, skipped) = dashboard::generate(
+fn compute(settings: &Settings) -> Result<(Dashboard, Exit)> {
+    let (d, skipped) = dashboard::compute(
         &settings.roots,
         &settings.config,
         settings.now,
         settings.style.utc,
+        &settings.redactor()?,
     )?;
-    let d = dashboard::redacted(d, &settings.redactor()?);
     Ok((d, settings.finish(&skipped)))
 }
 
-fn exec_generate(settings: &Settings) -> Result<u8> {
+fn exec_generate(settings: &Settings) -> Result<Exit> {
     let (d, code) = compute(settings)?;
     let path = dashboard::save(settings.roots.primary(), &d)?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(
-            &mut out,
-            &serde_json::json!({"path": path, "generatedAt": d.generated_at}),
-        )?;
-    } else {
-        let c = &d.counters;
-        writeln!(
-            out,
-            "saved {}: {} runs, {} invocations, {} journeys, {} providers ({}) in {}",
-            crate::store::paths::display_path(&path),
-            c.runs,
-            c.invocations,
-            c.journeys,
-            c.providers,
-            d.providers.overall.status.as_str(),
-            output::human_duration(d.resources.generation_ms)
-        )?;
-    }
-    out.flush()?;
+    settings.emit(&dashboard::Generated::new(path, &d))?;
     Ok(code)
 }
 
-fn exec_json(settings: &Settings) -> Result<u8> {
+fn exec_json(settings: &Settings) -> Result<Exit> {
     let (d, code) = compute(settings)?;
     let mut out = output::stdout();
-    output::write_json(&mut out, &d)?;
+    output::write_document(&mut *out, &d)?;
     out.flush()?;
     Ok(code)
 }
 
-/// The newest modification time of any stream file under the roots.
-fn newest_data(roots: &Roots) -> Option<SystemTime> {
-    let mut newest = None;
-    for stream in Stream::ALL {
-        for f in roots.files(stream, None, None).unwrap_or_default() {
-            if let Ok(m) = std::fs::metadata(&f.path).and_then(|m| m.modified()) {
-                newest = newest.max(Some(m));
-            }
-        }
-    }
-    newest
-}
-
-/// The saved dashboard when it is newer than every stream file and under a minute
-/// old; otherwise a fresh one, saved.
-fn current(settings: &Settings, refresh: bool) -> Result<(Dashboard, u8)> {
-    let root = settings.roots.primary();
-    if !refresh
-        && let Some(saved) = dashboard::load_saved(root)
-        && let Ok(written) =
-            std::fs::metadata(dashboard::dashboard_path(root)).and_then(|m| m.modified())
-        && newest_data(&settings.roots).is_none_or(|n| n <= written)
-        && settings.now.0 - saved.generated_at.0 < crate::time::MINUTE_MS
-    {
-        return Ok((dashboard::redacted(saved, &settings.redactor()?), 0));
-    }
-    let (d, code) = compute(settings)?;
-    // Saved only beside data that exists (a read never creates analytics/); a
-    // read-only root still gets its view.
-    if Stream::CujMetrics.dir(root).is_dir() {
-        let _ = dashboard::save(root, &d);
-    }
-    Ok((d, code))
-}
-
-fn print_view(d: &Dashboard, style: Style, out: &mut dyn Write) -> Result<()> {
-    let width = output::terminal_width();
-    // Every string of the document made terminal-safe before it is laid out.
-    let mut value = serde_json::to_value(d).map_err(|e| Error::Internal {
-        what: "rendering the dashboard",
-        message: e.to_string(),
-    })?;
-    output::clean_value(&mut value);
-    let d: Dashboard = serde_json::from_value(value).map_err(|e| Error::Internal {
-        what: "rendering the dashboard",
-        message: e.to_string(),
-    })?;
-    for line in view::render(&d, width, style) {
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
-}
-
-fn exec_view(settings: &Settings, refresh: bool) -> Result<u8> {
-    let (d, code) = current(settings, refresh)?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &d)?;
-    } else {
-        print_view(&d, settings.style, &mut out)?;
-    }
-    out.flush()?;
+fn exec_view(settings: &Settings, refresh: bool) -> Result<Exit> {
+    let (d, skipped) = dashboard::current(
+        &settings.roots,
+        &settings.config,
+        settings.now,
+        settings.style.utc,
+        &settings.redactor()?,
+        refresh,
+    )?;
+    let code = settings.finish(&skipped);
+    settings.emit(&dashboard::DashboardView::new(d, output::terminal_width())?)?;
     Ok(code)
 }
 
-fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
+/// The view for people whatever `--json` says: `watch` and `demo` are screens.
+fn screen(settings: &Settings) -> Style {
+    Style {
+        json: false,
+        ..settings.style
+    }
+}
+
+fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<Exit> {
     let interval_ms = timespec::parse_duration_ms(&args.interval, "--interval")?;
     let interval = Duration::from_secs_f64(interval_ms.max(50.0) / 1000.0);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut watch = crate::store::follow::DirWatch::new(tx, settings.roots.primary())?;
-    for root in settings.roots.all() {
-        for stream in [Stream::SkillInvocations, Stream::CujMetrics] {
-            // logs/ and analytics/: every stream lives in one of the two.
-            watch.add(&stream.dir(root))?;
-        }
-    }
+    let mut live = dashboard::LiveView::start(&settings.roots)?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [
         signal_hook::consts::SIGINT,
@@ -427,124 +358,58 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<u8> {
     ] {
         signal_hook::flag::register(sig, Arc::clone(&stop))?;
     }
-    let own_file = dashboard::DASHBOARD_FILE;
+    let style = screen(settings);
     let mut out = output::stdout();
     // The alternate screen, cursor hidden; both restored however the loop ends.
     write!(out, "\x1b[?1049h\x1b[?25l")?;
-    let result = (|| -> Result<()> {
-        let mut dirty = true;
-        let mut last_change = Instant::now();
-        while !stop.load(Ordering::Relaxed) {
-            if dirty && last_change.elapsed() >= interval {
-                // Skipped-line warnings would scribble over the screen: not shown here.
-                let (d, _) = dashboard::generate(
-                    &settings.roots,
-                    &settings.config,
-                    Timestamp::now(),
-                    settings.style.utc,
-                )?;
-                if Stream::CujMetrics.dir(settings.roots.primary()).is_dir() {
-                    let _ = dashboard::save(settings.roots.primary(), &d);
-                }
-                write!(out, "\x1b[H\x1b[2J")?;
-                print_view(&d, settings.style, &mut out)?;
-                out.flush()?;
-                dirty = false;
-            }
-            match rx.recv_timeout(Duration::from_millis(200)) {
-                // Reading the files to redraw is not a change (inotify reports opens).
-                Ok(Ok(event)) if event.kind.is_access() => {}
-                Ok(Ok(event)) => {
-                    watch.created(&event.paths)?;
-                    // Saving the dashboard itself is not a change to show.
-                    let ours = event.paths.iter().all(|p| {
-                        p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                            n == own_file || n.starts_with(".tmp-") || n.ends_with(".lock")
-                        })
-                    });
-                    if !ours {
-                        dirty = true;
-                        last_change = Instant::now();
-                    }
-                }
-                Ok(Err(_)) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-        }
-        Ok(())
-    })();
+    let result = live.run(
+        &settings.roots,
+        &settings.config,
+        settings.style.utc,
+        interval,
+        &stop,
+        |d| {
+            write!(out, "\x1b[H\x1b[2J")?;
+            let view = dashboard::DashboardView::new(d.clone(), output::terminal_width())?;
+            output::emit(&mut *out, &style, &view)?;
+            out.flush()?;
+            Ok(())
+        },
+    );
     write!(out, "\x1b[?25h\x1b[?1049l")?;
     out.flush()?;
-    result.map(|()| 0)
+    result.map(|()| Exit::Success)
 }
 
-fn exec_demo(common: &CommonArgs) -> Result<u8> {
-    let root: PathBuf = match common.root.first() {
-        Some(r) => {
-            // Sample data never mixes with real data, and nothing is written before
-            // that is known.
-            if let Some(found) = dashboard::demo::existing_data(r) {
-                return Err(Error::invalid(
-                    "--root",
-                    format!(
-                        "{} already holds ccmon data ({}); the demo writes only into a new or empty folder",
-                        r.display(),
-                        found.display()
-                    ),
-                ));
-            }
-            r.clone()
-        }
-        None => tempfile::Builder::new()
-            .prefix("ccmon-demo-")
-            .tempdir()?
-            .keep(),
-    };
+fn exec_demo(common: &CommonArgs) -> Result<Exit> {
+    let root = dashboard::demo::demo_root(common.root.first().map(PathBuf::as_path))?;
     let mut args = common.clone();
     args.root = vec![root.clone()];
     let settings = Settings::from_args(&args)?;
-    let counts = dashboard::demo::write_demo(&root, settings.now)?;
-    mark_old_read(&settings)?;
-    let (d, _) = compute(&settings)?;
-    dashboard::save(&root, &d)?;
+    let (d, counts) = dashboard::demo::run_demo(
+        &settings.roots,
+        &settings.writer()?,
+        &settings.config,
+        settings.now,
+        settings.style.utc,
+        &settings.redactor()?,
+    )?;
+    let programs = dashboard::DEMO_COMMANDS
+        .iter()
+        .map(|(p, _)| *p)
+        .chain(std::iter::once("cc-dashboard"))
+        .map(|p| (p, program_command(p)))
+        .collect();
+    let report = dashboard::DemoReport {
+        view: dashboard::DashboardView::new(d, output::terminal_width())?,
+        root,
+        counts,
+        programs,
+    };
     let mut out = output::stdout();
-    print_view(&d, settings.style, &mut out)?;
-    let shown = root.display();
-    writeln!(out)?;
-    writeln!(
-        out,
-        "Sample data in {shown}: {} skill invocations, {} journey executions, {} progress events, {} provider calls, {} notifications.",
-        counts.invocations, counts.executions, counts.events, counts.calls, counts.notifications
-    )?;
-    writeln!(out, "Explore it with the other programs:")?;
-    let root_arg = shell_word(&root.display().to_string());
-    for (program, args) in [
-        ("cc-log", "stats --since 7d"),
-        ("cc-metrics", "all"),
-        ("cc-metrics", "failures CUJ-020"),
-        ("cc-progress", "runs"),
-        ("cc-progress", "chain chain-billing"),
-        ("cc-health", "status"),
-        ("cc-health", "usage --by model"),
-        ("cc-dashboard", "notifications"),
-    ] {
-        writeln!(
-            out,
-            "  {} {args} --root {root_arg}",
-            program_command(program)
-        )?;
-    }
-    writeln!(
-        out,
-        "Or watch it live in a browser (Ctrl-C stops the server):"
-    )?;
-    writeln!(
-        out,
-        "  {} serve --root {root_arg}",
-        program_command("cc-dashboard")
-    )?;
+    output::emit(&mut *out, &screen(&settings), &report)?;
     out.flush()?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 /// How to run a sibling program from where the user ran this one: its bare name when
@@ -571,35 +436,11 @@ fn program_command(name: &str) -> String {
     if on_path {
         name.to_string()
     } else {
-        shell_word(&sibling.display().to_string())
+        dashboard::shell_word(&sibling.display().to_string())
     }
 }
 
-/// `text` as one shell word: as it is when it needs no quoting, else single-quoted.
-fn shell_word(text: &str) -> String {
-    let plain = text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@%".contains(c));
-    if plain && !text.is_empty() {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
-    }
-}
-
-/// The demo's older notifications have been seen already.
-fn mark_old_read(settings: &Settings) -> Result<()> {
-    let cutoff = settings.now.0 - 2 * crate::time::DAY_MS;
-    notifications::mark_where(
-        &settings.roots,
-        &settings.writer()?,
-        NotificationType::Read,
-        |r| r.timestamp.0 < cutoff,
-    )?;
-    Ok(())
-}
-
-fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<u8> {
+fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<Exit> {
     let (d, code) = compute(settings)?;
     let redactor = settings.redactor()?;
     let extra = dashboard::html::gather(&settings.roots, &settings.config, &d, &redactor)?;
@@ -616,7 +457,7 @@ fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<u8> {
     Ok(code)
 }
 
-fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<u8> {
+fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<Exit> {
     use std::net::ToSocketAddrs;
     let bind = args
         .bind
@@ -627,8 +468,8 @@ fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<u8> {
             Error::invalid(
                 "--bind",
                 format!(
-                    "{:?} is not an address (expected HOST:PORT, e.g. 127.0.0.1:7878)",
-                    args.bind
+                    "got {}, not an address; expected HOST:PORT, e.g. 127.0.0.1:7878",
+                    crate::error::value_kind(&args.bind)
                 ),
             )
         })?;
@@ -683,10 +524,10 @@ fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<u8> {
             }
         }
     })?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {
+fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<Exit> {
     use crate::dashboard::export;
     if let Some(endpoint) = &args.endpoint {
         if !matches!(args.format, FormatArg::Otlp) {
@@ -751,7 +592,7 @@ fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<u8> {
     Ok(code)
 }
 
-fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<u8> {
+fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<Exit> {
     use crate::dashboard::ship;
     if !ship::valid_identifier(&args.database) {
         return Err(Error::invalid(
@@ -772,7 +613,7 @@ fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<u8
             writeln!(out, "{statement};\n")?;
         }
         out.flush()?;
-        return Ok(0);
+        return Ok(Exit::Success);
     }
     let url = args.url.clone().unwrap_or_default();
     let Some(rest) = url.strip_prefix("http://") else {
@@ -811,89 +652,47 @@ fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<u8
         credentials,
     };
     let report = ship::ship(&settings.roots, &opts, &settings.redactor()?)?;
-    if settings.style.json {
-        output::write_json(&mut out, &report)?;
-    } else {
-        let verb = if args.dry_run { "would send" } else { "sent" };
-        let total: u64 = report.rows.values().sum();
-        let parts: Vec<String> = report
-            .rows
-            .iter()
-            .map(|(t, n)| format!("{t} {n}"))
-            .collect();
-        writeln!(
-            out,
-            "{verb} {total} records in {} batches to database {} at {} ({})",
-            report.batches,
-            opts.database,
-            crate::dashboard::http::display_url(&opts.url),
-            if parts.is_empty() {
-                "nothing new".to_string()
-            } else {
-                parts.join(", ")
-            },
-        )?;
+    let skipped = report.skipped;
+    settings.emit(&dashboard::Shipped {
+        report,
+        dry_run: args.dry_run,
+        database: opts.database,
+        url: opts.url,
+    })?;
+    if skipped > 0 {
+        eprintln!("warning: skipped {skipped} lines that are not valid records");
     }
-    if report.skipped > 0 {
-        eprintln!(
-            "warning: skipped {} lines that are not valid records",
-            report.skipped
-        );
-    }
-    out.flush()?;
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn exec_alerts(settings: &Settings, args: &AlertsArgs) -> Result<u8> {
+fn exec_alerts(settings: &Settings, args: &AlertsArgs) -> Result<Exit> {
     use crate::dashboard::alerts;
     let rules = match &args.rules {
         Some(path) => alerts::rules_file(path)?,
         None => settings.config.alerts.clone(),
     };
     let rules = alerts::check_rules(&rules)?;
-    let mut out = output::stdout();
     if rules.is_empty() {
-        if settings.style.json {
-            writeln!(out, "[]")?;
-        } else {
-            writeln!(
-                out,
-                "no alert rules: add \"alerts\" to ccmon.json or pass --rules FILE (see --help)"
-            )?;
-        }
-        out.flush()?;
-        return Ok(0);
+        settings.emit(&dashboard::AlertsReport {
+            rules: 0,
+            rows: Vec::new(),
+        })?;
+        return Ok(Exit::Success);
     }
     let (rows, skipped) =
         alerts::evaluate(&settings.roots, &settings.config, &rules, settings.now)?;
     let writer = settings.writer()?;
     alerts::record_transitions(&settings.roots, &writer, &rows)?;
-    let firing: Vec<&alerts::AlertRow> = rows.iter().filter(|r| r.firing).collect();
-    if settings.style.json {
-        output::write_json(&mut out, &rows)?;
-    } else if firing.is_empty() {
-        writeln!(
-            out,
-            "no alerts firing ({} rules, {} checks)",
-            rules.len(),
-            rows.len()
-        )?;
-    } else {
-        for r in &firing {
-            let line = alerts::firing_line(r);
-            writeln!(
-                out,
-                "{}",
-                output::paint(&line, output::status_color("failed"), settings.style.color)
-            )?;
-        }
-    }
-    out.flush()?;
+    let report = dashboard::AlertsReport {
+        rules: rules.len(),
+        rows,
+    };
+    settings.emit(&report)?;
     let code = settings.finish(&skipped);
-    Ok(if firing.is_empty() { code } else { 1 })
+    Ok(if report.firing() { Exit::Failure } else { code })
 }
 
-fn exec_merge(settings: &Settings, args: &MergeArgs) -> Result<u8> {
+fn exec_merge(settings: &Settings, args: &MergeArgs) -> Result<Exit> {
     let redactor = settings.redactor()?;
     let (counts, skipped) = dashboard::merge::merge(
         settings.roots.primary(),
@@ -901,31 +700,15 @@ fn exec_merge(settings: &Settings, args: &MergeArgs) -> Result<u8> {
         &redactor,
         settings.fsync,
     )?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &counts)?;
-    } else {
-        let added: u64 = counts.iter().map(|c| c.added).sum();
-        let present: u64 = counts.iter().map(|c| c.present).sum();
-        for c in counts.iter().filter(|c| c.added + c.present > 0) {
-            writeln!(
-                out,
-                "{:<18} {:>8} added {:>8} already present",
-                c.stream, c.added, c.present
-            )?;
-        }
-        writeln!(
-            out,
-            "merged {} into {}: {added} records added, {present} already present",
-            args.from.display(),
-            settings.roots.primary().display()
-        )?;
-    }
-    out.flush()?;
+    settings.emit(&dashboard::MergeReport {
+        from: args.from.clone(),
+        into: settings.roots.primary().to_path_buf(),
+        counts,
+    })?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_notifications(settings: &Settings, args: NotificationsArgs) -> Result<u8> {
+fn exec_notifications(settings: &Settings, args: NotificationsArgs) -> Result<Exit> {
     let mut out = output::stdout();
     match args.action {
         Some(NotificationAction::Read { id, all }) => {
@@ -958,43 +741,10 @@ fn exec_notifications(settings: &Settings, args: NotificationsArgs) -> Result<u8
                     limit: args.limit,
                 },
             );
-            if settings.style.json {
-                output::write_json(&mut out, &shown)?;
-            } else if shown.is_empty() {
-                writeln!(out, "no notifications")?;
-            } else {
-                render_notifications(&mut out, &shown, settings.style)?;
-            }
-            out.flush()?;
+            settings.emit(&dashboard::NotificationsReport { rows: shown })?;
             return Ok(settings.finish(&skipped));
         }
     }
     out.flush()?;
-    Ok(0)
-}
-
-fn render_notifications(
-    out: &mut dyn Write,
-    rows: &[notifications::NotificationRow],
-    style: Style,
-) -> std::io::Result<()> {
-    let mut t = output::table(style, &["", "TIME", "TYPE", "MESSAGE", "ID"]);
-    for r in rows {
-        let kind = r.kind.as_str();
-        let state = if r.dismissed {
-            "x"
-        } else if r.read {
-            " "
-        } else {
-            "•"
-        };
-        t.add_row(vec![
-            comfy_table::Cell::new(state),
-            comfy_table::Cell::new(output::human_time(r.timestamp, style.utc)),
-            comfy_table::Cell::new(output::clean(kind)),
-            comfy_table::Cell::new(output::one_line(r.message.as_deref().unwrap_or(""), 70)),
-            comfy_table::Cell::new(output::clean(r.id.as_deref().unwrap_or("-"))),
-        ]);
-    }
-    output::write_table(out, &t)
+    Ok(Exit::Success)
 }

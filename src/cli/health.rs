@@ -6,7 +6,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, PluginStatus, Result};
 use crate::health::{self, PriceTable, Thresholds, UsageBy, render};
 use crate::output;
 use crate::record::ProviderCall;
@@ -205,7 +205,7 @@ struct UsageArgs {
 }
 
 /// Runs a parsed `cc-health` command line; returns the exit code.
-pub fn exec(cli: Cli) -> Result<u8> {
+pub fn exec(cli: Cli) -> Result<Exit> {
     if let Command::Statusline = cli.command {
         return Ok(super::statusline::exec_statusline(&cli.common));
     }
@@ -216,7 +216,7 @@ pub fn exec(cli: Cli) -> Result<u8> {
             let mut out = output::stdout();
             let _ = writeln!(out, "CC-HEALTH UNKNOWN - {e}");
             let _ = out.flush();
-            return Ok(3);
+            return Ok(Exit::Plugin(PluginStatus::Unknown));
         }
         Err(e) => return Err(e),
     };
@@ -229,13 +229,13 @@ pub fn exec(cli: Cli) -> Result<u8> {
             let mut out = output::stdout();
             let _ = writeln!(out, "CC-HEALTH UNKNOWN - {e}");
             let _ = out.flush();
-            return Ok(3);
+            return Ok(Exit::Plugin(PluginStatus::Unknown));
         }
         return Err(e);
     }
     match cli.command {
         Command::Record(args) => exec_record(&settings, *args),
-        Command::Statusline => Ok(0),
+        Command::Statusline => Ok(Exit::Success),
         Command::Status(args) => exec_status(&settings, args),
         Command::Overall(args) => exec_overall(&settings, args),
         Command::Compare(args) => exec_compare(&settings, args),
@@ -244,9 +244,10 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Check(args) => Ok(exec_check(&settings, args)),
         Command::Prune(args) => exec_prune(&settings, Stream::ProviderHealth, &args),
         Command::Completions { shell } => {
-            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+            print_completions(shell, &mut super::examples::add_to(Cli::command()))
+                .map(|()| Exit::Success)
         }
-        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| Exit::Success),
     }
 }
 
@@ -259,7 +260,7 @@ fn thresholds(settings: &Settings, window: &WindowArg) -> Result<Thresholds> {
             if ms < 1.0 {
                 return Err(Error::invalid(
                     "--window",
-                    format!("{w:?} must be at least 1ms"),
+                    "got a DURATION under 1ms; expected at least 1ms",
                 ));
             }
             Ok(ms as i64)
@@ -268,7 +269,7 @@ fn thresholds(settings: &Settings, window: &WindowArg) -> Result<Thresholds> {
     Thresholds::from_config(&settings.config.health, window_ms)
 }
 
-fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
+fn exec_record(settings: &Settings, args: RecordArgs) -> Result<Exit> {
     let writer = settings.writer()?;
     if args.provider.trim().is_empty() {
         return Err(Error::invalid("PROVIDER", "must not be empty"));
@@ -338,153 +339,85 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
     {
         eprintln!("cc-health: {}", output::clean(m));
     }
-    if settings.style.json {
-        let mut out = output::stdout();
-        writeln!(out, "{}", recorded.call)?;
-        out.flush()?;
-    }
-    Ok(0)
+    settings.emit(&output::Written(vec![recorded.call]))?;
+    Ok(Exit::Success)
 }
 
-fn exec_status(settings: &Settings, args: StatusArgs) -> Result<u8> {
+fn exec_status(settings: &Settings, args: StatusArgs) -> Result<Exit> {
     let th = thresholds(settings, &args.window)?;
     let Some(p) = &args.provider else {
         return print_statuses(settings, &th, |rows| rows);
     };
     let (row, skipped) = health::provider_status(&settings.roots, p, &th, settings.now)?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &row)?;
-    } else {
-        render::statuses(&mut out, std::slice::from_ref(&row), settings.style)?;
-    }
-    out.flush()?;
+    settings.emit(&health::ProviderStatusReport(row))?;
     Ok(settings.finish(&skipped))
 }
 
-/// Every provider's status row, ordered by `order`: JSON, a table, or a sentence
-/// when no provider has calls in the window.
+/// Every provider's status row, ordered by `order`.
 fn print_statuses(
     settings: &Settings,
     th: &Thresholds,
     order: impl FnOnce(Vec<health::StatusRow>) -> Vec<health::StatusRow>,
-) -> Result<u8> {
+) -> Result<Exit> {
     let (rows, skipped) = health::statuses(&settings.roots, th, settings.now)?;
-    let rows = order(rows);
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &rows)?;
-    } else if rows.is_empty() {
-        writeln!(
-            out,
-            "no provider calls in the last {}",
-            output::human_window(th.window_ms)
-        )?;
-    } else {
-        render::statuses(&mut out, &rows, settings.style)?;
-    }
-    out.flush()?;
+    settings.emit(&health::StatusesReport {
+        window_ms: th.window_ms,
+        rows: order(rows),
+    })?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_overall(settings: &Settings, args: WindowArg) -> Result<u8> {
+fn exec_overall(settings: &Settings, args: WindowArg) -> Result<Exit> {
     let th = thresholds(settings, &args)?;
     let (rows, skipped) = health::statuses(&settings.roots, &th, settings.now)?;
-    let o = health::overall(&rows, th.window_ms);
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &o)?;
-    } else {
-        render::overall(&mut out, &o, settings.style)?;
-    }
-    out.flush()?;
+    settings.emit(&health::overall(&rows, th.window_ms))?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_compare(settings: &Settings, args: WindowArg) -> Result<u8> {
+fn exec_compare(settings: &Settings, args: WindowArg) -> Result<Exit> {
     let th = thresholds(settings, &args)?;
     print_statuses(settings, &th, health::compare)
 }
 
-fn exec_errors(settings: &Settings, args: ErrorsArgs) -> Result<u8> {
-    let (rows, skipped) =
-        health::recent_errors(&settings.roots, args.provider.as_deref(), args.limit)?;
+fn exec_errors(settings: &Settings, args: ErrorsArgs) -> Result<Exit> {
     let redactor = settings.redactor()?;
-    let rows: Vec<health::ErrorRow> = rows
-        .into_iter()
-        .map(|mut r| {
-            if let Some(e) = &mut r.error {
-                *e = redactor.redact_str(e).into_owned();
-            }
-            r
-        })
-        .collect();
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &rows)?;
-    } else if rows.is_empty() {
-        match &args.provider {
-            Some(p) => writeln!(out, "no failed calls to {p}")?,
-            None => writeln!(out, "no failed calls")?,
-        }
-    } else {
-        render::errors(&mut out, &rows, settings.style)?;
-    }
-    out.flush()?;
+    let (report, skipped) = health::errors_report(
+        &settings.roots,
+        args.provider.as_deref(),
+        args.limit,
+        &redactor,
+    )?;
+    settings.emit(&report)?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_usage(settings: &Settings, args: UsageArgs) -> Result<u8> {
+fn exec_usage(settings: &Settings, args: UsageArgs) -> Result<Exit> {
     let by = match args.by {
         None | Some(ByArg::Provider) => UsageBy::Provider,
         Some(ByArg::Model) => UsageBy::Model,
         Some(ByArg::Day) => UsageBy::Day,
         Some(ByArg::Step) => UsageBy::Step,
-        Some(ByArg::Run) | Some(ByArg::Chain) => UsageBy::Run,
+        Some(ByArg::Run) => UsageBy::Run,
+        Some(ByArg::Chain) => UsageBy::Chain,
         Some(ByArg::Service) => UsageBy::Service,
     };
     let since = settings.time(args.since.as_deref(), "--since")?;
     let until = settings.time(args.until.as_deref(), "--until")?;
     let prices = PriceTable::new(&settings.config.pricing);
-    let (mut rows, mut skipped) = health::usage(
-        &settings.roots,
-        by,
-        since,
-        until,
-        &prices,
-        settings.style.utc,
-    )?;
-    let by = if matches!(args.by, Some(ByArg::Chain)) {
-        // Runs to the sprint chains they belong to (from their progress events).
-        let (states, s) = crate::progress::all_runs(&settings.roots, None, None, settings.now)?;
-        skipped.merge(s);
-        let chain_of: std::collections::HashMap<&str, &str> = states
-            .iter()
-            .filter_map(|st| Some((st.run_id.as_str(), st.chain_id.as_deref()?)))
-            .collect();
-        rows = health::regroup(rows, |run| {
-            run.and_then(|r| chain_of.get(r)).map(|c| (*c).to_string())
-        });
-        UsageBy::Chain
+    let utc = settings.style.utc;
+    let (rows, skipped) = if by == UsageBy::Chain {
+        crate::progress::usage_by_chain(&settings.roots, since, until, &prices, utc, settings.now)?
     } else {
-        by
+        health::usage(&settings.roots, by, since, until, &prices, utc)?
     };
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &rows)?;
-    } else if rows.is_empty() {
-        writeln!(out, "no provider calls match")?;
-    } else {
-        render::usage(&mut out, &rows, &health::total(&rows), by, settings.style)?;
-    }
-    out.flush()?;
+    settings.emit(&health::UsageReport { by, rows })?;
     Ok(settings.finish(&skipped))
 }
 
 /// `check` never fails with a usage code: any problem is UNKNOWN (3), as monitoring
 /// plugins report it.
-fn exec_check(settings: &Settings, args: StatusArgs) -> u8 {
-    let result = (|| -> Result<(String, u8)> {
+fn exec_check(settings: &Settings, args: StatusArgs) -> Exit {
+    let result = (|| -> Result<(String, PluginStatus)> {
         let th = thresholds(settings, &args.window)?;
         Ok(match &args.provider {
             Some(p) => {
@@ -506,10 +439,10 @@ fn exec_check(settings: &Settings, args: StatusArgs) -> u8 {
     })();
     let (line, code) = match result {
         Ok(r) => r,
-        Err(e) => (format!("CC-HEALTH UNKNOWN - {e}"), 3),
+        Err(e) => (format!("CC-HEALTH UNKNOWN - {e}"), PluginStatus::Unknown),
     };
     let mut out = output::stdout();
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
-    code
+    Exit::Plugin(code)
 }

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use super::{CommonArgs, Settings};
 use crate::agents::hook;
 use crate::agents::install::{self, Scope};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::output;
 use crate::record::Timestamp;
 
@@ -63,13 +63,13 @@ struct InstallArgs {
 
 /// Runs `hook`: a payload never fails (exit 0, a problem as one line on standard
 /// error); install and uninstall report errors as usual.
-pub fn exec_hook(common: &CommonArgs, args: &HookArgs) -> Result<u8> {
+pub fn exec_hook(common: &CommonArgs, args: &HookArgs) -> Result<Exit> {
     match &args.action {
         None => {
             if let Err(e) = run_payload(common) {
                 eprintln!("cc-log hook: {e}");
             }
-            Ok(0)
+            Ok(Exit::Success)
         }
         Some(HookAction::Install(a)) => exec_install(common, a, true),
         Some(HookAction::Uninstall(a)) => exec_install(common, a, false),
@@ -120,7 +120,7 @@ fn hook_root(common: &CommonArgs) -> Result<PathBuf> {
     Ok(PathBuf::from(home).join(".local/share/ccmon"))
 }
 
-fn exec_install(common: &CommonArgs, a: &InstallArgs, install: bool) -> Result<u8> {
+fn exec_install(common: &CommonArgs, a: &InstallArgs, install: bool) -> Result<Exit> {
     let cwd = std::env::current_dir().map_err(|source| Error::Read {
         path: PathBuf::from("."),
         source,
@@ -148,46 +148,23 @@ fn exec_install(common: &CommonArgs, a: &InstallArgs, install: bool) -> Result<u
     let change = install::apply(&path, command.as_deref(), a.dry_run)?;
     let mut out = output::stdout();
     if a.dry_run {
+        // The file as it would be: what a dry run is for, whatever --json says.
         out.write_all(change.text.as_bytes())?;
-    } else if common.json {
-        output::write_json(
-            &mut out,
-            &serde_json::json!({
-                "path": change.path,
-                "changed": change.changed,
-                "backup": change.backup,
-                "command": command,
-            }),
-        )?;
     } else {
-        let what = if install {
-            "installed in"
-        } else {
-            "removed from"
+        let style = output::Style {
+            json: common.json,
+            color: false,
+            utc: common.utc,
         };
-        match (change.changed, &change.backup) {
-            (false, _) => writeln!(
-                out,
-                "{} already {}",
-                change.path.display(),
-                if install {
-                    "has ccmon's hooks"
-                } else {
-                    "has no ccmon hooks"
-                }
-            )?,
-            (true, Some(b)) => writeln!(
-                out,
-                "ccmon hooks {what} {} (previous file kept as {})",
-                change.path.display(),
-                b.display()
-            )?,
-            (true, None) => writeln!(out, "ccmon hooks {what} {}", change.path.display())?,
-        }
-        if let Some(c) = &command {
-            writeln!(out, "command: {c}")?;
-        }
+        let report = crate::agents::HooksChanged {
+            path: change.path,
+            changed: change.changed,
+            backup: change.backup,
+            command,
+            install,
+        };
+        output::emit(&mut *out, &style, &report)?;
     }
     out.flush()?;
-    Ok(0)
+    Ok(Exit::Success)
 }

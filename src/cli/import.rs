@@ -1,16 +1,14 @@
 //! `cc-dashboard import claude|codex|all`: reads what Claude Code and Codex already
 //! write into the root's streams (SPEC §10).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
 use clap::{Args, ValueEnum};
 
 use super::Settings;
-use crate::agents::{self, Agent, Options, Source, Summary};
-use crate::error::Result;
-use crate::output;
+use crate::agents::{self, Agent, Options, Source};
+use crate::error::{Exit, Result};
 
 /// Which agents' transcripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,7 +53,7 @@ hooks never write a record twice. analytics/import-state.json remembers where ea
 was read up to: a second run reads only new lines.";
 
 /// Runs `import`.
-pub fn exec_import(settings: &Settings, args: &ImportArgs) -> Result<u8> {
+pub fn exec_import(settings: &Settings, args: &ImportArgs) -> Result<Exit> {
     let agents: &[Agent] = match args.which {
         Which::Claude => &[Agent::Claude],
         Which::Codex => &[Agent::Codex],
@@ -87,88 +85,20 @@ pub fn exec_import(settings: &Settings, args: &ImportArgs) -> Result<u8> {
         turn_ended: false,
     };
     let summary = agents::import(&writer, &sources, opts, SystemTime::now())?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &summary)?;
-    } else {
-        print_summary(&mut out, &summary, args, &searched)?;
-    }
-    out.flush()?;
-    if let Some(w) = summary.warning()
+    let warning = summary.warning();
+    settings.emit(&agents::ImportReport {
+        summary,
+        dry_run: args.dry_run,
+        searched,
+    })?;
+    if let Some(w) = &warning
         && (!settings.quiet || settings.strict)
     {
         eprintln!("{w}");
     }
-    Ok(u8::from(settings.strict && summary.warning().is_some()))
-}
-
-fn print_summary(
-    out: &mut impl Write,
-    s: &Summary,
-    args: &ImportArgs,
-    searched: &[String],
-) -> std::io::Result<()> {
-    if s.files == 0 {
-        let dirs = if searched.is_empty() {
-            "no transcript folder exists (see --help for the defaults, or give --dir)".to_string()
-        } else {
-            format!("no transcripts below {}", searched.join(", "))
-        };
-        return writeln!(out, "{dirs}");
-    }
-    let verb = if args.dry_run { "would write" } else { "wrote" };
-    writeln!(
-        out,
-        "read {} of {} transcript files ({}; {} unchanged)",
-        s.files_read,
-        s.files,
-        human_bytes(s.bytes),
-        s.files - s.files_read - s.unreadable.min(s.files - s.files_read)
-    )?;
-    writeln!(
-        out,
-        "{verb} {} provider calls ({} API errors) and {} tool calls; {} already held",
-        s.calls, s.errors, s.tool_calls, s.already_held
-    )?;
-    let c = &s.counts;
-    let mut notes = Vec::new();
-    if c.waiting > 0 {
-        notes.push(format!("{} waiting for more lines", c.waiting));
-    }
-    if c.bad_lines > 0 {
-        notes.push(format!("{} malformed lines skipped", c.bad_lines));
-    }
-    if c.no_usage > 0 {
-        notes.push(format!("{} responses without usage", c.no_usage));
-    }
-    if c.synthetic > 0 {
-        notes.push(format!("{} synthetic messages skipped", c.synthetic));
-    }
-    if c.orphan_results > 0 {
-        notes.push(format!(
-            "{} tool results without their call",
-            c.orphan_results
-        ));
-    }
-    if c.abandoned > 0 {
-        notes.push(format!("{} tool calls never answered", c.abandoned));
-    }
-    if c.unfinished_bytes > 0 {
-        notes.push(format!(
-            "{} bytes of unfinished last lines",
-            c.unfinished_bytes
-        ));
-    }
-    if !notes.is_empty() {
-        writeln!(out, "{}", notes.join("; "))?;
-    }
-    Ok(())
-}
-
-fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} B"),
-    }
+    Ok(if settings.strict && warning.is_some() {
+        Exit::Failure
+    } else {
+        Exit::Success
+    })
 }

@@ -5,14 +5,11 @@ use std::io::{BufRead, Write};
 use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use super::{
-    CommonArgs, PruneArgs, Settings, exec_prune_with, human_bytes, print_completions, print_man,
-};
-use crate::error::{Error, Result};
+use super::{CommonArgs, PruneArgs, Settings, exec_prune_with, print_completions, print_man};
+use crate::error::{Error, Exit, Result};
 use crate::log::{self, Filter, GroupBy};
 use crate::output;
 use crate::record::{SkillInvocation, SkillResult, Timestamp, parse_record};
-use crate::store::{Stream, follow::Follower};
 use crate::timespec;
 use crate::writer::Writer;
 
@@ -282,7 +279,7 @@ impl From<ResultArg> for SkillResult {
 }
 
 /// Runs a parsed `cc-log` command line; returns the exit code.
-pub fn exec(cli: Cli) -> Result<u8> {
+pub fn exec(cli: Cli) -> Result<Exit> {
     if let Command::Hook(args) = &cli.command {
         return super::hook::exec_hook(&cli.common, args);
     }
@@ -302,20 +299,18 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Run(args) => exec_run(&settings, args),
         Command::Cache(CacheCommand::Clear { skill }) => {
             let removed = log::clear_cache(settings.roots.primary(), skill.as_deref())?;
-            if settings.style.json {
-                let mut out = output::stdout();
-                writeln!(out, "{}", serde_json::json!({ "removed": removed }))?;
-            } else if !settings.quiet {
-                let s = if removed == 1 { "y" } else { "ies" };
-                println!("removed {removed} cache entr{s}");
+            if settings.style.json || !settings.quiet {
+                settings.emit(&log::CacheCleared {
+                    removed: removed as u64,
+                })?;
             }
-            Ok(0)
+            Ok(Exit::Success)
         }
         Command::Query(args) => exec_query(&settings, args),
         Command::Stats(args) => exec_stats(&settings, args),
         Command::Tail(args) => exec_tail(&settings, args),
-        Command::Sanitize => exec_sanitize(&settings),
-        Command::Hook(_) => Ok(0),
+        Command::Sanitize => exec_sanitize(&settings).map(super::from_raw),
+        Command::Hook(_) => Ok(Exit::Success),
         Command::Prune(args) => exec_prune_with(&settings, &args.prune, |cutoff| {
             log::prune(
                 &settings.roots,
@@ -325,11 +320,15 @@ pub fn exec(cli: Cli) -> Result<u8> {
                 args.keep_rollups,
             )
         }),
-        Command::Rollup(args) => exec_rollup(&settings, &args),
-        Command::Completions { shell } => {
-            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+        Command::Rollup(args) => {
+            settings.emit(&log::refresh_rollups(&settings.roots, args.rebuild)?)?;
+            Ok(Exit::Success)
         }
-        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
+        Command::Completions { shell } => {
+            print_completions(shell, &mut super::examples::add_to(Cli::command()))
+                .map(|()| Exit::Success)
+        }
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| Exit::Success),
     }
 }
 
@@ -370,7 +369,7 @@ fn print_written(settings: &Settings, written: &[Value]) -> Result<()> {
     Ok(())
 }
 
-fn exec_log(settings: &Settings, args: LogArgs) -> Result<u8> {
+fn exec_log(settings: &Settings, args: LogArgs) -> Result<Exit> {
     let writer = settings.writer()?;
     let record = if let Some(json) = &args.record {
         parse_record::<SkillInvocation>(json, "--record")?
@@ -385,11 +384,12 @@ fn exec_log(settings: &Settings, args: LogArgs) -> Result<u8> {
         rec.error = args.error.map_or(Value::Null, Value::String);
         rec
     } else {
-        return exec_log_bulk(settings, &writer, args.input.as_deref().unwrap_or("-"));
+        return exec_log_bulk(settings, &writer, args.input.as_deref().unwrap_or("-"))
+            .map(super::from_raw);
     };
     let written = writer.append(record)?;
-    print_written(settings, &[written])?;
-    Ok(0)
+    settings.emit(&output::Written(vec![written]))?;
+    Ok(Exit::Success)
 }
 
 /// Records per batch: one lock and one write per daily file per batch.
@@ -478,14 +478,10 @@ fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<u8
     Ok(0)
 }
 
-fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
+fn exec_run(settings: &Settings, args: RunArgs) -> Result<Exit> {
     // Check everything before running anything: bad flags must not run the command.
     let writer = settings.writer()?;
-    let mut rec = build_record(&args.skill, &args.fields)?;
-    let (program, rest) = args
-        .command
-        .split_first()
-        .ok_or_else(|| Error::invalid("CMD", "a command is required after --"))?;
+    let record = build_record(&args.skill, &args.fields)?;
     let ttl = args
         .cache
         .as_deref()
@@ -494,90 +490,20 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
     if ttl.is_some_and(|t| t <= 0.0) {
         return Err(Error::invalid("--cache", "the TTL must be longer than 0"));
     }
-    let root = settings.roots.primary();
-    let mut meta = match rec.metadata.take() {
-        Some(Value::Object(m)) => m,
-        Some(other) => {
-            let mut m = serde_json::Map::new();
-            m.insert("value".into(), other);
-            m
-        }
-        None => serde_json::Map::new(),
+    let run = log::SkillRun {
+        record,
+        command: args.command,
+        cache_ttl_ms: ttl,
     };
-    meta.insert("command".into(), Value::String(args.command.join(" ")));
-    let resources = |meta: &mut serde_json::Map<String, Value>, u: crate::runner::Usage| {
-        meta.insert("peakRssMb".into(), Value::from(u.peak_rss_mb));
-        meta.insert("cpuUserMs".into(), Value::from(u.cpu_user_ms));
-        meta.insert("cpuSystemMs".into(), Value::from(u.cpu_system_ms));
-    };
-    let started = Timestamp::now();
-    if let Some(ttl) = ttl
-        && let Some(hit) =
-            log::cache_lookup(root, &args.skill, rec.params.as_ref(), ttl, settings.now)?
-    {
-        let mut out = std::io::stdout();
-        let printed = out.write_all(&hit.output).and_then(|()| out.flush());
-        if let Err(e) = printed
-            && e.kind() != std::io::ErrorKind::BrokenPipe
-        {
-            return Err(e.into());
-        }
-        rec.timestamp = Some(started);
-        rec.duration = Some((Timestamp::now().0 - started.0) as f64);
-        rec.cache_hit = true;
-        rec.result = SkillResult::Success;
-        meta.insert("exitCode".into(), Value::from(0));
-        meta.insert("cachedAt".into(), Value::String(hit.saved_at.to_string()));
-        // The command did not run: what this invocation cost is this process's own use.
-        resources(&mut meta, crate::runner::own_usage());
-        rec.metadata = Some(Value::Object(meta));
-        let written = writer.append(rec)?;
-        print_written(settings, &[written])?;
-        return Ok(0);
-    }
-    let outcome = if ttl.is_some() {
-        let mut kept: Vec<u8> = Vec::new();
-        let mut out = std::io::stdout();
-        let mut passing = true;
-        let mut on_stdout = |bytes: &[u8]| {
-            if passing && out.write_all(bytes).and_then(|()| out.flush()).is_err() {
-                passing = false;
-            }
-            if kept.len() <= log::MAX_OUTPUT_BYTES {
-                kept.extend_from_slice(bytes);
-            }
-        };
-        let outcome = crate::runner::Runner::new().run_piped(program, rest, &mut on_stdout);
-        if outcome.success() {
-            let saved =
-                log::cache_save(root, &args.skill, rec.params.as_ref(), &kept, settings.now)?;
-            if !saved {
-                meta.insert(
-                    "cacheSkipped".into(),
-                    Value::String("output over 1 MiB".into()),
-                );
-            }
-        }
-        outcome
-    } else {
-        crate::runner::run_measured(program, rest)
-    };
-    rec.timestamp = Some(started);
-    rec.duration = Some(outcome.duration_ms);
-    rec.result = if outcome.success() {
-        SkillResult::Success
-    } else {
-        SkillResult::Failure
-    };
-    rec.error = outcome.error_message().map_or(Value::Null, Value::String);
-    meta.insert("exitCode".into(), Value::from(outcome.code));
-    if let Some(u) = outcome.usage {
-        resources(&mut meta, u);
-    }
-    rec.metadata = Some(Value::Object(meta));
-    let written = writer.append(rec)?;
-    print_written(settings, &[written])?;
-    Ok(u8::try_from(outcome.code.clamp(0, 255)).unwrap_or(1))
+    let report = log::run_skill(
+        &writer,
+        settings.roots.primary(),
+        settings.now,
+        run,
+        &mut std::io::stdout(),
+    )?;
+    settings.emit(&report.written)?;
+    Ok(Exit::Child(report.code))
 }
 
 fn filter(settings: &Settings, f: FilterArgs) -> Result<Filter> {
@@ -605,36 +531,22 @@ fn filter(settings: &Settings, f: FilterArgs) -> Result<Filter> {
     })
 }
 
-fn exec_query(settings: &Settings, args: QueryArgs) -> Result<u8> {
+fn exec_query(settings: &Settings, args: QueryArgs) -> Result<Exit> {
     let filter = filter(settings, args.filter)?;
-    let mut out = output::stdout();
     let skipped = if args.count {
-        let (n, skipped) = log::count(&settings.roots, &filter)?;
-        if settings.style.json {
-            output::write_json(&mut out, &serde_json::json!({ "count": n }))?;
-        } else {
-            writeln!(out, "{n}")?;
-        }
+        let (report, skipped) = log::count_report(&settings.roots, &filter)?;
+        settings.emit(&report)?;
         skipped
     } else {
-        let (lines, skipped) = log::query(&settings.roots, &filter, args.limit)?;
         let redactor = settings.redactor()?;
-        if settings.style.json {
-            for found in &lines {
-                writeln!(out, "{}", log::render_record_line(&found.bytes, &redactor))?;
-            }
-        } else if lines.is_empty() {
-            writeln!(out, "no skill invocations match")?;
-        } else {
-            log::render_table(&mut out, &lines, settings.style, &redactor)?;
-        }
+        let (report, skipped) = log::query_report(&settings.roots, &filter, args.limit, &redactor)?;
+        settings.emit(&report)?;
         skipped
     };
-    out.flush()?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_stats(settings: &Settings, args: StatsArgs) -> Result<u8> {
+fn exec_stats(settings: &Settings, args: StatsArgs) -> Result<Exit> {
     let by = match args.by {
         None | Some(ByArg::Skill) => GroupBy::Skill,
         Some(ByArg::Agent) => GroupBy::Agent,
@@ -644,105 +556,33 @@ fn exec_stats(settings: &Settings, args: StatsArgs) -> Result<u8> {
     };
     let filter = filter(settings, args.filter)?;
     let (rows, skipped) = log::stats(&settings.roots, &filter, by, settings.style.utc)?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &rows)?;
-    } else if rows.is_empty() {
-        writeln!(out, "no skill invocations match")?;
-    } else {
-        log::render_stats(&mut out, &rows, by, settings.style)?;
-    }
-    out.flush()?;
+    settings.emit(&log::StatsReport { by, rows })?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_rollup(settings: &Settings, args: &RollupArgs) -> Result<u8> {
-    let actions = log::refresh_rollups(&settings.roots, args.rebuild)?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &actions)?;
-    } else if actions.is_empty() {
-        writeln!(
-            out,
-            "no sealed daily files to summarize (today's file is always read raw)"
-        )?;
-    } else {
-        for a in actions.iter().filter(|a| a.action != "fresh") {
-            writeln!(
-                out,
-                "{} {} ({})",
-                a.action,
-                output::clean(&a.rollup),
-                human_bytes(a.bytes)
-            )?;
-        }
-        let (raw, rolled): (u64, u64) = actions
-            .iter()
-            .fold((0, 0), |(r, b), a| (r + a.raw_bytes, b + a.bytes));
-        let count = |what: &str| actions.iter().filter(|a| a.action == what).count();
-        writeln!(
-            out,
-            "{} rollups ({} built, {} fresh, {} kept after pruning): {} for {} of records",
-            actions.len(),
-            count("built") + count("rebuilt"),
-            count("fresh"),
-            count("kept"),
-            human_bytes(rolled),
-            human_bytes(raw)
-        )?;
-    }
-    out.flush()?;
-    Ok(0)
-}
-
-fn exec_tail(settings: &Settings, args: TailArgs) -> Result<u8> {
+fn exec_tail(settings: &Settings, args: TailArgs) -> Result<Exit> {
     let filter = filter(settings, args.filter)?;
     let redactor = settings.redactor()?;
-    // Watch before reading, so nothing appended in between is missed.
-    let mut follower = if args.follow {
-        Some(Follower::start(&settings.roots, Stream::SkillInvocations)?)
+    // Follow from before the read, so nothing appended in between is missed.
+    let mut follow = if args.follow {
+        Some(log::Follow::start(&settings.roots, &filter, &redactor)?)
     } else {
         None
     };
-    let (mut lines, skipped) = if args.lines == 0 {
-        (Vec::new(), Default::default())
-    } else {
-        log::query(&settings.roots, &filter, args.lines)?
-    };
-    lines.reverse();
-    let mut out = output::stdout();
-    let print = |out: &mut dyn Write, bytes: &[u8]| -> std::io::Result<()> {
-        if settings.style.json {
-            writeln!(out, "{}", log::render_record_line(bytes, &redactor))
-        } else {
-            writeln!(
-                out,
-                "{}",
-                log::render_line(bytes, settings.style, &redactor)
-            )
-        }
-    };
-    for found in &lines {
-        print(&mut out, &found.bytes)?;
-    }
-    out.flush()?;
+    let (report, skipped) = log::tail(&settings.roots, &filter, &redactor, args.lines)?;
+    settings.emit(&report)?;
     let code = settings.finish(&skipped);
-    let Some(follower) = follower.as_mut() else {
+    let Some(follow) = follow.as_mut() else {
         return Ok(code);
     };
-    let matches = log::line_matcher(&filter);
     loop {
-        for new in follower.next_lines(None)? {
-            match matches(&new.bytes) {
-                Ok(true) => print(&mut out, &new.bytes)?,
-                Ok(false) => {}
-                Err(_) if !settings.quiet => {
-                    eprintln!("warning: skipped a malformed line in {}", new.file)
-                }
-                Err(_) => {}
+        let arrived = follow.wait()?;
+        if !settings.quiet {
+            for file in &arrived.malformed {
+                eprintln!("warning: skipped a malformed line in {file}");
             }
         }
-        out.flush()?;
+        settings.emit(&arrived.report)?;
     }
 }
 

@@ -1,21 +1,15 @@
 //! `cc-metrics`: flags and subcommands, and `exec`, which turns them into library calls.
 
-use std::io::Write;
-
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
-use crate::error::{Error, Result};
-use crate::metrics::{self, QualityFilter, render};
-use crate::output::{self, human_duration};
-use crate::record::{
-    JourneyExecution, JourneySource, ProgressEvent, Resources, RunStatus, Timestamp,
-};
-use crate::runner::{self, RunOutcome};
+use crate::error::{Error, Exit, Result};
+use crate::metrics::{self, QualityFilter};
+use crate::output;
+use crate::record::{JourneyExecution, JourneySource};
 use crate::store::Stream;
 use crate::timespec;
-use crate::writer::Writer;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -239,7 +233,7 @@ struct QualityArgs {
 }
 
 /// Runs a parsed `cc-metrics` command line; returns the exit code.
-pub fn exec(cli: Cli) -> Result<u8> {
+pub fn exec(cli: Cli) -> Result<Exit> {
     let settings = Settings::from_args(&cli.common)?;
     if !matches!(
         cli.command,
@@ -259,9 +253,10 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Quality(args) => exec_quality(&settings, args),
         Command::Prune(args) => exec_prune(&settings, Stream::CujMetrics, &args),
         Command::Completions { shell } => {
-            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+            print_completions(shell, &mut super::examples::add_to(Cli::command()))
+                .map(|()| Exit::Success)
         }
-        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| Exit::Success),
     }
 }
 
@@ -274,7 +269,7 @@ fn positive_ms(value: Option<&str>, default_ms: i64, field: &str) -> Result<i64>
     if ms < 1.0 {
         return Err(Error::invalid(
             field,
-            format!("{value:?} must be at least 1ms"),
+            "got a DURATION under 1ms; expected at least 1ms",
         ));
     }
     Ok(ms.min(i64::MAX as f64) as i64)
@@ -289,7 +284,10 @@ fn bucket_count(value: Option<&str>) -> Result<usize> {
         Ok(n) if (1..=MAX_BUCKETS).contains(&n) => Ok(n),
         _ => Err(Error::invalid(
             "BUCKETS",
-            format!("{value:?} must be a whole number from 1 to {MAX_BUCKETS}"),
+            format!(
+                "got {}; expected a whole number from 1 to {MAX_BUCKETS}",
+                crate::error::value_kind(value)
+            ),
         )),
     }
 }
@@ -304,7 +302,7 @@ fn check_cuj(cuj: &str) -> Result<()> {
 use crate::time::HOUR_MS;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
-fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
+fn exec_record(settings: &Settings, args: RecordArgs) -> Result<Exit> {
     let writer = settings.writer()?;
     check_cuj(&args.cuj)?;
     let success = metrics::parse_success(&args.success, "SUCCESS")?;
@@ -338,212 +336,85 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<u8> {
         })
         .transpose()?;
     let written = writer.append(rec)?;
-    if settings.style.json {
-        let mut out = output::stdout();
-        writeln!(out, "{written}")?;
-        out.flush()?;
-    }
-    Ok(0)
+    settings.emit(&output::Written(vec![written]))?;
+    Ok(Exit::Success)
 }
 
-fn exec_run(settings: &Settings, args: RunArgs) -> Result<u8> {
+fn exec_run(settings: &Settings, args: RunArgs) -> Result<Exit> {
     // Check everything before running anything: bad flags must not run the command.
     let writer = settings.writer()?;
     check_cuj(&args.cuj)?;
-    let (program, rest) = args
-        .command
-        .split_first()
-        .ok_or_else(|| Error::invalid("CMD", "a command is required after --"))?;
-    let run_id = match args.run_id.clone() {
-        Some(r) if r.trim().is_empty() => {
-            return Err(Error::invalid("--run-id", "must not be empty"));
-        }
-        Some(r) => r,
-        None => format!(
-            "run-{}",
-            ulid::Ulid::generate().to_string().to_ascii_lowercase()
-        ),
+    if args.run_id.as_deref().is_some_and(|r| r.trim().is_empty()) {
+        return Err(Error::invalid("--run-id", "must not be empty"));
+    }
+    let run = metrics::JourneyRun {
+        cuj_id: args.cuj,
+        workflow: args.workflow,
+        run_id: args.run_id,
+        source: args.source.into(),
+        command: args.command,
     };
-    let command_line = args.command.join(" ");
-    let name = match &args.workflow {
-        Some(w) => format!("{} ({w})", args.cuj),
-        None => args.cuj.clone(),
-    };
-
-    // Signals are taken over before the run is announced: once a start event exists,
-    // an end event and the record follow, even after a Ctrl-C.
-    let runner = runner::Runner::new();
-    let mut start = ProgressEvent::new(&run_id, RunStatus::Running);
-    start.step = Some(0);
-    start.percentage = Some(0.0);
-    start.name = Some(name.clone());
-    start.source = Some("cli".into());
-    start.workflow.clone_from(&args.workflow);
-    start.message = Some(format!("running {command_line}"));
-    crate::progress::append_event(&settings.roots, &writer, &run_id, |_| Ok(start.clone()))?;
-
-    let started = Timestamp::now();
-    let outcome = runner.run(program, rest);
-    let code = u8::try_from(outcome.code.clamp(0, 255)).unwrap_or(1);
-
+    let report = metrics::run_journey(&settings.roots, &writer, run)?;
+    let child = Exit::Child(report.outcome.code);
     // The command has run: from here on, failing to record is reported, and the
     // command's exit code still passes through.
-    match record_run(settings, &writer, &args, &run_id, &name, started, &outcome) {
-        Ok(()) => {}
-        Err(e) => {
-            let message = e.to_string();
-            eprintln!(
-                "cc-metrics: error: the run was not fully recorded: {}",
-                crate::redact::shared().redact_str(&message)
-            );
-            return Ok(if code == 0 { 1 } else { code });
-        }
+    if let Err(e) = &report.recording {
+        let message = e.to_string();
+        eprintln!(
+            "cc-metrics: error: the run was not fully recorded: {}",
+            crate::redact::shared().redact_str(&message)
+        );
+        return Ok(if child == Exit::Child(0) {
+            Exit::Failure
+        } else {
+            child
+        });
     }
     if !settings.quiet {
-        eprintln!("{}", run_summary(&args.cuj, &run_id, &outcome));
+        eprintln!("{}", report.summary());
     }
-    Ok(code)
+    Ok(child)
 }
 
-fn record_run(
-    settings: &Settings,
-    writer: &Writer,
-    args: &RunArgs,
-    run_id: &str,
-    name: &str,
-    started: Timestamp,
-    outcome: &RunOutcome,
-) -> Result<()> {
-    let success = outcome.success();
-    let error = outcome.error_message();
-    let mut end = ProgressEvent::new(
-        run_id,
-        if success {
-            RunStatus::Completed
-        } else {
-            RunStatus::Failed
-        },
-    );
-    end.step = Some(0);
-    end.name = Some(name.to_string());
-    end.source = Some("cli".into());
-    if success {
-        end.percentage = Some(100.0);
-    }
-    end.message = Some(format!(
-        "exited with code {} after {}",
-        outcome.code,
-        human_duration(outcome.duration_ms)
-    ));
-    end.error = error.clone().map_or(Value::Null, Value::String);
-
-    let mut rec = JourneyExecution::new(&args.cuj, success, outcome.duration_ms);
-    rec.timestamp = Some(started);
-    rec.error = end.error.clone();
-    rec.workflow.clone_from(&args.workflow);
-    rec.run_id = Some(run_id.to_string());
-    rec.source = Some(args.source.into());
-    rec.resources = Some(Resources {
-        duration_ms: Some(outcome.duration_ms),
-        peak_rss_mb: outcome.usage.map(|u| u.peak_rss_mb),
-        cpu_user_ms: outcome.usage.map(|u| u.cpu_user_ms),
-        cpu_system_ms: outcome.usage.map(|u| u.cpu_system_ms),
-        extra: serde_json::Map::new(),
-    });
-    let mut meta = serde_json::Map::new();
-    meta.insert("exitCode".into(), Value::from(outcome.code));
-    meta.insert("command".into(), Value::String(args.command.join(" ")));
-    if let Some(sig) = outcome.interrupted_by {
-        meta.insert(
-            "interruptedBy".into(),
-            Value::String(runner::signal_name(sig)),
-        );
-    }
-    rec.metadata = Some(Value::Object(meta));
-
-    crate::progress::append_event(&settings.roots, writer, run_id, |_| Ok(end.clone()))?;
-    writer.append(rec)?;
-    Ok(())
-}
-
-/// `CUJ-005 completed in 1.23s (exit 0) · peak RSS 210.5 MB · CPU 900ms user, 120ms
-/// system · run run-01j...`
-fn run_summary(cuj: &str, run_id: &str, o: &RunOutcome) -> String {
-    let verdict = if o.success() { "completed" } else { "failed" };
-    let mut s = format!(
-        "cc-metrics: {cuj} {verdict} in {} (exit {})",
-        human_duration(o.duration_ms),
-        o.code
-    );
-    if let Some(u) = o.usage {
-        s.push_str(&format!(
-            " · peak RSS {:.1} MB · CPU {} user, {} system",
-            u.peak_rss_mb,
-            human_duration(u.cpu_user_ms),
-            human_duration(u.cpu_system_ms)
-        ));
-    }
-    s.push_str(&format!(" · run {run_id}"));
-    s
-}
-
-fn print<T: serde::Serialize + ?Sized>(
-    settings: &Settings,
-    value: &T,
-    human: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<()> {
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, value)?;
-    } else {
-        human(&mut out)?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
-fn exec_rate(settings: &Settings, args: CujWindowArgs) -> Result<u8> {
+fn exec_rate(settings: &Settings, args: CujWindowArgs) -> Result<Exit> {
     check_cuj(&args.cuj)?;
     let window = positive_ms(args.window.as_deref(), DAY_MS, "WINDOW")?;
     let (report, skipped) = metrics::rate_report(&settings.roots, &args.cuj, window, settings.now)?;
-    print(settings, &report, |out| render::rate(out, &report))?;
+    settings.emit(&report)?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_all(settings: &Settings, args: WindowArgs) -> Result<u8> {
+fn exec_all(settings: &Settings, args: WindowArgs) -> Result<Exit> {
     let skipped = match args.window.as_deref() {
         Some(w) => {
             let window = positive_ms(Some(w), DAY_MS, "WINDOW")?;
             let (rows, skipped) = metrics::all_report(&settings.roots, window, settings.now)?;
-            print(settings, &rows, |out| {
-                render::all(out, &rows, window, settings.style)
+            settings.emit(&metrics::AllReport {
+                window_ms: window,
+                rows,
             })?;
             skipped
         }
         None => {
             let (rows, skipped) = metrics::all_windows_report(&settings.roots, settings.now)?;
-            print(settings, &rows, |out| {
-                render::all_windows(out, &rows, settings.style)
-            })?;
+            settings.emit(&metrics::AllWindowsReport { rows })?;
             skipped
         }
     };
     Ok(settings.finish(&skipped))
 }
 
-fn exec_trending(settings: &Settings, args: TrendingArgs) -> Result<u8> {
+fn exec_trending(settings: &Settings, args: TrendingArgs) -> Result<Exit> {
     check_cuj(&args.cuj)?;
     let count = bucket_count(args.buckets.as_deref())?;
     let size = positive_ms(args.bucket.as_deref(), HOUR_MS, "BUCKET")?;
     let (report, skipped) =
         metrics::trend_report(&settings.roots, &args.cuj, count, size, settings.now)?;
-    print(settings, &report, |out| {
-        render::trending(out, &report, settings.style)
-    })?;
+    settings.emit(&report)?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_failures(settings: &Settings, args: FailuresArgs) -> Result<u8> {
+fn exec_failures(settings: &Settings, args: FailuresArgs) -> Result<Exit> {
     let redactor = settings.redactor()?;
     let (report, skipped) = if args.all {
         // `failures --all 7d`: the one positional is the window.
@@ -571,24 +442,20 @@ fn exec_failures(settings: &Settings, args: FailuresArgs) -> Result<u8> {
             &redactor,
         )?
     };
-    print(settings, &report, |out| {
-        render::failures(out, &report, settings.style)
-    })?;
+    settings.emit(&report)?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_percentiles(settings: &Settings, args: CujWindowArgs) -> Result<u8> {
+fn exec_percentiles(settings: &Settings, args: CujWindowArgs) -> Result<Exit> {
     check_cuj(&args.cuj)?;
     let window = positive_ms(args.window.as_deref(), DAY_MS, "WINDOW")?;
     let (report, skipped) =
         metrics::percentile_report(&settings.roots, &args.cuj, window, settings.now)?;
-    print(settings, &report, |out| {
-        render::percentiles(out, &report, settings.style)
-    })?;
+    settings.emit(&report)?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_workflows(settings: &Settings, args: WindowArgs) -> Result<u8> {
+fn exec_workflows(settings: &Settings, args: WindowArgs) -> Result<Exit> {
     let window = positive_ms(args.window.as_deref(), 7 * DAY_MS, "WINDOW")?;
     let (rows, skipped) = metrics::workflow_report(
         &settings.roots,
@@ -596,13 +463,14 @@ fn exec_workflows(settings: &Settings, args: WindowArgs) -> Result<u8> {
         settings.now,
         &settings.config.quality,
     )?;
-    print(settings, &rows, |out| {
-        render::workflows(out, &rows, window, settings.style)
+    settings.emit(&metrics::WorkflowsReport {
+        window_ms: window,
+        rows,
     })?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_quality(settings: &Settings, args: QualityArgs) -> Result<u8> {
+fn exec_quality(settings: &Settings, args: QualityArgs) -> Result<Exit> {
     let count = bucket_count(args.buckets.as_deref())?;
     let size = positive_ms(args.bucket.as_deref(), HOUR_MS, "BUCKET")?;
     let filter = QualityFilter {
@@ -617,8 +485,6 @@ fn exec_quality(settings: &Settings, args: QualityArgs) -> Result<u8> {
         settings.now,
         &settings.config.quality,
     )?;
-    print(settings, &report, |out| {
-        render::quality(out, &report, settings.style)
-    })?;
+    settings.emit(&report)?;
     Ok(settings.finish(&skipped))
 }

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Exit, Result};
 use crate::output::{self, Style};
 use crate::redact::Redactor;
 use crate::store::{Roots, Skipped, Stream, prune};
@@ -184,18 +184,27 @@ impl Settings {
             .transpose()
     }
 
-    /// Prints the skipped-lines warning (unless quiet) and gives the exit code:
-    /// 1 under `--strict` when lines were skipped, else 0.
-    pub fn finish(&self, skipped: &Skipped) -> u8 {
+    /// Prints `report` on standard output the one way every command prints (see
+    /// [`output::emit`]).
+    pub fn emit<R: output::Render>(&self, report: &R) -> Result<()> {
+        let mut out = output::stdout();
+        output::emit(&mut *out, &self.style, report)?;
+        out.flush()?;
+        Ok(())
+    }
+
+    /// Prints the skipped-lines warning (unless quiet) and gives the exit:
+    /// a failure under `--strict` when lines were skipped, else success.
+    pub fn finish(&self, skipped: &Skipped) -> Exit {
         if let Some(w) = skipped.warning() {
             if !self.quiet || self.strict {
                 eprintln!("{w}");
             }
             if self.strict {
-                return 1;
+                return Exit::Failure;
             }
         }
-        0
+        Exit::Success
     }
 }
 
@@ -203,16 +212,10 @@ impl Settings {
 /// records built from flags (`invalid --cost: ...`, not `invalid costUsd: ...`).
 pub fn field_as_flag(err: crate::Error, flags: &[(&str, &str)]) -> crate::Error {
     match err {
-        crate::Error::Invalid { field, message } => {
-            let flag = flags
-                .iter()
-                .find(|(f, _)| *f == field)
-                .map_or(field, |(_, flag)| (*flag).to_string());
-            crate::Error::Invalid {
-                field: flag,
-                message,
-            }
-        }
+        crate::Error::Invalid { field, message } => match flags.iter().find(|(f, _)| *f == field) {
+            Some((_, flag)) => crate::Error::flag(*flag, message),
+            None => crate::Error::Invalid { field, message },
+        },
         other => other,
     }
 }
@@ -287,26 +290,36 @@ pub fn print_man(cmd: clap::Command) -> Result<()> {
     Ok(())
 }
 
-/// The exit code for an error that ended a program: the library's code for its own
-/// errors, 0 for a closed output pipe (`cc-log query | head`), else 1.
-pub fn exit_code(err: &(dyn std::error::Error + 'static)) -> u8 {
+/// How an error ends a program: the library's exit for its own errors, success for a
+/// closed output pipe (`cc-log query | head`), else a runtime failure.
+pub fn exit_code(err: &(dyn std::error::Error + 'static)) -> Exit {
     let mut current = Some(err);
     while let Some(e) = current {
         if let Some(ours) = e.downcast_ref::<crate::Error>() {
             return if ours.is_broken_pipe() {
-                0
+                Exit::Success
             } else {
-                ours.exit_code()
+                ours.exit()
             };
         }
         if let Some(io) = e.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::BrokenPipe
         {
-            return 0;
+            return Exit::Success;
         }
         current = e.source();
     }
-    1
+    Exit::Failure
+}
+
+/// The exit of a function that still speaks in raw codes (the bulk append and
+/// `sanitize`, being moved into the library by another change): 0 success, 1 failure.
+pub(crate) fn from_raw(code: u8) -> Exit {
+    if code == 0 {
+        Exit::Success
+    } else {
+        Exit::Failure
+    }
 }
 
 /// `prune` flags, the same in every program.
@@ -325,7 +338,7 @@ pub struct PruneArgs {
 
 /// `prune`: deletes (or gzips) the daily files of `stream` wholly older than the cutoff
 /// and says what it did.
-pub fn exec_prune(settings: &Settings, stream: Stream, args: &PruneArgs) -> Result<u8> {
+pub fn exec_prune(settings: &Settings, stream: Stream, args: &PruneArgs) -> Result<Exit> {
     exec_prune_with(settings, args, |cutoff| {
         prune::prune(&settings.roots, stream, cutoff, args.compress, args.dry_run)
     })
@@ -336,76 +349,37 @@ pub fn exec_prune_with(
     settings: &Settings,
     args: &PruneArgs,
     run: impl FnOnce(Timestamp) -> Result<Vec<prune::PruneAction>>,
-) -> Result<u8> {
+) -> Result<Exit> {
     let age = timespec::parse_duration(&args.older_than, "--older-than")?;
     let cutoff = Timestamp::from(settings.now.to_datetime() - age);
     let actions = run(cutoff)?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &actions)?;
-    } else if actions.is_empty() {
-        writeln!(
-            out,
-            "nothing to prune: no daily files wholly older than {}",
-            args.older_than
-        )?;
-    } else {
-        let verb = |action: &str| match (args.dry_run, action == "compressed") {
-            (true, true) => "would compress",
-            (true, false) => "would delete",
-            (false, true) => "compressed",
-            (false, false) => "deleted",
-        };
-        for a in &actions {
-            writeln!(
-                out,
-                "{} {} ({})",
-                verb(a.action),
-                a.path,
-                human_bytes(a.bytes)
-            )?;
-        }
-        let total: u64 = actions.iter().map(|a| a.bytes).sum();
-        writeln!(
-            out,
-            "{} {} files, {}",
-            verb(actions[0].action),
-            actions.len(),
-            human_bytes(total)
-        )?;
-    }
-    out.flush()?;
-    Ok(0)
-}
-
-pub(crate) fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30)),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} B"),
-    }
+    settings.emit(&output::Pruned {
+        actions,
+        older_than: args.older_than.clone(),
+        dry_run: args.dry_run,
+    })?;
+    Ok(Exit::Success)
 }
 
 /// The end of every program's `main`: the exit code for `result`, with the error
 /// printed as `PROGRAM: error: ...` unless it is a closed output pipe. The library's
 /// errors already name their cause, so only the outermost message is printed.
-pub fn exit<E>(program: &str, result: std::result::Result<u8, E>) -> std::process::ExitCode
+pub fn exit<E>(program: &str, result: std::result::Result<Exit, E>) -> std::process::ExitCode
 where
     E: std::ops::Deref<Target = dyn std::error::Error + Send + Sync + 'static> + std::fmt::Display,
 {
     match result {
-        Ok(code) => std::process::ExitCode::from(code),
+        Ok(exit) => exit.into(),
         Err(err) => {
-            let code = exit_code(&*err);
-            if code != 0 {
+            let exit = exit_code(&*err);
+            if exit != Exit::Success {
                 // Messages may quote input: they pass the redactor like records (SPEC §15),
                 // and no control character reaches the terminal.
                 let message = err.to_string();
                 let message = crate::redact::shared().redact_str(&message);
                 eprintln!("{program}: error: {}", output::clean(&message));
             }
-            std::process::ExitCode::from(code)
+            exit.into()
         }
     }
 }

@@ -1,13 +1,13 @@
 //! `cc-progress`: flags and subcommands, and `exec`, which turns them into library calls.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::health::PriceTable;
 use crate::progress::chain::RunQuery;
 use crate::progress::stream::StreamOptions;
@@ -444,7 +444,7 @@ struct ChainArgs {
 }
 
 /// Runs a parsed `cc-progress` command line; returns the exit code.
-pub fn exec(cli: Cli) -> Result<u8> {
+pub fn exec(cli: Cli) -> Result<Exit> {
     let settings = Settings::from_args(&cli.common)?;
     if matches!(
         cli.command,
@@ -527,20 +527,15 @@ pub fn exec(cli: Cli) -> Result<u8> {
         Command::Chains(args) => {
             let since = settings.time(args.since.as_deref(), "--since")?;
             let (rows, skipped) = progress::chain::chains(&settings.roots, since, settings.now)?;
-            let mut out = output::stdout();
-            if settings.style.json {
-                output::write_json(&mut out, &rows)?;
-            } else {
-                render::chains(&mut out, &rows, settings.style)?;
-            }
-            out.flush()?;
+            settings.emit(&render::ChainsReport { rows })?;
             Ok(settings.finish(&skipped))
         }
         Command::Prune(args) => exec_prune(&settings, Stream::Progress, &args),
         Command::Completions { shell } => {
-            print_completions(shell, &mut super::examples::add_to(Cli::command())).map(|()| 0)
+            print_completions(shell, &mut super::examples::add_to(Cli::command()))
+                .map(|()| Exit::Success)
         }
-        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| 0),
+        Command::Man => print_man(super::examples::add_to(Cli::command())).map(|()| Exit::Success),
     }
 }
 
@@ -556,7 +551,10 @@ fn parse_sprint(text: &str) -> Result<(u64, u64)> {
     let bad = || {
         Error::invalid(
             "--sprint",
-            format!("{text:?} is not INDEX/TOTAL with 1 ≤ INDEX ≤ TOTAL, e.g. 2/5"),
+            format!(
+                "got {}; expected INDEX/TOTAL with 1 ≤ INDEX ≤ TOTAL, e.g. 2/5",
+                crate::error::value_kind(text)
+            ),
         )
     };
     let (i, t) = text.split_once('/').ok_or_else(bad)?;
@@ -575,7 +573,10 @@ fn parse_ci_check(text: &str) -> Result<CiCheck> {
     let bad = || {
         Error::invalid(
             "--ci-check",
-            format!("{text:?} is not NAME=STATUS[=URL], e.g. \"Unit Tests=success\""),
+            format!(
+                "got {}; expected NAME=STATUS[=URL], e.g. \"Unit Tests=success\"",
+                crate::error::value_kind(text)
+            ),
         )
     };
     let (name, rest) = text.split_once('=').ok_or_else(bad)?;
@@ -701,13 +702,8 @@ fn quality(settings: &Settings, fields: &EventFields) -> Result<Option<Value>> {
     Ok((!q.is_empty() || fields.quality.is_some()).then_some(Value::Object(q)))
 }
 
-fn print_written(settings: &Settings, written: &progress::Written) -> Result<()> {
-    if settings.style.json {
-        let mut out = output::stdout();
-        writeln!(out, "{}", written.event)?;
-        out.flush()?;
-    }
-    Ok(())
+fn print_written(settings: &Settings, written: progress::Written) -> Result<()> {
+    settings.emit(&output::Written(vec![written.event]))
 }
 
 fn write_tracked(
@@ -717,7 +713,7 @@ fn write_tracked(
     error: Option<String>,
     fields: &EventFields,
     make: impl Fn(Option<&RunState>, ProgressEvent) -> Result<ProgressEvent>,
-) -> Result<u8> {
+) -> Result<Exit> {
     let mut t = template(settings, run, fields)?;
     t.message = message;
     t.error = error.map_or(Value::Null, Value::String);
@@ -725,20 +721,26 @@ fn write_tracked(
     let written = progress::append_event(&settings.roots, &writer, run, |state| {
         make(state, t.clone())
     })?;
-    print_written(settings, &written)?;
-    Ok(0)
+    print_written(settings, written)?;
+    Ok(Exit::Success)
 }
 
-fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
+fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<Exit> {
     let mut e = template(settings, &args.run, &args.fields)?;
     e.status = Some(args.status.into());
     e.step = args
         .step
         .as_deref()
         .map(|s| {
-            s.trim()
-                .parse::<u64>()
-                .map_err(|_| Error::invalid("--step", format!("{s:?} must be a whole number ≥ 0")))
+            s.trim().parse::<u64>().map_err(|_| {
+                Error::invalid(
+                    "--step",
+                    format!(
+                        "got {}; expected a whole number ≥ 0",
+                        crate::error::value_kind(s)
+                    ),
+                )
+            })
         })
         .transpose()?;
     e.percentage = args.percentage;
@@ -749,48 +751,28 @@ fn exec_emit(settings: &Settings, args: EmitArgs) -> Result<u8> {
     // Validate before taking the lock: bad input is refused without touching a file.
     writer.prepare(e.clone(), crate::time::Timestamp::now())?;
     let written = progress::append_event(&settings.roots, &writer, &args.run, |_| Ok(e.clone()))?;
-    print_written(settings, &written)?;
-    Ok(0)
+    print_written(settings, written)?;
+    Ok(Exit::Success)
 }
 
-fn exec_output(settings: &Settings, args: OutputArgs) -> Result<u8> {
+fn exec_output(settings: &Settings, args: OutputArgs) -> Result<Exit> {
     check_run(&args.run)?;
     let writer = settings.writer()?;
     let stream = OutputStream::from(args.stream);
-    let mut out = output::stdout();
-    let mut append = |text: &str| -> Result<()> {
-        if let Some(e) = progress::output_chunk(&args.run, stream, text) {
-            let stored = writer.append(e)?;
-            if settings.style.json {
-                writeln!(out, "{stored}")?;
-                out.flush()?;
-            }
-        }
-        Ok(())
-    };
+    let print = |stored: Value| settings.emit(&output::Written(vec![stored]));
     if args.text == "-" {
-        let stdin = std::io::stdin();
-        let mut line = Vec::new();
-        let mut input = stdin.lock();
-        loop {
-            line.clear();
-            let n = std::io::BufRead::read_until(&mut input, b'\n', &mut line)?;
-            if n == 0 {
-                break;
-            }
-            let text = String::from_utf8_lossy(&line);
-            append(text.trim_end_matches(['\n', '\r']))?;
-        }
+        let mut input = std::io::stdin().lock();
+        progress::append_output_lines(&writer, &args.run, stream, &mut input, print)?;
     } else {
-        if progress::strip_ansi(&args.text).trim().is_empty() {
+        let Some(e) = progress::output_chunk(&args.run, stream, &args.text) else {
             return Err(Error::invalid("TEXT", "is empty"));
-        }
-        append(&args.text)?;
+        };
+        print(writer.append(e)?)?;
     }
-    Ok(0)
+    Ok(Exit::Success)
 }
 
-fn exec_stream(settings: &Settings, args: StreamArgs) -> Result<u8> {
+fn exec_stream(settings: &Settings, args: StreamArgs) -> Result<Exit> {
     check_run(&args.run)?;
     let Some((program, rest)) = args.command.split_first() else {
         return Err(Error::invalid("CMD", "name the agent command after --"));
@@ -820,7 +802,7 @@ fn exec_stream(settings: &Settings, args: StreamArgs) -> Result<u8> {
         );
     }
     settings.finish(&summary.skipped);
-    Ok(u8::try_from(summary.outcome.code).unwrap_or(1))
+    Ok(Exit::Child(summary.outcome.code))
 }
 
 fn display(settings: &Settings) -> Display {
@@ -833,7 +815,7 @@ fn display(settings: &Settings) -> Display {
     }
 }
 
-fn exec_watch(settings: &Settings, args: WatchArgs) -> Result<u8> {
+fn exec_watch(settings: &Settings, args: WatchArgs) -> Result<Exit> {
     if let Some(r) = &args.run {
         check_run(r)?;
     }
@@ -850,10 +832,10 @@ fn exec_watch(settings: &Settings, args: WatchArgs) -> Result<u8> {
     let mut out = output::stdout();
     let (end, skipped) = watch(&settings.roots, &opts, settings.style, &redactor, &mut out)?;
     let code = settings.finish(&skipped);
-    Ok(end.map_or(code, |e| e.exit_code().max(code)))
+    Ok(end.map_or(code, |e| e.exit().or_worse(code)))
 }
 
-fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<u8> {
+fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<Exit> {
     check_run(&args.run)?;
     let timeout = args
         .timeout
@@ -875,57 +857,37 @@ fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<u8> {
     let redactor = settings.redactor()?;
     let mut out = std::io::sink();
     let (end, _) = watch(&settings.roots, &opts, settings.style, &redactor, &mut out)?;
-    Ok(end.map_or(1, |e| e.exit_code()))
+    Ok(end.map_or(Exit::Failure, |e| e.exit()))
 }
 
-fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<u8> {
+fn exec_history(settings: &Settings, args: HistoryArgs) -> Result<Exit> {
     check_run(&args.run)?;
-    let (mut events, skipped) = progress::run_events(&settings.roots, &args.run)?;
-    if !args.output {
-        events.retain(|s| s.event.output.is_none());
-    }
-    if args.limit > 0 {
-        let extra = events.len().saturating_sub(args.limit);
-        events.drain(..extra);
-    }
-    let mut out = output::stdout();
-    if settings.style.json {
-        let redactor = settings.redactor()?;
-        for s in &events {
-            writeln!(
-                out,
-                "{}",
-                crate::log::render_record_line(&s.line, &redactor)
-            )?;
-        }
-    } else if events.is_empty() {
-        writeln!(out, "no events for run {}", output::clean(&args.run))?;
-    } else {
-        let list: Vec<&ProgressEvent> = events.iter().map(|s| &s.event).collect();
-        render::history(&mut out, &list, settings.style)?;
-    }
-    out.flush()?;
+    let redactor = settings.redactor()?;
+    let (report, skipped) = render::history_report(
+        &settings.roots,
+        &args.run,
+        args.limit,
+        args.output,
+        &redactor,
+    )?;
+    settings.emit(&report)?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_current(settings: &Settings, args: RunArg, detail: bool) -> Result<u8> {
+fn exec_current(settings: &Settings, args: RunArg, detail: bool) -> Result<Exit> {
     check_run(&args.run)?;
     let prices = PriceTable::new(&settings.config.pricing);
     let (state, skipped) =
         progress::chain::current_run(&settings.roots, &args.run, settings.now, &prices)?;
-    let mut out = output::stdout();
-    match (&state, settings.style.json) {
-        (Some(s), true) => output::write_json(&mut out, s)?,
-        (None, true) => writeln!(out, "null")?,
-        (Some(s), false) if detail => render::show(&mut out, s, settings.style)?,
-        (Some(s), false) => render::current(&mut out, s, settings.style)?,
-        (None, false) => writeln!(out, "no events for run {}", output::clean(&args.run))?,
-    }
-    out.flush()?;
+    settings.emit(&render::RunReport {
+        run_id: args.run,
+        detail,
+        state,
+    })?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<u8> {
+fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<Exit> {
     if args.page == 0 {
         return Err(Error::invalid("--page", "pages count from 1"));
     }
@@ -943,35 +905,23 @@ fn exec_runs(settings: &Settings, args: RunsArgs) -> Result<u8> {
     };
     let (rows, total, skipped) =
         progress::chain::run_list(&settings.roots, since, &query, &prices)?;
-    let mut out = output::stdout();
-    if settings.style.json {
-        output::write_json(&mut out, &rows)?;
-    } else {
-        render::runs(
-            &mut out,
-            &rows,
-            total,
-            args.page,
-            args.limit,
-            settings.style,
-        )?;
-    }
-    out.flush()?;
+    settings.emit(&render::RunsReport {
+        rows,
+        total,
+        page: args.page,
+        limit: args.limit,
+    })?;
     Ok(settings.finish(&skipped))
 }
 
-fn exec_chain(settings: &Settings, args: ChainArgs) -> Result<u8> {
+fn exec_chain(settings: &Settings, args: ChainArgs) -> Result<Exit> {
     if args.chain.trim().is_empty() {
         return Err(Error::invalid("CHAIN", "must not be empty"));
     }
-    let (report, skipped) = progress::chain::chain(&settings.roots, &args.chain, settings.now)?;
-    let mut out = output::stdout();
-    match (&report, settings.style.json) {
-        (Some(r), true) => output::write_json(&mut out, r)?,
-        (None, true) => writeln!(out, "null")?,
-        (Some(r), false) => render::chain(&mut out, r, settings.style)?,
-        (None, false) => writeln!(out, "no runs belong to chain {}", args.chain)?,
-    }
-    out.flush()?;
+    let (chain, skipped) = progress::chain::chain(&settings.roots, &args.chain, settings.now)?;
+    settings.emit(&render::ChainView {
+        chain_id: args.chain,
+        chain,
+    })?;
     Ok(settings.finish(&skipped))
 }

@@ -104,7 +104,7 @@ pub fn line(input: &Value, settings: &Settings) -> String {
 }
 
 /// Runs `statusline`; always exit 0.
-pub fn exec_statusline(common: &CommonArgs) -> u8 {
+pub fn exec_statusline(common: &CommonArgs) -> crate::Exit {
     let mut text = String::new();
     let _ = std::io::stdin().take(16 << 20).read_to_string(&mut text);
     let input: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -134,5 +134,5 @@ pub fn exec_statusline(common: &CommonArgs) -> u8 {
     let mut out = output::stdout();
     let _ = writeln!(out, "{out_line}");
     let _ = out.flush();
-    0
+    crate::Exit::Success
 }

@@ -133,6 +133,52 @@ pub fn existing_data(root: &Path) -> Option<std::path::PathBuf> {
     None
 }
 
+/// Where the demo writes: `root` when it holds no ccmon data (refused otherwise, before
+/// anything is written: sample data never mixes with real data), else a new temporary
+/// folder, kept.
+pub fn demo_root(root: Option<&Path>) -> Result<std::path::PathBuf> {
+    match root {
+        Some(r) => {
+            if let Some(found) = existing_data(r) {
+                return Err(crate::Error::invalid(
+                    "--root",
+                    format!(
+                        "{} already holds ccmon data ({}); the demo writes only into a new or empty folder",
+                        r.display(),
+                        found.display()
+                    ),
+                ));
+            }
+            Ok(r.to_path_buf())
+        }
+        None => Ok(tempfile::Builder::new()
+            .prefix("ccmon-demo-")
+            .tempdir()?
+            .keep()),
+    }
+}
+
+/// The demo: a month of sample data ending at `now` in the primary root, its older
+/// notifications marked read (seen already), and its dashboard, computed and saved.
+pub fn run_demo(
+    roots: &Roots,
+    writer: &Writer,
+    config: &crate::config::Config,
+    now: Timestamp,
+    utc: bool,
+    redactor: &Redactor,
+) -> Result<(super::Dashboard, DemoCounts)> {
+    let root = roots.primary();
+    let counts = write_demo(root, now)?;
+    let cutoff = now.0 - 2 * DAY;
+    crate::notifications::mark_where(roots, writer, crate::record::NotificationType::Read, |r| {
+        r.timestamp.0 < cutoff
+    })?;
+    let (d, _) = super::live::compute(roots, config, now, utc, redactor)?;
+    super::save(root, &d)?;
+    Ok((d, counts))
+}
+
 /// Writes a month of sample data ending at `now` into `root`.
 pub fn write_demo(root: &Path, now: Timestamp) -> Result<DemoCounts> {
     let writer = Writer::new(root, Redactor::default(), true, false);

@@ -9,7 +9,10 @@ pub mod export;
 pub mod fleet;
 pub mod html;
 pub mod http;
+mod live;
 pub mod merge;
+#[cfg(feature = "cli")]
+mod report;
 pub mod ship;
 #[cfg(feature = "cli")]
 pub mod view;
@@ -18,6 +21,12 @@ pub use document::{
     Counters, DASHBOARD_FILE, Dashboard, Day, Highlight, Highlights, NotificationSummary,
     PERIOD_DAYS, Providers, Quality, Resources, Usage, dashboard_path, generate, load_saved, save,
     to_value, write_atomic,
+};
+pub use live::{LiveView, compute, current};
+#[cfg(feature = "cli")]
+pub use report::{
+    AlertsReport, DEMO_COMMANDS, DashboardView, DemoReport, Generated, MergeReport,
+    NotificationsReport, Shipped, shell_word,
 };
 
 /// The document with every string redacted (SPEC §15): names, ids, messages and error

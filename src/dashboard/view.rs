@@ -1,35 +1,16 @@
 //! The terminal dashboard: laid out for 100 columns, and for 80 with fewer columns;
 //! colour only when the style says so.
 
-use comfy_table::{Cell, CellAlignment, Table};
-
 use super::document::Dashboard;
 use crate::health::render::{cost, grouped};
 use crate::metrics::WindowFigures;
 use crate::output::{
-    self, Style, human_duration, human_opt_duration, human_rate, one_line, paint, sparkline,
-    status_color, visible_width,
+    self, Span, Style, TableModel, human_duration, human_opt_duration, human_rate, one_line, paint,
+    sparkline, status_color, visible_width,
 };
 
 /// Widths at or above this get the full layout.
 pub const WIDE: usize = 100;
-
-fn right_align(t: &mut Table, from: usize) {
-    for i in from..t.column_count() {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-}
-
-fn table_lines(t: &Table) -> Vec<String> {
-    let mut buf = Vec::new();
-    let _ = output::write_table(&mut buf, t);
-    String::from_utf8_lossy(&buf)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
 
 fn heading(text: &str, style: Style) -> String {
     if style.color {
@@ -160,7 +141,7 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
         if wide {
             header.push("LAST FAILURE");
         }
-        let mut t = output::table(style, &header);
+        let mut t = TableModel::new(&header).right_from(1);
         for r in &d.cujs {
             let rates: Vec<Option<f64>> = [
                 &r.windows.month,
@@ -171,25 +152,25 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
             .iter()
             .map(|f| f.success_rate)
             .collect();
-            let mut row = vec![
-                Cell::new(one_line(&r.cuj_id, 16)),
-                Cell::new(window_cell(&r.windows.hour)),
-                Cell::new(window_cell(&r.windows.day)),
-                Cell::new(window_cell(&r.windows.week)),
-                Cell::new(window_cell(&r.windows.month)),
-                Cell::new(sparkline(&rates)),
-                Cell::new(human_opt_duration(r.windows.day.p95)),
+            let mut row: Vec<Span> = vec![
+                one_line(&r.cuj_id, 16).into(),
+                window_cell(&r.windows.hour).into(),
+                window_cell(&r.windows.day).into(),
+                window_cell(&r.windows.week).into(),
+                window_cell(&r.windows.month).into(),
+                sparkline(&rates).into(),
+                human_opt_duration(r.windows.day.p95).into(),
             ];
             if wide {
-                row.push(Cell::new(r.last_failure.map_or_else(
-                    || "-".into(),
-                    |t| output::human_time(t, style.utc),
-                )));
+                row.push(
+                    r.last_failure
+                        .map_or_else(|| "-".into(), |t| output::human_time(t, style.utc))
+                        .into(),
+                );
             }
-            t.add_row(row);
+            t.push(row);
         }
-        right_align(&mut t, 1);
-        lines.extend(table_lines(&t));
+        lines.extend(output::table_lines(&t, style));
     }
 
     // Skills.
@@ -197,26 +178,20 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
     if d.skills.is_empty() {
         lines.push(format!("no skill invocations since {since}"));
     } else {
-        let mut t = output::table(
-            style,
-            &["TOP SKILLS", "COUNT", "SUCCESS", "CACHE HIT", "P50", "P95"],
-        );
+        let mut t = TableModel::new(&["TOP SKILLS", "COUNT", "SUCCESS", "CACHE HIT", "P50", "P95"])
+            .right_from(1);
         let shown = if wide { 10 } else { 5 };
         for r in d.skills.iter().take(shown) {
-            t.add_row(vec![
-                Cell::new(one_line(
-                    r.key.as_deref().unwrap_or("-"),
-                    if wide { 40 } else { 28 },
-                )),
-                Cell::new(grouped(r.count)),
-                Cell::new(human_rate(r.success_rate)),
-                Cell::new(human_rate(r.cache_hit_rate)),
-                Cell::new(human_opt_duration(r.p50)),
-                Cell::new(human_opt_duration(r.p95)),
+            t.push(vec![
+                one_line(r.key.as_deref().unwrap_or("-"), if wide { 40 } else { 28 }).into(),
+                grouped(r.count).into(),
+                human_rate(r.success_rate).into(),
+                human_rate(r.cache_hit_rate).into(),
+                human_opt_duration(r.p50).into(),
+                human_opt_duration(r.p95).into(),
             ]);
         }
-        right_align(&mut t, 1);
-        lines.extend(table_lines(&t));
+        lines.extend(output::table_lines(&t, style));
     }
 
     // Providers.
@@ -224,21 +199,18 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
     if d.providers.statuses.is_empty() {
         lines.push(format!("providers: {}", d.providers.overall.reason));
     } else {
-        let mut t = output::table(style, &["PROVIDER", "STATUS", "AVAIL", "P95", "REASON"]);
+        let mut t =
+            TableModel::new(&["PROVIDER", "STATUS", "AVAIL", "P95", "REASON"]).right(&[2, 3]);
         for r in &d.providers.statuses {
-            t.add_row(vec![
-                Cell::new(output::clean(&r.provider)),
-                output::status_cell(r.status.as_str(), style),
-                Cell::new(human_rate(r.availability).replace("no data", "-")),
-                Cell::new(human_opt_duration(r.p95)),
-                Cell::new(one_line(&r.reason, if wide { 60 } else { 40 })),
+            t.push(vec![
+                output::clean(&r.provider).into(),
+                Span::status(r.status.as_str()),
+                human_rate(r.availability).replace("no data", "-").into(),
+                human_opt_duration(r.p95).into(),
+                one_line(&r.reason, if wide { 60 } else { 40 }).into(),
             ]);
         }
-        right_align(&mut t, 2);
-        if let Some(col) = t.column_mut(4) {
-            col.set_cell_alignment(CellAlignment::Left);
-        }
-        lines.extend(table_lines(&t));
+        lines.extend(output::table_lines(&t, style));
     }
 
     // Tokens and cost.
@@ -251,18 +223,17 @@ pub fn render(d: &Dashboard, width: usize, style: Style) -> Vec<String> {
         cost(&u.month)
     ));
     if !u.by_model.is_empty() {
-        let mut t = output::table(style, &["MODEL", "CALLS", "INPUT", "OUTPUT", "COST"]);
+        let mut t = TableModel::new(&["MODEL", "CALLS", "INPUT", "OUTPUT", "COST"]).right_from(1);
         for r in &u.by_model {
-            t.add_row(vec![
-                Cell::new(one_line(r.key.as_deref().unwrap_or("-"), 30)),
-                Cell::new(grouped(r.calls)),
-                Cell::new(grouped(r.input_tokens)),
-                Cell::new(grouped(r.output_tokens)),
-                Cell::new(cost(r)),
+            t.push(vec![
+                one_line(r.key.as_deref().unwrap_or("-"), 30).into(),
+                grouped(r.calls).into(),
+                grouped(r.input_tokens).into(),
+                grouped(r.output_tokens).into(),
+                cost(r).into(),
             ]);
         }
-        right_align(&mut t, 1);
-        lines.extend(table_lines(&t));
+        lines.extend(output::table_lines(&t, style));
     }
 
     // The last 30 days.

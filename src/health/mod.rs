@@ -3,7 +3,6 @@
 
 mod pricing;
 mod record;
-#[cfg(feature = "cli")]
 pub mod render;
 mod status;
 mod usage;
@@ -11,6 +10,7 @@ mod view;
 
 pub use pricing::{BUILT_IN, Cost, PRICES_AS_OF, PriceTable, Tokens, help_table};
 pub use record::{Recorded, last_provider_notice, record_call};
+pub use render::{ErrorsReport, ProviderStatusReport, StatusesReport, UsageReport, errors_report};
 pub use status::{
     ErrorRow, Health, Overall, ProviderAcc, StatusRow, Thresholds, compare, overall, provider_accs,
     provider_status, recent_errors, statuses,

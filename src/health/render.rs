@@ -1,87 +1,235 @@
-//! `cc-health` for people, and the monitoring-plugin line of `check`.
+//! `cc-health` for people (see [`Render`]), and the monitoring-plugin line of `check`.
 
-use std::io::{self, Write};
-
-use comfy_table::{Cell, CellAlignment, Table};
+use serde::Serialize;
 
 use super::status::{ErrorRow, Health, Overall, StatusRow};
-use super::usage::{UsageBy, UsageRow};
-use crate::output::{self, Style, human_duration, human_opt_duration, human_rate, one_line};
+use super::usage::{UsageBy, UsageRow, total};
+use crate::error::PluginStatus;
+use crate::output::{
+    self, Block, Render, Span, Style, TableModel, human_duration, human_opt_duration, human_rate,
+    one_line,
+};
 
-fn right_align(t: &mut Table, columns: &[usize]) {
-    for &i in columns {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-}
-
-/// `status` and `compare`: one row per provider with the reason for its status.
-pub fn statuses(out: &mut dyn Write, rows: &[StatusRow], style: Style) -> io::Result<()> {
-    let mut t = output::table(
-        style,
-        &[
-            "PROVIDER", "STATUS", "AVAIL", "CALLS", "FAILED", "P50", "P95", "P99", "REASON",
-        ],
-    );
+/// One row per provider with the reason for its status, then the last error of each
+/// provider that has one.
+fn status_blocks(rows: &[StatusRow], style: &Style) -> Vec<Block> {
+    let mut t = TableModel::new(&[
+        "PROVIDER", "STATUS", "AVAIL", "CALLS", "FAILED", "P50", "P95", "P99", "REASON",
+    ])
+    .right(&[2, 3, 4, 5, 6, 7]);
     for r in rows {
-        t.add_row(vec![
-            Cell::new(output::clean(&r.provider)),
-            output::status_cell(r.status.as_str(), style),
-            Cell::new(human_rate(r.availability).replace("no data", "-")),
-            Cell::new(r.calls),
-            Cell::new(r.failures),
-            Cell::new(human_opt_duration(r.p50)),
-            Cell::new(human_opt_duration(r.p95)),
-            Cell::new(human_opt_duration(r.p99)),
-            Cell::new(output::clean(&r.reason)),
+        t.push(vec![
+            output::clean(&r.provider).into(),
+            Span::status(r.status.as_str()),
+            human_rate(r.availability).replace("no data", "-").into(),
+            r.calls.to_string().into(),
+            r.failures.to_string().into(),
+            human_opt_duration(r.p50).into(),
+            human_opt_duration(r.p95).into(),
+            human_opt_duration(r.p99).into(),
+            output::clean(&r.reason).into(),
         ]);
     }
-    right_align(&mut t, &[2, 3, 4, 5, 6, 7]);
-    output::write_table(out, &t)?;
+    let mut blocks = vec![Block::Table(t)];
     let errors: Vec<&StatusRow> = rows.iter().filter(|r| r.last_error.is_some()).collect();
     if !errors.is_empty() {
-        writeln!(out)?;
+        blocks.push(Block::text(""));
         for r in errors {
             let at = r
                 .last_error_at
                 .map(|t| output::human_time(t, style.utc))
                 .unwrap_or_default();
-            writeln!(
-                out,
+            blocks.push(Block::text(format!(
                 "last error of {} ({at}): {}",
                 output::clean(&r.provider),
                 one_line(r.last_error.as_deref().unwrap_or(""), 120)
-            )?;
+            )));
         }
     }
-    Ok(())
+    blocks
+}
+
+/// `status` and `compare`: every provider with calls in the window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct StatusesReport {
+    /// The window, milliseconds (named when no provider has calls in it).
+    #[serde(skip)]
+    pub window_ms: i64,
+    /// One row per provider.
+    pub rows: Vec<StatusRow>,
+}
+
+impl Render for StatusesReport {
+    fn empty(&self) -> Option<String> {
+        self.rows.is_empty().then(|| {
+            format!(
+                "no provider calls in the last {}",
+                output::human_window(self.window_ms)
+            )
+        })
+    }
+
+    fn human(&self, style: &Style) -> Vec<Block> {
+        status_blocks(&self.rows, style)
+    }
+}
+
+/// `status PROVIDER`: one provider's row (one object in JSON).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ProviderStatusReport(pub StatusRow);
+
+impl Render for ProviderStatusReport {
+    fn human(&self, style: &Style) -> Vec<Block> {
+        status_blocks(std::slice::from_ref(&self.0), style)
+    }
 }
 
 /// `overall`: the status word and the reason.
-pub fn overall(out: &mut dyn Write, o: &Overall, style: Style) -> io::Result<()> {
-    let word = output::paint(
-        o.status.as_str(),
-        output::status_color(o.status.as_str()),
-        style.color,
-    );
-    writeln!(out, "{word}: {}", output::clean(&o.reason))
+impl Render for Overall {
+    fn human(&self, _: &Style) -> Vec<Block> {
+        vec![Block::Line(vec![
+            Span::status(self.status.as_str()),
+            Span::from(format!(": {}", output::clean(&self.reason))),
+        ])]
+    }
 }
 
-/// `errors`: the most recent failed calls.
-pub fn errors(out: &mut dyn Write, rows: &[ErrorRow], style: Style) -> io::Result<()> {
-    let mut t = output::table(style, &["TIME", "PROVIDER", "MODEL", "CODE", "ERROR"]);
-    for r in rows {
-        t.add_row(vec![
-            Cell::new(output::human_time(r.timestamp, style.utc)),
-            Cell::new(output::clean(&r.provider)),
-            Cell::new(output::clean(r.model.as_deref().unwrap_or("-"))),
-            Cell::new(r.status_code.map_or("-".into(), |c| c.to_string())),
-            Cell::new(one_line(r.error.as_deref().unwrap_or("-"), 80)),
-        ]);
+/// `errors`: the most recent failed calls, their messages redacted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ErrorsReport {
+    /// The provider asked about, if one was.
+    #[serde(skip)]
+    pub provider: Option<String>,
+    /// Newest first.
+    pub rows: Vec<ErrorRow>,
+}
+
+/// `errors`: the `limit` most recent failed calls (to `provider`, or to any), newest
+/// first, their messages redacted by `redactor` (calls written by other tools never
+/// went through our writer).
+pub fn errors_report(
+    roots: &crate::store::Roots,
+    provider: Option<&str>,
+    limit: usize,
+    redactor: &crate::redact::Redactor,
+) -> crate::Result<(ErrorsReport, crate::store::Skipped)> {
+    let (mut rows, skipped) = super::status::recent_errors(roots, provider, limit)?;
+    for r in &mut rows {
+        if let Some(e) = &mut r.error {
+            *e = redactor.redact_str(e).into_owned();
+        }
     }
-    right_align(&mut t, &[3]);
-    output::write_table(out, &t)
+    let report = ErrorsReport {
+        provider: provider.map(str::to_string),
+        rows,
+    };
+    Ok((report, skipped))
+}
+
+impl Render for ErrorsReport {
+    fn empty(&self) -> Option<String> {
+        self.rows.is_empty().then(|| match &self.provider {
+            Some(p) => format!("no failed calls to {p}"),
+            None => "no failed calls".into(),
+        })
+    }
+
+    fn human(&self, style: &Style) -> Vec<Block> {
+        let mut t = TableModel::new(&["TIME", "PROVIDER", "MODEL", "CODE", "ERROR"]).right(&[3]);
+        for r in &self.rows {
+            t.push(vec![
+                output::human_time(r.timestamp, style.utc).into(),
+                output::clean(&r.provider).into(),
+                output::clean(r.model.as_deref().unwrap_or("-")).into(),
+                r.status_code.map_or("-".into(), |c| c.to_string()).into(),
+                one_line(r.error.as_deref().unwrap_or("-"), 80).into(),
+            ]);
+        }
+        vec![Block::Table(t)]
+    }
+}
+
+/// `usage`: tokens and cost per group, a total, and the unpriced models.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct UsageReport {
+    /// What the rows are grouped by (names the first column).
+    #[serde(skip)]
+    pub by: UsageBy,
+    /// One row per group.
+    pub rows: Vec<UsageRow>,
+}
+
+impl Render for UsageReport {
+    fn empty(&self) -> Option<String> {
+        self.rows
+            .is_empty()
+            .then(|| "no provider calls match".into())
+    }
+
+    fn human(&self, _: &Style) -> Vec<Block> {
+        let rows = &self.rows;
+        let total = total(rows);
+        let mut t = TableModel::new(&[
+            self.by.header(),
+            "CALLS",
+            "INPUT",
+            "OUTPUT",
+            "CACHE READ",
+            "CACHE WRITE",
+            "COST",
+        ])
+        .right(&[1, 2, 3, 4, 5, 6]);
+        let cells = |label: String, r: &UsageRow| -> Vec<Span> {
+            vec![
+                output::clean(&label).into(),
+                grouped(r.calls).into(),
+                grouped(r.input_tokens).into(),
+                grouped(r.output_tokens).into(),
+                grouped(r.cache_read_tokens).into(),
+                grouped(r.cache_write_tokens).into(),
+                cost(r).into(),
+            ]
+        };
+        for r in rows {
+            t.push(cells(r.key.clone().unwrap_or_else(|| "-".into()), r));
+        }
+        if rows.len() > 1 {
+            t.push(cells("TOTAL".into(), &total));
+        }
+        let mut blocks = vec![Block::Table(t)];
+        if total.estimated {
+            blocks.push(Block::text("~ estimated from the price table (see --help)"));
+        }
+        if !total.unpriced_models.is_empty() {
+            blocks.push(Block::text(format!(
+                "unpriced (no known price; add them under \"pricing\" in ccmon.json): {}",
+                total.unpriced_models.join(", ")
+            )));
+        }
+        let services: Vec<String> = rows
+            .iter()
+            .filter(|r| !r.quantities.is_empty())
+            .map(|r| {
+                let q: Vec<String> = r
+                    .quantities
+                    .iter()
+                    .map(|(unit, n)| format!("{} {unit}", quantity(*n)))
+                    .collect();
+                format!("{} {}", r.key.as_deref().unwrap_or("-"), q.join(", "))
+            })
+            .collect();
+        if !services.is_empty() {
+            blocks.push(Block::text(format!(
+                "service usage: {}",
+                services.join("; ")
+            )));
+        }
+        blocks
+    }
 }
 
 /// Thousands separated by spaces: `12 345 678`.
@@ -125,85 +273,23 @@ fn quantity(n: f64) -> String {
     }
 }
 
-/// `usage`: tokens and cost per group, a total, and the unpriced models.
-pub fn usage(
-    out: &mut dyn Write,
-    rows: &[UsageRow],
-    total: &UsageRow,
-    by: UsageBy,
-    style: Style,
-) -> io::Result<()> {
-    let mut t = output::table(
-        style,
-        &[
-            by.header(),
-            "CALLS",
-            "INPUT",
-            "OUTPUT",
-            "CACHE READ",
-            "CACHE WRITE",
-            "COST",
-        ],
-    );
-    let cells = |label: String, r: &UsageRow| {
-        vec![
-            Cell::new(output::clean(&label)),
-            Cell::new(grouped(r.calls)),
-            Cell::new(grouped(r.input_tokens)),
-            Cell::new(grouped(r.output_tokens)),
-            Cell::new(grouped(r.cache_read_tokens)),
-            Cell::new(grouped(r.cache_write_tokens)),
-            Cell::new(cost(r)),
-        ]
-    };
-    for r in rows {
-        t.add_row(cells(r.key.clone().unwrap_or_else(|| "-".into()), r));
-    }
-    if rows.len() > 1 {
-        t.add_row(cells("TOTAL".into(), total));
-    }
-    right_align(&mut t, &[1, 2, 3, 4, 5, 6]);
-    output::write_table(out, &t)?;
-    if total.estimated {
-        writeln!(out, "~ estimated from the price table (see --help)")?;
-    }
-    if !total.unpriced_models.is_empty() {
-        writeln!(
-            out,
-            "unpriced (no known price; add them under \"pricing\" in ccmon.json): {}",
-            total.unpriced_models.join(", ")
-        )?;
-    }
-    let services: Vec<String> = rows
-        .iter()
-        .filter(|r| !r.quantities.is_empty())
-        .map(|r| {
-            let q: Vec<String> = r
-                .quantities
-                .iter()
-                .map(|(unit, n)| format!("{} {unit}", quantity(*n)))
-                .collect();
-            format!("{} {}", r.key.as_deref().unwrap_or("-"), q.join(", "))
-        })
-        .collect();
-    if !services.is_empty() {
-        writeln!(out, "service usage: {}", services.join("; "))?;
-    }
-    Ok(())
-}
-
-/// The plugin exit code of a status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-pub fn plugin_code(h: Health) -> u8 {
+/// The plugin verdict of a status: OK, WARNING (degraded), CRITICAL (down), UNKNOWN.
+pub fn plugin_code(h: Health) -> PluginStatus {
     match h {
-        Health::Healthy => 0,
-        Health::Degraded => 1,
-        Health::Down => 2,
-        Health::Unknown => 3,
+        Health::Healthy => PluginStatus::Ok,
+        Health::Degraded => PluginStatus::Warning,
+        Health::Down => PluginStatus::Critical,
+        Health::Unknown => PluginStatus::Unknown,
     }
 }
 
 fn plugin_word(h: Health) -> &'static str {
-    ["OK", "WARNING", "CRITICAL", "UNKNOWN"][plugin_code(h) as usize]
+    match plugin_code(h) {
+        PluginStatus::Ok => "OK",
+        PluginStatus::Warning => "WARNING",
+        PluginStatus::Critical => "CRITICAL",
+        PluginStatus::Unknown => "UNKNOWN",
+    }
 }
 
 /// A performance-data label: letters, digits and `_`, `-`, `.` kept, others as `_`.

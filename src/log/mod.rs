@@ -3,18 +3,22 @@
 mod cache;
 mod filter;
 mod query;
+mod report;
 mod rollup;
+mod run;
 mod stats;
+mod tail;
 
 pub use cache::{
     Hit, MAX_OUTPUT_BYTES, cache_dir, cache_key, canonical_json, clear as clear_cache,
     lookup as cache_lookup, save as cache_save,
 };
 pub use filter::{Filter, line_matcher};
-pub use query::{FoundLine, count, query, render_record_line};
-#[cfg(feature = "cli")]
-pub use query::{render_line, render_table};
-pub use rollup::{prune, refresh as refresh_rollups};
-#[cfg(feature = "cli")]
-pub use stats::render_stats;
+pub use query::{FoundLine, count, count_report, query, query_report};
+pub use report::{
+    CacheCleared, CountReport, LogRow, QueryReport, StatsReport, TailReport, render_record_line,
+};
+pub use rollup::{RollupReport, prune, refresh as refresh_rollups};
+pub use run::{SkillRun, SkillRunReport, run_skill};
 pub use stats::{GroupBy, StatsRow, stats, stats_many};
+pub use tail::{Arrived, Follow, tail};

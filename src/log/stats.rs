@@ -1,18 +1,11 @@
 //! `cc-log stats`: per-group counts, rates and duration percentiles.
 
-#[cfg(feature = "cli")]
-use std::io::Write;
-
-#[cfg(feature = "cli")]
-use comfy_table::{Cell, CellAlignment};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::filter::{Filter, LineFilter};
 use super::rollup::{self, Cover, Dim, cover};
 use crate::error::Result;
-#[cfg(feature = "cli")]
-use crate::output::{self, Style};
 use crate::record::{SkillResult, SkillView, Timestamp};
 use crate::stats::{DurationStats, rate};
 use crate::store::{Roots, Scan, Skipped, Stream};
@@ -31,19 +24,6 @@ pub enum GroupBy {
     Result,
     /// The day (local time zone, or UTC).
     Day,
-}
-
-impl GroupBy {
-    #[cfg(feature = "cli")]
-    fn header(self) -> &'static str {
-        match self {
-            GroupBy::Skill => "SKILL",
-            GroupBy::Agent => "AGENT",
-            GroupBy::Cuj => "CUJ",
-            GroupBy::Result => "RESULT",
-            GroupBy::Day => "DAY",
-        }
-    }
 }
 
 /// One group's figures. Rates are fractions, durations milliseconds.
@@ -377,45 +357,4 @@ fn rows_of(acc: Acc, by: GroupBy) -> Vec<StatsRow> {
         });
     }
     rows
-}
-
-#[cfg(feature = "cli")]
-/// Renders statistics as a table for people.
-pub fn render_stats(
-    out: &mut dyn Write,
-    rows: &[StatsRow],
-    by: GroupBy,
-    style: Style,
-) -> std::io::Result<()> {
-    let header = [
-        by.header(),
-        "COUNT",
-        "SUCCESS",
-        "CACHE HIT",
-        "MEAN",
-        "P50",
-        "P95",
-        "P99",
-        "FAILURES",
-    ];
-    let mut t = output::table(style, &header);
-    for r in rows {
-        t.add_row(vec![
-            Cell::new(output::clean(r.key.as_deref().unwrap_or("-"))),
-            Cell::new(r.count),
-            Cell::new(output::human_rate(r.success_rate)),
-            Cell::new(output::human_rate(r.cache_hit_rate)),
-            Cell::new(output::human_opt_duration(r.mean)),
-            Cell::new(output::human_opt_duration(r.p50)),
-            Cell::new(output::human_opt_duration(r.p95)),
-            Cell::new(output::human_opt_duration(r.p99)),
-            Cell::new(r.failures),
-        ]);
-    }
-    for i in 1..header.len() {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    output::write_table(out, &t)
 }

@@ -22,7 +22,10 @@ pub fn parse_success(value: &str, field: &str) -> Result<bool> {
         "false" | "0" | "fail" => Ok(false),
         _ => Err(Error::invalid(
             field,
-            format!("{value:?} is not one of true, false, 1, 0, ok, fail"),
+            format!(
+                "got {}; expected one of true, false, 1, 0, ok, fail",
+                crate::error::value_kind(value)
+            ),
         )),
     }
 }
@@ -46,15 +49,20 @@ pub fn canonical_dimension(name: &str) -> Option<&'static str> {
 pub fn parse_scores(text: &str, flag: &str) -> Result<Vec<(&'static str, f64)>> {
     let mut out: Vec<(&'static str, f64)> = Vec::new();
     for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (key, value) = pair
-            .split_once('=')
-            .ok_or_else(|| Error::invalid(flag, format!("{pair:?} is not NAME=NUMBER")))?;
+        let (key, value) = pair.split_once('=').ok_or_else(|| {
+            Error::invalid(
+                flag,
+                format!(
+                    "got {}; expected NAME=NUMBER",
+                    crate::error::value_kind(pair)
+                ),
+            )
+        })?;
         let name = canonical_dimension(key.trim()).ok_or_else(|| {
             Error::invalid(
                 flag,
                 format!(
-                    "unknown quality dimension {:?} (expected {})",
-                    key.trim(),
+                    "got an unknown quality dimension; expected one of {}",
                     DIMENSIONS.join(", ")
                 ),
             )
@@ -65,7 +73,13 @@ pub fn parse_scores(text: &str, flag: &str) -> Result<Vec<(&'static str, f64)>> 
             .ok()
             .filter(|v: &f64| v.is_finite())
             .ok_or_else(|| {
-                Error::invalid(flag, format!("{name}: {:?} is not a number", value.trim()))
+                Error::invalid(
+                    flag,
+                    format!(
+                        "{name}: got {}; expected a number",
+                        crate::error::value_kind(value)
+                    ),
+                )
             })?;
         if out.iter().any(|(n, _)| *n == name) {
             return Err(Error::invalid(flag, format!("{name} is given twice")));

@@ -1,26 +1,19 @@
-//! `cc-metrics` reports for people: sentences, aligned tables, sparklines.
+//! `cc-metrics` reports for people: sentences, aligned tables, sparklines (see
+//! [`Render`]); the reports that are lists are wrapped with what their sentences need.
 
-use std::io::{self, Write};
-
-use comfy_table::{Cell, CellAlignment, Table};
+use serde::Serialize;
 
 use super::report::{
     CujRow, CujWindowsRow, FailureReport, PercentileReport, QualityBucket, QualityReport,
     RateReport, TrendReport, WindowFigures, WorkflowRow,
 };
-use crate::output::{self, Style, human_opt_duration, human_rate, human_window, one_line};
+use crate::output::{
+    self, Block, Render, Span, Style, TableModel, human_opt_duration, human_rate, human_window,
+    one_line,
+};
 use crate::time::Timestamp;
 
-fn right_align(t: &mut Table, from: usize) {
-    let columns = t.column_count();
-    for i in from..columns {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-}
-
-fn time(t: Option<Timestamp>, style: Style) -> String {
+fn time(t: Option<Timestamp>, style: &Style) -> String {
     t.map_or_else(|| "-".into(), |t| output::human_time(t, style.utc))
 }
 
@@ -28,9 +21,8 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn no_executions(out: &mut dyn Write, cuj: &str, window_ms: i64) -> io::Result<()> {
-    writeln!(
-        out,
+fn no_executions(cuj: &str, window_ms: i64) -> String {
+    format!(
         "no executions of {} in the last {}",
         output::clean(cuj),
         human_window(window_ms)
@@ -38,34 +30,47 @@ fn no_executions(out: &mut dyn Write, cuj: &str, window_ms: i64) -> io::Result<(
 }
 
 /// `rate`: one sentence.
-pub fn rate(out: &mut dyn Write, r: &RateReport) -> io::Result<()> {
-    if r.total == 0 {
-        return no_executions(out, &r.cuj_id, r.window_ms);
+impl Render for RateReport {
+    fn empty(&self) -> Option<String> {
+        (self.total == 0).then(|| no_executions(&self.cuj_id, self.window_ms))
     }
-    writeln!(
-        out,
-        "{}: {} success over the last {} ({} of {}; {})",
-        output::clean(&r.cuj_id),
-        human_rate(r.success_rate),
-        human_window(r.window_ms),
-        r.successes,
-        plural(r.total, "execution", "executions"),
-        plural(r.failures, "failure", "failures"),
-    )
+
+    fn human(&self, _: &Style) -> Vec<Block> {
+        vec![Block::text(format!(
+            "{}: {} success over the last {} ({} of {}; {})",
+            output::clean(&self.cuj_id),
+            human_rate(self.success_rate),
+            human_window(self.window_ms),
+            self.successes,
+            plural(self.total, "execution", "executions"),
+            plural(self.failures, "failure", "failures"),
+        ))]
+    }
 }
 
 /// `all WINDOW`: a table of journeys.
-pub fn all(out: &mut dyn Write, rows: &[CujRow], window_ms: i64, style: Style) -> io::Result<()> {
-    if rows.is_empty() {
-        return writeln!(
-            out,
-            "no journey executions in the last {}",
-            human_window(window_ms)
-        );
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct AllReport {
+    /// The window, milliseconds.
+    #[serde(skip)]
+    pub window_ms: i64,
+    /// One row per journey.
+    pub rows: Vec<CujRow>,
+}
+
+impl Render for AllReport {
+    fn empty(&self) -> Option<String> {
+        self.rows.is_empty().then(|| {
+            format!(
+                "no journey executions in the last {}",
+                human_window(self.window_ms)
+            )
+        })
     }
-    let mut t = output::table(
-        style,
-        &[
+
+    fn human(&self, style: &Style) -> Vec<Block> {
+        let mut t = TableModel::new(&[
             "CUJ",
             "TOTAL",
             "OK",
@@ -76,25 +81,25 @@ pub fn all(out: &mut dyn Write, rows: &[CujRow], window_ms: i64, style: Style) -
             "P99",
             "LAST RUN",
             "LAST FAILURE",
-        ],
-    );
-    for r in rows {
-        let f = &r.figures;
-        t.add_row(vec![
-            Cell::new(output::clean(&r.cuj_id)),
-            Cell::new(f.total),
-            Cell::new(f.successes),
-            Cell::new(f.failures),
-            Cell::new(human_rate(f.success_rate)),
-            Cell::new(human_opt_duration(f.p50)),
-            Cell::new(human_opt_duration(f.p95)),
-            Cell::new(human_opt_duration(f.p99)),
-            Cell::new(time(r.last_run, style)),
-            Cell::new(time(r.last_failure, style)),
-        ]);
+        ])
+        .right_from(1);
+        for r in &self.rows {
+            let f = &r.figures;
+            t.push(vec![
+                output::clean(&r.cuj_id).into(),
+                f.total.to_string().into(),
+                f.successes.to_string().into(),
+                f.failures.to_string().into(),
+                human_rate(f.success_rate).into(),
+                human_opt_duration(f.p50).into(),
+                human_opt_duration(f.p95).into(),
+                human_opt_duration(f.p99).into(),
+                time(r.last_run, style).into(),
+                time(r.last_failure, style).into(),
+            ]);
+        }
+        vec![Block::Table(t)]
     }
-    right_align(&mut t, 1);
-    output::write_table(out, &t)
 }
 
 fn window_cell(f: &WindowFigures) -> String {
@@ -106,13 +111,22 @@ fn window_cell(f: &WindowFigures) -> String {
 }
 
 /// `all`: success rate (and count) per journey in each standard window.
-pub fn all_windows(out: &mut dyn Write, rows: &[CujWindowsRow], style: Style) -> io::Result<()> {
-    if rows.is_empty() {
-        return writeln!(out, "no journey executions in the last 30d");
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct AllWindowsReport {
+    /// One row per journey.
+    pub rows: Vec<CujWindowsRow>,
+}
+
+impl Render for AllWindowsReport {
+    fn empty(&self) -> Option<String> {
+        self.rows
+            .is_empty()
+            .then(|| "no journey executions in the last 30d".into())
     }
-    let mut t = output::table(
-        style,
-        &[
+
+    fn human(&self, style: &Style) -> Vec<Block> {
+        let mut t = TableModel::new(&[
             "CUJ",
             "1H",
             "24H",
@@ -121,154 +135,176 @@ pub fn all_windows(out: &mut dyn Write, rows: &[CujWindowsRow], style: Style) ->
             "P95 (24H)",
             "LAST RUN",
             "LAST FAILURE",
-        ],
-    );
-    for r in rows {
-        let mut row = vec![Cell::new(output::clean(&r.cuj_id))];
-        row.extend(r.windows.iter().map(|(_, f)| Cell::new(window_cell(f))));
-        row.push(Cell::new(human_opt_duration(r.windows.day.p95)));
-        row.push(Cell::new(time(r.last_run, style)));
-        row.push(Cell::new(time(r.last_failure, style)));
-        t.add_row(row);
+        ])
+        .right_from(1);
+        for r in &self.rows {
+            let mut row: Vec<Span> = vec![output::clean(&r.cuj_id).into()];
+            row.extend(r.windows.iter().map(|(_, f)| Span::from(window_cell(f))));
+            row.push(human_opt_duration(r.windows.day.p95).into());
+            row.push(time(r.last_run, style).into());
+            row.push(time(r.last_failure, style).into());
+            t.push(row);
+        }
+        vec![Block::Table(t)]
     }
-    right_align(&mut t, 1);
-    output::write_table(out, &t)
 }
 
 /// `trending`: a sparkline of the success rate, then one row per bucket.
-pub fn trending(out: &mut dyn Write, r: &TrendReport, style: Style) -> io::Result<()> {
-    let total: u64 = r.buckets.iter().map(|b| b.total).sum();
-    let span = r.bucket_ms.saturating_mul(r.buckets.len() as i64);
-    if total == 0 {
-        return no_executions(out, &r.cuj_id, span);
+impl Render for TrendReport {
+    fn empty(&self) -> Option<String> {
+        let total: u64 = self.buckets.iter().map(|b| b.total).sum();
+        let span = self.bucket_ms.saturating_mul(self.buckets.len() as i64);
+        (total == 0).then(|| no_executions(&self.cuj_id, span))
     }
-    let rates: Vec<Option<f64>> = r.buckets.iter().map(|b| b.success_rate).collect();
-    writeln!(
-        out,
-        "{}: success rate per {} over the last {}  {}",
-        output::clean(&r.cuj_id),
-        human_window(r.bucket_ms),
-        human_window(span),
-        output::sparkline(&rates)
-    )?;
-    let mut t = output::table(style, &["START", "TOTAL", "SUCCESS", "P50", "P95"]);
-    for b in &r.buckets {
-        t.add_row(vec![
-            Cell::new(output::human_time(b.start, style.utc)),
-            Cell::new(b.total),
-            Cell::new(if b.total == 0 {
-                "-".into()
-            } else {
-                human_rate(b.success_rate)
-            }),
-            Cell::new(human_opt_duration(b.p50)),
-            Cell::new(human_opt_duration(b.p95)),
-        ]);
+
+    fn human(&self, style: &Style) -> Vec<Block> {
+        let span = self.bucket_ms.saturating_mul(self.buckets.len() as i64);
+        let rates: Vec<Option<f64>> = self.buckets.iter().map(|b| b.success_rate).collect();
+        let title = format!(
+            "{}: success rate per {} over the last {}  {}",
+            output::clean(&self.cuj_id),
+            human_window(self.bucket_ms),
+            human_window(span),
+            output::sparkline(&rates)
+        );
+        let mut t = TableModel::new(&["START", "TOTAL", "SUCCESS", "P50", "P95"]).right_from(1);
+        for b in &self.buckets {
+            t.push(vec![
+                output::human_time(b.start, style.utc).into(),
+                b.total.to_string().into(),
+                if b.total == 0 {
+                    "-".into()
+                } else {
+                    human_rate(b.success_rate).into()
+                },
+                human_opt_duration(b.p50).into(),
+                human_opt_duration(b.p95).into(),
+            ]);
+        }
+        vec![Block::text(title), Block::Table(t)]
     }
-    right_align(&mut t, 1);
-    output::write_table(out, &t)
+}
+
+impl FailureReport {
+    fn subject(&self) -> &str {
+        if self.cuj_id == crate::metrics::ALL_SOURCES {
+            "journeys, runs and providers"
+        } else {
+            self.cuj_id.as_str()
+        }
+    }
 }
 
 /// `failures`: one block per pattern.
-pub fn failures(out: &mut dyn Write, r: &FailureReport, style: Style) -> io::Result<()> {
-    let subject = if r.cuj_id == crate::metrics::ALL_SOURCES {
-        "journeys, runs and providers"
-    } else {
-        r.cuj_id.as_str()
-    };
-    if r.total_failures == 0 {
-        return writeln!(
-            out,
-            "no failures of {} in the last {}",
-            output::clean(subject),
-            human_window(r.window_ms)
-        );
+impl Render for FailureReport {
+    fn empty(&self) -> Option<String> {
+        (self.total_failures == 0).then(|| {
+            format!(
+                "no failures of {} in the last {}",
+                output::clean(self.subject()),
+                human_window(self.window_ms)
+            )
+        })
     }
-    writeln!(
-        out,
-        "{}: {} in the last {}, {}",
-        output::clean(subject),
-        plural(r.total_failures, "failure", "failures"),
-        human_window(r.window_ms),
-        plural(r.patterns.len() as u64, "pattern", "patterns"),
-    )?;
-    for p in &r.patterns {
-        writeln!(out)?;
-        let category = p.category.as_str();
-        writeln!(
-            out,
-            "{:>5}  {:>6}  {}  first {}  last {}",
-            p.count,
-            format!("{:.1}%", p.share * 100.0),
-            output::paint(category, category_color(category), style.color),
-            output::human_time(p.first_seen, style.utc),
-            output::human_time(p.last_seen, style.utc),
-        )?;
-        writeln!(out, "       {}", one_line(&p.pattern, usize::MAX))?;
-        if !p.sources.is_empty() {
-            let from: Vec<String> = p.sources.iter().map(|(k, n)| format!("{n} {k}")).collect();
-            writeln!(out, "       from {}", from.join(", "))?;
-        }
-        if !p.example.is_empty() && p.example != p.pattern {
-            writeln!(out, "       e.g. {}", one_line(&p.example, 160))?;
-        }
-    }
-    Ok(())
-}
 
-fn category_color(category: &str) -> Option<comfy_table::Color> {
-    match category {
-        "other" => None,
-        _ => output::status_color("failed"),
+    fn human(&self, style: &Style) -> Vec<Block> {
+        let mut blocks = vec![Block::text(format!(
+            "{}: {} in the last {}, {}",
+            output::clean(self.subject()),
+            plural(self.total_failures, "failure", "failures"),
+            human_window(self.window_ms),
+            plural(self.patterns.len() as u64, "pattern", "patterns"),
+        ))];
+        for p in &self.patterns {
+            blocks.push(Block::text(""));
+            let category = p.category.as_str();
+            blocks.push(Block::Line(vec![
+                Span::from(format!(
+                    "{:>5}  {:>6}  ",
+                    p.count,
+                    format!("{:.1}%", p.share * 100.0)
+                )),
+                if category == "other" {
+                    Span::from(category)
+                } else {
+                    Span::failure(category)
+                },
+                Span::from(format!(
+                    "  first {}  last {}",
+                    output::human_time(p.first_seen, style.utc),
+                    output::human_time(p.last_seen, style.utc),
+                )),
+            ]));
+            blocks.push(Block::text(format!(
+                "       {}",
+                one_line(&p.pattern, usize::MAX)
+            )));
+            if !p.sources.is_empty() {
+                let from: Vec<String> = p.sources.iter().map(|(k, n)| format!("{n} {k}")).collect();
+                blocks.push(Block::text(format!("       from {}", from.join(", "))));
+            }
+            if !p.example.is_empty() && p.example != p.pattern {
+                blocks.push(Block::text(format!(
+                    "       e.g. {}",
+                    one_line(&p.example, 160)
+                )));
+            }
+        }
+        blocks
     }
 }
 
 /// `percentiles`: one row.
-pub fn percentiles(out: &mut dyn Write, r: &PercentileReport, style: Style) -> io::Result<()> {
-    let s = &r.summary;
-    if s.count == 0 {
-        return no_executions(out, &r.cuj_id, r.window_ms);
+impl Render for PercentileReport {
+    fn empty(&self) -> Option<String> {
+        (self.summary.count == 0).then(|| no_executions(&self.cuj_id, self.window_ms))
     }
-    writeln!(
-        out,
-        "{}: durations of {} over the last {}",
-        output::clean(&r.cuj_id),
-        plural(s.count, "execution", "executions"),
-        human_window(r.window_ms)
-    )?;
-    let mut t = output::table(
-        style,
-        &[
+
+    fn human(&self, _: &Style) -> Vec<Block> {
+        let s = &self.summary;
+        let title = format!(
+            "{}: durations of {} over the last {}",
+            output::clean(&self.cuj_id),
+            plural(s.count, "execution", "executions"),
+            human_window(self.window_ms)
+        );
+        let mut t = TableModel::new(&[
             "COUNT", "MIN", "P50", "P75", "P90", "P95", "P99", "MAX", "MEAN",
-        ],
-    );
-    let mut row = vec![Cell::new(s.count)];
-    row.extend(
-        [s.min, s.p50, s.p75, s.p90, s.p95, s.p99, s.max, s.mean]
-            .map(|v| Cell::new(human_opt_duration(v))),
-    );
-    t.add_row(row);
-    right_align(&mut t, 0);
-    output::write_table(out, &t)
+        ])
+        .right_from(0);
+        let mut row: Vec<Span> = vec![s.count.to_string().into()];
+        row.extend(
+            [s.min, s.p50, s.p75, s.p90, s.p95, s.p99, s.max, s.mean]
+                .map(|v| Span::from(human_opt_duration(v))),
+        );
+        t.push(row);
+        vec![Block::text(title), Block::Table(t)]
+    }
 }
 
 /// `workflows`: a table of workflows.
-pub fn workflows(
-    out: &mut dyn Write,
-    rows: &[WorkflowRow],
-    window_ms: i64,
-    style: Style,
-) -> io::Result<()> {
-    if rows.is_empty() {
-        return writeln!(
-            out,
-            "no workflow executions in the last {}",
-            human_window(window_ms)
-        );
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct WorkflowsReport {
+    /// The window, milliseconds.
+    #[serde(skip)]
+    pub window_ms: i64,
+    /// One row per workflow.
+    pub rows: Vec<WorkflowRow>,
+}
+
+impl Render for WorkflowsReport {
+    fn empty(&self) -> Option<String> {
+        self.rows.is_empty().then(|| {
+            format!(
+                "no workflow executions in the last {}",
+                human_window(self.window_ms)
+            )
+        })
     }
-    let mut t = output::table(
-        style,
-        &[
+
+    fn human(&self, _: &Style) -> Vec<Block> {
+        let mut t = TableModel::new(&[
             "WORKFLOW",
             "RUNS",
             "SUCCESS",
@@ -276,28 +312,30 @@ pub fn workflows(
             "MEAN",
             "P95",
             "QUALITY",
-        ],
-    );
-    for r in rows {
-        t.add_row(vec![
-            Cell::new(output::clean(&r.workflow)),
-            Cell::new(r.runs),
-            Cell::new(human_rate(r.success_rate)),
-            Cell::new(r.mean_iterations.map_or("-".into(), |v| format!("{v:.1}"))),
-            Cell::new(human_opt_duration(r.mean_duration)),
-            Cell::new(human_opt_duration(r.p95_duration)),
-            Cell::new(score(r.mean_quality)),
-        ]);
+        ])
+        .right_from(1);
+        for r in &self.rows {
+            t.push(vec![
+                output::clean(&r.workflow).into(),
+                r.runs.to_string().into(),
+                human_rate(r.success_rate).into(),
+                r.mean_iterations
+                    .map_or("-".into(), |v| format!("{v:.1}"))
+                    .into(),
+                human_opt_duration(r.mean_duration).into(),
+                human_opt_duration(r.p95_duration).into(),
+                score(r.mean_quality).into(),
+            ]);
+        }
+        vec![Block::Table(t)]
     }
-    right_align(&mut t, 1);
-    output::write_table(out, &t)
 }
 
 fn score(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |v| format!("{v:.1}"))
 }
 
-fn quality_cells(b: &QualityBucket) -> Vec<Cell> {
+fn quality_cells(b: &QualityBucket) -> Vec<Span> {
     [
         b.composite,
         b.correctness,
@@ -307,42 +345,53 @@ fn quality_cells(b: &QualityBucket) -> Vec<Cell> {
         b.completeness,
     ]
     .into_iter()
-    .map(|v| Cell::new(score(v)))
-    .chain(std::iter::once(Cell::new(match b.meeting_threshold {
+    .map(|v| Span::from(score(v)))
+    .chain(std::iter::once(Span::from(match b.meeting_threshold {
         Some(_) => human_rate(b.meeting_threshold),
         None => "-".into(),
     })))
     .collect()
 }
 
+impl QualityReport {
+    fn scope(&self) -> String {
+        let mut scope = String::new();
+        if let Some(c) = &self.cuj_id {
+            scope.push_str(&format!(" of {c}"));
+        }
+        if let Some(w) = &self.workflow {
+            scope.push_str(&format!(" in workflow {w}"));
+        }
+        scope
+    }
+
+    fn span(&self) -> i64 {
+        self.bucket_ms.saturating_mul(self.buckets.len() as i64)
+    }
+}
+
 /// `quality`: the overall means, then one row per bucket.
-pub fn quality(out: &mut dyn Write, r: &QualityReport, style: Style) -> io::Result<()> {
-    let span = r.bucket_ms.saturating_mul(r.buckets.len() as i64);
-    let mut scope = String::new();
-    if let Some(c) = &r.cuj_id {
-        scope.push_str(&format!(" of {c}"));
+impl Render for QualityReport {
+    fn empty(&self) -> Option<String> {
+        (self.overall.scored == 0).then(|| {
+            format!(
+                "no quality scores{} in the last {}",
+                self.scope(),
+                human_window(self.span())
+            )
+        })
     }
-    if let Some(w) = &r.workflow {
-        scope.push_str(&format!(" in workflow {w}"));
-    }
-    if r.overall.scored == 0 {
-        return writeln!(
-            out,
-            "no quality scores{scope} in the last {}",
-            human_window(span)
+
+    fn human(&self, style: &Style) -> Vec<Block> {
+        let title = format!(
+            "quality{} over the last {}: composite {}, {} meeting the threshold ({} scored)",
+            self.scope(),
+            human_window(self.span()),
+            score(self.overall.composite),
+            human_rate(self.overall.meeting_threshold),
+            plural(self.overall.scored, "execution", "executions"),
         );
-    }
-    writeln!(
-        out,
-        "quality{scope} over the last {}: composite {}, {} meeting the threshold ({} scored)",
-        human_window(span),
-        score(r.overall.composite),
-        human_rate(r.overall.meeting_threshold),
-        plural(r.overall.scored, "execution", "executions"),
-    )?;
-    let mut t = output::table(
-        style,
-        &[
+        let mut t = TableModel::new(&[
             "START",
             "SCORED",
             "COMPOSITE",
@@ -352,16 +401,16 @@ pub fn quality(out: &mut dyn Write, r: &QualityReport, style: Style) -> io::Resu
             "TESTS",
             "COMPLETE",
             "MEETING",
-        ],
-    );
-    for b in &r.buckets {
-        let mut row = vec![
-            Cell::new(output::human_time(b.start, style.utc)),
-            Cell::new(b.scored),
-        ];
-        row.extend(quality_cells(b));
-        t.add_row(row);
+        ])
+        .right_from(1);
+        for b in &self.buckets {
+            let mut row: Vec<Span> = vec![
+                output::human_time(b.start, style.utc).into(),
+                b.scored.to_string().into(),
+            ];
+            row.extend(quality_cells(b));
+            t.push(row);
+        }
+        vec![Block::text(title), Block::Table(t)]
     }
-    right_align(&mut t, 1);
-    output::write_table(out, &t)
 }

@@ -10,6 +10,12 @@ use serde::Serialize;
 
 use crate::time::Timestamp;
 
+mod render;
+pub use render::{
+    Align, Block, Column, Pruned, Render, Span, TableModel, Tone, Written, compact_lines,
+    human_bytes,
+};
+
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ColorChoice {
@@ -385,6 +391,106 @@ fn strip_table_margin(line: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+#[cfg(feature = "cli")]
+/// Prints a report the one way every command prints: with `--json`, its NDJSON lines
+/// (record streams) or one pretty-printed document; for people, its empty-result
+/// sentence when it holds nothing, else its tables and lines.
+pub fn emit<R: Render>(out: &mut dyn Write, style: &Style, report: &R) -> crate::Result<()> {
+    if style.json {
+        match report.json_lines()? {
+            Some(lines) => {
+                for line in lines {
+                    out.write_all(line.as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            None => write_document(out, report)?,
+        }
+        return Ok(());
+    }
+    if let Some(sentence) = report.empty() {
+        writeln!(out, "{sentence}")?;
+        return Ok(());
+    }
+    for block in report.human(style) {
+        match block {
+            Block::Table(model) => write_table(out, &comfy(&model, *style))?,
+            Block::Line(spans) => writeln!(out, "{}", line_text(&spans, style.color))?,
+        }
+    }
+    Ok(())
+}
+
+/// Writes `value` as one pretty-printed JSON document with a final newline; a value
+/// that cannot be serialized is an internal failure (exit 1), not an output error.
+pub fn write_document<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> crate::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| {
+        if e.is_io() {
+            crate::Error::Io(io::Error::from(e))
+        } else {
+            crate::Error::Internal {
+                what: "serializing a report",
+                message: e.to_string(),
+            }
+        }
+    })?;
+    writeln!(out)?;
+    Ok(())
+}
+
+#[cfg(feature = "cli")]
+/// The comfy-table of a table model.
+fn comfy(model: &TableModel, style: Style) -> Table {
+    let headers: Vec<&str> = model.columns.iter().map(|c| c.header.as_str()).collect();
+    let mut t = table(style, &headers);
+    for row in &model.rows {
+        t.add_row(row.iter().map(|span| match span.tone {
+            Tone::Plain => Cell::new(&span.text),
+            Tone::Status => status_cell(&span.text, style),
+            Tone::Like(word) => match (style.color, status_color(word)) {
+                (true, Some(c)) => Cell::new(&span.text).fg(c),
+                _ => Cell::new(&span.text),
+            },
+            Tone::Warning if style.color => Cell::new(&span.text).fg(Color::DarkYellow),
+            Tone::Warning => Cell::new(&span.text),
+        }));
+    }
+    for (i, column) in model.columns.iter().enumerate() {
+        if column.align == Align::Right
+            && let Some(c) = t.column_mut(i)
+        {
+            c.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
+    }
+    t
+}
+
+#[cfg(feature = "cli")]
+/// A table model laid out as lines (for layouts that place tables among other lines).
+pub fn table_lines(model: &TableModel, style: Style) -> Vec<String> {
+    let mut buf = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_table(&mut buf, &comfy(model, style));
+    String::from_utf8_lossy(&buf)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(feature = "cli")]
+/// The text of a line, its status words coloured when `color` is on.
+pub fn line_text(spans: &[Span], color: bool) -> String {
+    spans
+        .iter()
+        .map(|span| match span.tone {
+            Tone::Plain => span.text.clone(),
+            Tone::Status => paint(&span.text, status_color(&span.text), color),
+            Tone::Like(word) => paint(&span.text, status_color(word), color),
+            Tone::Warning => paint(&span.text, status_color("cancelled"), color),
+        })
+        .collect()
+}
+
 /// Writes one JSON document, pretty-printed, with a final newline.
 pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::from)?;
@@ -426,5 +532,98 @@ mod tests {
         assert_eq!(human_rate(Some(0.934)), "93.4%");
         assert_eq!(human_rate(Some(1.0)), "100.0%");
         assert_eq!(human_rate(None), "no data");
+    }
+
+    #[derive(Serialize)]
+    struct Sample {
+        rows: Vec<(String, u64)>,
+        lines: bool,
+    }
+
+    impl Render for Sample {
+        fn empty(&self) -> Option<String> {
+            self.rows.is_empty().then(|| "nothing here".into())
+        }
+
+        fn human(&self, _: &Style) -> Vec<Block> {
+            let mut t = TableModel::new(&["NAME", "COUNT"]).right_from(1);
+            for (name, n) in &self.rows {
+                t.push(vec![Span::status(name.clone()), n.to_string().into()]);
+            }
+            vec![Block::text("title"), Block::Table(t)]
+        }
+
+        fn json_lines(&self) -> crate::Result<Option<Vec<std::borrow::Cow<'_, str>>>> {
+            if self.lines {
+                compact_lines(&self.rows).map(Some)
+            } else {
+                Ok(None)
+            }
+        }
+    }
+
+    #[cfg(feature = "cli")]
+    fn emitted(report: &Sample, json: bool, color: bool) -> String {
+        let mut out = Vec::new();
+        let style = Style {
+            json,
+            color,
+            utc: true,
+        };
+        emit(&mut out, &style, report).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[cfg(feature = "cli")]
+    #[test]
+    fn emit_chooses_document_lines_sentence_or_blocks() {
+        let rows = vec![("failed".to_string(), 7), ("ok".to_string(), 1234)];
+        let doc = Sample {
+            rows: rows.clone(),
+            lines: false,
+        };
+        assert_eq!(
+            emitted(&doc, true, false),
+            "{\n  \"rows\": [\n    [\n      \"failed\",\n      7\n    ],\n    [\n      \"ok\",\n      1234\n    ]\n  ],\n  \"lines\": false\n}\n"
+        );
+        let lines = Sample { rows, lines: true };
+        assert_eq!(
+            emitted(&lines, true, false),
+            "[\"failed\",7]\n[\"ok\",1234]\n"
+        );
+        // Figures right-aligned, the header left, no trailing blanks.
+        assert_eq!(
+            emitted(&lines, false, false),
+            "title\nNAME    COUNT\nfailed      7\nok       1234\n"
+        );
+        // With colour the status word is red and the columns stay where they were.
+        let coloured = emitted(&lines, false, true);
+        assert_eq!(
+            coloured,
+            "title\n\x1b[1mNAME   \x1b[0m\x1b[1m COUNT \x1b[0m\n\
+             \x1b[38;5;9mfailed \x1b[39m     7\n\x1b[38;5;10mok     \x1b[39m  1234\n"
+        );
+        let empty = Sample {
+            rows: Vec::new(),
+            lines: true,
+        };
+        assert_eq!(emitted(&empty, false, false), "nothing here\n");
+        assert_eq!(emitted(&empty, true, false), "");
+    }
+
+    #[cfg(feature = "cli")]
+    #[test]
+    fn a_line_colours_only_its_status_and_failure_pieces() {
+        let spans = vec![
+            Span::from("a "),
+            Span::status("completed"),
+            Span::from(" "),
+            Span::failure("timeout"),
+        ];
+        assert_eq!(line_text(&spans, false), "a completed timeout");
+        assert_eq!(
+            line_text(&spans, true),
+            "a \x1b[32mcompleted\x1b[0m \x1b[31mtimeout\x1b[0m"
+        );
     }
 }

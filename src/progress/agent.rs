@@ -84,6 +84,29 @@ fn cut(text: &str, max: usize) -> String {
     format!("{}…", &text[..end])
 }
 
+/// Appends each line of `input` as an output chunk of `run_id` (blank lines and lines
+/// of colour codes only are left out) and hands each stored event to `stored`, as it is
+/// written, so that a follower sees output while the producer still runs.
+pub fn append_output_lines(
+    writer: &crate::writer::Writer,
+    run_id: &str,
+    stream: OutputStream,
+    input: &mut dyn std::io::BufRead,
+    mut stored: impl FnMut(serde_json::Value) -> crate::Result<()>,
+) -> crate::Result<()> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&line);
+        if let Some(e) = output_chunk(run_id, stream, text.trim_end_matches(['\n', '\r'])) {
+            stored(writer.append(e)?)?;
+        }
+    }
+}
+
 /// An output chunk of `run_id`, colour codes stripped and cut to [`MAX_CHUNK_BYTES`];
 /// `None` when nothing is left to show.
 pub fn output_chunk(run_id: &str, stream: OutputStream, text: &str) -> Option<ProgressEvent> {

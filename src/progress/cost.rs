@@ -34,3 +34,26 @@ pub fn attach_costs(
     }
     Ok(skipped)
 }
+
+/// `cc-health usage --by chain`: provider usage per sprint chain, the runs' calls
+/// regrouped under the chain their progress events name (runs in no chain under none).
+pub fn usage_by_chain(
+    roots: &Roots,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    prices: &PriceTable,
+    utc: bool,
+    now: Timestamp,
+) -> Result<(Vec<crate::health::UsageRow>, Skipped)> {
+    let (rows, mut skipped) = usage(roots, UsageBy::Run, since, until, prices, utc)?;
+    let (states, s) = super::read::all_runs(roots, None, None, now)?;
+    skipped.merge(s);
+    let chain_of: std::collections::HashMap<&str, &str> = states
+        .iter()
+        .filter_map(|st| Some((st.run_id.as_str(), st.chain_id.as_deref()?)))
+        .collect();
+    let rows = crate::health::regroup(rows, |run| {
+        run.and_then(|r| chain_of.get(r)).map(|c| (*c).to_string())
+    });
+    Ok((rows, skipped))
+}

@@ -6,7 +6,6 @@ pub mod agent;
 pub mod chain;
 mod cost;
 mod read;
-#[cfg(feature = "cli")]
 pub mod render;
 mod state;
 pub mod stream;
@@ -14,8 +13,8 @@ pub mod stream;
 pub mod watch;
 mod write;
 
-pub use agent::{Translated, Translator, output_chunk, strip_ansi};
-pub use cost::attach_costs;
+pub use agent::{Translated, Translator, append_output_lines, output_chunk, strip_ansi};
+pub use cost::{attach_costs, usage_by_chain};
 pub use read::{Stored, all_events, all_runs, parse_event, recent_events, run_events, run_state};
 pub use state::{RunError, RunState, StepState, completes_a_step, is_start};
 pub use write::{Written, append_event, tracker};

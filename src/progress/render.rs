@@ -1,15 +1,20 @@
 //! `cc-progress` for people: event lines, run summaries, timelines, lists, chains and
 //! live bars.
 
-use std::io::{self, Write};
+use std::borrow::Cow;
 
-use comfy_table::{Cell, CellAlignment, Table};
+use serde::Serialize;
 
 use super::chain::{ChainReport, ChainRow, RunRow};
 use super::state::RunState;
-use crate::output::{self, Style, human_duration, one_line, paint, status_cell, status_color};
-use crate::record::{PrStatus, ProgressEvent, RunStatus, error_message};
+use crate::output::{self, Block, Render, Span, Style, TableModel, Tone, human_duration, one_line};
+#[cfg(feature = "cli")]
+use crate::output::{paint, status_color};
+#[cfg(feature = "cli")]
+use crate::record::RunStatus;
+use crate::record::{PrStatus, ProgressEvent, error_message};
 
+#[cfg(feature = "cli")]
 fn status_word(status: RunStatus, style: Style) -> String {
     paint(status.as_str(), status_color(status.as_str()), style.color)
 }
@@ -22,6 +27,7 @@ fn percent(p: f64) -> String {
     }
 }
 
+#[cfg(feature = "cli")]
 /// One event as a line: `2026-11-20 13:45:01  run-001  step 1/4  running  25%  Analyzing code`.
 pub fn event_line(e: &ProgressEvent, style: Style) -> String {
     let time = e
@@ -64,46 +70,95 @@ pub fn event_line(e: &ProgressEvent, style: Style) -> String {
     line
 }
 
-/// `history`: events as a table.
-pub fn history(out: &mut dyn Write, events: &[&ProgressEvent], style: Style) -> io::Result<()> {
-    let mut t = output::table(
-        style,
-        &["TIME", "STEP", "STATUS", "PCT", "MESSAGE", "ERROR"],
-    );
-    for e in events {
-        t.add_row(vec![
-            Cell::new(
-                e.timestamp
-                    .map_or_else(|| "-".into(), |t| output::human_time(t, style.utc)),
-            ),
-            Cell::new(e.step.map_or("-".into(), |s| s.to_string())),
-            match (e.status, &e.output) {
-                (Some(st), _) => status_cell(st.as_str(), style),
-                (None, Some(o)) => Cell::new(format!("[{}]", o.stream.as_str())),
-                (None, None) => Cell::new("-"),
-            },
-            Cell::new(e.percentage.map_or("-".into(), percent)),
-            Cell::new(match &e.output {
-                Some(o) => one_line(&o.text, 60),
-                None => e.message.as_deref().map_or("-".into(), |m| one_line(m, 60)),
-            }),
-            Cell::new(error_message(&e.error).map_or(String::new(), |m| one_line(&m, 60))),
-        ]);
-    }
-    right_align(&mut t, &[1, 3]);
-    output::write_table(out, &t)
+/// `history`: events as a table (the stored lines, redacted, as NDJSON for programs).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct HistoryReport {
+    /// The run.
+    #[serde(skip)]
+    pub run_id: String,
+    /// The events, oldest first.
+    pub events: Vec<ProgressEvent>,
+    /// Each event's stored line as printed for programs (redacted).
+    #[serde(skip)]
+    pub lines: Vec<String>,
 }
 
-fn right_align(t: &mut Table, columns: &[usize]) {
-    for &i in columns {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
+/// `history RUN [LIMIT]`: the run's last `limit` events (0 for all), oldest first, with
+/// or without its output chunks.
+pub fn history_report(
+    roots: &crate::store::Roots,
+    run_id: &str,
+    limit: usize,
+    with_output: bool,
+    redactor: &crate::redact::Redactor,
+) -> crate::Result<(HistoryReport, crate::store::Skipped)> {
+    let (mut events, skipped) = super::read::run_events(roots, run_id)?;
+    if !with_output {
+        events.retain(|s| s.event.output.is_none());
+    }
+    if limit > 0 {
+        let extra = events.len().saturating_sub(limit);
+        events.drain(..extra);
+    }
+    let lines = events
+        .iter()
+        .map(|s| crate::log::render_record_line(&s.line, redactor))
+        .collect();
+    let report = HistoryReport {
+        run_id: run_id.to_string(),
+        events: events.into_iter().map(|s| s.event).collect(),
+        lines,
+    };
+    Ok((report, skipped))
+}
+
+impl Render for HistoryReport {
+    fn empty(&self) -> Option<String> {
+        self.events
+            .is_empty()
+            .then(|| format!("no events for run {}", output::clean(&self.run_id)))
+    }
+
+    fn human(&self, style: &Style) -> Vec<Block> {
+        let mut t = TableModel::new(&["TIME", "STEP", "STATUS", "PCT", "MESSAGE", "ERROR"]);
+        for e in &self.events {
+            t.push(vec![
+                e.timestamp
+                    .map_or_else(|| "-".into(), |t| output::human_time(t, style.utc))
+                    .into(),
+                e.step.map_or("-".into(), |s| s.to_string()).into(),
+                match (e.status, &e.output) {
+                    (Some(st), _) => Span::status(st.as_str()),
+                    (None, Some(o)) => format!("[{}]", o.stream.as_str()).into(),
+                    (None, None) => "-".into(),
+                },
+                e.percentage.map_or("-".into(), percent).into(),
+                match &e.output {
+                    Some(o) => one_line(&o.text, 60),
+                    None => e.message.as_deref().map_or("-".into(), |m| one_line(m, 60)),
+                }
+                .into(),
+                error_message(&e.error)
+                    .map_or(String::new(), |m| one_line(&m, 60))
+                    .into(),
+            ]);
         }
+        vec![Block::Table(t.right(&[1, 3]))]
+    }
+
+    fn json_lines(&self) -> crate::Result<Option<Vec<Cow<'_, str>>>> {
+        Ok(Some(
+            self.lines
+                .iter()
+                .map(|l| Cow::Borrowed(l.as_str()))
+                .collect(),
+        ))
     }
 }
 
 fn progress_words(s: &RunState) -> String {
-    let mut words = s.status.as_str().to_string();
+    let mut words = String::new();
     match (s.step, s.total_steps) {
         (Some(st), Some(t)) => words.push_str(&format!(", step {st} of {t}")),
         (Some(st), None) if st > 0 => words.push_str(&format!(", step {st}")),
@@ -114,14 +169,20 @@ fn progress_words(s: &RunState) -> String {
 }
 
 /// `current`: the folded state as a short block.
-pub fn current(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()> {
+fn current(s: &RunState, style: &Style) -> Vec<Block> {
     let title = match &s.name {
         Some(n) => format!("{}  {}", output::clean(&s.run_id), one_line(n, usize::MAX)),
         None => output::clean(&s.run_id).into_owned(),
     };
-    writeln!(out, "{title}")?;
-    let status = progress_words(s).replacen(s.status.as_str(), &status_word(s.status, style), 1);
-    let mut rows: Vec<(&str, String)> = vec![("status", status)];
+    let mut blocks = vec![
+        Block::text(title),
+        Block::Line(vec![
+            Span::from(format!("  {:<8} ", "status")),
+            Span::status(s.status.as_str()),
+            Span::from(progress_words(s)),
+        ]),
+    ];
+    let mut rows: Vec<(&str, String)> = Vec::new();
     if let Some(m) = &s.message {
         rows.push(("message", one_line(m, 100)));
     }
@@ -179,10 +240,11 @@ pub fn current(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()
     if let Some(e) = &s.pr_error {
         rows.push(("pr error", one_line(e, 100)));
     }
-    for (k, v) in rows {
-        writeln!(out, "  {k:<8} {v}")?;
-    }
-    Ok(())
+    blocks.extend(
+        rows.into_iter()
+            .map(|(k, v)| Block::text(format!("  {k:<8} {v}"))),
+    );
+    blocks
 }
 
 fn score(v: f64) -> String {
@@ -204,190 +266,241 @@ fn step_quality(st: &super::state::StepState) -> String {
 }
 
 /// `show`: the summary, the step timeline, quality, CI checks and errors.
-pub fn show(out: &mut dyn Write, s: &RunState, style: Style) -> io::Result<()> {
-    current(out, s, style)?;
+fn show(s: &RunState, style: &Style) -> Vec<Block> {
+    let mut blocks = current(s, style);
     if !s.steps.is_empty() {
-        writeln!(out)?;
-        let mut t = output::table(
-            style,
-            &[
-                "STEP", "STATUS", "ROLE", "TOOL", "MODEL", "ITER", "DURATION", "QUALITY", "MESSAGE",
-            ],
-        );
+        blocks.push(Block::text(""));
+        let mut t = TableModel::new(&[
+            "STEP", "STATUS", "ROLE", "TOOL", "MODEL", "ITER", "DURATION", "QUALITY", "MESSAGE",
+        ])
+        .right(&[0, 5, 6]);
         for st in &s.steps {
             let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-            t.add_row(vec![
-                Cell::new(st.step),
-                status_cell(st.status.as_str(), style),
-                Cell::new(output::clean(&opt(&st.role))),
-                Cell::new(output::clean(&opt(&st.tool))),
-                Cell::new(output::clean(&opt(&st.model))),
-                Cell::new(st.iteration.map_or("-".into(), |i| i.to_string())),
-                Cell::new(output::human_opt_duration(st.duration_ms)),
-                Cell::new(step_quality(st)),
-                Cell::new(
-                    st.message
-                        .as_deref()
-                        .map_or("-".into(), |m| one_line(m, 60)),
-                ),
+            t.push(vec![
+                st.step.to_string().into(),
+                Span::status(st.status.as_str()),
+                output::clean(&opt(&st.role)).into(),
+                output::clean(&opt(&st.tool)).into(),
+                output::clean(&opt(&st.model)).into(),
+                st.iteration.map_or("-".into(), |i| i.to_string()).into(),
+                output::human_opt_duration(st.duration_ms).into(),
+                step_quality(st).into(),
+                st.message
+                    .as_deref()
+                    .map_or("-".into(), |m| one_line(m, 60))
+                    .into(),
             ]);
         }
-        right_align(&mut t, &[0, 5, 6]);
-        output::write_table(out, &t)?;
+        blocks.push(Block::Table(t));
     }
     if let Some(q) = &s.quality {
-        writeln!(out)?;
-        writeln!(out, "quality")?;
+        blocks.push(Block::text(""));
+        blocks.push(Block::text("quality"));
         match q.as_object() {
             Some(map) => {
                 for (k, v) in map {
-                    writeln!(out, "  {:<16} {}", output::clean(k), output::human_json(v))?;
+                    blocks.push(Block::text(format!(
+                        "  {:<16} {}",
+                        output::clean(k),
+                        output::human_json(v)
+                    )));
                 }
             }
-            None => writeln!(out, "  {}", output::human_json(q))?,
+            None => blocks.push(Block::text(format!("  {}", output::human_json(q)))),
         }
     }
     if let Some(ci) = &s.ci {
-        writeln!(out)?;
+        blocks.push(Block::text(""));
         let checked = ci
             .checked_at
             .map(|t| format!(" (checked {})", output::human_time(t, style.utc)))
             .unwrap_or_default();
-        writeln!(
-            out,
+        blocks.push(Block::text(format!(
             "CI {}{checked}",
             output::clean(ci.status.as_deref().unwrap_or(""))
-        )?;
+        )));
         for c in &ci.checks {
             let url = c
                 .url
                 .as_deref()
                 .map(|u| format!("  {}", output::clean(u)))
                 .unwrap_or_default();
-            writeln!(
-                out,
-                "  {}  {}{url}",
-                paint(
-                    &output::clean(&c.status),
-                    check_color(&c.status),
-                    style.color
-                ),
-                output::clean(&c.name)
-            )?;
+            blocks.push(Block::Line(vec![
+                Span::from("  "),
+                Span::toned(output::clean(&c.status), check_tone(&c.status)),
+                Span::from(format!("  {}{url}", output::clean(&c.name))),
+            ]));
         }
     }
     if !s.errors.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "errors")?;
+        blocks.push(Block::text(""));
+        blocks.push(Block::text("errors"));
         for e in &s.errors {
             let step = e.step.map(|k| format!(" step {k}")).unwrap_or_default();
-            writeln!(
-                out,
+            blocks.push(Block::text(format!(
                 "  {}{step}  {}",
                 output::human_time(e.timestamp, style.utc),
                 one_line(&e.message, 200)
-            )?;
+            )));
         }
     }
-    Ok(())
+    blocks
 }
 
-fn check_color(status: &str) -> Option<comfy_table::Color> {
+fn check_tone(status: &str) -> Tone {
     match status {
-        "success" | "passing" | "passed" => status_color("completed"),
-        "failure" | "failing" | "failed" | "error" => status_color("failed"),
-        "pending" | "queued" | "in_progress" => status_color("running"),
-        _ => None,
+        "success" | "passing" | "passed" => Tone::Like("completed"),
+        "failure" | "failing" | "failed" | "error" => Tone::Like("failed"),
+        "pending" | "queued" | "in_progress" => Tone::Like("running"),
+        _ => Tone::Plain,
+    }
+}
+
+/// `current RUN` and `show RUN`: the run's folded state (`null` in JSON when the run
+/// has no events), as a short block or in detail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct RunReport {
+    /// The run asked about.
+    #[serde(skip)]
+    pub run_id: String,
+    /// `show`: the step timeline, quality, CI checks and errors too.
+    #[serde(skip)]
+    pub detail: bool,
+    /// The state, if the run has events.
+    pub state: Option<RunState>,
+}
+
+impl Render for RunReport {
+    fn empty(&self) -> Option<String> {
+        self.state
+            .is_none()
+            .then(|| format!("no events for run {}", output::clean(&self.run_id)))
+    }
+
+    fn human(&self, style: &Style) -> Vec<Block> {
+        match &self.state {
+            Some(s) if self.detail => show(s, style),
+            Some(s) => current(s, style),
+            None => Vec::new(),
+        }
     }
 }
 
 /// `runs`: a page of runs.
-pub fn runs(
-    out: &mut dyn Write,
-    rows: &[RunRow],
-    total: usize,
-    page: usize,
-    limit: usize,
-    style: Style,
-) -> io::Result<()> {
-    if rows.is_empty() {
-        return if total == 0 {
-            writeln!(out, "no runs match")
-        } else {
-            writeln!(out, "page {page} is empty: {total} runs match")
-        };
-    }
-    let mut t = output::table(
-        style,
-        &[
-            "RUN", "STATUS", "NAME", "SOURCE", "PREVIEW", "STARTED", "DURATION", "CI", "QUALITY",
-            "COST", "PR",
-        ],
-    );
-    for r in rows {
-        let opt = |v: &Option<String>, max: usize| {
-            v.as_deref()
-                .map_or_else(|| "-".into(), |s| one_line(s, max))
-        };
-        let status = match (r.stale, style.color) {
-            (true, true) => Cell::new("stale").fg(comfy_table::Color::DarkYellow),
-            (true, false) => Cell::new("stale"),
-            (false, _) => status_cell(r.status.as_str(), style),
-        };
-        let pr = match r.pr_status {
-            Some(PrStatus::BlockedOnCi) if style.color => {
-                Cell::new("blocked_on_ci").fg(comfy_table::Color::Red)
-            }
-            Some(PrStatus::BlockedOnCi) => Cell::new("BLOCKED_ON_CI"),
-            Some(p) => Cell::new(p.as_str()),
-            None => Cell::new("-"),
-        };
-        let preview = r.prompt.as_ref().or(r.message.as_ref()).cloned();
-        t.add_row(vec![
-            Cell::new(output::clean(&r.run_id)),
-            status,
-            Cell::new(opt(&r.name, 32)),
-            Cell::new(opt(&r.source, 12)),
-            Cell::new(opt(&preview, 40)),
-            Cell::new(output::human_time(r.started_at, style.utc)),
-            Cell::new(human_duration(r.duration_ms)),
-            Cell::new(opt(&r.ci_status, 10)),
-            Cell::new(r.quality.map_or_else(|| "-".into(), score)),
-            Cell::new(
-                r.cost_usd
-                    .map_or_else(|| "-".into(), |c| format!("${c:.2}")),
-            ),
-            pr,
-        ]);
-    }
-    right_align(&mut t, &[6, 8, 9]);
-    output::write_table(out, &t)?;
-    if limit > 0 && total > rows.len() {
-        let pages = total.div_ceil(limit);
-        writeln!(
-            out,
-            "page {page} of {pages} ({total} runs; --page N for more)"
-        )?;
-    }
-    Ok(())
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct RunsReport {
+    /// The page's rows, newest first.
+    pub rows: Vec<RunRow>,
+    /// How many runs match in all.
+    #[serde(skip)]
+    pub total: usize,
+    /// The page, from 1.
+    #[serde(skip)]
+    pub page: usize,
+    /// Rows per page (0: all on one).
+    #[serde(skip)]
+    pub limit: usize,
 }
 
-/// `chain`: the chain's status and one row per sprint.
-pub fn chain(out: &mut dyn Write, c: &ChainReport, style: Style) -> io::Result<()> {
-    writeln!(
-        out,
-        "{}: {} — {} of {} sprints completed",
-        output::clean(&c.chain_id),
-        status_word(c.status, style),
-        c.completed,
-        c.total
-    )?;
-    let time = |t: Option<crate::time::Timestamp>| {
-        t.map_or_else(|| "-".into(), |t| output::human_time(t, style.utc))
-    };
-    let mut t = output::table(
-        style,
-        &[
+impl Render for RunsReport {
+    fn empty(&self) -> Option<String> {
+        self.rows.is_empty().then(|| {
+            if self.total == 0 {
+                "no runs match".into()
+            } else {
+                format!("page {} is empty: {} runs match", self.page, self.total)
+            }
+        })
+    }
+
+    fn human(&self, style: &Style) -> Vec<Block> {
+        let mut t = TableModel::new(&[
+            "RUN", "STATUS", "NAME", "SOURCE", "PREVIEW", "STARTED", "DURATION", "CI", "QUALITY",
+            "COST", "PR",
+        ])
+        .right(&[6, 8, 9]);
+        for r in &self.rows {
+            let opt = |v: &Option<String>, max: usize| {
+                v.as_deref()
+                    .map_or_else(|| "-".into(), |s| one_line(s, max))
+            };
+            let status = if r.stale {
+                Span::toned("stale", Tone::Warning)
+            } else {
+                Span::status(r.status.as_str())
+            };
+            let pr = match r.pr_status {
+                Some(PrStatus::BlockedOnCi) if style.color => Span::failure("blocked_on_ci"),
+                Some(PrStatus::BlockedOnCi) => "BLOCKED_ON_CI".into(),
+                Some(p) => p.as_str().into(),
+                None => "-".into(),
+            };
+            let preview = r.prompt.as_ref().or(r.message.as_ref()).cloned();
+            t.push(vec![
+                output::clean(&r.run_id).into(),
+                status,
+                opt(&r.name, 32).into(),
+                opt(&r.source, 12).into(),
+                opt(&preview, 40).into(),
+                output::human_time(r.started_at, style.utc).into(),
+                human_duration(r.duration_ms).into(),
+                opt(&r.ci_status, 10).into(),
+                r.quality.map_or_else(|| "-".into(), score).into(),
+                r.cost_usd
+                    .map_or_else(|| "-".into(), |c| format!("${c:.2}"))
+                    .into(),
+                pr,
+            ]);
+        }
+        let mut blocks = vec![Block::Table(t)];
+        if self.limit > 0 && self.total > self.rows.len() {
+            let pages = self.total.div_ceil(self.limit);
+            blocks.push(Block::text(format!(
+                "page {} of {pages} ({} runs; --page N for more)",
+                self.page, self.total
+            )));
+        }
+        blocks
+    }
+}
+
+/// `chain CHAIN`: the chain's status and one row per sprint (`null` in JSON when no
+/// run belongs to it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ChainView {
+    /// The chain asked about.
+    #[serde(skip)]
+    pub chain_id: String,
+    /// The chain, if any run belongs to it.
+    pub chain: Option<ChainReport>,
+}
+
+impl Render for ChainView {
+    fn empty(&self) -> Option<String> {
+        self.chain
+            .is_none()
+            .then(|| format!("no runs belong to chain {}", self.chain_id))
+    }
+
+    fn human(&self, style: &Style) -> Vec<Block> {
+        let Some(c) = &self.chain else {
+            return Vec::new();
+        };
+        let title = Block::Line(vec![
+            Span::from(format!("{}: ", output::clean(&c.chain_id))),
+            Span::status(c.status.as_str()),
+            Span::from(format!(
+                " — {} of {} sprints completed",
+                c.completed, c.total
+            )),
+        ]);
+        let time = |t: Option<crate::time::Timestamp>| {
+            t.map_or_else(|| "-".into(), |t| output::human_time(t, style.utc))
+        };
+        let mut t = TableModel::new(&[
             "SPRINT",
             "RUN",
             "STATUS",
@@ -395,46 +508,59 @@ pub fn chain(out: &mut dyn Write, c: &ChainReport, style: Style) -> io::Result<(
             "ENDED",
             "DURATION",
             "PR / ERROR",
-        ],
-    );
-    for s in &c.sprints {
-        t.add_row(vec![
-            Cell::new(format!("{}/{}", s.index, c.total)),
-            Cell::new(output::clean(s.run_id.as_deref().unwrap_or("-"))),
-            status_cell(s.status.as_str(), style),
-            Cell::new(time(s.started_at)),
-            Cell::new(time(s.ended_at)),
-            Cell::new(output::human_opt_duration(s.duration_ms)),
-            Cell::new(output::clean(s.pr_url.as_deref().unwrap_or("-"))),
-        ]);
-        for a in &s.attempts {
-            t.add_row(vec![
-                Cell::new("earlier"),
-                Cell::new(output::clean(&a.run_id)),
-                status_cell(a.status.as_str(), style),
-                Cell::new(time(Some(a.started_at))),
-                Cell::new(time(a.ended_at)),
-                Cell::new(human_duration(a.duration_ms)),
-                Cell::new(a.error.as_deref().map_or("-".into(), |e| one_line(e, 40))),
+        ])
+        .right(&[0, 5]);
+        for s in &c.sprints {
+            t.push(vec![
+                format!("{}/{}", s.index, c.total).into(),
+                output::clean(s.run_id.as_deref().unwrap_or("-")).into(),
+                Span::status(s.status.as_str()),
+                time(s.started_at).into(),
+                time(s.ended_at).into(),
+                output::human_opt_duration(s.duration_ms).into(),
+                output::clean(s.pr_url.as_deref().unwrap_or("-")).into(),
             ]);
+            for a in &s.attempts {
+                t.push(vec![
+                    "earlier".into(),
+                    output::clean(&a.run_id).into(),
+                    Span::status(a.status.as_str()),
+                    time(Some(a.started_at)).into(),
+                    time(a.ended_at).into(),
+                    human_duration(a.duration_ms).into(),
+                    a.error
+                        .as_deref()
+                        .map_or("-".into(), |e| one_line(e, 40))
+                        .into(),
+                ]);
+            }
         }
+        let mut blocks = vec![title, Block::Table(t)];
+        if let Some(i) = c.resume_from {
+            blocks.push(Block::text(format!(
+                "resume from sprint {i} of {}",
+                c.total
+            )));
+        }
+        blocks
     }
-    right_align(&mut t, &[0, 5]);
-    output::write_table(out, &t)?;
-    if let Some(i) = c.resume_from {
-        writeln!(out, "resume from sprint {i} of {}", c.total)?;
-    }
-    Ok(())
 }
 
 /// `chains`: one row per sprint chain.
-pub fn chains(out: &mut dyn Write, rows: &[ChainRow], style: Style) -> io::Result<()> {
-    if rows.is_empty() {
-        return writeln!(out, "no sprint chains");
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ChainsReport {
+    /// One row per chain.
+    pub rows: Vec<ChainRow>,
+}
+
+impl Render for ChainsReport {
+    fn empty(&self) -> Option<String> {
+        self.rows.is_empty().then(|| "no sprint chains".into())
     }
-    let mut t = output::table(
-        style,
-        &[
+
+    fn human(&self, style: &Style) -> Vec<Block> {
+        let mut t = TableModel::new(&[
             "CHAIN",
             "STATUS",
             "SPRINTS",
@@ -442,23 +568,24 @@ pub fn chains(out: &mut dyn Write, rows: &[ChainRow], style: Style) -> io::Resul
             "RESUME FROM",
             "STARTED",
             "UPDATED",
-        ],
-    );
-    for r in rows {
-        t.add_row(vec![
-            Cell::new(output::clean(&r.chain_id)),
-            status_cell(r.status.as_str(), style),
-            Cell::new(format!("{}/{}", r.completed, r.total)),
-            Cell::new(r.retries),
-            Cell::new(r.resume_from.map_or("-".into(), |i| i.to_string())),
-            Cell::new(output::human_time(r.started_at, style.utc)),
-            Cell::new(output::human_time(r.updated_at, style.utc)),
-        ]);
+        ])
+        .right(&[2, 3, 4]);
+        for r in &self.rows {
+            t.push(vec![
+                output::clean(&r.chain_id).into(),
+                Span::status(r.status.as_str()),
+                format!("{}/{}", r.completed, r.total).into(),
+                r.retries.to_string().into(),
+                r.resume_from.map_or("-".into(), |i| i.to_string()).into(),
+                output::human_time(r.started_at, style.utc).into(),
+                output::human_time(r.updated_at, style.utc).into(),
+            ]);
+        }
+        vec![Block::Table(t)]
     }
-    right_align(&mut t, &[2, 3, 4]);
-    output::write_table(out, &t)
 }
 
+#[cfg(feature = "cli")]
 /// A live bar for a run, fitting `width` columns:
 /// `run-001  [#######-------]  2/4  50%  Analyzing code  1m 03s`. The message goes
 /// first when room is short, then the bar narrows, then the run id is cut.
@@ -492,6 +619,7 @@ pub fn bar(s: &RunState, width: usize, style: Style) -> String {
     }
 }
 
+#[cfg(feature = "cli")]
 /// Text on one line in at most `n` characters, the ellipsis included.
 fn fit(text: &str, n: usize) -> String {
     let flat = one_line(text, usize::MAX);
@@ -502,6 +630,7 @@ fn fit(text: &str, n: usize) -> String {
     }
 }
 
+#[cfg(feature = "cli")]
 /// The final line of a finished run in the live view.
 pub fn finished_line(s: &RunState, style: Style) -> String {
     let mut line = format!(

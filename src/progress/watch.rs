@@ -62,11 +62,11 @@ pub enum WatchEnd {
 
 impl WatchEnd {
     /// The exit code: 0 completed, 1 failed or cancelled, 124 timed out.
-    pub fn exit_code(self) -> u8 {
+    pub fn exit(self) -> crate::Exit {
         match self {
-            WatchEnd::RunEnded(RunStatus::Completed) => 0,
-            WatchEnd::RunEnded(_) => 1,
-            WatchEnd::TimedOut => 124,
+            WatchEnd::RunEnded(RunStatus::Completed) => crate::Exit::Success,
+            WatchEnd::RunEnded(_) => crate::Exit::Failure,
+            WatchEnd::TimedOut => crate::Exit::Timeout,
         }
     }
 }

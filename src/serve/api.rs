@@ -39,7 +39,7 @@ pub struct ApiError {
 impl ApiError {
     /// Wraps a library error with the status its exit code stands for.
     pub fn from_error(e: Error, state: &AppState) -> ApiError {
-        let status = if e.exit_code() == 2 {
+        let status = if e.exit() == crate::Exit::Usage {
             StatusCode::BAD_REQUEST
         } else {
             StatusCode::INTERNAL_SERVER_ERROR

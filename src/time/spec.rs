@@ -21,7 +21,7 @@ pub fn parse_duration(input: &str, field: &str) -> Result<TimeDelta> {
     // Sub-millisecond parts are kept as nanoseconds.
     let nanos = (ms * 1e6).round();
     if !nanos.is_finite() || nanos > i64::MAX as f64 {
-        return Err(bad_duration(field, input, "is too large"));
+        return Err(bad_duration(field, input, "too large"));
     }
     Ok(TimeDelta::nanoseconds(nanos as i64))
 }
@@ -30,16 +30,16 @@ pub fn parse_duration(input: &str, field: &str) -> Result<TimeDelta> {
 pub fn parse_duration_ms(input: &str, field: &str) -> Result<f64> {
     let s = input.trim();
     if s.is_empty() {
-        return Err(bad_duration(field, input, "is empty"));
+        return Err(bad_duration(field, input, "nothing given"));
     }
     if s.starts_with('-') {
-        return Err(bad_duration(field, input, "must not be negative"));
+        return Err(bad_duration(field, input, "negative"));
     }
     // A bare number is milliseconds (the original tools' form).
     if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return s
             .parse::<f64>()
-            .map_err(|_| bad_duration(field, input, "is not a number"));
+            .map_err(|_| bad_duration(field, input, "not a number"));
     }
     let mut total = 0.0;
     let mut rest = s;
@@ -48,15 +48,11 @@ pub fn parse_duration_ms(input: &str, field: &str) -> Result<f64> {
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(rest.len());
         if num_len == 0 {
-            return Err(bad_duration(
-                field,
-                input,
-                "expected a number before each unit",
-            ));
+            return Err(bad_duration(field, input, "no number before a unit"));
         }
         let value: f64 = rest[..num_len]
             .parse()
-            .map_err(|_| bad_duration(field, input, "has a malformed number"))?;
+            .map_err(|_| bad_duration(field, input, "a malformed number"))?;
         rest = &rest[num_len..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
@@ -70,17 +66,13 @@ pub fn parse_duration_ms(input: &str, field: &str) -> Result<f64> {
             "d" => super::DAY_MS as f64,
             "w" => super::WEEK_MS as f64,
             "" => {
-                return Err(bad_duration(
-                    field,
-                    input,
-                    "a unit is missing after a number",
-                ));
+                return Err(bad_duration(field, input, "a number without its unit"));
             }
             _ => {
                 return Err(bad_duration(
                     field,
                     input,
-                    &format!("unknown unit {unit:?} (use ms, s, m, h, d or w)"),
+                    "an unknown unit (use ms, s, m, h, d or w)",
                 ));
             }
         };
@@ -94,7 +86,8 @@ fn bad_duration(field: &str, input: &str, why: &str) -> Error {
     Error::invalid(
         field,
         format!(
-            "{input:?} {why}; expected a DURATION such as 500ms, 90s, 15m, 24h, 7d, 2w, 1h30m or milliseconds"
+            "got {}: {why}; expected a DURATION such as 500ms, 90s, 15m, 24h, 7d, 2w, 1h30m or milliseconds",
+            crate::error::value_kind(input)
         ),
     )
 }
@@ -138,7 +131,8 @@ pub fn parse_time(
         Err(_) => Err(Error::invalid(
             field,
             format!(
-                "{input:?} is not a TIME; expected RFC 3339 (2026-11-20T13:45:00Z), a date (2026-11-20) or a DURATION ago (24h, 7d)"
+                "got {}, not a TIME; expected RFC 3339 (2026-11-20T13:45:00Z), a date (2026-11-20) or a DURATION ago (24h, 7d)",
+                crate::error::value_kind(input)
             ),
         )),
     }
