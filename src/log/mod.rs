@@ -1,9 +1,16 @@
-//! `cc-log`: queries and statistics over skill invocations, and the command wrapper.
+//! `cc-log`: queries and statistics over skill invocations, the command wrapper, bulk
+//! append and `sanitize`.
 
+mod bulk;
 mod cache;
 mod filter;
+mod par;
 mod query;
+mod sanitize;
 mod stats;
+
+pub use bulk::{BulkEvent, BulkReport, append_ndjson};
+pub use sanitize::{SanitizeReport, sanitize};
 
 pub use cache::{
     Hit, MAX_OUTPUT_BYTES, cache_dir, cache_key, canonical_json, clear as clear_cache,
