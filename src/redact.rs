@@ -623,6 +623,9 @@ impl Redactor {
             let i = set.trailing_zeros() as usize;
             set &= set - 1;
             let rule = &RULES[i];
+            if !holds_any(out.as_bytes(), rule.needs) {
+                continue;
+            }
             if let Cow::Owned(s) = self.apply(i, rule.keep, rule.check, &out) {
                 out = Cow::Owned(s);
             }
@@ -741,6 +744,17 @@ impl Redactor {
             KeyKind::Likely => looks_like_credential(value),
             KeyKind::AboutSecret | KeyKind::Ordinary => false,
         }
+    }
+}
+
+/// Whether `text` holds one of `needs` (true when `needs` is empty: no such check).
+fn holds_any(text: &[u8], needs: &[u8]) -> bool {
+    match *needs {
+        [] => true,
+        [a] => memchr::memchr(a, text).is_some(),
+        [a, b] => memchr::memchr2(a, b, text).is_some(),
+        [a, b, c] => memchr::memchr3(a, b, c, text).is_some(),
+        _ => text.iter().any(|b| needs.contains(b)),
     }
 }
 

@@ -70,7 +70,23 @@ impl Writer {
 
     /// Validates `record`, fills `timestamp` (with `now`), `id` and `host` when absent,
     /// redacts it and serializes it into its line.
-    pub fn prepare<R: Record>(&self, mut record: R, now: Timestamp) -> Result<Prepared> {
+    pub fn prepare<R: Record>(&self, record: R, now: Timestamp) -> Result<Prepared> {
+        let mut line = Vec::new();
+        let date = self.prepare_into(record, now, &mut line)?;
+        Ok(Prepared {
+            path: self.daily_path(R::STREAM, date),
+            line,
+        })
+    }
+
+    /// [`Writer::prepare`] into a buffer: appends the record's line (with its `\n`) to
+    /// `out` and returns the UTC date of its daily file. On error `out` is left as it was.
+    pub fn prepare_into<R: Record>(
+        &self,
+        mut record: R,
+        now: Timestamp,
+        out: &mut Vec<u8>,
+    ) -> Result<NaiveDate> {
         record.validate()?;
         let env = record.envelope();
         let ts = *env.timestamp.get_or_insert(now);
@@ -86,28 +102,31 @@ impl Writer {
         }
         record.redact(&self.redactor);
         record.normalize();
-        let mut line = serde_json::to_vec(&record).map_err(|e| Error::Internal {
-            what: "serializing a record",
-            message: e.to_string(),
-        })?;
-        if line.len() > MAX_LINE {
+        let start = out.len();
+        if let Err(e) = serde_json::to_writer(&mut *out, &record) {
+            out.truncate(start);
+            return Err(Error::Internal {
+                what: "serializing a record",
+                message: e.to_string(),
+            });
+        }
+        let len = out.len() - start;
+        if len > MAX_LINE {
+            out.truncate(start);
             return Err(Error::invalid(
                 "record",
                 format!(
-                    "is {} bytes serialized; the limit is {} MiB (longer lines cannot be read back)",
-                    line.len(),
+                    "is {len} bytes serialized; the limit is {} MiB (longer lines cannot be read back)",
                     MAX_LINE >> 20
                 ),
             ));
         }
-        line.push(b'\n');
-        Ok(Prepared {
-            path: self.daily_path(R::STREAM, ts.utc_date()),
-            line,
-        })
+        out.push(b'\n');
+        Ok(ts.utc_date())
     }
 
-    fn daily_path(&self, stream: Stream, date: NaiveDate) -> PathBuf {
+    /// The daily file of `stream` for `date` in this writer's root.
+    pub fn daily_path(&self, stream: Stream, date: NaiveDate) -> PathBuf {
         let mut last = self.last_path.lock().unwrap_or_else(|p| p.into_inner());
         match &*last {
             Some((s, d, path)) if *s == stream && *d == date => path.clone(),
@@ -124,6 +143,12 @@ impl Writer {
         let prepared = self.prepare(record, Timestamp::now())?;
         self.write(std::slice::from_ref(&prepared))?;
         Ok(prepared.value())
+    }
+
+    /// Appends whole lines (each ending in `\n`) to the daily file of `stream` for
+    /// `date`: one lock and one `write`, rolled back on failure.
+    pub fn append_lines(&self, stream: Stream, date: NaiveDate, data: &[u8]) -> Result<()> {
+        append_to_file(&self.daily_path(stream, date), data, self.fsync)
     }
 
     /// Appends prepared lines, grouped by file: one lock and one `write` per file.

@@ -1156,3 +1156,88 @@ fn concurrent_cached_runs_of_one_key_leave_one_whole_entry() {
     assert!(outputs.contains(&hit));
     assert_eq!(env.records("logs/skill-invocations-").len(), 9);
 }
+
+/// Rich records as other tools write them: nested parameters, every number form, escapes,
+/// spacing, duplicate keys, unknown fields, error objects, the `ts` alias, secrets in
+/// every field. Each has an id and a time, so what is written is fully determined.
+const RICH: &[&str] = &[
+    r#"{"timestamp":"2026-11-20T10:00:00.000Z","id":"r01","skill":"code-review","result":"failure","duration":1462,"agent":"developer","model":"claude-opus-4-6","params":{"command":"pytest -q tests/test_api.py::test_login","path":"web/src/components/TokenBudget.tsx","max_tokens":4096,"url":"https://github.com/acme/app/pull/75"},"tags":["ci","run-0"],"error":"token limit exceeded (8192 > 4096)","metadata":{"env":{"GITHUB_TOKEN":"ghp_Ik2zwEQHfwcepYyNGfB51YbmwxAscRuzOl8G"}}}"#,
+    r#"{"timestamp":"2026-11-20T10:00:01.001Z","id":"r02","skill":"edit","result":"success","duration":44989,"agent":"developer","model":"gpt-4o-mini-2024-07-18","params":{"command":"docker compose up -d postgres","path":"services/auth/session.go","max_tokens":4096,"url":"https://github.com/acme/app/pull/237"},"tags":["ci","run-0"]}"#,
+    r#"{"timestamp":"2026-11-20T10:00:02Z","id":"r03","skill":"bash","metadata":{"cmd":"psql postgres://app:Xk29dLq0Zr7w@db:5432/prod -c 'select 1'"}}"#,
+    r#"  { "ts" : "2026-11-20T12:00:00+02:00" , "id" : "r04" , "skill" : "spaced" , "duration" : 1.5e3 , "params" : { "a" : [ 1 , 2.50 , -0 , 1E2 , 18446744073709551615 , -9223372036854775808 , 1.7976931348623157e308 ] } }  "#,
+    r#"{"ts":1763640000123,"id":"r05","skill":"millis","duration":0,"cacheHit":true,"agent":null,"runId":"run-7","cujId":"CUJ-005"}"#,
+    r#"{"timestamp":"2026-11-20T10:00:05.000Z","id":"r06","skill":"esc\u00e9\/\"q\"\\\t","params":{"p\u0061ssword":"hunter2","note":"line\nbreak \ud83d\ude00 \u001f"}}"#,
+    r#"{"timestamp":"2026-11-20T10:00:06.000Z","id":"r07","skill":"dup","params":{"k":1,"k":2,"z":{"x":null,"x":true}}}"#,
+    r#"{"timestamp":"2026-11-20T10:00:07.000Z","id":"r08","skill":"errobj","result":"failure","error":{"message":"auth failed: Bearer abc123def456ghi789","code":401}}"#,
+    r#"{"timestamp":"2026-11-20T10:00:08.000Z","id":"r09","skill":"errobj2","result":"timeout","error":{"code":504,"retry":true}}"#,
+    r#"{"timestamp":"2026-11-20T10:00:09.000Z","id":"r10","skill":"extra","zeta":{"api_key":"sk-live-1234567890abcdef"},"alpha":[1,"two",{"three":3}],"errorDetail":"kept"}"#,
+    r#"{"timestamp":"2026-11-20T10:00:10.000Z","id":"r11","skill":"argv","params":{"argv":["mysql","--password","s3cr3t-Pa55","-h","db"],"env":[{"name":"DB_PASSWORD","value":"pw-123456"},{"name":"HOME","value":"/root"}]}}"#,
+    r#"{"timestamp":"2026-11-20T10:00:11.000Z","id":"r12","skill":"tags","tags":["ok","AKIA4YRJJ2TA7B8QRVOP","token=abcdef123456"],"agent":"xoxb-1234567890-abcdefghij"}"#,
+    r#"{"timestamp":"2026-11-20T10:00:12.000Z","id":"r13","skill":"nested","params":{"credentials":{"user":"u","pass":"p4ss-w0rd!","type":"basic"},"ghp_abcdefghijklmnopqrstuvwxyz0123456789":1}}"#,
+    r#"{"timestamp":"2026-11-20T10:00:13.000Z","id":"r14","skill":"host","host":"build-7","params":null,"metadata":"just text with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl","error":null}"#,
+    r#"{"timestamp":"2026-11-20T10:00:14.000Z","id":"r15","skill":"empty-error","result":"failure","error":"","duration":12.25}"#,
+    r#"{"timestamp":"2026-11-20T10:00:15.000Z","id":"r16","skill":"unicodé ✓","params":{"emoji":"😀","cjk":"日本語","max_tokens":8192,"token_budget":100,"tokenizer":"cl100k"}}"#,
+];
+
+#[test]
+fn bulk_writes_the_bytes_single_records_write() {
+    let (single, bulk) = (Env::new(), Env::new());
+    for rec in RICH {
+        single.record(rec);
+    }
+    let input: String = RICH.iter().map(|r| format!("{r}\n")).collect();
+    let out = bulk
+        .log()
+        .args(["log", "-", "--json"])
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stderr("")
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(single.files(), bulk.files());
+    let mut written = Vec::new();
+    for file in single.files() {
+        let want = single.read(&file);
+        assert_eq!(bulk.read(&file), want, "{file}");
+        written.extend_from_slice(want.as_bytes());
+    }
+    assert_eq!(
+        json_lines(&String::from_utf8(written.clone()).unwrap()).len(),
+        RICH.len()
+    );
+    // --json prints the records as written (two daily files here: r05's time is in 2025).
+    let mut printed: Vec<&str> = std::str::from_utf8(&out).unwrap().lines().collect();
+    let mut stored: Vec<&str> = std::str::from_utf8(&written).unwrap().lines().collect();
+    printed.sort_unstable();
+    stored.sort_unstable();
+    assert_eq!(printed, stored);
+    // Spot checks that the records above were redacted and normalized as meant.
+    let text = String::from_utf8(written).unwrap();
+    for secret in [
+        "ghp_Ik2zwEQHfwcepYyNGfB51YbmwxAscRuzOl8G",
+        "Xk29dLq0Zr7w",
+        "hunter2",
+        "abc123def456ghi789",
+        "sk-live-1234567890abcdef",
+        "s3cr3t-Pa55",
+        "pw-123456",
+        "AKIA4YRJJ2TA7B8QRVOP",
+        "xoxb-1234567890",
+        "p4ss-w0rd!",
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        "c2lnbmF0dXJl",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    assert!(
+        text.contains(r#""params":{"k":2,"z":{"x":true}}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""error":"{\"code\":504,\"retry\":true}""#),
+        "{text}"
+    );
+    assert!(text.contains(r#""tokenizer":"cl100k""#), "{text}");
+}

@@ -1,6 +1,6 @@
 //! `cc-log`: flags and subcommands, and `exec`, which turns them into library calls.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 
 use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
@@ -9,7 +9,7 @@ use super::{CommonArgs, PruneArgs, Settings, exec_prune_with, print_completions,
 use crate::error::{Error, Exit, Result};
 use crate::log::{self, Filter, GroupBy};
 use crate::output;
-use crate::record::{SkillInvocation, SkillResult, Timestamp, parse_record};
+use crate::record::{SkillInvocation, SkillResult, parse_record};
 use crate::timespec;
 use crate::writer::Writer;
 
@@ -309,7 +309,7 @@ pub fn exec(cli: Cli) -> Result<Exit> {
         Command::Query(args) => exec_query(&settings, args),
         Command::Stats(args) => exec_stats(&settings, args),
         Command::Tail(args) => exec_tail(&settings, args),
-        Command::Sanitize => exec_sanitize(&settings).map(super::from_raw),
+        Command::Sanitize => exec_sanitize(&settings),
         Command::Hook(_) => Ok(Exit::Success),
         Command::Prune(args) => exec_prune_with(&settings, &args.prune, |cutoff| {
             log::prune(
@@ -358,17 +358,6 @@ fn build_record(skill: &str, fields: &RecordFields) -> Result<SkillInvocation> {
     Ok(rec)
 }
 
-fn print_written(settings: &Settings, written: &[Value]) -> Result<()> {
-    if settings.style.json {
-        let mut out = output::stdout();
-        for v in written {
-            writeln!(out, "{v}")?;
-        }
-        out.flush()?;
-    }
-    Ok(())
-}
-
 fn exec_log(settings: &Settings, args: LogArgs) -> Result<Exit> {
     let writer = settings.writer()?;
     let record = if let Some(json) = &args.record {
@@ -384,98 +373,39 @@ fn exec_log(settings: &Settings, args: LogArgs) -> Result<Exit> {
         rec.error = args.error.map_or(Value::Null, Value::String);
         rec
     } else {
-        return exec_log_bulk(settings, &writer, args.input.as_deref().unwrap_or("-"))
-            .map(super::from_raw);
+        return exec_log_bulk(settings, &writer, args.input.as_deref().unwrap_or("-"));
     };
     let written = writer.append(record)?;
     settings.emit(&output::Written(vec![written]))?;
     Ok(Exit::Success)
 }
 
-/// Records per batch: one lock and one write per daily file per batch.
-const BATCH: usize = 8192;
-
-fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<u8> {
+fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<Exit> {
     if input != "-" {
         return Err(Error::invalid(
             "input",
             format!("{input:?}: only - (standard input) is accepted"),
         ));
     }
-    let stdin = std::io::stdin();
-    let mut reader = stdin.lock();
-    let (mut written, mut invalid) = (0u64, 0u64);
-    let mut number = 0usize;
-    let mut lines: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH);
-    loop {
-        // A batch of lines, then parsed, checked and redacted on every core, in order.
-        lines.clear();
-        let mut eof = false;
-        while lines.len() < BATCH {
-            let mut line = Vec::new();
-            if reader.read_until(b'\n', &mut line)? == 0 {
-                eof = true;
-                break;
+    let mut out = output::stdout();
+    let report = log::append_ndjson(&mut std::io::stdin().lock(), writer, &mut |event| {
+        match event {
+            log::BulkEvent::Invalid { message, .. } => {
+                eprintln!("error: {}", output::clean(message));
             }
-            number += 1;
-            if !line.trim_ascii().is_empty() {
-                lines.push((number, line));
+            log::BulkEvent::Written(lines) if settings.style.json => {
+                out.write_all(lines)?;
+                out.flush()?;
             }
+            log::BulkEvent::Written(_) => {}
         }
-        let prepared = par_map(&lines, |(number, line)| {
-            let what = format!("line {number}");
-            std::str::from_utf8(line)
-                .map_err(|e| Error::invalid(&what, format!("not valid UTF-8: {e}")))
-                .and_then(|text| parse_record::<SkillInvocation>(text.trim_end(), &what))
-                .and_then(|rec| {
-                    writer.prepare(rec, Timestamp::now()).map_err(|e| match e {
-                        Error::Invalid { field, message } => {
-                            Error::invalid(&what, format!("{field} {message}"))
-                        }
-                        other => other,
-                    })
-                })
-        });
-        let mut batch = Vec::with_capacity(prepared.len());
-        for p in prepared {
-            match p {
-                Ok(p) => batch.push(p),
-                Err(e) => {
-                    invalid += 1;
-                    let message = e.to_string();
-                    let message = crate::redact::shared().redact_str(&message);
-                    eprintln!("error: {}", output::clean(&message));
-                }
-            }
-        }
-        if !batch.is_empty() {
-            writer.write(&batch)?;
-            written += batch.len() as u64;
-            if settings.style.json {
-                let values: Vec<Value> = batch.iter().map(|p| p.value()).collect();
-                print_written(settings, &values)?;
-            }
-        }
-        if eof {
-            break;
-        }
+        Ok(())
+    })?;
+    if let Some(summary) = report.summary() {
+        eprintln!("{summary}");
+        return Ok(Exit::Failure);
     }
-    if invalid > 0 {
-        let plural = |n: u64, one: &str, many: &str| {
-            if n == 1 {
-                format!("1 {one}")
-            } else {
-                format!("{n} {many}")
-            }
-        };
-        eprintln!(
-            "logged {}; {} not written",
-            plural(written, "record", "records"),
-            plural(invalid, "invalid line was", "invalid lines were")
-        );
-        return Ok(1);
-    }
-    Ok(0)
+    Ok(Exit::Success)
 }
 
 fn exec_run(settings: &Settings, args: RunArgs) -> Result<Exit> {
@@ -586,106 +516,18 @@ fn exec_tail(settings: &Settings, args: TailArgs) -> Result<Exit> {
     }
 }
 
-/// Lines `sanitize` reads before sharing them among the cores.
-const SANITIZE_CHUNK: usize = 4096;
-
-fn exec_sanitize(settings: &Settings) -> Result<u8> {
+fn exec_sanitize(settings: &Settings) -> Result<Exit> {
     let redactor = settings.redactor()?;
-    let stdin = std::io::stdin();
-    let mut reader = stdin.lock();
     let mut out = output::stdout();
-    let mut not_json = 0u64;
-    let mut lines: Vec<Vec<u8>> = Vec::with_capacity(SANITIZE_CHUNK);
-    loop {
-        lines.clear();
-        let mut eof = false;
-        while lines.len() < SANITIZE_CHUNK {
-            let mut line = Vec::new();
-            if reader.read_until(b'\n', &mut line)? == 0 {
-                eof = true;
-                break;
-            }
-            lines.push(line);
-        }
-        for (text, was_json) in par_map(&lines, |line| sanitize_line(&redactor, line)) {
-            out.write_all(&text)?;
-            not_json += u64::from(!was_json);
-        }
-        if eof {
-            break;
-        }
-    }
-    out.flush()?;
-    if not_json > 0 && !settings.quiet {
-        eprintln!("warning: {not_json} lines were not JSON; they were redacted as plain text");
-    }
-    Ok(if settings.strict && not_json > 0 {
-        1
-    } else {
-        0
-    })
-}
-
-/// One line of `sanitize`, redacted, with its newline; and whether it was JSON (blank
-/// lines count as JSON: they are kept as they are).
-fn sanitize_line(redactor: &crate::redact::Redactor, line: &[u8]) -> (Vec<u8>, bool) {
-    let body = line.strip_suffix(b"\n").unwrap_or(line);
-    let body = body.strip_suffix(b"\r").unwrap_or(body);
-    let as_is = || {
-        let mut text = body.to_vec();
-        text.push(b'\n');
-        text
-    };
-    if body.trim_ascii().is_empty() {
-        return (b"\n".to_vec(), true);
-    }
-    // A line holding nothing the redactor could change is passed on as it is, once it
-    // is known to be JSON or not: most lines, and the fast path.
-    if let Ok(text) = std::str::from_utf8(body)
-        && redactor.is_clean(text)
+    let report = log::sanitize(&mut std::io::stdin().lock(), &mut out, &redactor)?;
+    if let Some(warning) = report.warning()
+        && !settings.quiet
     {
-        let json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
-        return (as_is(), json);
+        eprintln!("{warning}");
     }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(mut v) => {
-            if redactor.redact_value(&mut v) {
-                let mut text = v.to_string().into_bytes();
-                text.push(b'\n');
-                (text, true)
-            } else {
-                // Unchanged lines are passed on as they came.
-                (as_is(), true)
-            }
-        }
-        Err(_) => {
-            let mut text = redactor
-                .redact_str(&String::from_utf8_lossy(body))
-                .into_owned()
-                .into_bytes();
-            text.push(b'\n');
-            (text, false)
-        }
-    }
-}
-
-/// `f` over `items` on the machine's cores (up to 4), the results in order.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    if threads < 2 || items.len() < 64 {
-        return items.iter().map(&f).collect();
-    }
-    let per = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = items
-            .chunks(per)
-            .map(|chunk| scope.spawn(|| chunk.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    Ok(if settings.strict && report.not_json > 0 {
+        Exit::Failure
+    } else {
+        Exit::Success
     })
 }

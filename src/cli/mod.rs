@@ -312,16 +312,6 @@ pub fn exit_code(err: &(dyn std::error::Error + 'static)) -> Exit {
     Exit::Failure
 }
 
-/// The exit of a function that still speaks in raw codes (the bulk append and
-/// `sanitize`, being moved into the library by another change): 0 success, 1 failure.
-pub(crate) fn from_raw(code: u8) -> Exit {
-    if code == 0 {
-        Exit::Success
-    } else {
-        Exit::Failure
-    }
-}
-
 /// `prune` flags, the same in every program.
 #[derive(Debug, Args)]
 pub struct PruneArgs {

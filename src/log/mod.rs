@@ -1,13 +1,20 @@
-//! `cc-log`: queries and statistics over skill invocations, and the command wrapper.
+//! `cc-log`: queries and statistics over skill invocations, the command wrapper, bulk
+//! append and `sanitize`.
 
+mod bulk;
 mod cache;
 mod filter;
+mod par;
 mod query;
 mod report;
 mod rollup;
 mod run;
+mod sanitize;
 mod stats;
 mod tail;
+
+pub use bulk::{BulkEvent, BulkReport, append_ndjson};
+pub use sanitize::{SanitizeReport, sanitize};
 
 pub use cache::{
     Hit, MAX_OUTPUT_BYTES, cache_dir, cache_key, canonical_json, clear as clear_cache,

@@ -57,6 +57,10 @@ pub(super) struct Rule {
     pub pattern: &'static str,
     pub keep: Keep,
     pub check: Check,
+    /// Bytes one of which appears in every text the pattern matches (`=` for `key=value`
+    /// forms), or none: a second, cheaper prefilter for rules whose keywords are common
+    /// words (`token`, `auth`). Empty when the rule has no such byte.
+    pub needs: &'static [u8],
     /// Texts this rule must change (each keeps no part of its secret). Read by the tests.
     #[cfg_attr(not(test), allow(dead_code))]
     pub matches: &'static [&'static str],
@@ -78,6 +82,7 @@ const fn whole(
         pattern,
         keep: Keep::Nothing,
         check: Check::Always,
+        needs: &[],
         matches,
         ignores,
     }
@@ -97,6 +102,7 @@ const fn checked(
         pattern,
         keep: Keep::Nothing,
         check,
+        needs: &[],
         matches,
         ignores,
     }
@@ -116,8 +122,19 @@ const fn labelled(
         pattern,
         keep: Keep::Label,
         check,
+        needs: &[],
         matches,
         ignores,
+    }
+}
+
+impl Rule {
+    /// The rule with `bytes` as its [`Rule::needs`].
+    const fn needing(self, bytes: &'static [u8]) -> Rule {
+        Rule {
+            needs: bytes,
+            ..self
+        }
     }
 }
 
@@ -634,7 +651,8 @@ pub(super) const RULES: &[Rule] = &[
             "<tokenizer>bpe</tokenizer>",
             "<password>${env.NEXUS_PASSWORD}</password>",
         ],
-    ),
+    )
+    .needing(b"<"),
     labelled(
         "piped-secret",
         &["echo"],
@@ -719,7 +737,8 @@ pub(super) const RULES: &[Rule] = &[
             "requests.get(url, auth=(user, password))",
             "auth = ('bob', '')",
         ],
-    ),
+    )
+    .needing(b"("),
     labelled(
         "secret-named-call",
         KEY_WORDS,
@@ -734,7 +753,8 @@ pub(super) const RULES: &[Rule] = &[
             "define('DB_PASSWORD_FILE', '/run/secrets/db')",
             "setItem('token_expiry', '3600')",
         ],
-    ),
+    )
+    .needing(b"("),
     labelled(
         "go-dsn-password",
         &["@tcp(", "@unix(", "@udp("],
@@ -859,7 +879,8 @@ pub(super) const RULES: &[Rule] = &[
             "https://example.com/?key=name&sort=asc",
             "https://api.example.com/?token=$TOKEN",
         ],
-    ),
+    )
+    .needing(b"="),
     labelled(
         "odbc-braced-password",
         &["pwd", "password"],
@@ -892,7 +913,9 @@ pub(super) const RULES: &[Rule] = &[
     ),
     labelled(
         "user-password-flag",
-        &["curl", "wget", "http"],
+        // In every match (`-u`, `-U`, `--user`, `--proxy-user`), and rarer than the tool's
+        // name: `http` alone would send every URL through this rule.
+        &["-u"],
         r#"(\b(?:curl|wget|https?|httpie)\b[^\n|;&]*?\s(?:-u|-U|--user|--proxy-user)[\s=]*['"]?[^\s:'"]*:)([^\s'"]+)()"#,
         Check::Always,
         &[
@@ -903,7 +926,8 @@ pub(super) const RULES: &[Rule] = &[
             "docker run -u 1000:1000 img",
             "curl -u $USER:$PASS https://x",
         ],
-    ),
+    )
+    .needing(b"-"),
     labelled(
         "netrc-password",
         &["password"],
@@ -992,7 +1016,8 @@ pub(super) const RULES: &[Rule] = &[
             "--token \"$GH_TOKEN\"",
             "--auth-method oauth",
         ],
-    ),
+    )
+    .needing(b"-"),
     labelled(
         "json-secret-field",
         KEY_WORDS,
@@ -1008,7 +1033,8 @@ pub(super) const RULES: &[Rule] = &[
             r#"{"password": "${DB_PASSWORD}"}"#,
             r#"{"api_key": "<your-api-key>"}"#,
         ],
-    ),
+    )
+    .needing(b"\""),
     labelled(
         "escaped-json-secret-field",
         KEY_WORDS,
@@ -1016,7 +1042,8 @@ pub(super) const RULES: &[Rule] = &[
         Check::SecretKey,
         &[r#"{\"password\": \"gmNjmLVNeR8Lfgwk\"}"#],
         &[r#"{\"token_type\": \"bearer\"}"#],
-    ),
+    )
+    .needing(b"\\"),
     labelled(
         "env-assignment",
         KEY_WORDS,
@@ -1032,7 +1059,8 @@ pub(super) const RULES: &[Rule] = &[
             "MAX_TOKENS=4096",
             "PRIVATE_KEY_PATH=/etc/key.pem",
         ],
-    ),
+    )
+    .needing(b"="),
     labelled(
         "secret-assignment",
         KEY_WORDS,
@@ -1058,5 +1086,6 @@ pub(super) const RULES: &[Rule] = &[
             "secret_name=prod-db",
             "password=********",
         ],
-    ),
+    )
+    .needing(b"=:"),
 ];

@@ -643,6 +643,13 @@ fn every_rule_has_examples_and_keeps_to_them() {
             {
                 failures.push(format!("{}: no keyword in example {m:?}", rule.id));
             }
+            // The needed bytes are in the match itself, not only around it.
+            if rule_regex(i)
+                .find_iter(m)
+                .any(|found| !holds_any(found.as_str().as_bytes(), rule.needs))
+            {
+                failures.push(format!("{}: none of its needed bytes in {m:?}", rule.id));
+            }
             let got = r.apply(i, rule.keep, rule.check, m);
             if !got.contains(REDACTED) {
                 failures.push(format!("{}: must match {m:?}", rule.id));

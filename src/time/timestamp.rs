@@ -92,23 +92,56 @@ impl From<DateTime<Utc>> for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The RFC 3339 text into `buf` without chrono's formatting machinery (every record
+    /// written goes through here): the same text chrono writes, for years 0 to 9999;
+    /// `None` for others, which chrono writes with a sign.
+    fn format_into(self, buf: &mut [u8; 24]) -> Option<&str> {
+        use chrono::{Datelike, Timelike};
+        let t = self.to_datetime();
+        let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+        let fields = [
+            (0, 4, year),
+            (5, 2, t.month()),
+            (8, 2, t.day()),
+            (11, 2, t.hour()),
+            (14, 2, t.minute()),
+            (17, 2, t.second()),
+            (20, 3, t.timestamp_subsec_millis()),
+        ];
+        *buf = *b"0000-00-00T00:00:00.000Z";
+        for (at, width, mut value) in fields {
+            for i in (at..at + width).rev() {
+                buf[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        std::str::from_utf8(buf).ok()
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            &self
-                .to_datetime()
-                .to_rfc3339_opts(SecondsFormat::Millis, true),
-        )
+        match self.format_into(&mut [0; 24]) {
+            Some(text) => f.write_str(text),
+            None => f.write_str(
+                &self
+                    .to_datetime()
+                    .to_rfc3339_opts(SecondsFormat::Millis, true),
+            ),
+        }
     }
 }
 
 impl Serialize for Timestamp {
     /// RFC 3339 text in JSON; milliseconds in binary formats (rollups).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            s.collect_str(self)
-        } else {
-            s.serialize_i64(self.0)
+        if !s.is_human_readable() {
+            return s.serialize_i64(self.0);
+        }
+        match self.format_into(&mut [0; 24]) {
+            Some(text) => s.serialize_str(text),
+            None => s.collect_str(self),
         }
     }
 }
@@ -220,6 +253,40 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_as_chrono_writes_it() {
+        let mut values = vec![
+            0,
+            -1,
+            1,
+            999,
+            1_763_646_301_123,
+            -62_167_219_200_000, // 0000-01-01T00:00:00Z
+            -62_167_219_200_001, // the millisecond before: year -1
+            253_402_300_799_999, // 9999-12-31T23:59:59.999Z
+            253_402_300_800_000, // 10000-01-01
+            i64::MAX,
+            i64::MIN,
+        ];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            values.push((x % 600_000_000_000_000) as i64 - 300_000_000_000_000);
+        }
+        for v in values {
+            let t = Timestamp(v);
+            let chrono = t.to_datetime().to_rfc3339_opts(SecondsFormat::Millis, true);
+            assert_eq!(t.to_string(), chrono, "{v}");
+            assert_eq!(
+                serde_json::to_string(&t).unwrap(),
+                format!("\"{chrono}\""),
+                "{v}"
+            );
+        }
+    }
 
     #[test]
     fn fast_path_agrees_with_chrono() {
