@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -482,7 +482,12 @@ fn read_file(path: &Path, gz: bool) -> Result<Option<(Vec<u8>, u64)>> {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut bytes = Vec::new();
+    // Room for the whole file at once (growing would copy it over and over).
+    let mut bytes = Vec::with_capacity(if gz {
+        0
+    } else {
+        usize::try_from(meta.len()).unwrap_or(0)
+    });
     let res = if gz {
         flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)).read_to_end(&mut bytes)
     } else {
@@ -497,6 +502,9 @@ fn read_file(path: &Path, gz: bool) -> Result<Option<(Vec<u8>, u64)>> {
 
 /// Bytes of stored lines a converting thread takes at a time.
 const PIECE: usize = 256 * 1024;
+
+/// The most room reserved ahead for one batch's body.
+const MAX_RESERVE: usize = 256 << 20;
 
 /// A file with lines not yet shipped, as the state names it.
 #[derive(Debug)]
@@ -547,11 +555,47 @@ fn piece_start(bytes: &[u8], from: usize, to: usize, k: usize) -> usize {
     memchr::memchr(b'\n', &bytes[at..to]).map_or(to, |i| at + i + 1)
 }
 
+/// Buffers handed back for reuse: fresh memory costs page faults (and zeroing) on
+/// every piece and batch otherwise.
+#[derive(Default)]
+struct Spare {
+    pieces: Mutex<Vec<PieceBuffers>>,
+    bodies: Mutex<Vec<Vec<u8>>>,
+}
+
+/// A piece's body and row ends.
+type PieceBuffers = (Vec<u8>, Vec<(usize, usize)>);
+
+impl Spare {
+    fn piece(&self) -> PieceBuffers {
+        let mut pieces = self.pieces.lock().unwrap_or_else(|p| p.into_inner());
+        pieces.pop().unwrap_or_default()
+    }
+
+    fn give_piece(&self, (mut body, mut rows): PieceBuffers) {
+        body.clear();
+        rows.clear();
+        let mut pieces = self.pieces.lock().unwrap_or_else(|p| p.into_inner());
+        pieces.push((body, rows));
+    }
+
+    fn body(&self) -> Vec<u8> {
+        let mut bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
+        bodies.pop().unwrap_or_default()
+    }
+
+    fn give_body(&self, mut body: Vec<u8>) {
+        body.clear();
+        let mut bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
+        bodies.push(body);
+    }
+}
+
 /// Converts a job's lines; blank lines are passed over.
-fn convert(writer: &mut RowWriter, job: Job) -> Piece {
+fn convert(writer: &mut RowWriter, job: Job, spare: &Spare) -> Piece {
     let (bytes, end) = (&job.bytes[..], job.end);
-    let mut body = Vec::with_capacity((end - job.start) * 2);
-    let (mut rows, mut skipped) = (Vec::new(), 0);
+    let (mut body, mut rows) = spare.piece();
+    let mut skipped = 0;
     let mut cursor = job.start;
     while cursor < end {
         let nl = memchr::memchr(b'\n', &bytes[cursor..end]).map_or(end, |i| cursor + i);
@@ -578,27 +622,46 @@ fn convert(writer: &mut RowWriter, job: Job) -> Piece {
 
 /// Cuts converted pieces, in order, into batches of `size` rows, across files: a
 /// batch ends with its last row's line; the lines of a file after its last row go
-/// with the next batch (or a last one without rows).
-struct Assembler {
+/// with the next batch (or a last one without rows). The first batch holds a tenth of
+/// `size`: the server starts on it while the rest is being converted, instead of
+/// waiting for a whole batch.
+struct Assembler<'s> {
+    spare: &'s Spare,
     size: usize,
+    /// Batches handed on.
+    emitted: usize,
     body: Vec<u8>,
     rows: usize,
     /// Files read to their end since the last batch.
     done: Vec<(Arc<Source>, usize)>,
 }
 
-impl Assembler {
+impl Assembler<'_> {
     fn feed<E>(
         &mut self,
         piece: Piece,
         emit: &mut impl FnMut(Batch) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let (mut from, mut emitted_at) = (0, None);
-        for (row_end, line_end) in piece.rows {
+        for &(row_end, line_end) in &piece.rows {
+            if self.body.capacity() == 0 {
+                // A whole batch's room at once, from the rows seen: growing it would
+                // copy it over and over.
+                self.body = self.spare.body();
+                let per_row = piece.body.len() / piece.rows.len();
+                self.body
+                    .reserve(per_row.saturating_mul(self.size).min(MAX_RESERVE));
+            }
             self.body.extend_from_slice(&piece.body[from..row_end]);
             from = row_end;
             self.rows += 1;
-            if self.rows == self.size {
+            let limit = if self.emitted == 0 {
+                self.size.div_ceil(10)
+            } else {
+                self.size
+            };
+            if self.rows == limit {
+                self.emitted += 1;
                 let mut marks = std::mem::take(&mut self.done);
                 marks.push((piece.source.clone(), line_end));
                 emitted_at = Some(line_end);
@@ -612,6 +675,7 @@ impl Assembler {
         if piece.last && emitted_at != Some(piece.end) {
             self.done.push((piece.source, piece.end));
         }
+        self.spare.give_piece((piece.body, piece.rows));
         Ok(())
     }
 
@@ -630,13 +694,21 @@ impl Assembler {
     }
 }
 
+/// A file's bytes, and where its whole lines not yet shipped start and end.
+struct Unshipped {
+    source: Arc<Source>,
+    bytes: Arc<Vec<u8>>,
+    from: usize,
+    to: usize,
+}
+
 /// The whole lines of a file not yet shipped to the destination whose marks are
 /// `marks`: the file's bytes, inode, and where those lines start and end. `None`
 /// when there are none (or the file is gone).
 fn unshipped(
     file: &crate::store::DataFile,
     marks: &BTreeMap<String, FileMark>,
-) -> Result<Option<(Arc<Source>, Arc<Vec<u8>>, usize, usize)>> {
+) -> Result<Option<Unshipped>> {
     let Some((bytes, inode)) = read_file(&file.path, file.gz)? else {
         return Ok(None);
     };
@@ -649,8 +721,12 @@ fn unshipped(
     let Some(last_nl) = memchr::memrchr(b'\n', &bytes[from..]) else {
         return Ok(None);
     };
-    let source = Arc::new(Source { path_key, inode });
-    Ok(Some((source, Arc::new(bytes), from, from + last_nl + 1)))
+    Ok(Some(Unshipped {
+        source: Arc::new(Source { path_key, inode }),
+        bytes: Arc::new(bytes),
+        from,
+        to: from + last_nl + 1,
+    }))
 }
 
 /// Converts the unshipped lines of `files` to rows of `stream`'s table and hands
@@ -664,9 +740,11 @@ fn pipeline(
     (files, marks): (&[crate::store::DataFile], &BTreeMap<String, FileMark>),
     size: usize,
     workers: usize,
-    send: &mut impl FnMut(Batch) -> Result<()>,
+    send: &mut impl FnMut(&Batch) -> Result<()>,
 ) -> Result<u64> {
     let workers = workers.max(1);
+    let spare = Spare::default();
+    let spare = &spare;
     std::thread::scope(|s| {
         // Job j goes to worker j % workers, and its piece is read back in order.
         let (mut jobs, mut converted) = (Vec::new(), Vec::new());
@@ -678,7 +756,7 @@ fn pipeline(
             s.spawn(move || {
                 let mut writer = RowWriter::new(stream, redactor);
                 for job in job_rx {
-                    if piece_tx.send(convert(&mut writer, job)).is_err() {
+                    if piece_tx.send(convert(&mut writer, job, spare)).is_err() {
                         // The sender stopped: nothing more is wanted.
                         return;
                     }
@@ -688,7 +766,13 @@ fn pipeline(
         let reading = s.spawn(move || -> Result<()> {
             let mut j = 0;
             for file in files {
-                let Some((source, bytes, from, to)) = unshipped(file, marks)? else {
+                let Some(Unshipped {
+                    source,
+                    bytes,
+                    from,
+                    to,
+                }) = unshipped(file, marks)?
+                else {
                     continue;
                 };
                 let pieces = (to - from).div_ceil(PIECE);
@@ -712,7 +796,9 @@ fn pipeline(
         let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<Batch>(1);
         let assembling = s.spawn(move || {
             let mut assembler = Assembler {
+                spare,
                 size,
+                emitted: 0,
                 body: Vec::new(),
                 rows: 0,
                 done: Vec::new(),
@@ -732,10 +818,11 @@ fn pipeline(
         });
         let mut sent = Ok(());
         while let Ok(batch) = batch_rx.recv() {
-            sent = send(batch);
+            sent = send(&batch);
             if sent.is_err() {
                 break;
             }
+            spare.give_body(batch.body);
         }
         // A refusal stops the reader, the workers and the assembler at their next
         // hand-over.
@@ -789,7 +876,7 @@ pub fn ship(roots: &Roots, opts: &ShipOptions, redactor: &Redactor) -> Result<Sh
         let insert = format!("INSERT INTO {}.{table} FORMAT JSONEachRow", opts.database);
         let files = roots.files(stream, None, None)?;
         let marks = state.destinations.get(&key).cloned().unwrap_or_default();
-        let mut send = |batch: Batch| -> Result<()> {
+        let mut send = |batch: &Batch| -> Result<()> {
             if batch.rows > 0 && !opts.dry_run {
                 server.post(Some(&insert), &batch.body)?;
                 report.batches += 1;
@@ -797,12 +884,12 @@ pub fn ship(roots: &Roots, opts: &ShipOptions, redactor: &Redactor) -> Result<Sh
             *report.rows.entry(table.to_string()).or_default() += batch.rows as u64;
             if !opts.dry_run {
                 let destination = state.destinations.entry(key.clone()).or_default();
-                for (source, end) in batch.marks {
+                for (source, end) in &batch.marks {
                     destination.insert(
                         source.path_key.clone(),
                         FileMark {
                             inode: source.inode,
-                            offset: end as u64,
+                            offset: *end as u64,
                         },
                     );
                 }
@@ -881,14 +968,16 @@ mod tests {
         )
     }
 
-    /// What `pipeline` handed on: per batch, the row ids, and the marks as (file
-    /// name, offset).
+    /// A batch as the tests see it: the row ids, and the marks as (file name, offset).
+    type Seen = (Vec<String>, Vec<(String, usize)>);
+
+    /// What `pipeline` handed on, and the lines that were not records.
     fn batches(
         files: &[crate::store::DataFile],
         marks: &BTreeMap<String, FileMark>,
         size: usize,
         workers: usize,
-    ) -> (Vec<(Vec<String>, Vec<(String, usize)>)>, u64) {
+    ) -> (Vec<Seen>, u64) {
         let mut got = Vec::new();
         let skipped = pipeline(
             Stream::SkillInvocations,
@@ -896,7 +985,7 @@ mod tests {
             (files, marks),
             size,
             workers,
-            &mut |b: Batch| {
+            &mut |b: &Batch| {
                 let ids: Vec<String> = b
                     .body
                     .split(|c| *c == b'\n')
@@ -948,17 +1037,17 @@ mod tests {
             assert_eq!(
                 got,
                 vec![
-                    (vec![id(0), id(1)], vec![(name("a.jsonl"), 2 * line)]),
-                    // a's last record, its bad and blank lines, then b's first.
+                    // The first batch holds a tenth of the size (at least 1 row).
+                    (vec![id(0)], vec![(name("a.jsonl"), line)]),
+                    (vec![id(1), id(2)], vec![(name("a.jsonl"), 3 * line)]),
+                    // a read to its end (a bad and a blank line), then b, whose last
+                    // row ends the batch.
                     (
-                        vec![id(2), id(3)],
-                        vec![(name("a.jsonl"), a_end), (name("b.jsonl"), line)]
+                        vec![id(3), id(4)],
+                        vec![(name("a.jsonl"), a_end), (name("b.jsonl"), 2 * line)]
                     ),
-                    // b read to its end, d's line that is not a record: no rows.
-                    (
-                        vec![id(4)],
-                        vec![(name("b.jsonl"), 2 * line), (name("d.jsonl"), 4)]
-                    ),
+                    // d's line that is not a record: a last batch without rows.
+                    (vec![], vec![(name("d.jsonl"), 4)]),
                 ],
                 "{workers} workers"
             );
@@ -996,7 +1085,7 @@ mod tests {
             (&files, &BTreeMap::new()),
             100,
             2,
-            &mut |_b: Batch| {
+            &mut |_b: &Batch| {
                 sent += 1;
                 if sent == 3 {
                     Err(Error::Remote {

@@ -288,7 +288,7 @@ impl<'a> Field<'a> {
     /// A string's text, any other value's JSON, nothing for null.
     fn text(self) -> Option<Cow<'a, str>> {
         match self {
-            Field::Raw(r) if r == "null" => None,
+            Field::Raw("null") => None,
             Field::Raw(r) if r.starts_with('"') => Some(unquote(r)),
             // Canonical: exactly what `Value::to_string` gives.
             Field::Raw(r) => Some(Cow::Borrowed(r)),
@@ -436,10 +436,7 @@ impl RowWriter<'_> {
     /// (`to_ken` is a `token`), and no character that lower-cases to an ASCII letter
     /// (the Kelvin sign, a dotted capital I), which key names are also judged after.
     fn clean(&mut self, text: &str) -> bool {
-        if !self.redactor.is_clean(text)
-            || memchr::memmem::find(text.as_bytes(), "\u{212a}".as_bytes()).is_some()
-            || memchr::memmem::find(text.as_bytes(), "\u{130}".as_bytes()).is_some()
-        {
+        if !self.redactor.is_clean(text) || text.contains(['\u{212a}', '\u{130}']) {
             return false;
         }
         self.joined.clear();
