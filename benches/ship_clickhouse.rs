@@ -3,10 +3,14 @@
 //! JSONEachRow" < file` on the same rows. The target: shipping reaches at least 80% of
 //! clickhouse-client's rate.
 //!
-//! Starts its own clickhouse-server (Debian's package) on free 127.0.0.1 ports.
-//! Run: `cargo bench --bench ship_clickhouse` (`CCMON_BENCH_RECORDS` sets the count).
+//! Starts its own clickhouse-server (Debian's package) on free 127.0.0.1 ports, and
+//! alternates the two for a few rounds (each into a fresh database), printing every
+//! round and the medians. For reference it also times the same rows POSTed over HTTP
+//! in one request, which is what the server itself takes to parse them.
+//! Run: `cargo bench --bench ship_clickhouse`. `CCMON_BENCH_RECORDS` sets the count
+//! (200 000), `CCMON_BENCH_ROUNDS` the rounds (3), `CCMON_BENCH_SHIP` another
+//! `cc-dashboard` to time (an older build, for before and after).
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -111,62 +115,123 @@ fn main() {
 
     // The same rows for clickhouse-client, as ship converts them.
     let rows_path = dir.path().join("rows.jsonl");
-    let mut rows = std::io::BufWriter::new(std::fs::File::create(&rows_path).unwrap());
     let redactor = Redactor::default();
-    let mut bytes = 0u64;
-    for entry in std::fs::read_dir(root.join("logs")).unwrap() {
-        let text = std::fs::read(entry.unwrap().path()).unwrap();
+    let mut writer = ship::RowWriter::new(Stream::SkillInvocations, &redactor);
+    let mut body = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(root.join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for path in files {
+        let text = std::fs::read(path).unwrap();
         for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let row = ship::row(Stream::SkillInvocations, line, &redactor).expect("a row");
-            let s = row.to_string();
-            bytes += s.len() as u64 + 1;
-            writeln!(rows, "{s}").unwrap();
+            assert!(writer.write(line, &mut body), "a row");
         }
     }
-    rows.flush().unwrap();
-    drop(rows);
+    std::fs::write(&rows_path, &body).unwrap();
 
-    for db in ["by_client", "by_ship"] {
-        for ddl in ship::schema(db) {
-            client(tcp, &ddl, None);
-        }
-    }
-    let by_client = client(
-        tcp,
-        "INSERT INTO by_client.skill_invocations FORMAT JSONEachRow",
-        Some(&rows_path),
-    );
-
-    let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_cc-dashboard"))
-        .arg("--root")
-        .arg(&root)
-        .args([
-            "ship",
-            "clickhouse",
-            "--url",
-            &format!("http://127.0.0.1:{http}"),
-            "--database",
-            "by_ship",
-        ])
-        .output()
-        .expect("cc-dashboard");
-    let by_ship = started.elapsed();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
+    let program = std::env::var("CCMON_BENCH_SHIP")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_cc-dashboard").to_string());
+    let rounds: usize = std::env::var("CCMON_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     let rate = |d: Duration| records as f64 / d.as_secs_f64();
-    let ratio = rate(by_ship) / rate(by_client);
     println!(
-        "ship clickhouse: {records} records ({:.1} MB of rows)\n  clickhouse-client INSERT: {:>9.0} records/s ({:.2?})\n  cc-dashboard ship:        {:>9.0} records/s ({:.2?})\n  ratio: {:.0}% (target at least 80%){}",
-        bytes as f64 / 1e6,
-        rate(by_client),
-        by_client,
-        rate(by_ship),
-        by_ship,
+        "ship clickhouse: {records} records ({:.1} MB of rows), {rounds} rounds, {}",
+        body.len() as f64 / 1e6,
+        if program.ends_with(env!("CARGO_BIN_EXE_cc-dashboard")) {
+            "this build".to_string()
+        } else {
+            program.clone()
+        }
+    );
+    let (mut by_client, mut by_ship, mut by_post) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let [c, s, p] = ["by_client", "by_ship", "by_post"].map(|d| format!("{d}_{round}"));
+        for db in [&c, &s, &p] {
+            for ddl in ship::schema(db) {
+                client(tcp, &ddl, None);
+            }
+        }
+        let took = client(
+            tcp,
+            &format!("INSERT INTO {c}.skill_invocations FORMAT JSONEachRow"),
+            Some(&rows_path),
+        );
+        by_client.push(took);
+
+        let started = Instant::now();
+        let out = Command::new(&program)
+            .arg("--root")
+            .arg(&root)
+            .args([
+                "ship",
+                "clickhouse",
+                "--url",
+                &format!("http://127.0.0.1:{http}"),
+                "--database",
+                &s,
+            ])
+            .output()
+            .expect("cc-dashboard");
+        by_ship.push(started.elapsed());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let started = Instant::now();
+        let query = format!("INSERT INTO {p}.skill_invocations FORMAT JSONEachRow");
+        let answer = ureq::post(format!("http://127.0.0.1:{http}/"))
+            .query("query", &query)
+            .send(&body[..])
+            .expect("one POST of every row");
+        by_post.push(started.elapsed());
+        assert_eq!(answer.status(), 200);
+
+        for db in [&c, &s, &p] {
+            let n = Command::new("clickhouse-client")
+                .args(["--host", "127.0.0.1", "--port", &tcp.to_string(), "--query"])
+                .arg(format!("SELECT count() FROM {db}.skill_invocations"))
+                .output()
+                .expect("clickhouse-client");
+            assert_eq!(
+                String::from_utf8_lossy(&n.stdout).trim(),
+                records.to_string(),
+                "{db}"
+            );
+        }
+        println!(
+            "  round {}: clickhouse-client {:>9.0} records/s ({:.2?}), ship {:>9.0} records/s ({:.2?}): {:.0}%",
+            round + 1,
+            rate(by_client[round]),
+            by_client[round],
+            rate(by_ship[round]),
+            by_ship[round],
+            100.0 * rate(by_ship[round]) / rate(by_client[round])
+        );
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (client_m, ship_m, post_m) = (
+        median(&mut by_client),
+        median(&mut by_ship),
+        median(&mut by_post),
+    );
+    let ratio = rate(ship_m) / rate(client_m);
+    println!(
+        "medians:\n  clickhouse-client INSERT:  {:>9.0} records/s ({:.2?})\n  cc-dashboard ship:         {:>9.0} records/s ({:.2?})\n  one HTTP POST of the rows: {:>9.0} records/s ({:.2?})\n  ratio: {:.0}% (target at least 80%){}",
+        rate(client_m),
+        client_m,
+        rate(ship_m),
+        ship_m,
+        rate(post_m),
+        post_m,
         ratio * 100.0,
         if ratio < 0.8 { "  BELOW TARGET" } else { "" }
     );

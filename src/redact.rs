@@ -602,15 +602,17 @@ impl Redactor {
     }
 
     /// True when nothing in `text` could be redacted: no keyword of any rule (every
-    /// secret key name holds one too), no JSON escape that could hide one (`\u0070ass`),
-    /// and no extra keys or patterns configured. For whole JSON lines, so that the common
-    /// line without any secret is passed on without being parsed and rebuilt.
+    /// secret key name holds one too; a keyword with an upper-case letter counts only as
+    /// written, as when redacting, so `skill` does not hold `SK`), no JSON escape that
+    /// could hide one (`\u0070ass`), and no extra keys or patterns configured. For whole
+    /// JSON lines, so that the common line without any secret is passed on without being
+    /// parsed and rebuilt.
     pub fn is_clean(&self, text: &str) -> bool {
         self.extra.is_empty()
             && self.extra_keys.is_empty()
             && memchr::memmem::find(text.as_bytes(), b"\\u").is_none()
             && memchr::memmem::find(text.as_bytes(), b"\\/").is_none()
-            && !keywords().automaton.is_match(text)
+            && triggered(text) == 0
     }
 
     /// Replaces every credential found in `text` by `[REDACTED]`, keeping the rest.

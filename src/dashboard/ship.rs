@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,10 @@ use crate::error::{Error, Result};
 use crate::record::{Timestamp, error_message};
 use crate::redact::Redactor;
 use crate::store::{Roots, Stream, safe};
+
+mod rows;
+
+pub use rows::RowWriter;
 
 /// The state file, under the primary root.
 pub const STATE_FILE: &str = "analytics/ship-state.json";
@@ -220,7 +225,9 @@ fn text_of(v: &Value) -> Option<String> {
 }
 
 /// One stored line as a row of its table, or `None` when it is not a JSON object
-/// with a valid time. The record passes the redactor first.
+/// with a valid time. The record passes the redactor first. The reference
+/// conversion: [`RowWriter`] writes the same row's bytes much faster, and is what
+/// [`ship`] sends.
 pub fn row(stream: Stream, line: &[u8], redactor: &Redactor) -> Option<Value> {
     let mut record: Value = serde_json::from_slice(line).ok()?;
     if !record.is_object() {
@@ -475,7 +482,12 @@ fn read_file(path: &Path, gz: bool) -> Result<Option<(Vec<u8>, u64)>> {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut bytes = Vec::new();
+    // Room for the whole file at once (growing would copy it over and over).
+    let mut bytes = Vec::with_capacity(if gz {
+        0
+    } else {
+        usize::try_from(meta.len()).unwrap_or(0)
+    });
     let res = if gz {
         flate2::read::MultiGzDecoder::new(std::io::BufReader::new(file)).read_to_end(&mut bytes)
     } else {
@@ -486,6 +498,355 @@ fn read_file(path: &Path, gz: bool) -> Result<Option<(Vec<u8>, u64)>> {
         source,
     })?;
     Ok(Some((bytes, inode(&meta))))
+}
+
+/// Bytes of stored lines a converting thread takes at a time.
+const PIECE: usize = 256 * 1024;
+
+/// The most room reserved ahead for one batch's body.
+const MAX_RESERVE: usize = 256 << 20;
+
+/// A file with lines not yet shipped, as the state names it.
+#[derive(Debug)]
+struct Source {
+    path_key: String,
+    inode: u64,
+}
+
+/// Lines `start..end` of a file to convert; the file's last piece ends where its
+/// whole lines end.
+struct Job {
+    source: Arc<Source>,
+    bytes: Arc<Vec<u8>>,
+    start: usize,
+    end: usize,
+    last: bool,
+}
+
+/// A job's rows: the body, where each row ends in it and where its line ends in the
+/// file, and the lines that were not records.
+struct Piece {
+    source: Arc<Source>,
+    end: usize,
+    last: bool,
+    body: Vec<u8>,
+    rows: Vec<(usize, usize)>,
+    skipped: u64,
+}
+
+/// One INSERT's rows (none when only lines that are not records are left), and the
+/// offsets the state advances to, per file, once the server acknowledged them.
+struct Batch {
+    body: Vec<u8>,
+    rows: usize,
+    marks: Vec<(Arc<Source>, usize)>,
+}
+
+/// Where the `k`-th piece of `bytes[from..to]` (whole lines) starts: just after the
+/// first newline at or past `from + k * PIECE`. The last piece ends at `to`.
+fn piece_start(bytes: &[u8], from: usize, to: usize, k: usize) -> usize {
+    if k == 0 {
+        return from;
+    }
+    let at = from.saturating_add(k.saturating_mul(PIECE));
+    if at >= to {
+        return to;
+    }
+    memchr::memchr(b'\n', &bytes[at..to]).map_or(to, |i| at + i + 1)
+}
+
+/// Buffers handed back for reuse: fresh memory costs page faults (and zeroing) on
+/// every piece and batch otherwise.
+#[derive(Default)]
+struct Spare {
+    pieces: Mutex<Vec<PieceBuffers>>,
+    bodies: Mutex<Vec<Vec<u8>>>,
+}
+
+/// A piece's body and row ends.
+type PieceBuffers = (Vec<u8>, Vec<(usize, usize)>);
+
+impl Spare {
+    fn piece(&self) -> PieceBuffers {
+        let mut pieces = self.pieces.lock().unwrap_or_else(|p| p.into_inner());
+        pieces.pop().unwrap_or_default()
+    }
+
+    fn give_piece(&self, (mut body, mut rows): PieceBuffers) {
+        body.clear();
+        rows.clear();
+        let mut pieces = self.pieces.lock().unwrap_or_else(|p| p.into_inner());
+        pieces.push((body, rows));
+    }
+
+    fn body(&self) -> Vec<u8> {
+        let mut bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
+        bodies.pop().unwrap_or_default()
+    }
+
+    fn give_body(&self, mut body: Vec<u8>) {
+        body.clear();
+        let mut bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
+        bodies.push(body);
+    }
+}
+
+/// Converts a job's lines; blank lines are passed over.
+fn convert(writer: &mut RowWriter, job: Job, spare: &Spare) -> Piece {
+    let (bytes, end) = (&job.bytes[..], job.end);
+    let (mut body, mut rows) = spare.piece();
+    let mut skipped = 0;
+    let mut cursor = job.start;
+    while cursor < end {
+        let nl = memchr::memchr(b'\n', &bytes[cursor..end]).map_or(end, |i| cursor + i);
+        let line = &bytes[cursor..nl];
+        cursor = (nl + 1).min(end);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if writer.write(line, &mut body) {
+            rows.push((body.len(), cursor));
+        } else {
+            skipped += 1;
+        }
+    }
+    Piece {
+        source: job.source,
+        end,
+        last: job.last,
+        body,
+        rows,
+        skipped,
+    }
+}
+
+/// Cuts converted pieces, in order, into batches of `size` rows, across files: a
+/// batch ends with its last row's line; the lines of a file after its last row go
+/// with the next batch (or a last one without rows). The first batch holds a tenth of
+/// `size`: the server starts on it while the rest is being converted, instead of
+/// waiting for a whole batch.
+struct Assembler<'s> {
+    spare: &'s Spare,
+    size: usize,
+    /// Batches handed on.
+    emitted: usize,
+    body: Vec<u8>,
+    rows: usize,
+    /// Files read to their end since the last batch.
+    done: Vec<(Arc<Source>, usize)>,
+}
+
+impl Assembler<'_> {
+    fn feed<E>(
+        &mut self,
+        piece: Piece,
+        emit: &mut impl FnMut(Batch) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let (mut from, mut emitted_at) = (0, None);
+        for &(row_end, line_end) in &piece.rows {
+            if self.body.capacity() == 0 {
+                // A whole batch's room at once, from the rows seen: growing it would
+                // copy it over and over.
+                self.body = self.spare.body();
+                let per_row = piece.body.len() / piece.rows.len();
+                self.body
+                    .reserve(per_row.saturating_mul(self.size).min(MAX_RESERVE));
+            }
+            self.body.extend_from_slice(&piece.body[from..row_end]);
+            from = row_end;
+            self.rows += 1;
+            let limit = if self.emitted == 0 {
+                self.size.div_ceil(10)
+            } else {
+                self.size
+            };
+            if self.rows == limit {
+                self.emitted += 1;
+                let mut marks = std::mem::take(&mut self.done);
+                marks.push((piece.source.clone(), line_end));
+                emitted_at = Some(line_end);
+                emit(Batch {
+                    body: std::mem::take(&mut self.body),
+                    rows: std::mem::take(&mut self.rows),
+                    marks,
+                })?;
+            }
+        }
+        if piece.last && emitted_at != Some(piece.end) {
+            self.done.push((piece.source, piece.end));
+        }
+        self.spare.give_piece((piece.body, piece.rows));
+        Ok(())
+    }
+
+    fn finish<E>(
+        mut self,
+        emit: &mut impl FnMut(Batch) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        if self.rows > 0 || !self.done.is_empty() {
+            emit(Batch {
+                body: std::mem::take(&mut self.body),
+                rows: self.rows,
+                marks: std::mem::take(&mut self.done),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// A file's bytes, and where its whole lines not yet shipped start and end.
+struct Unshipped {
+    source: Arc<Source>,
+    bytes: Arc<Vec<u8>>,
+    from: usize,
+    to: usize,
+}
+
+/// The whole lines of a file not yet shipped to the destination whose marks are
+/// `marks`: the file's bytes, inode, and where those lines start and end. `None`
+/// when there are none (or the file is gone).
+fn unshipped(
+    file: &crate::store::DataFile,
+    marks: &BTreeMap<String, FileMark>,
+) -> Result<Option<Unshipped>> {
+    let Some((bytes, inode)) = read_file(&file.path, file.gz)? else {
+        return Ok(None);
+    };
+    let path_key = file.path.to_string_lossy().into_owned();
+    let from = match marks.get(&path_key) {
+        Some(m) if m.inode == inode && m.offset <= bytes.len() as u64 => m.offset as usize,
+        _ => 0,
+    };
+    // Only whole lines: a line still being written is shipped next time.
+    let Some(last_nl) = memchr::memrchr(b'\n', &bytes[from..]) else {
+        return Ok(None);
+    };
+    Ok(Some(Unshipped {
+        source: Arc::new(Source { path_key, inode }),
+        bytes: Arc::new(bytes),
+        from,
+        to: from + last_nl + 1,
+    }))
+}
+
+/// Converts the unshipped lines of `files` to rows of `stream`'s table and hands
+/// them to `send` in batches of `size` rows, in file order. One thread reads the
+/// files, `workers` threads convert them, one assembles the batches: the next batch
+/// is ready while `send` is still sending the previous one. Returns the lines that
+/// were not records.
+fn pipeline(
+    stream: Stream,
+    redactor: &Redactor,
+    (files, marks): (&[crate::store::DataFile], &BTreeMap<String, FileMark>),
+    size: usize,
+    workers: usize,
+    send: &mut impl FnMut(&Batch) -> Result<()>,
+) -> Result<u64> {
+    let workers = workers.max(1);
+    let spare = Spare::default();
+    let spare = &spare;
+    std::thread::scope(|s| {
+        // Job j goes to worker j % workers, and its piece is read back in order.
+        let (mut jobs, mut converted) = (Vec::new(), Vec::new());
+        for _ in 0..workers {
+            let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<Job>(2);
+            let (piece_tx, piece_rx) = std::sync::mpsc::sync_channel::<Piece>(2);
+            jobs.push(job_tx);
+            converted.push(piece_rx);
+            s.spawn(move || {
+                let mut writer = RowWriter::new(stream, redactor);
+                for job in job_rx {
+                    if piece_tx.send(convert(&mut writer, job, spare)).is_err() {
+                        // The sender stopped: nothing more is wanted.
+                        return;
+                    }
+                }
+            });
+        }
+        let reading = s.spawn(move || -> Result<()> {
+            let mut j = 0;
+            for file in files {
+                let Some(Unshipped {
+                    source,
+                    bytes,
+                    from,
+                    to,
+                }) = unshipped(file, marks)?
+                else {
+                    continue;
+                };
+                let pieces = (to - from).div_ceil(PIECE);
+                for k in 0..pieces {
+                    let job = Job {
+                        source: source.clone(),
+                        bytes: bytes.clone(),
+                        start: piece_start(&bytes, from, to, k),
+                        end: piece_start(&bytes, from, to, k + 1),
+                        last: k + 1 == pieces,
+                    };
+                    if jobs[j % workers].send(job).is_err() {
+                        return Ok(());
+                    }
+                    j += 1;
+                }
+            }
+            Ok(())
+        });
+        // One batch is assembled ahead of the one being sent.
+        let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<Batch>(1);
+        let assembling = s.spawn(move || {
+            let mut assembler = Assembler {
+                spare,
+                size,
+                emitted: 0,
+                body: Vec::new(),
+                rows: 0,
+                done: Vec::new(),
+            };
+            let mut emit = |b: Batch| batch_tx.send(b).map_err(drop);
+            let mut skipped = 0;
+            // Every job's piece, in order, until the workers are done.
+            for j in 0.. {
+                let Ok(piece) = converted[j % workers].recv() else {
+                    break;
+                };
+                skipped += piece.skipped;
+                assembler.feed(piece, &mut emit).ok()?;
+            }
+            assembler.finish(&mut emit).ok()?;
+            Some(skipped)
+        });
+        let mut sent = Ok(());
+        while let Ok(batch) = batch_rx.recv() {
+            sent = send(&batch);
+            if sent.is_err() {
+                break;
+            }
+            spare.give_body(batch.body);
+        }
+        // A refusal stops the reader, the workers and the assembler at their next
+        // hand-over.
+        drop(batch_rx);
+        let read = reading.join();
+        let skipped = assembling.join();
+        sent?;
+        match read {
+            Ok(read) => read?,
+            Err(_) => {
+                return Err(Error::Internal {
+                    what: "reading records for ClickHouse",
+                    message: "the reading thread stopped early".into(),
+                });
+            }
+        }
+        match skipped {
+            Ok(Some(skipped)) => Ok(skipped),
+            _ => Err(Error::Internal {
+                what: "converting records for ClickHouse",
+                message: "a converting thread stopped early".into(),
+            }),
+        }
+    })
 }
 
 /// Ships every stream of every root to ClickHouse. Creates the database and tables
@@ -508,65 +869,42 @@ pub fn ship(roots: &Roots, opts: &ShipOptions, redactor: &Redactor) -> Result<Sh
             server.post(None, ddl.as_bytes())?;
         }
     }
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let mut report = ShipReport::default();
     for stream in Stream::ALL {
         let (table, _) = columns(stream);
         let insert = format!("INSERT INTO {}.{table} FORMAT JSONEachRow", opts.database);
-        for file in roots.files(stream, None, None)? {
-            let Some((bytes, ino)) = read_file(&file.path, file.gz)? else {
-                continue;
-            };
-            let path_key = file.path.to_string_lossy().into_owned();
-            let marks = state.destinations.entry(key.clone()).or_default();
-            let mark = marks.get(&path_key).cloned().unwrap_or_default();
-            let mut offset = if mark.inode == ino && mark.offset <= bytes.len() as u64 {
-                mark.offset as usize
-            } else {
-                0
-            };
-            // Only whole lines: a line still being written is shipped next time.
-            let end = match memchr::memrchr(b'\n', &bytes[offset.min(bytes.len())..]) {
-                Some(i) => offset + i + 1,
-                None => continue,
-            };
-            while offset < end {
-                let mut body = Vec::new();
-                let mut rows = 0usize;
-                let mut cursor = offset;
-                while cursor < end && rows < opts.batch {
-                    let nl = memchr::memchr(b'\n', &bytes[cursor..end]).map_or(end, |i| cursor + i);
-                    let line = &bytes[cursor..nl];
-                    cursor = nl + 1;
-                    if line.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    match row(stream, line, redactor) {
-                        Some(r) => {
-                            body.extend_from_slice(r.to_string().as_bytes());
-                            body.push(b'\n');
-                            rows += 1;
-                        }
-                        None => report.skipped += 1,
-                    }
-                }
-                if rows > 0 && !opts.dry_run {
-                    server.post(Some(&insert), &body)?;
-                    report.batches += 1;
-                }
-                *report.rows.entry(table.to_string()).or_default() += rows as u64;
-                offset = cursor;
-                if !opts.dry_run {
-                    state.destinations.entry(key.clone()).or_default().insert(
-                        path_key.clone(),
+        let files = roots.files(stream, None, None)?;
+        let marks = state.destinations.get(&key).cloned().unwrap_or_default();
+        let mut send = |batch: &Batch| -> Result<()> {
+            if batch.rows > 0 && !opts.dry_run {
+                server.post(Some(&insert), &batch.body)?;
+                report.batches += 1;
+            }
+            *report.rows.entry(table.to_string()).or_default() += batch.rows as u64;
+            if !opts.dry_run {
+                let destination = state.destinations.entry(key.clone()).or_default();
+                for (source, end) in &batch.marks {
+                    destination.insert(
+                        source.path_key.clone(),
                         FileMark {
-                            inode: ino,
-                            offset: offset as u64,
+                            inode: source.inode,
+                            offset: *end as u64,
                         },
                     );
-                    state.save(&state_path)?;
                 }
+                state.save(&state_path)?;
             }
-        }
+            Ok(())
+        };
+        report.skipped += pipeline(
+            stream,
+            redactor,
+            (&files, &marks),
+            opts.batch,
+            workers,
+            &mut send,
+        )?;
     }
     report.retries = server.retries;
     Ok(report)
@@ -609,6 +947,161 @@ mod tests {
         assert_eq!(back["error"]["code"], 7);
         assert!(super::row(Stream::ProviderHealth, b"[1]", &r).is_none());
         assert!(super::row(Stream::ProviderHealth, b"{\"provider\":\"x\"}", &r).is_none());
+    }
+
+    fn data_file(dir: &Path, name: &str, text: &str) -> crate::store::DataFile {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        crate::store::DataFile {
+            display: path.display().to_string(),
+            path,
+            date: None,
+            gz: false,
+            root_index: 0,
+        }
+    }
+
+    fn skill(i: usize) -> String {
+        format!(
+            "{{\"timestamp\":\"2026-11-20T10:00:{:02}Z\",\"skill\":\"s{i}\",\"id\":\"r{i}\"}}\n",
+            i % 60
+        )
+    }
+
+    /// A batch as the tests see it: the row ids, and the marks as (file name, offset).
+    type Seen = (Vec<String>, Vec<(String, usize)>);
+
+    /// What `pipeline` handed on, and the lines that were not records.
+    fn batches(
+        files: &[crate::store::DataFile],
+        marks: &BTreeMap<String, FileMark>,
+        size: usize,
+        workers: usize,
+    ) -> (Vec<Seen>, u64) {
+        let mut got = Vec::new();
+        let skipped = pipeline(
+            Stream::SkillInvocations,
+            &Redactor::default(),
+            (files, marks),
+            size,
+            workers,
+            &mut |b: &Batch| {
+                let ids: Vec<String> = b
+                    .body
+                    .split(|c| *c == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .map(|l| serde_json::from_slice::<Value>(l).unwrap()["id"].to_string())
+                    .collect();
+                assert_eq!(ids.len(), b.rows);
+                let marks = b
+                    .marks
+                    .iter()
+                    .map(|(s, end)| {
+                        let name = Path::new(&s.path_key).file_name().unwrap();
+                        (name.to_string_lossy().into_owned(), *end)
+                    })
+                    .collect();
+                got.push((ids, marks));
+                Ok(())
+            },
+        )
+        .unwrap();
+        (got, skipped)
+    }
+
+    #[test]
+    fn batches_run_across_files_in_order_and_mark_where_each_file_was_read_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = skill(0).len();
+        // a: 3 records, a line that is not one, a blank line, a torn last line.
+        let a_text = format!(
+            "{}{}{}not json\n\n{{\"timesta",
+            skill(0),
+            skill(1),
+            skill(2)
+        );
+        let a = data_file(dir.path(), "a.jsonl", &a_text);
+        let a_end = a_text.len() - "{\"timesta".len();
+        // b: 2 records; c: nothing new; d: only a line that is not a record.
+        let b_text = format!("{}{}", skill(3), skill(4));
+        let b = data_file(dir.path(), "b.jsonl", &b_text);
+        let c = data_file(dir.path(), "c.jsonl", "");
+        let d = data_file(dir.path(), "d.jsonl", "[1]\n");
+        let files = [a, b, c, d];
+        let none = BTreeMap::new();
+        let id = |i: usize| format!("\"r{i}\"");
+        let name = |n: &str| n.to_string();
+        for workers in [1, 2, 3] {
+            let (got, skipped) = batches(&files, &none, 2, workers);
+            assert_eq!(skipped, 2, "not json, [1]");
+            assert_eq!(
+                got,
+                vec![
+                    // The first batch holds a tenth of the size (at least 1 row).
+                    (vec![id(0)], vec![(name("a.jsonl"), line)]),
+                    (vec![id(1), id(2)], vec![(name("a.jsonl"), 3 * line)]),
+                    // a read to its end (a bad and a blank line), then b, whose last
+                    // row ends the batch.
+                    (
+                        vec![id(3), id(4)],
+                        vec![(name("a.jsonl"), a_end), (name("b.jsonl"), 2 * line)]
+                    ),
+                    // d's line that is not a record: a last batch without rows.
+                    (vec![], vec![(name("d.jsonl"), 4)]),
+                ],
+                "{workers} workers"
+            );
+        }
+        // One batch for everything; a mark that says b was read to 1 line.
+        let mut marks = BTreeMap::new();
+        let b_key = files[1].path.to_string_lossy().into_owned();
+        let b_inode = inode(&std::fs::metadata(&files[1].path).unwrap());
+        marks.insert(
+            b_key.clone(),
+            FileMark {
+                inode: b_inode,
+                offset: line as u64,
+            },
+        );
+        let (got, _) = batches(&files, &marks, 100, 2);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, vec![id(0), id(1), id(2), id(4)]);
+        // The same mark for another inode (a new file at that path) starts over.
+        marks.get_mut(&b_key).unwrap().inode = b_inode + 1;
+        let (got, _) = batches(&files, &marks, 100, 2);
+        assert_eq!(got[0].0.len(), 5);
+    }
+
+    #[test]
+    fn a_refused_batch_stops_the_pipeline_with_its_error() {
+        let dir = tempfile::tempdir().unwrap();
+        // Enough records for many pieces and batches.
+        let text: String = (0..20_000).map(skill).collect();
+        let files = [data_file(dir.path(), "a.jsonl", &text)];
+        let mut sent = 0;
+        let result = pipeline(
+            Stream::SkillInvocations,
+            &Redactor::default(),
+            (&files, &BTreeMap::new()),
+            100,
+            2,
+            &mut |_b: &Batch| {
+                sent += 1;
+                if sent == 3 {
+                    Err(Error::Remote {
+                        to: "test".into(),
+                        message: "HTTP 400: refused".into(),
+                    })
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert!(
+            matches!(&result, Err(Error::Remote { message, .. }) if message == "HTTP 400: refused"),
+            "{result:?}"
+        );
+        assert_eq!(sent, 3, "nothing is sent after a refusal");
     }
 
     #[test]
