@@ -352,11 +352,8 @@ pub(super) fn decode_dim(r: &Rollup, d: Dim) -> Option<Vec<(String, Group)>> {
 
 pub(super) fn decode_quarters(r: &Rollup) -> Option<QuarterSection> {
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut flate2::read::DeflateDecoder::new(r.quarters()),
-        &mut bytes,
-    )
-    .ok()?;
+    let z = r.quarters()?;
+    std::io::Read::read_to_end(&mut flate2::read::DeflateDecoder::new(&z[..]), &mut bytes).ok()?;
     postcard::from_bytes(&bytes).ok()
 }
 

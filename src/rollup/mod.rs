@@ -151,14 +151,25 @@ pub fn quarter_of(t: Timestamp) -> i64 {
     t.millis().div_euclid(QUARTER_MS)
 }
 
-/// A rollup read from disk: its header and its two sections, still encoded.
+/// A rollup: its header and its two sections, still encoded. Loaded from disk, the
+/// quarter section (most of the size, needed by fewer questions) stays in the file,
+/// read through the open descriptor when asked for, so a rollup replaced meanwhile is
+/// never mixed with its successor.
 #[derive(Debug, Clone)]
 pub struct Rollup {
     /// What it says about its raw file.
     pub header: Header,
     bytes: Vec<u8>,
     day: (usize, usize),
-    quarters: (usize, usize),
+    quarters: Quarters,
+}
+
+#[derive(Debug, Clone)]
+enum Quarters {
+    /// In `bytes`, at this range.
+    Held(usize, usize),
+    /// In the file, at this offset and length.
+    OnDisk(std::sync::Arc<std::fs::File>, u64, usize),
 }
 
 impl Rollup {
@@ -167,9 +178,55 @@ impl Rollup {
         &self.bytes[self.day.0..self.day.1]
     }
 
-    /// The quarter section.
-    pub fn quarters(&self) -> &[u8] {
-        &self.bytes[self.quarters.0..self.quarters.1]
+    /// The quarter section; `None` when it cannot be read any more.
+    pub fn quarters(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        use std::os::unix::fs::FileExt;
+        match &self.quarters {
+            Quarters::Held(a, b) => Some(std::borrow::Cow::Borrowed(&self.bytes[*a..*b])),
+            Quarters::OnDisk(file, at, len) => {
+                let mut buf = vec![0u8; *len];
+                file.read_exact_at(&mut buf, *at).ok()?;
+                Some(std::borrow::Cow::Owned(buf))
+            }
+        }
+    }
+
+    /// Reads a rollup file's header and day section, leaving its quarters on disk;
+    /// `None` when it is not one or is damaged (its length must be what its parts say).
+    fn read(mut file: std::fs::File) -> Option<Rollup> {
+        let size = file.metadata().ok()?.len();
+        let part = |file: &mut std::fs::File| -> Option<Vec<u8>> {
+            let mut len = [0u8; 8];
+            file.read_exact(&mut len).ok()?;
+            let len = usize::try_from(u64::from_le_bytes(len)).ok()?;
+            if len as u64 > size {
+                return None;
+            }
+            let mut buf = vec![0u8; len];
+            file.read_exact(&mut buf).ok()?;
+            Some(buf)
+        };
+        let mut magic = [0u8; 8];
+        file.read_exact(&mut magic).ok()?;
+        if &magic != MAGIC {
+            return None;
+        }
+        let head = part(&mut file)?;
+        let day = part(&mut file)?;
+        let mut len = [0u8; 8];
+        file.read_exact(&mut len).ok()?;
+        let quarters_len = usize::try_from(u64::from_le_bytes(len)).ok()?;
+        let at = (MAGIC.len() + 8 + head.len() + 8 + day.len() + 8) as u64;
+        if at.checked_add(quarters_len as u64)? != size {
+            return None;
+        }
+        let header: Header = postcard::from_bytes(&head).ok()?;
+        Some(Rollup {
+            header,
+            day: (0, day.len()),
+            bytes: day,
+            quarters: Quarters::OnDisk(std::sync::Arc::new(file), at, quarters_len),
+        })
     }
 
     /// Encodes a rollup file.
@@ -209,7 +266,7 @@ impl Rollup {
         Some(Rollup {
             header,
             day: parts[1],
-            quarters: parts[2],
+            quarters: Quarters::Held(parts[2].0, parts[2].1),
             bytes,
         })
     }
@@ -253,14 +310,12 @@ pub enum Loaded {
 /// Reads the rollup at `path` and checks it against the raw file's fingerprint (`None`
 /// when the raw file is gone: only a rollup kept by pruning is then fresh).
 pub fn load(path: &Path, source: Option<Fingerprint>) -> Loaded {
-    let mut bytes = Vec::new();
-    let read = safe::open_read(path).and_then(|mut f| f.read_to_end(&mut bytes));
-    match read {
-        Ok(_) => {}
+    let file = match safe::open_read(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
         Err(_) => return Loaded::Damaged,
-    }
-    let Some(rollup) = Rollup::decode(bytes) else {
+    };
+    let Some(rollup) = Rollup::read(file) else {
         return Loaded::Damaged;
     };
     let fresh = match source {
@@ -638,7 +693,11 @@ pub fn prune(
                 };
                 let mut header = rollup.header.clone();
                 header.pruned = true;
-                let bytes = Rollup::encode(&header, rollup.day(), rollup.quarters());
+                let quarters = rollup.quarters().ok_or_else(|| crate::Error::Internal {
+                    what: "reading a rollup's quarters",
+                    message: path.display().to_string(),
+                })?;
+                let bytes = Rollup::encode(&header, rollup.day(), &quarters);
                 save(&path, &bytes).map_err(|source| crate::Error::Write { path, source })
             }
             None => match std::fs::remove_file(&path) {
@@ -824,7 +883,7 @@ mod tests {
         let r = Rollup::decode(bytes.clone()).unwrap();
         assert_eq!(r.header, header());
         assert_eq!(r.day(), b"day");
-        assert_eq!(r.quarters(), b"quarters!");
+        assert_eq!(r.quarters().unwrap().as_ref(), b"quarters!");
         // Every truncation, and any trailing garbage, is damage.
         for cut in 0..bytes.len() {
             assert!(
