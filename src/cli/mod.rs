@@ -12,7 +12,6 @@ pub mod metrics;
 pub mod progress;
 pub mod statusline;
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -188,9 +187,8 @@ impl Settings {
     /// [`output::emit`]).
     pub fn emit<R: output::Render>(&self, report: &R) -> Result<()> {
         let mut out = output::stdout();
-        output::emit(&mut *out, &self.style, report)?;
-        out.flush()?;
-        Ok(())
+        output::emit(out.writer(), &self.style, report)?;
+        out.flush()
     }
 
     /// Prints the skipped-lines warning (unless quiet) and gives the exit:
@@ -233,10 +231,7 @@ pub fn print_completions(shell: clap_complete::Shell, cmd: &mut clap::Command) -
         let right = name.replace('-', "__");
         script = script.replace(&wrong, &right);
     }
-    let mut out = output::stdout();
-    out.write_all(script.as_bytes())?;
-    out.flush()?;
-    Ok(())
+    output::print_bytes(script.as_bytes())
 }
 
 /// Prints one man page for `cmd` that documents every subcommand and its flags. The
@@ -259,6 +254,15 @@ pub fn print_man(cmd: clap::Command) -> Result<()> {
         cmd = cmd.long_about(a);
     }
     cmd.build();
+    let page = man_page(&name, &cmd).map_err(|e| crate::Error::Internal {
+        what: "rendering the man page",
+        message: e.to_string(),
+    })?;
+    output::print_bytes(&page)
+}
+
+/// The man page of a built `cmd` named `name`, rendered in memory.
+fn man_page(name: &str, cmd: &clap::Command) -> std::io::Result<Vec<u8>> {
     let mut page = Vec::new();
     let man = clap_mangen::Man::new(cmd.clone());
     man.render_title(&mut page)?;
@@ -284,10 +288,7 @@ pub fn print_man(cmd: clap::Command) -> Result<()> {
     }
     man.render_extra_section(&mut page)?;
     man.render_version_section(&mut page)?;
-    let mut out = output::stdout();
-    out.write_all(&page)?;
-    out.flush()?;
-    Ok(())
+    Ok(page)
 }
 
 /// How an error ends a program: the library's exit for its own errors, success for a
