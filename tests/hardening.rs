@@ -599,3 +599,24 @@ fn an_unwritable_export_path_names_the_path_and_the_part_in_the_way() {
     );
     assert_eq!(env.read("taken"), "a file where a folder should be");
 }
+
+#[test]
+fn an_error_that_cannot_be_printed_still_exits_1_not_in_a_panic() {
+    let env = Env::new();
+    env.record(REC);
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let out = StdCommand::new(env!("CARGO_BIN_EXE_cc-log"))
+        .arg("query")
+        .current_dir(env.root())
+        .env_remove("CC_ROOT")
+        .stdout(full())
+        .stderr(full())
+        .status()
+        .unwrap();
+    assert_eq!(out.code(), Some(1));
+}

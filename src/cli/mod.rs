@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod progress;
 pub mod statusline;
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -368,7 +369,13 @@ where
                 // and no control character reaches the terminal.
                 let message = err.to_string();
                 let message = crate::redact::shared().redact_str(&message);
-                eprintln!("{program}: error: {}", output::clean(&message));
+                // Not eprintln!, which panics (exit 101) when standard error cannot be
+                // written: the exit code is what is left to tell the failure.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{program}: error: {}",
+                    output::clean(&message)
+                );
             }
             exit.into()
         }
