@@ -107,7 +107,7 @@ pub enum Error {
     /// A network socket could not be opened, configured or used.
     #[error("cannot {verb} {addr}: {source}")]
     Socket {
-        /// What was being done: `listen on`, `read the address of`, `serve on`.
+        /// What was being done: `read the address of`, `serve on`.
         verb: &'static str,
         /// The address, as `host:port`.
         addr: String,
@@ -125,7 +125,7 @@ pub enum Error {
     /// A program, thread or runtime could not be started.
     #[error("cannot start {what}: {source}")]
     Start {
-        /// What was being started (`the follower of logs/skills`, `cc-dashboard serve`).
+        /// What was being started (`the server's worker threads`, `the dashboard thread`).
         what: String,
         /// The operating system's reason.
         source: std::io::Error,
@@ -224,18 +224,6 @@ impl Error {
             stream: "standard input",
             source,
         }
-    }
-
-    /// A failed read of the file or folder at `path`, for `map_err`.
-    pub fn read(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
-        let path = path.into();
-        move |source| Error::Read { path, source }
-    }
-
-    /// A failed write of the file or folder at `path`, for `map_err`.
-    pub fn write(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Self {
-        let path = path.into();
-        move |source| Error::Write { path, source }
     }
 }
 
@@ -385,6 +373,65 @@ mod tests {
             "invalid --window: got text"
         );
         assert_eq!(Error::flag("--window", "x").exit(), Exit::Usage);
+    }
+
+    #[test]
+    fn io_failures_name_what_they_were_doing_and_only_a_closed_stdout_is_quiet() {
+        use std::io::{Error as IoError, ErrorKind};
+        let pipe = || IoError::from(ErrorKind::BrokenPipe);
+        let cases = [
+            (
+                Error::stdout(pipe()),
+                "cannot write standard output: broken pipe",
+            ),
+            (
+                Error::stdin(pipe()),
+                "cannot read standard input: broken pipe",
+            ),
+            (
+                Error::Write {
+                    path: PathBuf::from("out/m.prom"),
+                    source: pipe(),
+                },
+                "cannot write out/m.prom: broken pipe",
+            ),
+            (
+                Error::Socket {
+                    verb: "serve on",
+                    addr: "127.0.0.1:7878".into(),
+                    source: pipe(),
+                },
+                "cannot serve on 127.0.0.1:7878: broken pipe",
+            ),
+            (
+                Error::Signal {
+                    signal: "SIGTERM",
+                    source: pipe(),
+                },
+                "cannot handle SIGTERM: broken pipe",
+            ),
+            (
+                Error::Start {
+                    what: "the dashboard thread".into(),
+                    source: pipe(),
+                },
+                "cannot start the dashboard thread: broken pipe",
+            ),
+            (
+                Error::TempDir {
+                    parent: PathBuf::from("/tmp"),
+                    source: pipe(),
+                },
+                "cannot create a temporary folder in /tmp: broken pipe",
+            ),
+        ];
+        for (i, (err, message)) in cases.iter().enumerate() {
+            assert_eq!(err.to_string(), *message);
+            assert_eq!(err.exit(), Exit::Failure, "{message}");
+            // Only a closed standard output ends a program quietly.
+            assert_eq!(err.is_broken_pipe(), i == 0, "{message}");
+        }
+        assert!(!Error::stdout(IoError::from(ErrorKind::StorageFull)).is_broken_pipe());
     }
 
     #[test]
