@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+/// The name standard output goes by in messages.
+const STDOUT: &str = "standard output";
+
 /// Everything that can go wrong in the library.
 ///
 /// Variants carry what a user needs to see to fix the problem: the flag or field,
@@ -91,9 +94,50 @@ pub enum Error {
         /// What failed: the server's own text for a refusal.
         message: String,
     },
-    /// Input/output on standard streams or pipes failed.
-    #[error(transparent)]
-    Io(#[from] std::io::Error),
+    /// Reading or writing a standard stream failed (`cannot write standard output`).
+    #[error("cannot {verb} {stream}: {source}")]
+    Stdio {
+        /// What was being done: `read` or `write`.
+        verb: &'static str,
+        /// Which stream: `standard input` or `standard output`.
+        stream: &'static str,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// A network socket could not be opened, configured or used.
+    #[error("cannot {verb} {addr}: {source}")]
+    Socket {
+        /// What was being done: `read the address of`, `serve on`.
+        verb: &'static str,
+        /// The address, as `host:port`.
+        addr: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// A signal handler could not be installed.
+    #[error("cannot handle {signal}: {source}")]
+    Signal {
+        /// The signal's name (`SIGTERM`).
+        signal: &'static str,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// A program, thread or runtime could not be started.
+    #[error("cannot start {what}: {source}")]
+    Start {
+        /// What was being started (`the server's worker threads`, `the dashboard thread`).
+        what: String,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// A temporary folder could not be created.
+    #[error("cannot create a temporary folder in {parent}: {source}")]
+    TempDir {
+        /// The folder it was to be created in.
+        parent: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -140,7 +184,11 @@ impl Error {
             | Error::Watch { .. }
             | Error::Internal { .. }
             | Error::Remote { .. }
-            | Error::Io(_) => Exit::Failure,
+            | Error::Stdio { .. }
+            | Error::Socket { .. }
+            | Error::Signal { .. }
+            | Error::Start { .. }
+            | Error::TempDir { .. } => Exit::Failure,
         }
     }
 
@@ -152,7 +200,30 @@ impl Error {
     /// True when the error is a closed pipe on output (`cc-log query | head`),
     /// which a command-line program treats as a quiet, successful end.
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Io(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+        matches!(
+            self,
+            Error::Stdio { verb: "write", stream: STDOUT, source }
+                if source.kind() == std::io::ErrorKind::BrokenPipe
+        )
+    }
+
+    /// A failed write on standard output (a closed pipe among them: see
+    /// [`Error::is_broken_pipe`]).
+    pub fn stdout(source: std::io::Error) -> Self {
+        Error::Stdio {
+            verb: "write",
+            stream: STDOUT,
+            source,
+        }
+    }
+
+    /// A failed read of standard input.
+    pub fn stdin(source: std::io::Error) -> Self {
+        Error::Stdio {
+            verb: "read",
+            stream: "standard input",
+            source,
+        }
     }
 }
 
@@ -302,6 +373,65 @@ mod tests {
             "invalid --window: got text"
         );
         assert_eq!(Error::flag("--window", "x").exit(), Exit::Usage);
+    }
+
+    #[test]
+    fn io_failures_name_what_they_were_doing_and_only_a_closed_stdout_is_quiet() {
+        use std::io::{Error as IoError, ErrorKind};
+        let pipe = || IoError::from(ErrorKind::BrokenPipe);
+        let cases = [
+            (
+                Error::stdout(pipe()),
+                "cannot write standard output: broken pipe",
+            ),
+            (
+                Error::stdin(pipe()),
+                "cannot read standard input: broken pipe",
+            ),
+            (
+                Error::Write {
+                    path: PathBuf::from("out/m.prom"),
+                    source: pipe(),
+                },
+                "cannot write out/m.prom: broken pipe",
+            ),
+            (
+                Error::Socket {
+                    verb: "serve on",
+                    addr: "127.0.0.1:7878".into(),
+                    source: pipe(),
+                },
+                "cannot serve on 127.0.0.1:7878: broken pipe",
+            ),
+            (
+                Error::Signal {
+                    signal: "SIGTERM",
+                    source: pipe(),
+                },
+                "cannot handle SIGTERM: broken pipe",
+            ),
+            (
+                Error::Start {
+                    what: "the dashboard thread".into(),
+                    source: pipe(),
+                },
+                "cannot start the dashboard thread: broken pipe",
+            ),
+            (
+                Error::TempDir {
+                    parent: PathBuf::from("/tmp"),
+                    source: pipe(),
+                },
+                "cannot create a temporary folder in /tmp: broken pipe",
+            ),
+        ];
+        for (i, (err, message)) in cases.iter().enumerate() {
+            assert_eq!(err.to_string(), *message);
+            assert_eq!(err.exit(), Exit::Failure, "{message}");
+            // Only a closed standard output ends a program quietly.
+            assert_eq!(err.is_broken_pipe(), i == 0, "{message}");
+        }
+        assert!(!Error::stdout(IoError::from(ErrorKind::StorageFull)).is_broken_pipe());
     }
 
     #[test]

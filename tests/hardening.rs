@@ -460,3 +460,163 @@ fn invalid_flags_name_the_flag_and_the_kind_of_value_not_the_value() {
     }
     assert!(env.files().is_empty(), "{:?}", env.files());
 }
+
+// Issue 11 item 4: every I/O error names what was being read or written (a path or a
+// standard stream), its cause is printed once, and a closed output pipe ends quietly.
+
+/// A program run with `stdin` and `stdout` as given, on `env`'s root, with the
+/// variables it reads cleared: (stderr, exit code).
+fn run_with_streams(
+    env: &Env,
+    bin: &str,
+    args: &[&str],
+    stdin: std::process::Stdio,
+    stdout: std::process::Stdio,
+) -> (String, i32) {
+    let path = match bin {
+        "cc-log" => env!("CARGO_BIN_EXE_cc-log"),
+        "cc-progress" => env!("CARGO_BIN_EXE_cc-progress"),
+        "cc-dashboard" => env!("CARGO_BIN_EXE_cc-dashboard"),
+        other => panic!("unknown binary {other}"),
+    };
+    let mut cmd = StdCommand::new(path);
+    cmd.args(args).current_dir(env.root()).env("TZ", "UTC");
+    for var in ["CC_ROOT", "NO_COLOR", "FORCE_COLOR", "CC_NOW", "CC_ROLLUPS"] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// Commands that print something on every root, one per way of writing standard output.
+const PRINTERS: [(&str, &[&str]); 5] = [
+    ("cc-log", &["query"]),
+    ("cc-log", &["query", "--json"]),
+    ("cc-log", &["man"]),
+    ("cc-log", &["completions", "bash"]),
+    ("cc-dashboard", &["json"]),
+];
+
+#[test]
+fn a_failed_write_on_standard_output_names_the_stream_and_exits_1() {
+    let env = Env::new();
+    env.record(REC);
+    for (bin, args) in PRINTERS {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let (stderr, code) =
+            run_with_streams(&env, bin, args, std::process::Stdio::null(), full.into());
+        assert_eq!(
+            (stderr.as_str(), code),
+            (
+                format!(
+                    "{bin}: error: cannot write standard output: No space left on device (os error 28)\n"
+                )
+                .as_str(),
+                1
+            ),
+            "{bin} {args:?}"
+        );
+    }
+}
+
+#[test]
+fn a_closed_standard_output_ends_quietly_with_0() {
+    let env = Env::new();
+    env.record(REC);
+    let mut cases: Vec<(&str, &[&str])> = PRINTERS.to_vec();
+    cases.push(("cc-log", &["sanitize"]));
+    for (bin, args) in cases {
+        // A pipe whose reading end is closed before the program starts: its first
+        // write fails with EPIPE, whatever the timing.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let input = std::fs::File::open(env.path(DAY)).unwrap();
+        let (stderr, code) = run_with_streams(&env, bin, args, input.into(), writer.into());
+        assert_eq!((stderr.as_str(), code), ("", 0), "{bin} {args:?}");
+    }
+}
+
+#[test]
+fn a_failed_read_of_standard_input_names_the_stream_and_writes_nothing() {
+    let env = Env::new();
+    std::fs::create_dir(env.path("input")).unwrap();
+    let cases: [(&str, &[&str]); 3] = [
+        ("cc-log", &["log", "-"]),
+        ("cc-log", &["sanitize"]),
+        ("cc-progress", &["output", "run-1", "-"]),
+    ];
+    for (bin, args) in cases {
+        // Reading a folder fails with EISDIR.
+        let folder = std::fs::File::open(env.path("input")).unwrap();
+        let (stderr, code) =
+            run_with_streams(&env, bin, args, folder.into(), std::process::Stdio::null());
+        assert_eq!(
+            (stderr.as_str(), code),
+            (
+                format!("{bin}: error: cannot read standard input: Is a directory (os error 21)\n")
+                    .as_str(),
+                1
+            ),
+            "{bin} {args:?}"
+        );
+    }
+    assert!(env.files().is_empty(), "{:?}", env.files());
+}
+
+#[test]
+fn an_unwritable_export_path_names_the_path_and_the_part_in_the_way() {
+    let env = Env::new();
+    env.record(REC);
+    env.write("taken", "a file where a folder should be");
+    let (stdout, stderr, code) = env.run_bin(
+        "cc-dashboard",
+        &[
+            "export",
+            "--format",
+            "prometheus",
+            "--output",
+            "taken/metrics.prom",
+        ],
+    );
+    assert_eq!(
+        (stdout.as_str(), stderr.as_str(), code),
+        (
+            "",
+            "cc-dashboard: error: cannot write taken/metrics.prom: taken is a regular file, not a folder\n",
+            1
+        )
+    );
+    assert_eq!(env.read("taken"), "a file where a folder should be");
+}
+
+#[test]
+fn an_error_that_cannot_be_printed_still_exits_1_not_in_a_panic() {
+    let env = Env::new();
+    env.record(REC);
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let out = StdCommand::new(env!("CARGO_BIN_EXE_cc-log"))
+        .arg("query")
+        .current_dir(env.root())
+        .env_remove("CC_ROOT")
+        .stdout(full())
+        .stderr(full())
+        .status()
+        .unwrap();
+    assert_eq!(out.code(), Some(1));
+}

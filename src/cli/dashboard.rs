@@ -1,6 +1,5 @@
 //! `cc-dashboard`: flags and subcommands, and `exec`, which turns them into library calls.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -321,7 +320,7 @@ fn exec_generate(settings: &Settings) -> Result<Exit> {
 fn exec_json(settings: &Settings) -> Result<Exit> {
     let (d, code) = compute(settings)?;
     let mut out = output::stdout();
-    output::write_document(&mut *out, &d)?;
+    output::write_document(out.writer(), &d)?;
     out.flush()?;
     Ok(code)
 }
@@ -353,12 +352,13 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<Exit> {
     let interval = Duration::from_secs_f64(interval_ms.max(50.0) / 1000.0);
     let mut live = dashboard::LiveView::start(&settings.roots)?;
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
+    for (sig, signal) in [
+        (signal_hook::consts::SIGINT, "SIGINT"),
+        (signal_hook::consts::SIGTERM, "SIGTERM"),
+        (signal_hook::consts::SIGHUP, "SIGHUP"),
     ] {
-        signal_hook::flag::register(sig, Arc::clone(&stop))?;
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .map_err(|source| Error::Signal { signal, source })?;
     }
     let style = screen(settings);
     let mut out = output::stdout();
@@ -373,7 +373,7 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<Exit> {
         |d| {
             write!(out, "\x1b[H\x1b[2J")?;
             let view = dashboard::DashboardView::new(d.clone(), output::terminal_width())?;
-            output::emit(&mut *out, &style, &view)?;
+            output::emit(out.writer(), &style, &view)?;
             out.flush()?;
             Ok(())
         },
@@ -409,7 +409,7 @@ fn exec_demo(common: &CommonArgs) -> Result<Exit> {
         programs,
     };
     let mut out = output::stdout();
-    output::emit(&mut *out, &screen(&settings), &report)?;
+    output::emit(out.writer(), &screen(&settings), &report)?;
     out.flush()?;
     Ok(Exit::Success)
 }

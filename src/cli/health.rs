@@ -1,7 +1,5 @@
 //! `cc-health`: flags and subcommands, and `exec`, which turns them into library calls.
 
-use std::io::Write;
-
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 

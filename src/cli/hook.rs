@@ -1,7 +1,7 @@
 //! `cc-log hook` (one hook payload from standard input; prints nothing, exits 0) and
 //! `cc-log hook install|uninstall` (ccmon's entries in a Claude Code settings file).
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -81,10 +81,7 @@ fn run_payload(common: &CommonArgs) -> Result<()> {
     std::io::stdin()
         .take(64 << 20)
         .read_to_end(&mut input)
-        .map_err(|source| Error::Read {
-            path: PathBuf::from("<stdin>"),
-            source,
-        })?;
+        .map_err(Error::stdin)?;
     let settings = Settings::from_args(common)?;
     let writer = settings.writer()?;
     hook::handle(&input, &settings.roots, &writer, Timestamp::now()).map(|_| ())
@@ -163,7 +160,7 @@ fn exec_install(common: &CommonArgs, a: &InstallArgs, install: bool) -> Result<E
             command,
             install,
         };
-        output::emit(&mut *out, &style, &report)?;
+        output::emit(out.writer(), &style, &report)?;
     }
     out.flush()?;
     Ok(Exit::Success)

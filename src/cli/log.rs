@@ -1,7 +1,5 @@
 //! `cc-log`: flags and subcommands, and `exec`, which turns them into library calls.
 
-use std::io::Write;
-
 use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
@@ -519,7 +517,7 @@ fn exec_tail(settings: &Settings, args: TailArgs) -> Result<Exit> {
 fn exec_sanitize(settings: &Settings) -> Result<Exit> {
     let redactor = settings.redactor()?;
     let mut out = output::stdout();
-    let report = log::sanitize(&mut std::io::stdin().lock(), &mut out, &redactor)?;
+    let report = log::sanitize(&mut std::io::stdin().lock(), out.writer(), &redactor)?;
     if let Some(warning) = report.warning()
         && !settings.quiet
     {

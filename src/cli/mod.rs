@@ -188,9 +188,8 @@ impl Settings {
     /// [`output::emit`]).
     pub fn emit<R: output::Render>(&self, report: &R) -> Result<()> {
         let mut out = output::stdout();
-        output::emit(&mut *out, &self.style, report)?;
-        out.flush()?;
-        Ok(())
+        output::emit(out.writer(), &self.style, report)?;
+        out.flush()
     }
 
     /// Prints the skipped-lines warning (unless quiet) and gives the exit:
@@ -233,10 +232,7 @@ pub fn print_completions(shell: clap_complete::Shell, cmd: &mut clap::Command) -
         let right = name.replace('-', "__");
         script = script.replace(&wrong, &right);
     }
-    let mut out = output::stdout();
-    out.write_all(script.as_bytes())?;
-    out.flush()?;
-    Ok(())
+    output::print_bytes(script.as_bytes())
 }
 
 /// Prints one man page for `cmd` that documents every subcommand and its flags. The
@@ -259,6 +255,15 @@ pub fn print_man(cmd: clap::Command) -> Result<()> {
         cmd = cmd.long_about(a);
     }
     cmd.build();
+    let page = man_page(&name, &cmd).map_err(|e| crate::Error::Internal {
+        what: "rendering the man page",
+        message: e.to_string(),
+    })?;
+    output::print_bytes(&page)
+}
+
+/// The man page of a built `cmd` named `name`, rendered in memory.
+fn man_page(name: &str, cmd: &clap::Command) -> std::io::Result<Vec<u8>> {
     let mut page = Vec::new();
     let man = clap_mangen::Man::new(cmd.clone());
     man.render_title(&mut page)?;
@@ -284,10 +289,7 @@ pub fn print_man(cmd: clap::Command) -> Result<()> {
     }
     man.render_extra_section(&mut page)?;
     man.render_version_section(&mut page)?;
-    let mut out = output::stdout();
-    out.write_all(&page)?;
-    out.flush()?;
-    Ok(())
+    Ok(page)
 }
 
 /// How an error ends a program: the library's exit for its own errors, success for a
@@ -367,7 +369,13 @@ where
                 // and no control character reaches the terminal.
                 let message = err.to_string();
                 let message = crate::redact::shared().redact_str(&message);
-                eprintln!("{program}: error: {}", output::clean(&message));
+                // Not eprintln!, which panics (exit 101) when standard error cannot be
+                // written: the exit code is what is left to tell the failure.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{program}: error: {}",
+                    output::clean(&message)
+                );
             }
             exit.into()
         }

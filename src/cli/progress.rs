@@ -830,7 +830,13 @@ fn exec_watch(settings: &Settings, args: WatchArgs) -> Result<Exit> {
     };
     let redactor = settings.redactor()?;
     let mut out = output::stdout();
-    let (end, skipped) = watch(&settings.roots, &opts, settings.style, &redactor, &mut out)?;
+    let (end, skipped) = watch(
+        &settings.roots,
+        &opts,
+        settings.style,
+        &redactor,
+        out.writer(),
+    )?;
     let code = settings.finish(&skipped);
     Ok(end.map_or(code, |e| e.exit().or_worse(code)))
 }

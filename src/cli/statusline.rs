@@ -1,7 +1,7 @@
 //! `cc-health statusline`: Claude Code's status-line JSON in, one line out (SPEC §10).
 //! It never exits non-zero: a status line that fails shows nothing useful at all.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::time::SystemTime;
 
 use serde_json::Value;

@@ -151,10 +151,14 @@ pub fn demo_root(root: Option<&Path>) -> Result<std::path::PathBuf> {
             }
             Ok(r.to_path_buf())
         }
-        None => Ok(tempfile::Builder::new()
-            .prefix("ccmon-demo-")
-            .tempdir()?
-            .keep()),
+        None => {
+            let parent = std::env::temp_dir();
+            let dir = tempfile::Builder::new()
+                .prefix("ccmon-demo-")
+                .tempdir_in(&parent)
+                .map_err(|source| crate::Error::TempDir { parent, source })?;
+            Ok(dir.keep())
+        }
     }
 }
 

@@ -64,6 +64,9 @@ impl BulkReport {
 /// Lines are read in blocks of about a megabyte; the cores parse, check, redact and
 /// serialize whole blocks while this thread reads the next ones and appends the finished
 /// ones in input order, each block a batch.
+///
+/// `input` is the program's standard input (`cc-log log -`): a failed read is
+/// reported as [`crate::Error::Stdio`] on standard input.
 pub fn append_ndjson(
     input: &mut dyn Read,
     writer: &Writer,
@@ -230,7 +233,7 @@ impl<'r> Blocks<'r> {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     block.truncate(len);
-                    return Err(e.into());
+                    return Err(crate::Error::stdin(e));
                 }
             }
         };

@@ -42,7 +42,8 @@ fn resources(meta: &mut Map<String, Value>, u: Usage) {
 
 /// Runs `run` (or replays its cached output to `stdout`), appends its record to
 /// `writer` and reports it. The command's standard output and error pass through; a
-/// cache lives under `root` and is judged fresh against `now`.
+/// cache lives under `root` and is judged fresh against `now`. `stdout` is the program's
+/// standard output: a failed write of a replayed output is [`Error::Stdio`].
 pub fn run_skill(
     writer: &Writer,
     root: &std::path::Path,
@@ -76,7 +77,7 @@ pub fn run_skill(
         if let Err(e) = printed
             && e.kind() != std::io::ErrorKind::BrokenPipe
         {
-            return Err(e.into());
+            return Err(Error::stdout(e));
         }
         rec.timestamp = Some(started);
         rec.duration = Some((Timestamp::now().0 - started.0) as f64);

@@ -37,6 +37,10 @@ impl SanitizeReport {
 /// every line ending in `\n` (a `\r\n` ending becomes `\n`). JSON lines that hold
 /// nothing to redact are passed on byte for byte; JSON lines that do are written
 /// compact; other lines are redacted as text. Blank lines are kept.
+///
+/// `input` and `out` are a filter's standard input and output: a failed read is
+/// reported as [`crate::Error::Stdio`] on standard input, a failed write (a closed
+/// pipe among them) on standard output.
 pub fn sanitize(
     input: &mut dyn BufRead,
     out: &mut dyn Write,
@@ -49,14 +53,18 @@ pub fn sanitize(
         let mut eof = false;
         while lines.len() < CHUNK {
             let mut line = Vec::new();
-            if input.read_until(b'\n', &mut line)? == 0 {
+            if input
+                .read_until(b'\n', &mut line)
+                .map_err(crate::Error::stdin)?
+                == 0
+            {
                 eof = true;
                 break;
             }
             lines.push(line);
         }
         for (text, was_json) in par_map(&lines, |line| sanitize_line(redactor, line)) {
-            out.write_all(&text)?;
+            out.write_all(&text).map_err(crate::Error::stdout)?;
             report.lines += 1;
             report.not_json += u64::from(!was_json);
         }
@@ -64,7 +72,7 @@ pub fn sanitize(
             break;
         }
     }
-    out.flush()?;
+    out.flush().map_err(crate::Error::stdout)?;
     Ok(report)
 }
 

@@ -395,13 +395,17 @@ fn strip_table_margin(line: &str) -> std::borrow::Cow<'_, str> {
 /// Prints a report the one way every command prints: with `--json`, its NDJSON lines
 /// (record streams) or one pretty-printed document; for people, its empty-result
 /// sentence when it holds nothing, else its tables and lines.
+///
+/// `out` is standard output (or a buffer): a failed write is reported as
+/// [`crate::Error::Stdio`], so a closed pipe ends the program quietly.
 pub fn emit<R: Render>(out: &mut dyn Write, style: &Style, report: &R) -> crate::Result<()> {
     if style.json {
         match report.json_lines()? {
             Some(lines) => {
                 for line in lines {
-                    out.write_all(line.as_bytes())?;
-                    out.write_all(b"\n")?;
+                    out.write_all(line.as_bytes())
+                        .and_then(|()| out.write_all(b"\n"))
+                        .map_err(crate::Error::stdout)?;
                 }
             }
             None => write_document(out, report)?,
@@ -409,24 +413,25 @@ pub fn emit<R: Render>(out: &mut dyn Write, style: &Style, report: &R) -> crate:
         return Ok(());
     }
     if let Some(sentence) = report.empty() {
-        writeln!(out, "{sentence}")?;
-        return Ok(());
+        return writeln!(out, "{sentence}").map_err(crate::Error::stdout);
     }
     for block in report.human(style) {
         match block {
-            Block::Table(model) => write_table(out, &comfy(&model, *style))?,
-            Block::Line(spans) => writeln!(out, "{}", line_text(&spans, style.color))?,
+            Block::Table(model) => write_table(out, &comfy(&model, *style)),
+            Block::Line(spans) => writeln!(out, "{}", line_text(&spans, style.color)),
         }
+        .map_err(crate::Error::stdout)?;
     }
     Ok(())
 }
 
-/// Writes `value` as one pretty-printed JSON document with a final newline; a value
-/// that cannot be serialized is an internal failure (exit 1), not an output error.
+/// Writes `value` on standard output `out` as one pretty-printed JSON document with a
+/// final newline: a failed write is [`crate::Error::Stdio`]; a value that cannot be
+/// serialized is an internal failure (exit 1), not an output error.
 pub fn write_document<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> crate::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value).map_err(|e| {
         if e.is_io() {
-            crate::Error::Io(io::Error::from(e))
+            crate::Error::stdout(io::Error::from(e))
         } else {
             crate::Error::Internal {
                 what: "serializing a report",
@@ -434,8 +439,7 @@ pub fn write_document<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> 
             }
         }
     })?;
-    writeln!(out)?;
-    Ok(())
+    writeln!(out).map_err(crate::Error::stdout)
 }
 
 #[cfg(feature = "cli")]
@@ -497,14 +501,49 @@ pub fn write_json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::
     writeln!(out)
 }
 
+/// Writes `bytes` on standard output and flushes it (a generated script or page).
+pub fn print_bytes(bytes: &[u8]) -> crate::Result<()> {
+    let mut out = stdout();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
 /// Standard output, locked and buffered: line-buffered on a terminal (for `-f`),
 /// block-buffered otherwise.
-pub fn stdout() -> Box<dyn Write> {
+pub fn stdout() -> Stdout {
     let out = io::stdout();
-    if out.is_terminal() {
+    Stdout(if out.is_terminal() {
         Box::new(io::LineWriter::new(out.lock()))
     } else {
         Box::new(io::BufWriter::with_capacity(64 * 1024, out.lock()))
+    })
+}
+
+/// Standard output for the programs: `write!`, `write_all` and `flush` give the
+/// library's error, which names the stream ([`crate::Error::Stdio`]), so a closed pipe
+/// is recognised and every other failure says what was being written.
+pub struct Stdout(Box<dyn Write>);
+
+impl Stdout {
+    /// Writes formatted text (what `write!` and `writeln!` call).
+    pub fn write_fmt(&mut self, args: std::fmt::Arguments<'_>) -> crate::Result<()> {
+        self.0.write_fmt(args).map_err(crate::Error::stdout)
+    }
+
+    /// Writes all of `bytes`.
+    pub fn write_all(&mut self, bytes: &[u8]) -> crate::Result<()> {
+        self.0.write_all(bytes).map_err(crate::Error::stdout)
+    }
+
+    /// Flushes the buffer to the stream.
+    pub fn flush(&mut self) -> crate::Result<()> {
+        self.0.flush().map_err(crate::Error::stdout)
+    }
+
+    /// The stream as a plain writer, for code that writes to any `Write` (its errors
+    /// are the caller's to name, e.g. with [`crate::Error::stdout`]).
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut *self.0
     }
 }
 

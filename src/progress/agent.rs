@@ -86,7 +86,8 @@ fn cut(text: &str, max: usize) -> String {
 
 /// Appends each line of `input` as an output chunk of `run_id` (blank lines and lines
 /// of colour codes only are left out) and hands each stored event to `stored`, as it is
-/// written, so that a follower sees output while the producer still runs.
+/// written, so that a follower sees output while the producer still runs. `input` is
+/// the producer's pipe on standard input: a failed read is [`crate::Error::Stdio`].
 pub fn append_output_lines(
     writer: &crate::writer::Writer,
     run_id: &str,
@@ -97,7 +98,11 @@ pub fn append_output_lines(
     let mut line = Vec::new();
     loop {
         line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
+        if input
+            .read_until(b'\n', &mut line)
+            .map_err(crate::Error::stdin)?
+            == 0
+        {
             return Ok(());
         }
         let text = String::from_utf8_lossy(&line);

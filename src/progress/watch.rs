@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::read::{parse_event, recent_events, run_state};
 use super::render;
 use super::state::RunState;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::output::Style;
 use crate::record::{RunStatus, Timestamp};
 use crate::redact::Redactor;
@@ -102,7 +102,8 @@ impl Live {
 
 /// Watches progress events until the watched run ends, the timeout passes, or (without
 /// either) forever. Returns how it ended and the malformed lines met reading the
-/// recent events.
+/// recent events. `out` is the screen (standard output): a failed write is
+/// [`Error::Stdio`], so a closed pipe ends the watch quietly.
 pub fn watch(
     roots: &Roots,
     opts: &WatchOptions,
@@ -131,11 +132,10 @@ pub fn watch(
     };
     for s in &recent {
         match opts.display {
-            Display::Json => {
-                writeln!(out, "{}", crate::log::render_record_line(&s.line, redactor))?
-            }
+            Display::Json => writeln!(out, "{}", crate::log::render_record_line(&s.line, redactor))
+                .map_err(Error::stdout)?,
             Display::Lines | Display::Live => {
-                writeln!(out, "{}", render::event_line(&s.event, style))?
+                writeln!(out, "{}", render::event_line(&s.event, style)).map_err(Error::stdout)?
             }
             Display::Silent => {}
         }
@@ -159,9 +159,9 @@ pub fn watch(
                 live.active.insert(partial.run_id.clone(), state);
             }
         }
-        live.draw(out, now, style)?;
+        live.draw(out, now, style).map_err(Error::stdout)?;
     }
-    out.flush()?;
+    out.flush().map_err(Error::stdout)?;
     if opts.until_done
         && let Some(w) = &watched
         && w.is_done()
@@ -179,8 +179,8 @@ pub fn watch(
         if let Some(limit) = opts.timeout {
             let left = limit.saturating_sub(started.elapsed());
             if left.is_zero() {
-                live.clear(out)?;
-                out.flush()?;
+                live.clear(out).map_err(Error::stdout)?;
+                out.flush().map_err(Error::stdout)?;
                 return Ok((Some(WatchEnd::TimedOut), skipped));
             }
             wait = Some(wait.map_or(left, |w| w.min(left)));
@@ -204,8 +204,10 @@ pub fn watch(
                         out,
                         "{}",
                         crate::log::render_record_line(&new.bytes, redactor)
-                    )?,
-                    Display::Lines => writeln!(out, "{}", render::event_line(&event, style))?,
+                    )
+                    .map_err(Error::stdout)?,
+                    Display::Lines => writeln!(out, "{}", render::event_line(&event, style))
+                        .map_err(Error::stdout)?,
                     // Above the bars, like finished runs.
                     Display::Live => finished.push(render::event_line(&event, style)),
                     Display::Silent => {}
@@ -224,8 +226,11 @@ pub fn watch(
                     out,
                     "{}",
                     crate::log::render_record_line(&new.bytes, redactor)
-                )?,
-                Display::Lines => writeln!(out, "{}", render::event_line(&event, style))?,
+                )
+                .map_err(Error::stdout)?,
+                Display::Lines => {
+                    writeln!(out, "{}", render::event_line(&event, style)).map_err(Error::stdout)?
+                }
                 Display::Live => {
                     let state = match live.active.remove(&event.run_id) {
                         Some(mut s) => {
@@ -250,14 +255,14 @@ pub fn watch(
         }
         if opts.display == Display::Live {
             if !finished.is_empty() {
-                live.clear(out)?;
+                live.clear(out).map_err(Error::stdout)?;
                 for line in &finished {
-                    writeln!(out, "{line}")?;
+                    writeln!(out, "{line}").map_err(Error::stdout)?;
                 }
             }
-            live.draw(out, now, style)?;
+            live.draw(out, now, style).map_err(Error::stdout)?;
         }
-        out.flush()?;
+        out.flush().map_err(Error::stdout)?;
         if opts.until_done
             && let Some(w) = &watched
             && w.is_done()

@@ -123,6 +123,10 @@ pub fn start_followers(state: Arc<AppState>) -> Result<()> {
                         }
                     }
                 }
+            })
+            .map_err(|source| crate::Error::Start {
+                what: format!("the follower of {}", stream.stem()),
+                source,
             })?;
     }
     Ok(())

@@ -244,14 +244,22 @@ pub fn run(opts: ServeOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<()>
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(|source| Error::Start {
+            what: "the server's worker threads".into(),
+            source,
+        })?;
     let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(opts.bind)
             .await
             .map_err(|e| {
                 Error::invalid("--bind", format!("cannot listen on {}: {e}", opts.bind))
             })?;
-        let addr = listener.local_addr()?;
+        let addr = listener.local_addr().map_err(|source| Error::Socket {
+            verb: "read the address of",
+            addr: opts.bind.to_string(),
+            source,
+        })?;
         let (events, _) = broadcast::channel(4096);
         let (stop_tx, stop_rx) = watch::channel(false);
         let state = Arc::new(AppState {
@@ -281,7 +289,11 @@ pub fn run(opts: ServeOptions, on_listen: impl FnOnce(SocketAddr)) -> Result<()>
         };
         let server = axum::serve(listener, app).with_graceful_shutdown(signal);
         tokio::select! {
-            r = server.into_future() => r?,
+            r = server.into_future() => r.map_err(|source| Error::Socket {
+                verb: "serve on",
+                addr: addr.to_string(),
+                source,
+            })?,
             () = deadline => {}
         }
         Ok(())
@@ -314,6 +326,10 @@ fn warm_dashboard(state: Arc<AppState>) -> Result<()> {
                 std::thread::sleep(Duration::from_millis(50));
                 while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = rx.try_recv() {}
             }
+        })
+        .map_err(|source| Error::Start {
+            what: "the dashboard thread".into(),
+            source,
         })?;
     Ok(())
 }

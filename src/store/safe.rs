@@ -31,7 +31,9 @@ fn not_regular(kind: &str) -> io::Error {
 fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     let t = meta.file_type();
-    if t.is_dir() {
+    if t.is_file() {
+        "regular file"
+    } else if t.is_dir() {
         "directory"
     } else if t.is_symlink() {
         "symbolic link"
@@ -126,7 +128,7 @@ pub fn create_dir_all(dir: &Path, mode: u32) -> io::Result<()> {
         Ok(meta) => {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!("is a {}, not a folder", kind_of(&meta)),
+                format!("{} is a {}, not a folder", dir.display(), kind_of(&meta)),
             ));
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
