@@ -1,7 +1,7 @@
 //! `cc-progress` on temporary roots: the tracker, notifications, watch and wait, run
 //! lists and chains, bad input.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};

@@ -1,6 +1,6 @@
 //! `cc-metrics` against hand-built histories, with "now" fixed through `CC_NOW`.
 
-mod common;
+use crate::common;
 
 use common::Env;
 use serde_json::{Value, json};
