@@ -217,3 +217,316 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
     files.sort();
     files
 }
+
+/// What a [`Test`] expects on one output stream.
+#[derive(Debug)]
+enum Expect {
+    /// Exactly these bytes (as text).
+    Exact(String),
+    /// Each of these pieces, somewhere.
+    Contains(Vec<String>),
+    /// One JSON document equal to this value.
+    Json(serde_json::Value),
+    /// Anything: the test inspects the returned [`Output`] itself.
+    Any,
+}
+
+impl Expect {
+    /// A description of the mismatch, or `None` when `have` meets the expectation.
+    fn check(&self, name: &str, have: &str) -> Option<String> {
+        match self {
+            Expect::Exact(want) if have != want => {
+                Some(format!("{name}:\n  want {want:?}\n  have {have:?}"))
+            }
+            Expect::Contains(pieces) => {
+                let missing: Vec<&String> = pieces
+                    .iter()
+                    .filter(|p| !have.contains(p.as_str()))
+                    .collect();
+                (!missing.is_empty()).then(|| format!("{name} lacks {missing:?}\n  have {have:?}"))
+            }
+            Expect::Json(want) => match serde_json::from_str::<serde_json::Value>(have) {
+                Ok(v) if v == *want => None,
+                Ok(v) => Some(format!("{name} (JSON):\n  want {want}\n  have {v}")),
+                Err(e) => Some(format!(
+                    "{name} is not one JSON document ({e}):\n  have {have:?}"
+                )),
+            },
+            _ => None,
+        }
+    }
+
+    fn contain(&mut self, piece: &str) {
+        match self {
+            Expect::Contains(pieces) => pieces.push(piece.to_string()),
+            other => *other = Expect::Contains(vec![piece.to_string()]),
+        }
+    }
+}
+
+/// One run of a program on an [`Env`]'s root, in the style of just's test builder: it
+/// checks the exit code, standard output and standard error together, and by default
+/// expects exit 0, an empty standard error and an empty standard output, so a test says
+/// what it expects of each stream rather than forgetting one.
+///
+/// ```text
+/// env.test("cc-health")
+///     .args(["status", "--window", "soon"])
+///     .exit(2)
+///     .stderr_contains("--window")
+///     .writes_nothing()
+///     .run();
+/// ```
+#[must_use = "a Test does nothing until .run()"]
+pub struct Test<'e> {
+    root: &'e Env,
+    bin: String,
+    args: Vec<String>,
+    vars: Vec<(String, String)>,
+    stdin: Option<Vec<u8>>,
+    exit: i32,
+    stdout: Expect,
+    stderr: Expect,
+    writes_nothing: bool,
+}
+
+/// What a program printed, once its [`Test`] expectations held.
+#[derive(Debug)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Standard output parsed as one JSON document.
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {:?}", self.stdout))
+    }
+}
+
+impl Env {
+    /// A [`Test`] of `bin` (`cc-log`, `cc-health`, ...) on this root.
+    pub fn test(&self, bin: &str) -> Test<'_> {
+        Test {
+            root: self,
+            bin: bin.to_string(),
+            args: Vec::new(),
+            vars: Vec::new(),
+            stdin: None,
+            exit: 0,
+            stdout: Expect::Exact(String::new()),
+            stderr: Expect::Exact(String::new()),
+            writes_nothing: false,
+        }
+    }
+}
+
+impl Test<'_> {
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<S: AsRef<str>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+
+    /// Sets an environment variable for the program (on top of [`Env::cmd`]'s clean
+    /// environment).
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.vars.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Bytes for standard input (otherwise the program gets assert_cmd's default, as with
+    /// [`Env::cmd`]).
+    pub fn stdin(mut self, input: impl AsRef<[u8]>) -> Self {
+        self.stdin = Some(input.as_ref().to_vec());
+        self
+    }
+
+    /// The expected exit code (default 0).
+    pub fn exit(mut self, code: i32) -> Self {
+        self.exit = code;
+        self
+    }
+
+    /// Standard output must be exactly `text` (default: empty).
+    pub fn stdout(mut self, text: impl Into<String>) -> Self {
+        self.stdout = Expect::Exact(text.into());
+        self
+    }
+
+    /// Standard output must contain `piece` (repeatable; replaces an exact expectation).
+    pub fn stdout_contains(mut self, piece: &str) -> Self {
+        self.stdout.contain(piece);
+        self
+    }
+
+    /// Standard output must be one JSON document equal to `value`.
+    pub fn stdout_json(mut self, value: serde_json::Value) -> Self {
+        self.stdout = Expect::Json(value);
+        self
+    }
+
+    /// Standard output is checked by the test itself, from the returned [`Output`].
+    pub fn stdout_any(mut self) -> Self {
+        self.stdout = Expect::Any;
+        self
+    }
+
+    /// Standard error must be exactly `text` (default: empty).
+    pub fn stderr(mut self, text: impl Into<String>) -> Self {
+        self.stderr = Expect::Exact(text.into());
+        self
+    }
+
+    /// Standard error must contain `piece` (repeatable; replaces an exact expectation).
+    pub fn stderr_contains(mut self, piece: &str) -> Self {
+        self.stderr.contain(piece);
+        self
+    }
+
+    /// Standard error is checked by the test itself, from the returned [`Output`].
+    pub fn stderr_any(mut self) -> Self {
+        self.stderr = Expect::Any;
+        self
+    }
+
+    /// No file under the root may be created, changed or removed by the run.
+    pub fn writes_nothing(mut self) -> Self {
+        self.writes_nothing = true;
+        self
+    }
+
+    /// Runs the program and checks every expectation, reporting all mismatches at once.
+    #[track_caller]
+    pub fn run(self) -> Output {
+        let before = self.writes_nothing.then(|| tree(self.root.root()));
+        let mut cmd = self.root.cmd(&self.bin);
+        cmd.args(&self.args);
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        if let Some(input) = &self.stdin {
+            cmd.write_stdin(input.clone());
+        }
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("{} could not run: {e}", self.bin));
+        let output = Output {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        let code = out.status.code();
+        let mut problems = Vec::new();
+        if code != Some(self.exit) {
+            problems.push(format!("exit code: want {}, have {code:?}", self.exit));
+        }
+        problems.extend(self.stdout.check("stdout", &output.stdout));
+        problems.extend(self.stderr.check("stderr", &output.stderr));
+        if let Some(before) = before {
+            let after = tree(self.root.root());
+            if after != before {
+                problems.push(format!(
+                    "files changed:\n  before {before:?}\n  after  {after:?}"
+                ));
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "{} {:?}\n{}\n(stdout {:?}, stderr {:?})",
+            self.bin,
+            self.args,
+            problems.join("\n"),
+            output.stdout,
+            output.stderr
+        );
+        output
+    }
+}
+
+// The builder's own checks: each expectation must fail a run that breaks it.
+
+#[test]
+#[should_panic(expected = "exit code: want 0, have Some(2)")]
+fn test_builder_checks_the_exit_code() {
+    Env::new()
+        .test("cc-health")
+        .args(["status", "--window", "soon"])
+        .stderr_any()
+        .run();
+}
+
+#[test]
+#[should_panic(expected = "stderr:\n  want \"\"\n  have \"cc-health: openai is down")]
+fn test_builder_expects_an_empty_stderr_by_default() {
+    Env::new()
+        .test("cc-health")
+        .args(["record", "openai", "false", "5"])
+        .run();
+}
+
+#[test]
+#[should_panic(expected = "stdout (JSON):\n  want [1]\n  have []")]
+fn test_builder_compares_json_documents() {
+    Env::new()
+        .test("cc-health")
+        .args(["status", "--json"])
+        .stdout_json(serde_json::json!([1]))
+        .run();
+}
+
+#[test]
+#[should_panic(expected = "stdout lacks [\"PROVIDER\"]")]
+fn test_builder_looks_for_each_piece() {
+    Env::new()
+        .test("cc-health")
+        .arg("status")
+        .stdout_contains("no provider calls")
+        .stdout_contains("PROVIDER")
+        .run();
+}
+
+#[test]
+#[should_panic(expected = "files changed")]
+fn test_builder_sees_a_file_written() {
+    Env::new()
+        .test("cc-health")
+        .args(["record", "anthropic", "true", "5"])
+        .writes_nothing()
+        .run();
+}
+
+#[test]
+fn test_builder_passes_stdin_and_variables() {
+    let env = Env::new();
+    let input = crate::common::line("2026-11-20T10:00:00.000Z", "lint", "success", 5.0, "");
+    env.test("cc-log")
+        .args(["log", "-"])
+        .stdin(input + "\n")
+        .run();
+    env.test("cc-log")
+        .args(["query", "--count"])
+        .stdout("1\n")
+        .run();
+    // The call is in the last hour only when "now" is the one given.
+    env.test("cc-health")
+        .args(["record", "anthropic", "true", "5"])
+        .args(["--timestamp", "2026-11-20T10:00:00Z"])
+        .run();
+    env.test("cc-health")
+        .arg("overall")
+        .env("CC_NOW", "2026-11-20T10:30:00Z")
+        .stdout_contains("healthy")
+        .run();
+    env.test("cc-health")
+        .arg("overall")
+        .env("CC_NOW", "2026-11-20T12:30:00Z")
+        .stdout_contains("unknown")
+        .run();
+}

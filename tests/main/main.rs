@@ -1,11 +1,13 @@
 //! The integration tests: one crate, so the library and its dependencies are linked once,
 //! with a module per program or concern. `common` holds the test environment ([`Env`],
-//! running the real binaries on a temporary root).
+//! running the real binaries on a temporary root) and the [`Test`] builder, which checks
+//! exit code, standard output and standard error of a run together.
 //!
 //! One module: `cargo test --test main cc_health::`; its ignored tests:
 //! `cargo test --test main -- --ignored engines::`.
 //!
 //! [`Env`]: common::Env
+//! [`Test`]: common::Test
 
 mod common;
 
