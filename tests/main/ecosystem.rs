@@ -1,7 +1,7 @@
 //! The streams are plain NDJSON that other engines read as they are (SPEC §9): DuckDB
 //! computes the same counts and success rates as the tools over a generated history.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
 //! Integration tests: the real `cc-log` binary on temporary data roots.
 
-mod common;
+use crate::common;
 
 use chrono::{Duration, SecondsFormat, Utc};
 use common::{Env, line};

@@ -2,7 +2,7 @@
 //! instances, the OTLP export parsed with the official protobuf definitions. These
 //! tests need tools installed by `.ci/run` and are `#[ignore]`d otherwise.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

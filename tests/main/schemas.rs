@@ -1,6 +1,6 @@
 //! Every record the tools write validates against the JSON Schemas in `schemas/`.
 
-mod common;
+use crate::common;
 
 use common::{Env, validate_root, validators};
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! any umask, oversized records, failed writes rolled back, reads that never create,
 //! one JSON type per field on disk, terminal escapes.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::process::Command as StdCommand;

@@ -2,7 +2,7 @@
 //! 127.0.0.1 on a free port, talked to over plain HTTP/1.1, and stopped with SIGINT by
 //! each test. Every wait is bounded.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

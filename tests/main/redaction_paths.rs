@@ -2,7 +2,7 @@
 //! tools wrote, shown by cc-progress and cc-dashboard (view, JSON, saved document, HTML,
 //! exports, notifications), and error messages that would quote an input value.
 
-mod common;
+use crate::common;
 
 use common::Env;
 

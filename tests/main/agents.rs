@@ -2,7 +2,7 @@
 //! transcripts written here from their documented line shapes, imported by the real
 //! binaries into temporary roots.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};

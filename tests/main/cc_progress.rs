@@ -1,7 +1,7 @@
 //! `cc-progress` on temporary roots: the tracker, notifications, watch and wait, run
 //! lists and chains, bad input.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -14,21 +14,21 @@ use serde_json::{Value, json};
 const PROGRESS: &str = "analytics/progress-";
 const NOTIFICATIONS: &str = "analytics/notifications-";
 
-/// Runs cc-progress; returns (stdout, stderr, code).
-fn run(env: &Env, args: &[&str]) -> (String, String, i32) {
-    env.run_bin("cc-progress", args)
-}
-
+/// Runs cc-progress, which must exit 0 with nothing on standard error; returns stdout.
+#[track_caller]
 fn ok(env: &Env, args: &[&str]) -> String {
-    let (out, err, code) = run(env, args);
-    assert_eq!(code, 0, "{args:?}: {err}");
-    out
+    env.test("cc-progress").args(args).stdout_any().run().stdout
 }
 
+/// The JSON document of `cc-progress ARGS --json`, which must succeed silently.
+#[track_caller]
 fn json_of(env: &Env, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    serde_json::from_str(&ok(env, &all)).unwrap()
+    env.test("cc-progress")
+        .args(args)
+        .arg("--json")
+        .stdout_any()
+        .run()
+        .json()
 }
 
 fn kinds(env: &Env) -> Vec<String> {
@@ -197,9 +197,12 @@ fn tracker_folds_steps_and_percentages() {
     );
 
     // A finished run takes no more steps.
-    let (_, err, code) = run(&env, &["step", "run-001", "more"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("run-001 has already completed"), "{err}");
+    env.test("cc-progress")
+        .args(["step", "run-001", "more"])
+        .exit(2)
+        .stderr_contains("run-001 has already completed")
+        .writes_nothing()
+        .run();
 
     // Human forms (compat: `current run-001`, `history run-001 50`).
     let out = ok(&env, &["current", "run-001", "--utc"]);
@@ -273,8 +276,12 @@ fn notifications_once_per_transition() {
         &["start", "run-f", "--steps", "2", "--name", "Nightly"],
     );
     ok(&env, &["fail", "run-f", "tests failed: 3 of 40"]);
-    let (_, err, code) = run(&env, &["fail", "run-f", "again"]);
-    assert_eq!(code, 2, "{err}");
+    env.test("cc-progress")
+        .args(["fail", "run-f", "again"])
+        .exit(2)
+        .stderr_any()
+        .writes_nothing()
+        .run();
     // Cancellation.
     ok(&env, &["start", "run-x", "--steps", "1"]);
     ok(&env, &["cancel", "run-x"]);
@@ -602,10 +609,11 @@ fn bad_input_exits_2_and_writes_nothing() {
         (&["runs", "--page", "0"], "--page"),
     ];
     for (args, needle) in cases {
-        let (out, err, code) = run(&env, args);
-        assert_eq!(code, 2, "{args:?}: {err}");
-        assert_eq!(out, "", "{args:?}");
-        assert!(err.contains(needle), "{args:?}: {err}");
+        env.test("cc-progress")
+            .args(args)
+            .exit(2)
+            .stderr_contains(needle)
+            .run();
     }
     // Only the lock file may exist: no events, no notifications.
     let files = env.files();
@@ -614,12 +622,18 @@ fn bad_input_exits_2_and_writes_nothing() {
         "{files:?}"
     );
     ok(&env, &["start", "run-1", "--steps", "2"]);
-    let (_, err, code) = run(&env, &["start", "run-1", "--steps", "2"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("run-1 was already started"), "{err}");
-    let (_, err, code) = run(&env, &["complete-step", "run-1"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("no step running"), "{err}");
+    env.test("cc-progress")
+        .args(["start", "run-1", "--steps", "2"])
+        .exit(2)
+        .stderr_contains("run-1 was already started")
+        .writes_nothing()
+        .run();
+    env.test("cc-progress")
+        .args(["complete-step", "run-1"])
+        .exit(2)
+        .stderr_contains("no step running")
+        .writes_nothing()
+        .run();
     assert_eq!(env.records(PROGRESS).len(), 1);
 }
 
@@ -837,11 +851,12 @@ fn wait_exit_codes() {
 #[test]
 fn start_needs_at_least_one_step() {
     let env = Env::new();
-    let (out, err, code) = run(&env, &["start", "run-0", "--steps", "0"]);
-    assert_eq!(code, 2, "{err}");
-    assert_eq!(out, "");
-    assert!(err.contains("--steps"), "{err}");
-    assert!(err.contains("at least 1"), "{err}");
+    env.test("cc-progress")
+        .args(["start", "run-0", "--steps", "0"])
+        .exit(2)
+        .stderr_contains("--steps")
+        .stderr_contains("at least 1")
+        .run();
     assert!(env.records(PROGRESS).is_empty());
     assert!(env.records(NOTIFICATIONS).is_empty());
 }
@@ -907,15 +922,19 @@ fn complete_step_takes_the_oldest_running_step_or_the_one_named() {
     );
     let state = json_of(&env, &["current", "run-p"]);
     assert_eq!(state["status"], "running");
-    let (_, err, code) = run(&env, &["complete-step", "run-p", "--step", "2"]);
-    assert_eq!(code, 2);
-    assert!(
-        err.contains("--step") && err.contains("not running"),
-        "{err}"
-    );
-    let (_, err, code) = run(&env, &["complete-step", "run-p", "--step", "9"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("--step"), "{err}");
+    env.test("cc-progress")
+        .args(["complete-step", "run-p", "--step", "2"])
+        .exit(2)
+        .stderr_contains("--step")
+        .stderr_contains("not running")
+        .writes_nothing()
+        .run();
+    env.test("cc-progress")
+        .args(["complete-step", "run-p", "--step", "9"])
+        .exit(2)
+        .stderr_contains("--step")
+        .writes_nothing()
+        .run();
     ok(&env, &["complete-step", "run-p"]);
     let state = json_of(&env, &["current", "run-p"]);
     assert_eq!(
@@ -939,17 +958,19 @@ fn run_readers_warn_about_bad_lines_of_other_runs() {
         &["current", "run-1"],
         &["show", "run-1"],
     ] {
-        let (out, err, code) = run(&env, args);
-        assert_eq!(code, 0, "{args:?}: {err}");
-        assert!(out.contains("running"), "{args:?}: {out}");
-        assert!(
-            err.contains("skipped 2 malformed lines")
-                && err.contains("progress-2026-11-20.jsonl:3"),
-            "{args:?}: {err}"
-        );
-        let mut strict = args.to_vec();
-        strict.push("--strict");
-        assert_eq!(run(&env, &strict).2, 1, "{strict:?}");
+        env.test("cc-progress")
+            .args(args)
+            .stdout_contains("running")
+            .stderr_contains("skipped 2 malformed lines")
+            .stderr_contains("progress-2026-11-20.jsonl:3")
+            .run();
+        env.test("cc-progress")
+            .args(args)
+            .arg("--strict")
+            .exit(1)
+            .stdout_any()
+            .stderr_contains("skipped 2 malformed lines")
+            .run();
     }
 }
 
@@ -1200,10 +1221,11 @@ fn run_model_flags_refuse_bad_values() {
             "quality.verdict",
         ),
     ] {
-        let (out, err, code) = run(&env, args);
-        assert_eq!(code, 2, "{args:?}: {err}");
-        assert_eq!(out, "");
-        assert!(err.contains(needle), "{args:?}: {err}");
+        env.test("cc-progress")
+            .args(args)
+            .exit(2)
+            .stderr_contains(needle)
+            .run();
     }
     assert!(env.records(PROGRESS).is_empty());
 }
@@ -1442,8 +1464,12 @@ fn output_chunks_are_shown_only_with_output() {
     assert!(!out.contains("hello"), "{out}");
     // The fold ignores them.
     assert_eq!(json_of(&env, &["current", "run-o"])["events"], 2);
-    let (_, err, code) = run(&env, &["output", "run-o", "--stream", "screen", "x"]);
-    assert_eq!(code, 2, "{err}");
+    env.test("cc-progress")
+        .args(["output", "run-o", "--stream", "screen", "x"])
+        .exit(2)
+        .stderr_contains("--stream")
+        .writes_nothing()
+        .run();
     common::validate_root(env.root());
 }
 

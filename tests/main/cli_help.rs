@@ -1,6 +1,6 @@
 //! Help, completions and man pages of the five programs, as a new user meets them.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

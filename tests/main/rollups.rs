@@ -2,7 +2,7 @@
 //! histories, filters, groupings and windows; and the `rollup` and `prune
 //! --keep-rollups` commands.
 
-mod common;
+use crate::common;
 
 use ccmon::log::{Filter, GroupBy, StatsRow};
 use ccmon::record::{SkillResult, Timestamp};

@@ -1,6 +1,6 @@
 //! `cc-dashboard` on a hand-built root with "now" fixed through `CC_NOW`, and the demo.
 
-mod common;
+use crate::common;
 
 use common::Env;
 use serde_json::{Value, json};

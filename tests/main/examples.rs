@@ -1,6 +1,6 @@
 //! The shell examples run, so they never rot (`cargo test` compiles the Rust ones).
 
-mod common;
+use crate::common;
 
 use common::Env;
 

@@ -1,6 +1,6 @@
 //! Reliability (SPEC §8): concurrent appends, torn lines, corrupt files.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -63,7 +63,7 @@ fn eight_processes_append_concurrently() {
             Command::new(&exe)
                 .args([
                     "--exact",
-                    "stress_writer_child",
+                    "reliability::stress_writer_child",
                     "--ignored",
                     "--nocapture",
                     "--test-threads",

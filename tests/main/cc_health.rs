@@ -1,8 +1,6 @@
 //! `cc-health` against hand-built histories, with "now" fixed through `CC_NOW`.
 
-mod common;
-
-use common::Env;
+use crate::common::{self, Env, Test};
 use serde_json::{Value, json};
 
 const NOW: &str = "2026-11-20T12:00:00Z";
@@ -32,16 +30,20 @@ fn write(env: &Env, lines: &[Vec<String>]) {
     env.write(FILE, all.join("\n") + "\n");
 }
 
-fn at_now(env: &Env, args: &[&str]) -> (String, String, i32) {
-    common::outcome(env.cmd("cc-health").env("CC_NOW", NOW).args(args))
+/// `cc-health` on `env`'s root with "now" fixed at NOW.
+fn at_now(env: &Env) -> Test<'_> {
+    env.test("cc-health").env("CC_NOW", NOW)
 }
 
+/// The JSON document of `cc-health ARGS --json` at NOW, which must succeed silently.
+#[track_caller]
 fn json_at_now(env: &Env, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let (out, err, code) = at_now(env, &all);
-    assert_eq!(code, 0, "{args:?}: {err}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    at_now(env)
+        .args(args)
+        .arg("--json")
+        .stdout_any()
+        .run()
+        .json()
 }
 
 fn status_of(env: &Env, provider: &str) -> (String, String) {
@@ -136,9 +138,12 @@ fn thresholds_come_from_the_config() {
         ("unknown".into(), "no calls in the last 30m".into())
     );
     env.write("ccmon.json", r#"{"health": {"degradedBelow": 2}}"#);
-    let (_, err, code) = at_now(&env, &["status"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("health.degradedBelow"), "{err}");
+    at_now(&env)
+        .arg("status")
+        .exit(2)
+        .stderr_contains("health.degradedBelow")
+        .writes_nothing()
+        .run();
 }
 
 #[test]
@@ -172,31 +177,30 @@ fn status_rows_overall_and_compare() {
                "lastError": "overloaded", "lastErrorAt": "2026-11-20T11:58:20.000Z"})
     );
     assert_eq!(rows[1]["status"], "down");
-    assert_eq!(
-        json_at_now(&env, &["overall"]),
-        json!({"status": "degraded",
+    at_now(&env)
+        .args(["overall", "--json"])
+        .stdout_json(json!({"status": "degraded",
                "reason": "1 of 2 providers healthy; openai down (availability 50.0% is below 80.0%)",
-               "providers": {"anthropic": "healthy", "openai": "down"}})
-    );
+               "providers": {"anthropic": "healthy", "openai": "down"}}))
+        .run();
     let compared = json_at_now(&env, &["compare"]);
     assert_eq!(compared[0]["provider"], "anthropic");
     assert_eq!(compared[1]["provider"], "openai");
-    let (out, _, code) = at_now(&env, &["overall"]);
-    assert_eq!(
-        (out.as_str(), code),
-        (
+    at_now(&env)
+        .arg("overall")
+        .stdout(
             "degraded: 1 of 2 providers healthy; openai down (availability 50.0% is below 80.0%)\n",
-            0
         )
-    );
-    let (out, _, _) = at_now(&env, &["status", "anthropic"]);
-    assert_eq!(
-        out,
+        .run();
+    at_now(&env)
+        .args(["status", "anthropic"])
+        .stdout(
         "PROVIDER   STATUS   AVAIL  CALLS  FAILED    P50    P95    P99  REASON\n\
          anthropic  healthy  99.0%    101       1  500ms  950ms  990ms  availability 99.0%, p95 950ms\n\
          \n\
-         last error of anthropic (2026-11-20 11:58:20): overloaded\n"
-    );
+         last error of anthropic (2026-11-20 11:58:20): overloaded\n",
+        )
+        .run();
 
     // Overall: all healthy, none healthy, no data.
     let all_ok = Env::new();
@@ -215,15 +219,20 @@ fn status_rows_overall_and_compare() {
     );
     assert_eq!(json_at_now(&none_ok, &["overall"])["status"], "down");
     let empty = Env::new();
-    assert_eq!(
-        json_at_now(&empty, &["overall"]),
-        json!({"status": "unknown", "reason": "no provider calls in the last 1h", "providers": {}})
-    );
-    assert_eq!(json_at_now(&empty, &["status"]), json!([]));
-    assert_eq!(
-        at_now(&empty, &["status"]).0,
-        "no provider calls in the last 1h\n"
-    );
+    at_now(&empty)
+        .args(["overall", "--json"])
+        .stdout_json(
+            json!({"status": "unknown", "reason": "no provider calls in the last 1h", "providers": {}}),
+        )
+        .run();
+    at_now(&empty)
+        .args(["status", "--json"])
+        .stdout_json(json!([]))
+        .run();
+    at_now(&empty)
+        .arg("status")
+        .stdout("no provider calls in the last 1h\n")
+        .run();
 }
 
 #[test]
@@ -260,23 +269,30 @@ fn check_lines_and_plugin_exit_codes() {
         ),
     ];
     for (args, code, line) in cases {
-        let (out, _, got) = at_now(&env, &args);
-        assert_eq!((out.trim_end(), got), (line, code), "{args:?}");
+        at_now(&env)
+            .args(args)
+            .exit(code)
+            .stdout(format!("{line}\n"))
+            .run();
     }
-    let (out, _, code) = at_now(&env, &["check"]);
-    assert_eq!(code, 1);
+    let out = at_now(&env)
+        .arg("check")
+        .exit(1)
+        .stdout_contains(" | bad_availability=0 bad_p95_ms=109 ")
+        .run()
+        .stdout;
     assert!(
         out.starts_with("CC-HEALTH WARNING - degraded: 1 of 3 providers healthy; "),
         "{out}"
     );
-    assert!(
-        out.contains(" | bad_availability=0 bad_p95_ms=109 "),
-        "{out}"
-    );
     // Problems are UNKNOWN, not a usage error.
     env.write("ccmon.json", "{not json");
-    let (out, _, code) = at_now(&env, &["check", "good"]);
-    assert_eq!(code, 3);
+    let out = at_now(&env)
+        .args(["check", "good"])
+        .exit(3)
+        .stdout_any()
+        .run()
+        .stdout;
     assert!(out.starts_with("CC-HEALTH UNKNOWN - "), "{out}");
 }
 
@@ -372,9 +388,9 @@ fn usage_counts_tokens_and_costs_recorded_estimated_and_unpriced() {
         (&json!("designer"), &json!(4.5))
     );
 
-    let (out, _, _) = at_now(&env, &["usage", "--by", "model"]);
-    assert_eq!(
-        out,
+    at_now(&env)
+        .args(["usage", "--by", "model"])
+        .stdout(
         "MODEL                       CALLS      INPUT     OUTPUT  CACHE READ  CACHE WRITE                COST\n\
          house-model                     1  2 000 000  1 000 000   1 000 000    1 000 000              ~$6.00\n\
          claude-3-7-sonnet-20250219      1  1 000 000    100 000           0            0              ~$4.50\n\
@@ -383,10 +399,13 @@ fn usage_counts_tokens_and_costs_recorded_estimated_and_unpriced() {
          -                               1          0          0           0            0                   -\n\
          TOTAL                           5  3 005 010  1 100 510   1 000 000    1 000 000  ~$10.75 + unpriced\n\
          ~ estimated from the price table (see --help)\n\
-         unpriced (no known price; add them under \"pricing\" in ccmon.json): my-llama\n"
-    );
-    let (out, _, _) = at_now(&env, &["usage", "--since", "2026-11-21"]);
-    assert_eq!(out, "no provider calls match\n");
+         unpriced (no known price; add them under \"pricing\" in ccmon.json): my-llama\n",
+        )
+        .run();
+    at_now(&env)
+        .args(["usage", "--since", "2026-11-21"])
+        .stdout("no provider calls match\n")
+        .run();
 }
 
 #[test]
@@ -434,20 +453,20 @@ fn errors_newest_first_redacted() {
     let limited = json_at_now(&env, &["errors", "openai", "--limit", "1"]);
     assert_eq!(limited.as_array().unwrap().len(), 1);
     assert_eq!(limited[0]["error"], "timeout after 30s");
-    let (out, _, _) = at_now(&env, &["errors", "nobody"]);
-    assert_eq!(out, "no failed calls to nobody\n");
+    at_now(&env)
+        .args(["errors", "nobody"])
+        .stdout("no failed calls to nobody\n")
+        .run();
 }
 
 #[test]
 fn record_compat_and_every_flag() {
     let env = Env::new();
     env.write("ccmon.json", r#"{"host": false}"#);
-    env.cmd("cc-health")
+    env.test("cc-health")
         .args(["record", "anthropic", "true", "1234"])
-        .assert()
-        .success()
-        .stdout("");
-    env.cmd("cc-health")
+        .run();
+    env.test("cc-health")
         .args([
             "record",
             "openai",
@@ -478,8 +497,9 @@ fn record_compat_and_every_flag() {
             "--timestamp",
             "2026-11-20T10:00:00Z",
         ])
-        .assert()
-        .success();
+        // The first call of a provider, failed: it is down, and the run says so.
+        .stderr("cc-health: openai is down: availability 0.0% is below 80.0%\n")
+        .run();
     let mut recs = env.records("analytics/provider-health-");
     recs.sort_by_key(|r| r["timestamp"].as_str().unwrap().to_string());
     let mut first = recs[0].clone();
@@ -520,10 +540,12 @@ fn bad_input_exits_2_and_writes_nothing() {
         (&["usage", "--by", "color"], "--by"),
     ];
     for (args, needle) in cases {
-        let (out, err, code) = env.run_bin("cc-health", args);
-        assert_eq!(code, 2, "{args:?}: {err}");
-        assert_eq!(out, "", "{args:?}");
-        assert!(err.contains(needle), "{args:?}: {err}");
+        env.test("cc-health")
+            .args(args)
+            .exit(2)
+            .stderr_contains(needle)
+            .writes_nothing()
+            .run();
     }
     assert_eq!(env.files(), Vec::<String>::new());
 }
@@ -532,10 +554,9 @@ fn bad_input_exits_2_and_writes_nothing() {
 fn notifications_once_per_transition() {
     let env = Env::new();
     let record = |ok: &str| {
-        env.cmd("cc-health")
+        env.test("cc-health")
             .args(["record", "flaky", ok, "100", "-q"])
-            .assert()
-            .success();
+            .run();
     };
     let kinds = || -> Vec<String> {
         env.records("analytics/notifications-")
@@ -580,36 +601,29 @@ fn notifications_once_per_transition() {
 #[test]
 fn help_shows_the_dated_price_table() {
     let env = Env::new();
-    let (out, _, code) = env.run_bin("cc-health", &["--help"]);
-    assert_eq!(code, 0);
-    assert!(
-        out.contains("Built-in prices (USD per million tokens, as of 2026-11-30;"),
-        "{out}"
-    );
-    assert!(
-        out.contains(
-            "  claude-sonnet-4-5            3      15        0.3        3.75        6       6/22.5"
-        ),
-        "{out}"
-    );
-    let (out, _, _) = env.run_bin("cc-health", &["usage", "--help"]);
-    assert!(out.contains("gpt-4o-mini"), "{out}");
+    env.test("cc-health")
+        .arg("--help")
+        .stdout_contains("Built-in prices (USD per million tokens, as of 2026-11-30;")
+        .stdout_contains(
+            "  claude-sonnet-4-5            3      15        0.3        3.75        6       6/22.5",
+        )
+        .run();
+    env.test("cc-health")
+        .args(["usage", "--help"])
+        .stdout_contains("gpt-4o-mini")
+        .run();
 }
 
 #[test]
 fn services_count_in_usage_and_cost_never_in_health() {
     let env = Env::new();
-    let health = |args: &[&str]| {
-        let (out, err, code) = env.run_bin("cc-health", args);
-        assert_eq!(code, 0, "{args:?}: {err}");
-        out
-    };
-    env.cmd("cc-progress")
+    let health = |args: &[&str]| env.test("cc-health").args(args).stdout_any().run().stdout;
+    env.test("cc-progress")
         .args([
             "start", "sbx-run", "--steps", "1", "--chain", "ch-1", "--sprint", "1/2",
         ])
-        .assert()
-        .success();
+        .stdout_any()
+        .run();
     // Failing services: still no provider status, no provider_down.
     for _ in 0..6 {
         health(&[
@@ -762,9 +776,12 @@ fn services_count_in_usage_and_cost_never_in_health() {
             "--kind",
         ),
     ] {
-        let (_, err, code) = env.run_bin("cc-health", args);
-        assert_eq!(code, 2, "{args:?}");
-        assert!(err.contains(needle), "{err}");
+        env.test("cc-health")
+            .args(args)
+            .exit(2)
+            .stderr_contains(needle)
+            .writes_nothing()
+            .run();
     }
     assert_eq!(env.records("analytics/provider-health-").len(), 8);
     common::validate_root(env.root());

@@ -1,6 +1,6 @@
 //! `cc-metrics` against hand-built histories, with "now" fixed through `CC_NOW`.
 
-mod common;
+use crate::common;
 
 use common::Env;
 use serde_json::{Value, json};
@@ -90,13 +90,16 @@ fn at_now(env: &Env, args: &[&str]) -> (String, String, i32) {
     common::outcome(env.metrics().env("CC_NOW", NOW).args(args))
 }
 
+/// The JSON document of `cc-metrics ARGS --json` at NOW, which must succeed silently.
+#[track_caller]
 fn json_at_now(env: &Env, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    let (out, err, code) = at_now(env, &all);
-    assert_eq!(code, 0, "{args:?}: {err}");
-    assert_eq!(err, "", "{args:?}");
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
+    env.test("cc-metrics")
+        .env("CC_NOW", NOW)
+        .args(args)
+        .arg("--json")
+        .stdout_any()
+        .run()
+        .json()
 }
 
 #[test]
@@ -390,7 +393,7 @@ fn record_with_every_flag_computes_quality() {
         "ccmon.json",
         r#"{"host": false, "quality": {"threshold": 85}}"#,
     );
-    env.metrics()
+    env.test("cc-metrics")
         .args([
             "record",
             "CUJ-005",
@@ -421,9 +424,7 @@ fn record_with_every_flag_computes_quality() {
             "--timestamp",
             "2026-11-20T13:45:01.123Z",
         ])
-        .assert()
-        .success()
-        .stdout("");
+        .run();
     // Composite: (2*90 + 80 + 85 + 70 + 95) / 6 = 85; the configured threshold is 85.
     assert_eq!(
         stored(&env),
@@ -458,11 +459,10 @@ fn record_compat_and_success_words() {
         ("fail", false),
         ("TRUE", true),
     ] {
-        env.metrics()
+        env.test("cc-metrics")
             .args(["record", "CUJ-005", word, "1234"])
             .args(["--timestamp", "2026-11-20T10:00:00Z"])
-            .assert()
-            .success();
+            .run();
         let last = stored(&env).pop().unwrap();
         assert_eq!(
             last,
@@ -546,10 +546,12 @@ fn bad_input_exits_2_and_writes_nothing() {
         ),
     ];
     for (args, needle) in cases {
-        let (out, err, code) = env.run_bin("cc-metrics", args);
-        assert_eq!(code, 2, "{args:?}: {err}");
-        assert_eq!(out, "", "{args:?}");
-        assert!(err.contains(needle), "{args:?}: {err}");
+        env.test("cc-metrics")
+            .args(args)
+            .exit(2)
+            .stderr_contains(needle)
+            .writes_nothing()
+            .run();
     }
     assert_eq!(env.files(), Vec::<String>::new());
 }
@@ -672,11 +674,9 @@ fn run_passes_the_exit_code_through_and_records_resources() {
 #[test]
 fn run_success_signals_and_missing_commands() {
     let env = Env::new();
-    env.metrics()
+    env.test("cc-metrics")
         .args(["run", "CUJ-R", "-q", "--", "true"])
-        .assert()
-        .code(0)
-        .stderr("");
+        .run();
     let rec = stored(&env).pop().unwrap();
     assert_eq!(
         (&rec["success"], &rec["error"]),
