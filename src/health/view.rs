@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use super::pricing::Tokens;
 use crate::error::Result;
 use crate::record::{Timestamp, error_message, parse_line};
-use crate::store::{LineError, Roots, Scan, Skipped, Stream};
+use crate::store::{Roots, Skipped, Stream};
 
 /// The fields of a stored provider call that reports read.
 #[derive(Debug, Clone, Deserialize)]
@@ -107,6 +107,23 @@ impl<'a> CallView<'a> {
     }
 }
 
+/// The provider-call stream, read through [`CallView`].
+pub struct Calls;
+
+impl crate::record::Views for Calls {
+    const STREAM: Stream = Stream::ProviderHealth;
+    type View<'a> = CallView<'a>;
+    fn parse(bytes: &[u8]) -> Option<CallView<'_>> {
+        CallView::parse(bytes)
+    }
+    fn timestamp(v: &CallView<'_>) -> Timestamp {
+        v.timestamp
+    }
+    fn id<'v>(v: &'v CallView<'_>) -> Option<&'v str> {
+        v.id.as_deref()
+    }
+}
+
 /// Folds every valid call with a timestamp in `[since, until]` (unbounded sides when
 /// `None`), one accumulator per worker.
 pub fn fold<A, I, V, M>(
@@ -123,20 +140,5 @@ where
     V: Fn(&mut A, &CallView<'_>) + Sync,
     M: Fn(A, A) -> A,
 {
-    let files = roots.files(Stream::ProviderHealth, since, until)?;
-    let scan = Scan::new(files, roots.needs_dedup());
-    scan.run(
-        init,
-        |acc, line| {
-            let v = CallView::parse(line.bytes).ok_or(LineError::Malformed)?;
-            if since.is_none_or(|s| v.timestamp >= s)
-                && until.is_none_or(|u| v.timestamp <= u)
-                && scan.first_sighting(v.id.as_deref())
-            {
-                visit(acc, &v);
-            }
-            Ok(())
-        },
-        merge,
-    )
+    crate::record::fold_views::<Calls, _, _, _, _>(roots, since, until, init, visit, merge)
 }

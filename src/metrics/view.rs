@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use crate::config::QualityConfig;
 use crate::error::Result;
 use crate::record::{Timestamp, error_message, parse_line};
-use crate::store::{LineError, Roots, Scan, Skipped, Stream};
+use crate::store::{Roots, Skipped, Stream};
 
 /// The quality fields of a stored execution.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -156,6 +156,23 @@ impl<'a> JourneyView<'a> {
     }
 }
 
+/// The journey stream, read through [`JourneyView`].
+pub struct Journeys;
+
+impl crate::record::Views for Journeys {
+    const STREAM: Stream = Stream::CujMetrics;
+    type View<'a> = JourneyView<'a>;
+    fn parse(bytes: &[u8]) -> Option<JourneyView<'_>> {
+        JourneyView::parse(bytes)
+    }
+    fn timestamp(v: &JourneyView<'_>) -> Timestamp {
+        v.timestamp
+    }
+    fn id<'v>(v: &'v JourneyView<'_>) -> Option<&'v str> {
+        v.id.as_deref()
+    }
+}
+
 /// Folds every valid execution with a timestamp in `[since, until]`, one accumulator per
 /// worker. Only files whose date can hold such records are opened.
 pub fn fold<A, I, V, M>(
@@ -172,20 +189,12 @@ where
     V: Fn(&mut A, &JourneyView<'_>) + Sync,
     M: Fn(A, A) -> A,
 {
-    let files = roots.files(Stream::CujMetrics, Some(since), Some(until))?;
-    let scan = Scan::new(files, roots.needs_dedup());
-    scan.run(
+    crate::record::fold_views::<Journeys, _, _, _, _>(
+        roots,
+        Some(since),
+        Some(until),
         init,
-        |acc, line| {
-            let view = JourneyView::parse(line.bytes).ok_or(LineError::Malformed)?;
-            if since <= view.timestamp
-                && view.timestamp <= until
-                && scan.first_sighting(view.id.as_deref())
-            {
-                visit(acc, &view);
-            }
-            Ok(())
-        },
+        visit,
         merge,
     )
 }

@@ -1,5 +1,6 @@
 //! The five record types (SPEC §3), their validation, and the timestamp type.
 
+mod fold;
 mod journey;
 mod notification;
 mod progress;
@@ -7,6 +8,7 @@ mod provider;
 mod skill;
 
 pub use crate::time::Timestamp;
+pub use fold::{Views, fold_views};
 pub use journey::{JourneyExecution, JourneySource, Quality, Resources};
 pub use notification::{Notification, NotificationType};
 pub use progress::{
