@@ -350,6 +350,7 @@ fn screen(settings: &Settings) -> Style {
 fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<Exit> {
     let interval_ms = timespec::parse_duration_ms(&args.interval, "--interval")?;
     let interval = Duration::from_secs_f64(interval_ms.max(50.0) / 1000.0);
+    let redactor = settings.redactor()?;
     let mut live = dashboard::LiveView::start(&settings.roots)?;
     let stop = Arc::new(AtomicBool::new(false));
     for (sig, signal) in [
@@ -368,6 +369,7 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<Exit> {
         &settings.roots,
         &settings.config,
         settings.style.utc,
+        &redactor,
         interval,
         &stop,
         |d| {

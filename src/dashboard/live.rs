@@ -91,15 +91,17 @@ impl LiveView {
         Ok(LiveView { events, watch })
     }
 
-    /// Draws a new dashboard (generated at the clock's now, saved beside the data) at
-    /// once and again after each change, no more often than `interval`, until `stop`
-    /// is set or the watch ends. Skipped lines are not reported here: warnings would
-    /// scribble over the screen.
+    /// Draws a new dashboard (generated at the clock's now, every string redacted as
+    /// `view` does, saved beside the data) at once and again after each change, no more
+    /// often than `interval`, until `stop` is set or the watch ends. Skipped lines are
+    /// not reported here: warnings would scribble over the screen.
+    #[allow(clippy::too_many_arguments)]
     pub fn run(
         &mut self,
         roots: &Roots,
         config: &Config,
         utc: bool,
+        redactor: &Redactor,
         interval: Duration,
         stop: &AtomicBool,
         mut draw: impl FnMut(&Dashboard) -> Result<()>,
@@ -108,7 +110,7 @@ impl LiveView {
         let mut last_change = Instant::now();
         while !stop.load(Ordering::Relaxed) {
             if dirty && last_change.elapsed() >= interval {
-                let (d, _) = generate(roots, config, Timestamp::now(), utc)?;
+                let (d, _) = compute(roots, config, Timestamp::now(), utc, redactor)?;
                 save_beside_data(roots, &d);
                 draw(&d)?;
                 dirty = false;

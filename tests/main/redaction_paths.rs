@@ -287,3 +287,38 @@ fn sanitize_and_bulk_keep_the_order_of_many_lines() {
     assert_eq!(durations, expected);
     assert!(records.iter().all(|r| r["params"]["token"] == "[REDACTED]"));
 }
+
+#[test]
+fn dashboard_watch_redacts_what_it_draws_and_saves() {
+    let env = foreign_records();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_cc-dashboard"))
+        .current_dir(env.root())
+        .env_remove("CC_ROOT")
+        .env("COLUMNS", "120")
+        .env("TZ", "UTC")
+        .args(["watch", "--utc", "--interval", "100ms"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first frame is drawn and saved at once; wait for the saved document.
+    let saved = env.root().join("analytics/metrics-dashboard.json");
+    let started = std::time::Instant::now();
+    while !saved.exists() && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("[REDACTED]"), "{screen}");
+    clean("cc-dashboard watch", &screen);
+    clean(
+        "cc-dashboard watch (stderr)",
+        &String::from_utf8_lossy(&out.stderr),
+    );
+    clean(
+        "the saved dashboard",
+        &std::fs::read_to_string(&saved).unwrap(),
+    );
+}
