@@ -380,9 +380,10 @@ fn exec_log(settings: &Settings, args: LogArgs) -> Result<Exit> {
 
 fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<Exit> {
     if input != "-" {
+        // The value is not repeated: it may be anything, a secret included (SPEC §15).
         return Err(Error::invalid(
-            "input",
-            format!("{input:?}: only - (standard input) is accepted"),
+            "INPUT",
+            "only - (standard input) is accepted; for a file: cc-log log - < FILE",
         ));
     }
     let mut out = output::stdout();

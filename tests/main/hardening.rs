@@ -620,3 +620,16 @@ fn an_error_that_cannot_be_printed_still_exits_1_not_in_a_panic() {
         .unwrap();
     assert_eq!(out.code(), Some(1));
 }
+
+#[test]
+fn a_log_input_other_than_stdin_is_refused_without_repeating_it() {
+    let env = Env::new();
+    let (out, err, code) = outcome(env.log().args(["log", "sk-live-not-a-file-4f9c2a"]));
+    assert_eq!(code, 2);
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        "cc-log: error: invalid INPUT: only - (standard input) is accepted; for a file: cc-log log - < FILE\n"
+    );
+    assert!(env.files().is_empty(), "{:?}", env.files());
+}
