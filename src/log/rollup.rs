@@ -163,15 +163,14 @@ impl Builder {
     }
 
     fn merge(mut self, other: Builder) -> Builder {
-        // Only one worker reads a file; merging meets an empty builder.
+        // A large file is read in one share per core: their builders merge here.
         if other.records == 0 {
             return self;
         }
         if self.records == 0 {
             return other;
         }
-        // Not reached with one file per build, but kept correct: re-key the other's
-        // strings.
+        // Re-key the other's strings into this builder's table.
         let names: Vec<Box<str>> = {
             let mut v: Vec<(u32, Box<str>)> =
                 other.strings.into_iter().map(|(k, i)| (i, k)).collect();
@@ -303,8 +302,8 @@ fn internal(e: postcard::Error) -> crate::Error {
     }
 }
 
-/// The single dimension a filter constrains (besides time), `Some(None)` when none,
-/// `None` when the rollup's quarter combinations cannot answer it at all.
+/// The dimensions a filter constrains (besides time) with their wanted values, or
+/// `None` when no rollup can answer it (`--run-id`, `--grep`, `--cache-hit`).
 pub(super) fn filter_dims(filter: &Filter) -> Option<Vec<(Dim, String)>> {
     if filter.run_id.is_some() || filter.grep.is_some() || filter.cache_hit.is_some() {
         return None;

@@ -195,32 +195,15 @@ impl Rollup {
     /// `None` when it is not one or is damaged (its length must be what its parts say).
     fn read(mut file: std::fs::File) -> Option<Rollup> {
         let size = file.metadata().ok()?.len();
-        let part = |file: &mut std::fs::File| -> Option<Vec<u8>> {
-            let mut len = [0u8; 8];
-            file.read_exact(&mut len).ok()?;
-            let len = usize::try_from(u64::from_le_bytes(len)).ok()?;
-            if len as u64 > size {
-                return None;
-            }
-            let mut buf = vec![0u8; len];
-            file.read_exact(&mut buf).ok()?;
-            Some(buf)
-        };
-        let mut magic = [0u8; 8];
-        file.read_exact(&mut magic).ok()?;
-        if &magic != MAGIC {
-            return None;
-        }
-        let head = part(&mut file)?;
-        let day = part(&mut file)?;
+        let (header, head_len) = read_head(&mut file, size)?;
+        let day = read_part(&mut file, size)?;
         let mut len = [0u8; 8];
         file.read_exact(&mut len).ok()?;
         let quarters_len = usize::try_from(u64::from_le_bytes(len)).ok()?;
-        let at = (MAGIC.len() + 8 + head.len() + 8 + day.len() + 8) as u64;
+        let at = (MAGIC.len() + 8 + head_len + 8 + day.len() + 8) as u64;
         if at.checked_add(quarters_len as u64)? != size {
             return None;
         }
-        let header: Header = postcard::from_bytes(&head).ok()?;
         Some(Rollup {
             header,
             day: (0, day.len()),
@@ -331,16 +314,34 @@ pub fn load(path: &Path, source: Option<Fingerprint>) -> Loaded {
 
 /// Reads only the header of the rollup at `path`.
 fn read_header(path: &Path) -> Option<Header> {
-    let mut prefix = Vec::new();
-    safe::open_read(path)
-        .ok()?
-        .take(64 * 1024)
-        .read_to_end(&mut prefix)
-        .ok()?;
-    let rest = prefix.strip_prefix(MAGIC)?;
-    let (len, rest) = rest.split_first_chunk::<8>()?;
-    let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
-    postcard::from_bytes(rest.get(..len)?).ok()
+    let mut file = safe::open_read(path).ok()?;
+    let size = file.metadata().ok()?.len();
+    read_head(&mut file, size).map(|(h, _)| h)
+}
+
+/// Reads the magic and the header of a rollup file of `size` bytes from its start: the
+/// header and its encoded length.
+fn read_head(file: &mut std::fs::File, size: u64) -> Option<(Header, usize)> {
+    let mut magic = [0u8; 8];
+    file.read_exact(&mut magic).ok()?;
+    if &magic != MAGIC {
+        return None;
+    }
+    let head = read_part(file, size)?;
+    Some((postcard::from_bytes(&head).ok()?, head.len()))
+}
+
+/// Reads one length-prefixed part of a rollup file of `size` bytes.
+fn read_part(file: &mut std::fs::File, size: u64) -> Option<Vec<u8>> {
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len).ok()?;
+    let len = usize::try_from(u64::from_le_bytes(len)).ok()?;
+    if len as u64 > size {
+        return None;
+    }
+    let mut buf = vec![0u8; len];
+    file.read_exact(&mut buf).ok()?;
+    Some(buf)
 }
 
 /// The days of `stream` in `[since, until]` whose raw files were pruned with
@@ -527,38 +528,38 @@ pub fn plan(
 }
 
 /// Builds the rollups of `files`, one file per core at a time.
-/// Rollups built by one worker: (position in the list, the encoded rollup).
-type Built = Vec<(usize, Option<Vec<u8>>)>;
-
-fn build_all(files: &[&DataFile], build: &Build<'_>) -> crate::Result<Vec<Option<Vec<u8>>>> {
-    let missing = files;
+/// Runs `build` on each of `files`, one file per core at a time; the results in the
+/// order of `files`.
+fn build_all<T: Send>(
+    files: &[&DataFile],
+    build: &(dyn Fn(&DataFile) -> crate::Result<T> + Sync),
+) -> crate::Result<Vec<T>> {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || -> crate::Result<Built> {
+    let work = || -> crate::Result<Vec<(usize, T)>> {
         let mut done = Vec::new();
         loop {
             let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(file) = missing.get(k) else {
+            let Some(file) = files.get(k) else {
                 return Ok(done);
             };
             done.push((k, build(file)?));
         }
     };
-    let workers = cores.min(missing.len()).max(1);
-    let results: Vec<crate::Result<Built>> = std::thread::scope(|s| {
+    let workers = cores.min(files.len()).max(1);
+    let results: Vec<crate::Result<Vec<(usize, T)>>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers).map(|_| s.spawn(work)).collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
-    let mut out: Vec<Option<Vec<u8>>> = vec![None; missing.len()];
+    let mut out: Vec<(usize, T)> = Vec::with_capacity(files.len());
     for r in results {
-        for (k, bytes) in r? {
-            out[k] = bytes;
-        }
+        out.extend(r?);
     }
-    Ok(out)
+    out.sort_by_key(|(k, _)| *k);
+    Ok(out.into_iter().map(|(_, t)| t).collect())
 }
 
 /// What `rollup` did for one sealed file.
@@ -597,7 +598,6 @@ pub fn refresh(
             .filter(|f| sealed(f, now))
             .collect();
         let mut todo: Vec<(usize, DataFile)> = Vec::new();
-        let first = actions.len();
         for file in files {
             let path = path_for(root, &file.path);
             let fp = Fingerprint::of_path(&file.path);
@@ -624,7 +624,6 @@ pub fn refresh(
                 raw_bytes: fp.map_or(0, |f| f.size),
             });
         }
-        debug_assert!(todo.iter().all(|(i, _)| *i >= first));
         let files: Vec<&DataFile> = todo.iter().map(|(_, f)| f).collect();
         let built = build_all(&files, build)?;
         for ((i, file), bytes) in todo.iter().zip(built) {
@@ -774,7 +773,9 @@ where
         }
     }
     // Each missing file is folded alone (so its result can be kept), one per core.
-    let one = |file: &DataFile| -> crate::Result<Option<Vec<u8>>> {
+    // Each missing file's fold, with its header and encoded rollup, or `None` when the
+    // file changed while it was read.
+    let one = |file: &DataFile| -> crate::Result<Option<(A, Header, Vec<u8>)>> {
         let Some(before) = Fingerprint::of_path(&file.path) else {
             return Ok(None);
         };
@@ -796,18 +797,14 @@ where
             what: "encoding a rollup",
             message: e.to_string(),
         })?;
-        Ok(Some(Rollup::encode(&header, &body, &[])))
+        let bytes = Rollup::encode(&header, &body, &[]);
+        Ok(Some((a, header, bytes)))
     };
     let refs: Vec<&DataFile> = missing.iter().map(|(_, f)| f).collect();
     let built = build_all(&refs, &one)?;
-    for ((index, file), bytes) in missing.into_iter().zip(built) {
-        let decoded = bytes.as_deref().and_then(|b| {
-            let r = Rollup::decode(b.to_vec())?;
-            let a = postcard::from_bytes::<A>(r.day()).ok()?;
-            Some((a, r.header))
-        });
-        match (bytes, decoded) {
-            (Some(bytes), Some((a, header))) => {
+    for ((index, file), built) in missing.into_iter().zip(built) {
+        match built {
+            Some((a, header, bytes)) => {
                 let _ = save(&kind_path_for(root, &file.path, kind), &bytes);
                 total = merge(total, a);
                 header.add_skipped(&mut skipped, index, &file.display);
