@@ -289,7 +289,7 @@ pub fn exec(cli: Cli) -> Result<Exit> {
         Command::Html(args) => exec_html(&settings, &args),
         Command::Serve(args) => exec_serve(&settings, &args),
         Command::Ship(ShipCommand::Clickhouse(args)) => exec_ship_clickhouse(&settings, &args),
-        Command::Prune(args) => exec_prune(&settings, Stream::Notifications, &args),
+        Command::Prune(args) => exec_prune(&settings, Stream::Notifications, &args, false),
         Command::Completions { shell } => {
             print_completions(shell, &mut super::examples::add_to(Cli::command()))
                 .map(|()| Exit::Success)

@@ -197,7 +197,16 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
         "cc-metrics",
         "prune",
         "\
-  cc-metrics prune --older-than 90d --dry-run",
+  cc-metrics prune --older-than 90d --dry-run
+  cc-metrics prune --older-than 90d --keep-rollups   # reports still cover those days",
+    ),
+    (
+        "cc-metrics",
+        "rollup",
+        "\
+  cc-metrics rollup             # summarize every sealed day now
+  cc-metrics rollup --rebuild   # rebuild them all
+  cc-metrics all --window 365d  # sealed days from rollups, today from raw lines",
     ),
     (
         "cc-metrics",
@@ -408,7 +417,16 @@ const EXAMPLES: &[(&str, &str, &str)] = &[
         "cc-health",
         "prune",
         "\
-  cc-health prune --older-than 90d --dry-run",
+  cc-health prune --older-than 90d --dry-run
+  cc-health prune --older-than 90d --keep-rollups   # usage still covers those days",
+    ),
+    (
+        "cc-health",
+        "rollup",
+        "\
+  cc-health rollup              # summarize every sealed day now
+  cc-health rollup --rebuild    # rebuild them all
+  cc-health usage --since 365d --by model   # sealed days from rollups",
     ),
     (
         "cc-health",

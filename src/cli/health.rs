@@ -3,7 +3,10 @@
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
+use super::{
+    CommonArgs, RollupArgs, RollupPruneArgs, Settings, exec_prune, exec_rollup, print_completions,
+    print_man,
+};
 use crate::error::{Error, Exit, PluginStatus, Result};
 use crate::health::{self, PriceTable, Thresholds, UsageBy, render};
 use crate::output;
@@ -75,7 +78,10 @@ enum Command {
     /// 2 CRITICAL, 3 UNKNOWN.
     Check(StatusArgs),
     /// Delete (or gzip) daily files wholly older than a cutoff.
-    Prune(PruneArgs),
+    Prune(RollupPruneArgs),
+    /// Summarize sealed days (before today, UTC) so reports over them read kilobytes, not
+    /// gigabytes; reports build missing rollups themselves, this does it ahead of time.
+    Rollup(RollupArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -240,7 +246,13 @@ pub fn exec(cli: Cli) -> Result<Exit> {
         Command::Errors(args) => exec_errors(&settings, args),
         Command::Usage(args) => exec_usage(&settings, args),
         Command::Check(args) => Ok(exec_check(&settings, args)),
-        Command::Prune(args) => exec_prune(&settings, Stream::ProviderHealth, &args),
+        Command::Prune(args) => exec_prune(
+            &settings,
+            Stream::ProviderHealth,
+            &args.prune,
+            args.keep_rollups,
+        ),
+        Command::Rollup(args) => exec_rollup(&settings, Stream::ProviderHealth, &args),
         Command::Completions { shell } => {
             print_completions(shell, &mut super::examples::add_to(Cli::command()))
                 .map(|()| Exit::Success)

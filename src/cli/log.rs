@@ -3,7 +3,10 @@
 use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use super::{CommonArgs, PruneArgs, Settings, exec_prune_with, print_completions, print_man};
+use super::{
+    CommonArgs, RollupArgs, RollupPruneArgs, Settings, exec_prune, exec_rollup, print_completions,
+    print_man,
+};
 use crate::error::{Error, Exit, Result};
 use crate::log::{self, Filter, GroupBy};
 use crate::output;
@@ -56,7 +59,7 @@ enum Command {
     /// nothing on standard output); `hook install|uninstall` edits the settings file.
     Hook(super::hook::HookArgs),
     /// Delete (or gzip) daily files wholly older than a cutoff.
-    Prune(LogPruneArgs),
+    Prune(RollupPruneArgs),
     /// Summarize sealed days (before today, UTC) so stats over them read kilobytes, not
     /// gigabytes; reports build missing rollups themselves, this does it ahead of time.
     Rollup(RollupArgs),
@@ -68,25 +71,6 @@ enum Command {
     },
     /// Print the man page.
     Man,
-}
-
-/// `prune` flags of cc-log.
-#[derive(Debug, Args)]
-struct LogPruneArgs {
-    #[command(flatten)]
-    prune: PruneArgs,
-    /// Keep each deleted file's rollup, so `stats` still covers its day (queries
-    /// over it say its records were pruned).
-    #[arg(long, conflicts_with = "compress")]
-    keep_rollups: bool,
-}
-
-/// `rollup` flags.
-#[derive(Debug, Args)]
-struct RollupArgs {
-    /// Rebuild every rollup, even those that are up to date.
-    #[arg(long)]
-    rebuild: bool,
 }
 
 /// Optional fields shared by `log` and `run`.
@@ -309,18 +293,14 @@ pub fn exec(cli: Cli) -> Result<Exit> {
         Command::Tail(args) => exec_tail(&settings, args),
         Command::Sanitize => exec_sanitize(&settings),
         Command::Hook(_) => Ok(Exit::Success),
-        Command::Prune(args) => exec_prune_with(&settings, &args.prune, |cutoff| {
-            log::prune(
-                &settings.roots,
-                cutoff,
-                args.prune.compress,
-                args.prune.dry_run,
-                args.keep_rollups,
-            )
-        }),
+        Command::Prune(args) => exec_prune(
+            &settings,
+            crate::store::Stream::SkillInvocations,
+            &args.prune,
+            args.keep_rollups,
+        ),
         Command::Rollup(args) => {
-            settings.emit(&log::refresh_rollups(&settings.roots, args.rebuild)?)?;
-            Ok(Exit::Success)
+            exec_rollup(&settings, crate::store::Stream::SkillInvocations, &args)
         }
         Command::Completions { shell } => {
             print_completions(shell, &mut super::examples::add_to(Cli::command()))

@@ -3,7 +3,10 @@
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use super::{CommonArgs, PruneArgs, Settings, exec_prune, print_completions, print_man};
+use super::{
+    CommonArgs, RollupArgs, RollupPruneArgs, Settings, exec_prune, exec_rollup, print_completions,
+    print_man,
+};
 use crate::error::{Error, Exit, Result};
 use crate::metrics::{self, QualityFilter};
 use crate::output;
@@ -62,7 +65,10 @@ enum Command {
     /// Quality scores per time bucket, and the share meeting the threshold.
     Quality(QualityArgs),
     /// Delete (or gzip) daily files wholly older than a cutoff.
-    Prune(PruneArgs),
+    Prune(RollupPruneArgs),
+    /// Summarize sealed days (before today, UTC) so reports over them read kilobytes, not
+    /// gigabytes; reports build missing rollups themselves, this does it ahead of time.
+    Rollup(RollupArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -251,7 +257,13 @@ pub fn exec(cli: Cli) -> Result<Exit> {
         Command::Percentiles(args) => exec_percentiles(&settings, args),
         Command::Workflows(args) => exec_workflows(&settings, args),
         Command::Quality(args) => exec_quality(&settings, args),
-        Command::Prune(args) => exec_prune(&settings, Stream::CujMetrics, &args),
+        Command::Prune(args) => exec_prune(
+            &settings,
+            Stream::CujMetrics,
+            &args.prune,
+            args.keep_rollups,
+        ),
+        Command::Rollup(args) => exec_rollup(&settings, Stream::CujMetrics, &args),
         Command::Completions { shell } => {
             print_completions(shell, &mut super::examples::add_to(Cli::command()))
                 .map(|()| Exit::Success)

@@ -328,12 +328,66 @@ pub struct PruneArgs {
     pub dry_run: bool,
 }
 
+/// `prune` flags of the programs whose streams have rollups.
+#[derive(Debug, Args)]
+pub struct RollupPruneArgs {
+    /// The flags every `prune` has.
+    #[command(flatten)]
+    pub prune: PruneArgs,
+    /// Keep each deleted file's rollup, so reports still cover its day (questions that
+    /// need its raw records say they were pruned).
+    #[arg(long, conflicts_with = "compress")]
+    pub keep_rollups: bool,
+}
+
+/// `rollup` flags.
+#[derive(Debug, Args)]
+pub struct RollupArgs {
+    /// Rebuild every rollup, even those that are up to date.
+    #[arg(long)]
+    pub rebuild: bool,
+}
+
+/// How `stream`'s rollups are made, if it has any.
+fn rollup_recipe(stream: Stream) -> Option<crate::rollup::Recipe<'static>> {
+    match stream {
+        Stream::SkillInvocations => Some(crate::log::ROLLUPS),
+        Stream::CujMetrics => Some(crate::rollup::rows_recipe::<crate::metrics::Journeys>()),
+        Stream::ProviderHealth => Some(crate::rollup::rows_recipe::<crate::health::Calls>()),
+        Stream::Progress | Stream::Notifications => None,
+    }
+}
+
 /// `prune`: deletes (or gzips) the daily files of `stream` wholly older than the cutoff
-/// and says what it did.
-pub fn exec_prune(settings: &Settings, stream: Stream, args: &PruneArgs) -> Result<Exit> {
-    exec_prune_with(settings, args, |cutoff| {
-        prune::prune(&settings.roots, stream, cutoff, args.compress, args.dry_run)
+/// and says what it did. Their rollups go with them, unless `keep_rollups`.
+pub fn exec_prune(
+    settings: &Settings,
+    stream: Stream,
+    args: &PruneArgs,
+    keep_rollups: bool,
+) -> Result<Exit> {
+    exec_prune_with(settings, args, |cutoff| match rollup_recipe(stream) {
+        Some(recipe) => crate::rollup::prune(
+            &settings.roots,
+            stream,
+            cutoff,
+            args.compress,
+            args.dry_run,
+            keep_rollups.then_some(recipe),
+        ),
+        None => prune::prune(&settings.roots, stream, cutoff, args.compress, args.dry_run),
     })
+}
+
+/// `rollup`: builds the missing or stale rollups of `stream`'s sealed files and says what
+/// each is.
+pub fn exec_rollup(settings: &Settings, stream: Stream, args: &RollupArgs) -> Result<Exit> {
+    let Some(recipe) = rollup_recipe(stream) else {
+        return Ok(Exit::Success);
+    };
+    let actions = crate::rollup::refresh(&settings.roots, stream, args.rebuild, recipe)?;
+    settings.emit(&output::RollupReport(actions))?;
+    Ok(Exit::Success)
 }
 
 /// `prune` done by `run` (given the cutoff), reported as `exec_prune` reports it.

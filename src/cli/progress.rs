@@ -530,7 +530,7 @@ pub fn exec(cli: Cli) -> Result<Exit> {
             settings.emit(&render::ChainsReport { rows })?;
             Ok(settings.finish(&skipped))
         }
-        Command::Prune(args) => exec_prune(&settings, Stream::Progress, &args),
+        Command::Prune(args) => exec_prune(&settings, Stream::Progress, &args, false),
         Command::Completions { shell } => {
             print_completions(shell, &mut super::examples::add_to(Cli::command()))
                 .map(|()| Exit::Success)

@@ -356,7 +356,9 @@ pub fn generate(
     utc: bool,
 ) -> Result<(Dashboard, Skipped)> {
     let started = Instant::now();
-    let mut skipped = Skipped::default();
+    // Malformed lines, per stream: several reads of a stream meet the same lines.
+    let mut reads: BTreeMap<Stream, Skipped> = BTreeMap::new();
+    let mut add = |stream: Stream, s: Skipped| reads.entry(stream).or_default().union(s);
     // The period: today and the 29 days before it, whole days (local time, or UTC).
     let today = start_of_day(now, utc);
     let first_day = Timestamp(today.0 - (PERIOD_DAYS - 1) * DAY_MS);
@@ -364,7 +366,7 @@ pub fn generate(
 
     // Journeys: windows, per-CUJ figures, workflows, iterations and resources by day.
     let (cujs, windows, s) = metrics::all_windows_with_total(roots, now)?;
-    skipped.merge(s);
+    add(Stream::CujMetrics, s);
     #[derive(Default)]
     struct JourneyAcc {
         executions: u64,
@@ -413,7 +415,7 @@ pub fn generate(
             a
         },
     )?;
-    skipped.merge(s);
+    add(Stream::CujMetrics, s);
 
     // Skills, agents and invocations by day: one pass.
     let filter = Filter {
@@ -427,7 +429,7 @@ pub fn generate(
         &[GroupBy::Skill, GroupBy::Agent, GroupBy::Day],
         utc,
     )?;
-    skipped.merge(s);
+    add(Stream::SkillInvocations, s);
     let mut tables = tables.into_iter();
     let mut skills = tables.next().unwrap_or_default();
     let invocations: u64 = skills.iter().map(|r| r.count).sum();
@@ -447,7 +449,7 @@ pub fn generate(
 
     // Runs.
     let (runs, s) = progress::all_runs(roots, Some(period_start), None, now)?;
-    skipped.merge(s);
+    add(Stream::Progress, s);
     let count = |st: RunStatus| runs.iter().filter(|r| r.status == st).count() as u64;
     let mut created: BTreeMap<String, u64> = BTreeMap::new();
     let mut completed: BTreeMap<String, u64> = BTreeMap::new();
@@ -473,7 +475,7 @@ pub fn generate(
     // Providers and cost.
     let th = Thresholds::from_config(&config.health, None)?;
     let (statuses, s) = health::statuses(roots, &th, now)?;
-    skipped.merge(s);
+    add(Stream::ProviderHealth, s);
     let overall = health::overall(&statuses, th.window_ms);
     let prices = PriceTable::new(&config.pricing);
     let usage_since = |since: Timestamp| -> Result<(UsageRow, Skipped)> {
@@ -488,9 +490,9 @@ pub fn generate(
         Ok((health::total(&rows), s))
     };
     let (today_usage, s) = usage_since(today)?;
-    skipped.merge(s);
+    add(Stream::ProviderHealth, s);
     let (week_usage, s) = usage_since(Timestamp(now.0 - 7 * DAY_MS))?;
-    skipped.merge(s);
+    add(Stream::ProviderHealth, s);
     let (by_model, s) = health::usage(
         roots,
         UsageBy::Model,
@@ -499,7 +501,7 @@ pub fn generate(
         &prices,
         utc,
     )?;
-    skipped.merge(s);
+    add(Stream::ProviderHealth, s);
     let month_usage = health::total(&by_model);
     let (by_day, s) = health::usage(
         roots,
@@ -509,7 +511,7 @@ pub fn generate(
         &prices,
         utc,
     )?;
-    skipped.merge(s);
+    add(Stream::ProviderHealth, s);
     let cost_by_day: BTreeMap<String, f64> = by_day
         .into_iter()
         .filter_map(|r| r.key.map(|k| (k, r.cost_usd.unwrap_or(0.0))))
@@ -541,10 +543,10 @@ pub fn generate(
         now,
         &config.quality,
     )?;
-    skipped.merge(s);
+    add(Stream::CujMetrics, s);
 
     let (notes, s) = notifications::load(roots)?;
-    skipped.merge(s);
+    add(Stream::Notifications, s);
     let unread = notes.iter().filter(|n| !n.read && !n.dismissed).count() as u64;
     let latest = notifications::list(
         &notes,
@@ -610,6 +612,10 @@ pub fn generate(
         },
         notifications: NotificationSummary { unread, latest },
     };
+    let mut skipped = Skipped::default();
+    for s in reads.into_values() {
+        skipped.merge(s);
+    }
     Ok((dashboard, skipped))
 }
 

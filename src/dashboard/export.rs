@@ -114,7 +114,7 @@ fn histograms(p: &mut Prom, name: &str, help: &str, labels: &[&str], series: &Se
             p.sample(&bucket, &pairs, *n as f64);
             pairs.pop();
         }
-        p.sample(&format!("{name}_sum"), &pairs, h.sum);
+        p.sample(&format!("{name}_sum"), &pairs, h.sum.value());
         p.sample(&format!("{name}_count"), &pairs, h.count as f64);
     }
 }
@@ -357,7 +357,7 @@ fn histogram_metric(
                 "startTimeUnixNano": t.start,
                 "timeUnixNano": t.now,
                 "count": h.count.to_string(),
-                "sum": h.sum,
+                "sum": h.sum.value(),
                 "min": h.min,
                 "max": h.max,
                 "bucketCounts": h.counts.iter().map(u64::to_string).collect::<Vec<_>>(),

@@ -47,8 +47,8 @@ pub struct Histogram {
     /// `counts[i]` observations fell in `(bounds[i-1], bounds[i]]`; the last one is
     /// above every bound.
     pub counts: Vec<u64>,
-    /// The sum of the observations.
-    pub sum: f64,
+    /// The sum of the observations, exact (see [`crate::stats::ExactSum`]).
+    pub sum: crate::stats::ExactSum,
     /// How many.
     pub count: u64,
     /// The smallest observation (`+inf` when empty).
@@ -62,7 +62,7 @@ pub struct Histogram {
 struct StoredHistogram {
     bounds: u8,
     counts: Vec<u64>,
-    sum: f64,
+    sum: crate::stats::ExactSum,
     count: u64,
     min: f64,
     max: f64,
@@ -79,7 +79,7 @@ impl Serialize for Histogram {
         StoredHistogram {
             bounds: bounds as u8,
             counts: self.counts.clone(),
-            sum: self.sum,
+            sum: self.sum.clone(),
             count: self.count,
             min: self.min,
             max: self.max,
@@ -122,7 +122,7 @@ impl Histogram {
         Histogram {
             bounds,
             counts: vec![0; bounds.len() + 1],
-            sum: 0.0,
+            sum: crate::stats::ExactSum::default(),
             count: 0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
@@ -140,7 +140,7 @@ impl Histogram {
             .position(|b| value <= *b)
             .unwrap_or(self.bounds.len());
         self.counts[i] += 1;
-        self.sum += value;
+        self.sum.add(value);
         self.count += 1;
         self.min = self.min.min(value);
         self.max = self.max.max(value);
@@ -151,7 +151,7 @@ impl Histogram {
         for (a, b) in self.counts.iter_mut().zip(other.counts.iter()) {
             *a += b;
         }
-        self.sum += other.sum;
+        self.sum.merge(&other.sum);
         self.count += other.count;
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
@@ -349,7 +349,7 @@ impl Fleet {
             calls: Series<u64>,
             latency: Series<Histogram>,
             tokens: Series<u64>,
-            cost: Series<f64>,
+            cost: Series<crate::stats::ExactSum>,
             token_usage: Series<Histogram>,
             operation: Series<Histogram>,
             start: Option<Timestamp>,
@@ -435,7 +435,10 @@ impl Fleet {
                 }
                 match Cost::of(v.cost_usd, v.model.as_deref(), tokens, prices) {
                     Cost::Recorded(c) | Cost::Estimated(c) => {
-                        add(&mut acc.cost, vec![host, provider, model], c);
+                        acc.cost
+                            .entry(vec![host, provider, model])
+                            .or_default()
+                            .add(c);
                     }
                     Cost::Unpriced | Cost::Nothing => {}
                 }
@@ -456,7 +459,11 @@ impl Fleet {
         fleet.provider_calls = calls.calls;
         fleet.provider_latency = calls.latency;
         fleet.tokens = calls.tokens;
-        fleet.cost_usd = calls.cost;
+        fleet.cost_usd = calls
+            .cost
+            .into_iter()
+            .map(|(k, v)| (k, v.value()))
+            .collect();
         fleet.token_usage = calls.token_usage;
         fleet.operation_duration = calls.operation;
         fleet.start = earliest(fleet.start, calls.start);
@@ -587,7 +594,7 @@ mod tests {
         assert_eq!(c[7], 3);
         assert_eq!(c[BUCKETS.len() - 1], 3);
         assert_eq!(c[BUCKETS.len()], 4);
-        assert!((h.sum - 4001.011).abs() < 1e-9);
+        assert!((h.sum.value() - 4001.011).abs() < 1e-9);
         assert_eq!((h.min, h.max), (0.005, 4000.0));
 
         let mut m = Histogram::default();

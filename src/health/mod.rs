@@ -16,4 +16,4 @@ pub use status::{
     provider_status, recent_errors, statuses,
 };
 pub use usage::{NO_MODEL, UsageBy, UsageRow, regroup, total, usage};
-pub use view::{CallView, fold};
+pub use view::{CallRow, CallView, Calls, fold};

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::pricing::{Cost, PriceTable};
 use super::view::fold;
 use crate::error::Result;
+use crate::stats::ExactSum;
 use crate::store::{Roots, Skipped};
 use crate::time::Timestamp;
 
@@ -81,10 +82,10 @@ struct Acc {
     output: u64,
     cache_read: u64,
     cache_write: u64,
-    cost: Option<f64>,
+    cost: Option<ExactSum>,
     estimated: bool,
     unpriced: BTreeSet<String>,
-    quantities: BTreeMap<String, f64>,
+    quantities: BTreeMap<String, ExactSum>,
 }
 
 impl Acc {
@@ -94,14 +95,14 @@ impl Acc {
         self.output += o.output;
         self.cache_read += o.cache_read;
         self.cache_write += o.cache_write;
-        self.cost = match (self.cost, o.cost) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
+        match (&mut self.cost, o.cost) {
+            (Some(a), Some(b)) => a.merge(&b),
+            (a, b) => *a = a.take().or(b),
+        }
         self.estimated |= o.estimated;
         self.unpriced.extend(o.unpriced);
         for (unit, q) in o.quantities {
-            *self.quantities.entry(unit).or_default() += q;
+            self.quantities.entry(unit).or_default().merge(&q);
         }
     }
 }
@@ -141,12 +142,12 @@ pub fn usage(
             a.cache_read += tokens.cache_read;
             a.cache_write += tokens.cache_write;
             if let (Some(q), Some(unit)) = (v.quantity, v.unit.as_deref()) {
-                *a.quantities.entry(unit.to_string()).or_default() += q;
+                a.quantities.entry(unit.to_string()).or_default().add(q);
             }
             match Cost::of(v.cost_usd, v.model.as_deref(), tokens, prices) {
-                Cost::Recorded(c) => a.cost = Some(a.cost.unwrap_or(0.0) + c),
+                Cost::Recorded(c) => a.cost.get_or_insert_default().add(c),
                 Cost::Estimated(c) => {
-                    a.cost = Some(a.cost.unwrap_or(0.0) + c);
+                    a.cost.get_or_insert_default().add(c);
                     a.estimated = true;
                 }
                 Cost::Unpriced => {
@@ -173,10 +174,14 @@ pub fn usage(
             cache_read_tokens: a.cache_read,
             cache_write_tokens: a.cache_write,
             // Sums of many prices: keep them to the micro-dollar.
-            cost_usd: a.cost.map(|c| (c * 1e6).round() / 1e6),
+            cost_usd: a.cost.map(|c| (c.value() * 1e6).round() / 1e6),
             estimated: a.estimated,
             unpriced_models: a.unpriced.into_iter().collect(),
-            quantities: a.quantities,
+            quantities: a
+                .quantities
+                .into_iter()
+                .map(|(u, q)| (u, q.value()))
+                .collect(),
         })
         .collect();
     sort_rows(&mut rows, by);

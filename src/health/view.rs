@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::pricing::Tokens;
@@ -124,8 +124,88 @@ impl crate::record::Views for Calls {
     }
 }
 
+/// A provider call's report fields in its stream's rollups.
+#[derive(Serialize, Deserialize)]
+pub struct CallRow<'a> {
+    timestamp: i64,
+    provider: &'a str,
+    success: bool,
+    latency: Option<f64>,
+    /// The error's JSON text.
+    error: Option<&'a str>,
+    status_code: Option<u16>,
+    model: Option<&'a str>,
+    tokens: [Option<u64>; 5],
+    cost_usd: Option<f64>,
+    run_id: Option<&'a str>,
+    step_type: Option<&'a str>,
+    kind: Option<&'a str>,
+    quantity: Option<f64>,
+    unit: Option<&'a str>,
+}
+
+impl crate::rollup::Rows for Calls {
+    const FORMAT: u64 = 1;
+    type Row<'a> = CallRow<'a>;
+
+    fn row<'v>(v: &'v CallView<'_>) -> CallRow<'v> {
+        CallRow {
+            timestamp: v.timestamp.millis(),
+            provider: &v.provider,
+            success: v.success,
+            latency: v.latency,
+            error: v.error.map(RawValue::get),
+            status_code: v.status_code,
+            model: v.model.as_deref(),
+            tokens: [
+                v.input_tokens,
+                v.output_tokens,
+                v.cache_read_tokens,
+                v.cache_write_tokens,
+                v.cache_write_1h_tokens,
+            ],
+            cost_usd: v.cost_usd,
+            run_id: v.run_id.as_deref(),
+            step_type: v.step_type.as_deref(),
+            kind: v.kind.as_deref(),
+            quantity: v.quantity,
+            unit: v.unit.as_deref(),
+        }
+    }
+
+    fn view<'a>(r: Self::Row<'a>) -> Option<Self::View<'a>> {
+        let error = match r.error {
+            Some(text) => Some(serde_json::from_str::<&RawValue>(text).ok()?),
+            None => None,
+        };
+        let [input, output, cache_read, cache_write, cache_write_1h] = r.tokens;
+        Some(CallView {
+            timestamp: Timestamp(r.timestamp),
+            provider: Cow::Borrowed(r.provider),
+            success: r.success,
+            latency: r.latency,
+            error,
+            status_code: r.status_code,
+            model: r.model.map(Cow::Borrowed),
+            input_tokens: input,
+            output_tokens: output,
+            cache_read_tokens: cache_read,
+            cache_write_tokens: cache_write,
+            cache_write_1h_tokens: cache_write_1h,
+            cost_usd: r.cost_usd,
+            run_id: r.run_id.map(Cow::Borrowed),
+            step_type: r.step_type.map(Cow::Borrowed),
+            kind: r.kind.map(Cow::Borrowed),
+            quantity: r.quantity,
+            unit: r.unit.map(Cow::Borrowed),
+            id: None,
+        })
+    }
+}
+
 /// Folds every valid call with a timestamp in `[since, until]` (unbounded sides when
-/// `None`), one accumulator per worker.
+/// `None`), one accumulator per worker: sealed days from their rollups' rows (see
+/// [`crate::rollup::fold_rows`]), the rest from raw lines.
 pub fn fold<A, I, V, M>(
     roots: &Roots,
     since: Option<Timestamp>,
@@ -140,5 +220,5 @@ where
     V: Fn(&mut A, &CallView<'_>) + Sync,
     M: Fn(A, A) -> A,
 {
-    crate::record::fold_views::<Calls, _, _, _, _>(roots, since, until, init, visit, merge)
+    crate::rollup::fold_rows::<Calls, _, _, _, _>(roots, since, until, init, visit, merge)
 }

@@ -25,7 +25,7 @@ pub use query::{FoundLine, count, count_report, query, query_report};
 pub use report::{
     CacheCleared, CountReport, LogRow, QueryReport, StatsReport, TailReport, render_record_line,
 };
-pub use rollup::{RollupReport, prune, refresh as refresh_rollups};
+pub use rollup::RECIPE as ROLLUPS;
 pub use run::{SkillRun, SkillRunReport, run_skill};
 pub use stats::{GroupBy, StatsRow, stats, stats_many};
 pub use tail::{Arrived, Follow, tail};

@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 
 use super::filter::Filter;
 use super::stats::Group;
-use crate::output::{self, Block, Render, Style};
 use crate::record::{SkillResult, SkillView, Timestamp};
 use crate::rollup::{self, Fingerprint, Header, QUARTER_MS, Rollup};
 use crate::stats::exact_micros;
@@ -252,9 +251,15 @@ impl Builder {
     }
 }
 
+/// How the skill stream's rollups are made.
+pub const RECIPE: rollup::Recipe<'static> = rollup::Recipe {
+    key: 0,
+    build: &build,
+};
+
 /// Builds the rollup of one sealed file: the encoded file, or `None` when the file
 /// changed while it was read (the answer then comes from its raw lines).
-pub(super) fn build(file: &DataFile) -> crate::Result<Option<Vec<u8>>> {
+fn build(file: &DataFile) -> crate::Result<Option<Vec<u8>>> {
     let Some(before) = Fingerprint::of_path(&file.path) else {
         return Ok(None);
     };
@@ -357,79 +362,3 @@ pub(super) fn decode_quarters(r: &Rollup) -> Option<QuarterSection> {
 }
 
 pub(super) use rollup::{Cover, cover};
-
-/// What `cc-log rollup` did, one action per sealed file: a JSON array for programs;
-/// for people, a line per rollup built and a summary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct RollupReport(pub Vec<rollup::RollupAction>);
-
-impl Render for RollupReport {
-    fn empty(&self) -> Option<String> {
-        self.0.is_empty().then(|| {
-            "no sealed daily files to summarize (today's file is always read raw)".to_string()
-        })
-    }
-
-    fn human(&self, _: &Style) -> Vec<Block> {
-        let actions = &self.0;
-        let mut blocks: Vec<Block> = actions
-            .iter()
-            .filter(|a| a.action != "fresh")
-            .map(|a| {
-                Block::text(format!(
-                    "{} {} ({})",
-                    a.action,
-                    output::clean(&a.rollup),
-                    output::human_bytes(a.bytes)
-                ))
-            })
-            .collect();
-        let (raw, rolled) = actions
-            .iter()
-            .fold((0, 0), |(r, b), a| (r + a.raw_bytes, b + a.bytes));
-        let count = |what: &str| actions.iter().filter(|a| a.action == what).count();
-        blocks.push(Block::text(format!(
-            "{} rollups ({} built, {} fresh, {} kept after pruning): {} for {} of records",
-            actions.len(),
-            count("built") + count("rebuilt"),
-            count("fresh"),
-            count("kept"),
-            output::human_bytes(rolled),
-            output::human_bytes(raw)
-        )));
-        blocks
-    }
-}
-
-/// `cc-log rollup`: builds the missing or stale rollups of the skill stream's sealed
-/// files (all of them with `rebuild`) in every root.
-pub fn refresh(roots: &crate::store::Roots, rebuild: bool) -> crate::Result<RollupReport> {
-    rollup::refresh(
-        roots,
-        crate::store::Stream::SkillInvocations,
-        rebuild,
-        &build,
-    )
-    .map(RollupReport)
-}
-
-/// `cc-log prune`: as `store::prune::prune`, and each deleted file's rollup is kept
-/// (made fresh and marked as standing alone) with `keep_rollups`, or deleted with it.
-pub fn prune(
-    roots: &crate::store::Roots,
-    cutoff: Timestamp,
-    compress: bool,
-    dry_run: bool,
-    keep_rollups: bool,
-) -> crate::Result<Vec<crate::store::prune::PruneAction>> {
-    let keep: Option<&rollup::Build> = keep_rollups.then_some(&build);
-    rollup::prune(
-        roots,
-        crate::store::Stream::SkillInvocations,
-        cutoff,
-        compress,
-        dry_run,
-        keep,
-    )
-}

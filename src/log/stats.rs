@@ -151,7 +151,7 @@ pub fn stats_many(
         filter.since,
         filter.until,
         dims.is_some(),
-        &rollup::build,
+        rollup::RECIPE,
     )?;
     let mut accs: Vec<Acc> = bys.iter().map(|_| Acc::default()).collect();
     let mut skipped = Skipped::default();

@@ -18,4 +18,6 @@ pub use report::{
     rate_report, trend_report, workflow_report,
 };
 pub use run::{JourneyRun, JourneyRunReport, run_journey};
-pub use view::{DIMENSIONS, JourneyView, QualityView, ResourcesView, fold, weighted_mean};
+pub use view::{
+    DIMENSIONS, JourneyRow, JourneyView, Journeys, QualityView, ResourcesView, fold, weighted_mean,
+};

@@ -704,27 +704,27 @@ struct WorkflowAcc {
 }
 
 /// A running mean.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Mean {
-    sum: f64,
+    sum: crate::stats::ExactSum,
     n: u64,
 }
 
 impl Mean {
     fn add(&mut self, v: Option<f64>) {
         if let Some(v) = v {
-            self.sum += v;
+            self.sum.add(v);
             self.n += 1;
         }
     }
 
     fn merge(&mut self, o: Mean) {
-        self.sum += o.sum;
+        self.sum.merge(&o.sum);
         self.n += o.n;
     }
 
-    fn get(self) -> Option<f64> {
-        (self.n > 0).then(|| self.sum / self.n as f64)
+    fn get(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum.value() / self.n as f64)
     }
 }
 
@@ -861,7 +861,7 @@ pub struct QualityReport {
     pub buckets: Vec<QualityBucket>,
 }
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone)]
 struct QualityAcc {
     scored: u64,
     composite: Mean,
@@ -900,7 +900,7 @@ impl QualityAcc {
     }
 
     fn bucket(&self, start: Timestamp) -> QualityBucket {
-        let [c, t, s, tc, cp] = self.dimensions.map(Mean::get);
+        let [c, t, s, tc, cp] = self.dimensions.each_ref().map(Mean::get);
         QualityBucket {
             start,
             scored: self.scored,
@@ -963,7 +963,7 @@ pub fn quality_report(
     )?;
     let mut overall = QualityAcc::default();
     for a in &accs {
-        overall.merge(*a);
+        overall.merge(a.clone());
     }
     let report = QualityReport {
         workflow: filter.workflow.clone(),

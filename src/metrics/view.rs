@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::config::QualityConfig;
@@ -12,7 +12,7 @@ use crate::record::{Timestamp, error_message, parse_line};
 use crate::store::{Roots, Skipped, Stream};
 
 /// The quality fields of a stored execution.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QualityView {
     /// 0–100.
@@ -34,7 +34,7 @@ pub struct QualityView {
 }
 
 /// The resource accounting of a stored execution.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourcesView {
     /// Peak RSS, MiB.
@@ -173,8 +173,65 @@ impl crate::record::Views for Journeys {
     }
 }
 
+/// A journey execution's report fields in its stream's rollups.
+#[derive(Serialize, Deserialize)]
+pub struct JourneyRow<'a> {
+    timestamp: i64,
+    cuj_id: &'a str,
+    success: bool,
+    duration: f64,
+    /// The error's JSON text.
+    error: Option<&'a str>,
+    workflow: Option<&'a str>,
+    run_id: Option<&'a str>,
+    iterations: Option<f64>,
+    quality: Option<QualityView>,
+    resources: Option<ResourcesView>,
+}
+
+impl crate::rollup::Rows for Journeys {
+    const FORMAT: u64 = 1;
+    type Row<'a> = JourneyRow<'a>;
+
+    fn row<'v>(v: &'v JourneyView<'_>) -> JourneyRow<'v> {
+        JourneyRow {
+            timestamp: v.timestamp.millis(),
+            cuj_id: &v.cuj_id,
+            success: v.success,
+            duration: v.duration,
+            error: v.error.map(RawValue::get),
+            workflow: v.workflow.as_deref(),
+            run_id: v.run_id.as_deref(),
+            iterations: v.iterations,
+            quality: v.quality.clone(),
+            resources: v.resources,
+        }
+    }
+
+    fn view<'a>(r: Self::Row<'a>) -> Option<Self::View<'a>> {
+        let error = match r.error {
+            Some(text) => Some(serde_json::from_str::<&RawValue>(text).ok()?),
+            None => None,
+        };
+        Some(JourneyView {
+            timestamp: Timestamp(r.timestamp),
+            cuj_id: Cow::Borrowed(r.cuj_id),
+            success: r.success,
+            duration: r.duration,
+            error,
+            workflow: r.workflow.map(Cow::Borrowed),
+            run_id: r.run_id.map(Cow::Borrowed),
+            iterations: r.iterations,
+            quality: r.quality,
+            resources: r.resources,
+            id: None,
+        })
+    }
+}
+
 /// Folds every valid execution with a timestamp in `[since, until]`, one accumulator per
-/// worker. Only files whose date can hold such records are opened.
+/// worker: sealed days from their rollups' rows (see [`crate::rollup::fold_rows`]),
+/// the rest from raw lines.
 pub fn fold<A, I, V, M>(
     roots: &Roots,
     since: Timestamp,
@@ -189,7 +246,7 @@ where
     V: Fn(&mut A, &JourneyView<'_>) + Sync,
     M: Fn(A, A) -> A,
 {
-    crate::record::fold_views::<Journeys, _, _, _, _>(
+    crate::rollup::fold_rows::<Journeys, _, _, _, _>(
         roots,
         Some(since),
         Some(until),

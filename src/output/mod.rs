@@ -12,8 +12,8 @@ use crate::time::Timestamp;
 
 mod render;
 pub use render::{
-    Align, Block, Column, Pruned, Render, Span, TableModel, Tone, Written, compact_lines,
-    human_bytes,
+    Align, Block, Column, Pruned, Render, RollupReport, Span, TableModel, Tone, Written,
+    compact_lines, human_bytes,
 };
 
 /// When to colour output.

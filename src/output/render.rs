@@ -239,6 +239,50 @@ impl Pruned {
     }
 }
 
+/// What `cc-<program> rollup` did, one action per sealed file: a JSON array for programs;
+/// for people, a line per rollup built and a summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RollupReport(pub Vec<crate::rollup::RollupAction>);
+
+impl Render for RollupReport {
+    fn empty(&self) -> Option<String> {
+        self.0.is_empty().then(|| {
+            "no sealed daily files to summarize (today's file is always read raw)".to_string()
+        })
+    }
+
+    fn human(&self, _: &Style) -> Vec<Block> {
+        let actions = &self.0;
+        let mut blocks: Vec<Block> = actions
+            .iter()
+            .filter(|a| a.action != "fresh")
+            .map(|a| {
+                Block::text(format!(
+                    "{} {} ({})",
+                    a.action,
+                    super::clean(&a.rollup),
+                    human_bytes(a.bytes)
+                ))
+            })
+            .collect();
+        let (raw, rolled) = actions
+            .iter()
+            .fold((0, 0), |(r, b), a| (r + a.raw_bytes, b + a.bytes));
+        let count = |what: &str| actions.iter().filter(|a| a.action == what).count();
+        blocks.push(Block::text(format!(
+            "{} rollups ({} built, {} fresh, {} kept after pruning): {} for {} of records",
+            actions.len(),
+            count("built") + count("rebuilt"),
+            count("fresh"),
+            count("kept"),
+            human_bytes(rolled),
+            human_bytes(raw)
+        )));
+        blocks
+    }
+}
+
 /// `12.3 KiB`.
 pub fn human_bytes(n: u64) -> String {
     match n {

@@ -18,7 +18,7 @@
 //! - the *quarter* section: 15-minute buckets, read for local-time days and windows
 //!   whose edges fall on a quarter hour.
 //!
-//! Format: the magic `ccmonRU1`, then three length-prefixed (u64 little-endian) parts:
+//! Format: the magic `ccmonRU2`, then three length-prefixed (u64 little-endian) parts:
 //! the [`Header`] (postcard), the day section, the quarter section. Files are 0600 in a
 //! 0700 folder, written to a temporary file and renamed into place, so concurrent
 //! readers see the old rollup or the new one; concurrent builders of the same file write
@@ -32,12 +32,16 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+mod rows;
+pub use rows::{Rows, fold_rows, recipe as rows_recipe};
+
 use crate::store::safe::{self, PRIVATE_DIR, PRIVATE_FILE};
 use crate::store::{DataFile, Roots, Scan, Skipped, Stream};
 use crate::time::Timestamp;
 
-/// The first bytes of every rollup file; the digit is the format's version.
-const MAGIC: &[u8; 8] = b"ccmonRU1";
+/// The first bytes of every rollup file; the digit is the format's version. A rollup of
+/// another version (2: exact sums) is not damaged, only stale: it is rebuilt silently.
+const MAGIC: &[u8; 8] = b"ccmonRU2";
 
 /// The length of a rollup bucket: every time zone's offset is a multiple of it, so local
 /// days are unions of buckets.
@@ -193,7 +197,8 @@ impl Rollup {
 
     /// Reads a rollup file's header and day section, leaving its quarters on disk;
     /// `None` when it is not one or is damaged (its length must be what its parts say).
-    fn read(mut file: std::fs::File) -> Option<Rollup> {
+    fn read(file: &std::fs::File) -> Option<Rollup> {
+        let mut file = file.try_clone().ok()?;
         let size = file.metadata().ok()?.len();
         let (header, head_len) = read_head(&mut file, size)?;
         let day = read_part(&mut file, size)?;
@@ -291,25 +296,40 @@ pub enum Loaded {
 }
 
 /// Reads the rollup at `path` and checks it against the raw file's fingerprint (`None`
-/// when the raw file is gone: only a rollup kept by pruning is then fresh).
-pub fn load(path: &Path, source: Option<Fingerprint>) -> Loaded {
+/// when the raw file is gone: only a rollup kept by pruning is then fresh) and the key
+/// of the settings it was built under.
+pub fn load(path: &Path, source: Option<Fingerprint>, key: u64) -> Loaded {
     let file = match safe::open_read(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
         Err(_) => return Loaded::Damaged,
     };
-    let Some(rollup) = Rollup::read(file) else {
-        return Loaded::Damaged;
+    let Some(rollup) = Rollup::read(&file) else {
+        return match older_version(&file) {
+            true => Loaded::Missing,
+            false => Loaded::Damaged,
+        };
     };
-    let fresh = match source {
-        Some(fp) => rollup.header.source == fp,
-        None => rollup.header.pruned,
-    };
+    let fresh = rollup.header.key == key
+        && match source {
+            Some(fp) => rollup.header.source == fp,
+            None => rollup.header.pruned,
+        };
     if fresh {
         Loaded::Fresh(rollup)
     } else {
         Loaded::Missing
     }
+}
+
+/// Whether a rollup file that cannot be read is one of an older format version.
+fn older_version(file: &std::fs::File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let mut magic = [0u8; 8];
+    file.read_exact_at(&mut magic, 0).is_ok()
+        && magic[..7] == MAGIC[..7]
+        && magic[7].is_ascii_digit()
+        && magic[7] < MAGIC[7]
 }
 
 /// Reads only the header of the rollup at `path`.
@@ -370,9 +390,9 @@ pub fn pruned_dates(
     days
 }
 
-/// Writes a rollup atomically (0600 in a 0700 folder).
+/// Writes a rollup atomically (0600 in a 0700 folder), as a cache: not synced.
 pub fn save(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    safe::write_atomic(path, bytes, PRIVATE_FILE, PRIVATE_DIR)
+    safe::write_cache(path, bytes, PRIVATE_FILE, PRIVATE_DIR)
 }
 
 /// The one warning for a damaged rollup.
@@ -437,6 +457,16 @@ pub struct Source {
 /// file changed while it was read.
 pub type Build<'a> = dyn Fn(&DataFile) -> crate::Result<Option<Vec<u8>>> + Sync + 'a;
 
+/// How a stream's rollups are made: the builder, and the key (see [`Header::key`]) of
+/// what it builds; a rollup with another key is stale.
+#[derive(Clone, Copy)]
+pub struct Recipe<'a> {
+    /// The key its rollups carry.
+    pub key: u64,
+    /// The builder.
+    pub build: &'a Build<'a>,
+}
+
 /// The sources of a read of `stream` over `[since, until]`: every raw file the dates in
 /// their names allow, each sealed one with its rollup (loaded, or built and saved when
 /// missing, stale or damaged), and the rollups kept for pruned days. Without
@@ -447,7 +477,7 @@ pub fn plan(
     since: Option<Timestamp>,
     until: Option<Timestamp>,
     use_rollups: bool,
-    build: &Build<'_>,
+    recipe: Recipe<'_>,
 ) -> crate::Result<Vec<Source>> {
     let files = roots.files(stream, since, until)?;
     let use_rollups = use_rollups && !roots.needs_dedup() && enabled();
@@ -459,7 +489,7 @@ pub fn plan(
         let mut rollup = None;
         if use_rollups && sealed(&file, now) {
             let path = path_for(root, &file.path);
-            match load(&path, Fingerprint::of_path(&file.path)) {
+            match load(&path, Fingerprint::of_path(&file.path), recipe.key) {
                 Loaded::Fresh(r) => rollup = Some(r),
                 Loaded::Missing => missing.push(sources.len()),
                 Loaded::Damaged => {
@@ -481,7 +511,7 @@ pub fn plan(
             .iter()
             .filter_map(|&i| sources[i].raw.as_ref())
             .collect();
-        let built = build_all(&files, build)?;
+        let built = build_all(&files, recipe.build)?;
         for (i, r) in missing.into_iter().zip(built) {
             if let Some(bytes) = r {
                 if let Some(raw) = &sources[i].raw {
@@ -503,7 +533,7 @@ pub fn plan(
         for (date, name, path) in days {
             pruned = true;
             let rollup = match use_rollups {
-                true => match load(&path, None) {
+                true => match load(&path, None, recipe.key) {
                     Loaded::Fresh(r) => Some(r),
                     _ => None,
                 },
@@ -586,7 +616,7 @@ pub fn refresh(
     roots: &Roots,
     stream: Stream,
     rebuild: bool,
-    build: &Build<'_>,
+    recipe: Recipe<'_>,
 ) -> crate::Result<Vec<RollupAction>> {
     let now = Timestamp::now();
     let mut actions = Vec::new();
@@ -601,7 +631,7 @@ pub fn refresh(
         for file in files {
             let path = path_for(root, &file.path);
             let fp = Fingerprint::of_path(&file.path);
-            let fresh = match load(&path, fp) {
+            let fresh = match load(&path, fp, recipe.key) {
                 Loaded::Fresh(_) => !rebuild,
                 Loaded::Damaged => {
                     eprintln!("{}", damaged_warning(&path));
@@ -625,7 +655,7 @@ pub fn refresh(
             });
         }
         let files: Vec<&DataFile> = todo.iter().map(|(_, f)| f).collect();
-        let built = build_all(&files, build)?;
+        let built = build_all(&files, recipe.build)?;
         for ((i, file), bytes) in todo.iter().zip(built) {
             let action = &mut actions[*i];
             match bytes {
@@ -641,7 +671,7 @@ pub fn refresh(
             }
         }
         for (_, name, path) in pruned_days(root, stream, None, None) {
-            if let Loaded::Fresh(_) = load(&path, None) {
+            if let Loaded::Fresh(_) = load(&path, None, recipe.key) {
                 actions.push(RollupAction {
                     file: crate::store::paths::display_path(&stream.dir(root).join(name)),
                     rollup: crate::store::paths::display_path(&path),
@@ -666,19 +696,19 @@ pub fn prune(
     cutoff: Timestamp,
     compress: bool,
     dry_run: bool,
-    keep: Option<&Build<'_>>,
+    keep: Option<Recipe<'_>>,
 ) -> crate::Result<Vec<crate::store::prune::PruneAction>> {
     let root = roots.primary().to_path_buf();
     let before = |file: &DataFile| -> crate::Result<()> {
         remove_kind_rollups(&root, &file.path)?;
         let path = path_for(&root, &file.path);
         match keep {
-            Some(build) => {
+            Some(recipe) => {
                 let fp = Fingerprint::of_path(&file.path);
-                let rollup = match load(&path, fp) {
+                let rollup = match load(&path, fp, recipe.key) {
                     Loaded::Fresh(r) => r,
                     _ => {
-                        let bytes = build(file)?.ok_or_else(|| crate::Error::Write {
+                        let bytes = (recipe.build)(file)?.ok_or_else(|| crate::Error::Write {
                             path: file.path.clone(),
                             source: std::io::Error::other(
                                 "it changed while its rollup was built; try again",
@@ -754,8 +784,8 @@ where
             continue;
         }
         let path = kind_path_for(root, &file.path, kind);
-        let found = match load(&path, Fingerprint::of_path(&file.path)) {
-            Loaded::Fresh(r) if r.header.key == key => postcard::from_bytes::<A>(r.day())
+        let found = match load(&path, Fingerprint::of_path(&file.path), key) {
+            Loaded::Fresh(r) => postcard::from_bytes::<A>(r.day())
                 .ok()
                 .map(|a| (a, r.header)),
             Loaded::Damaged => {
@@ -900,20 +930,31 @@ mod tests {
     fn loading_checks_the_fingerprint() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.rollup");
-        assert!(matches!(load(&path, None), Loaded::Missing));
+        assert!(matches!(load(&path, None, 0), Loaded::Missing));
         save(&path, &Rollup::encode(&header(), b"", b"")).unwrap();
         assert!(matches!(
-            load(&path, Some(header().source)),
+            load(&path, Some(header().source), 0),
             Loaded::Fresh(_)
         ));
         let mut other = header().source;
         other.size += 1;
-        assert!(matches!(load(&path, Some(other)), Loaded::Missing));
+        assert!(matches!(load(&path, Some(other), 0), Loaded::Missing));
         // The raw file is gone and the rollup was not kept by pruning.
-        assert!(matches!(load(&path, None), Loaded::Missing));
+        assert!(matches!(load(&path, None, 0), Loaded::Missing));
+        // Built under other settings.
+        assert!(matches!(
+            load(&path, Some(header().source), 7),
+            Loaded::Missing
+        ));
+        // An older format is stale, not damaged; garbage is damaged.
         std::fs::write(&path, b"ccmonRU1garbage").unwrap();
         assert!(matches!(
-            load(&path, Some(header().source)),
+            load(&path, Some(header().source), 0),
+            Loaded::Missing
+        ));
+        std::fs::write(&path, b"ccmonRU2garbage").unwrap();
+        assert!(matches!(
+            load(&path, Some(header().source), 0),
             Loaded::Damaged
         ));
     }

@@ -27,7 +27,7 @@ const UNITS_PER_MS: f64 = 1000.0;
 #[derive(Debug, Clone, Default)]
 pub struct DurationStats {
     count: u64,
-    sum: f64,
+    sum: super::ExactSum,
     min: f64,
     max: f64,
     exact: Vec<f64>,
@@ -47,7 +47,7 @@ impl DurationStats {
             self.max = ms;
         }
         self.count += 1;
-        self.sum += ms;
+        self.sum.add(ms);
         match &mut self.histogram {
             Some(h) => record_units(h, ms),
             None => {
@@ -80,7 +80,7 @@ impl DurationStats {
             self.max = other.max;
         }
         self.count += other.count;
-        self.sum += other.sum;
+        self.sum.merge(&other.sum);
         match other.histogram {
             Some(oh) => {
                 if self.histogram.is_none() {
@@ -112,7 +112,7 @@ impl DurationStats {
 
     /// The mean, or `None` when empty.
     pub fn mean(&self) -> Option<f64> {
-        (self.count > 0).then(|| self.sum / self.count as f64)
+        (self.count > 0).then(|| self.sum.value() / self.count as f64)
     }
 
     /// The smallest, or `None` when empty.
@@ -178,7 +178,7 @@ impl DurationStats {
 #[derive(Serialize, Deserialize)]
 struct Stored {
     count: u64,
-    sum: f64,
+    sum: super::ExactSum,
     min: f64,
     max: f64,
     micros: Vec<u64>,
@@ -202,7 +202,7 @@ impl Serialize for DurationStats {
         });
         Stored {
             count: self.count,
-            sum: self.sum,
+            sum: self.sum.clone(),
             min: self.min,
             max: self.max,
             micros,

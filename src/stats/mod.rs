@@ -3,9 +3,11 @@
 
 mod durations;
 pub mod patterns;
+mod sum;
 mod window;
 
 pub use durations::{DurationStats, Summary, exact_micros};
+pub use sum::ExactSum;
 pub use window::{Bucket, Buckets, Window};
 
 /// successes / total, or `None` when there is nothing to divide.

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::time::Timestamp;
 
 /// One of the five record streams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stream {
     /// `logs/skill-invocations-YYYY-MM-DD.jsonl` (`cc-log`).
     SkillInvocations,

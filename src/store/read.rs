@@ -69,6 +69,27 @@ impl Skipped {
         self.pruned.dedup();
     }
 
+    /// Adds another read of the same stream: lines both reads met count once. Exact when
+    /// one of the two reads covered every file the other did (nested windows), as the
+    /// dashboard's reads of one stream do.
+    pub fn union(&mut self, other: Skipped) {
+        self.count = self.count.max(other.count);
+        self.locations.extend(other.locations);
+        // File indexes differ between reads: order by file and line instead.
+        let key = |l: &(usize, u64, String)| {
+            let file =
+                l.2.rsplit_once(':')
+                    .map_or(l.2.clone(), |(f, _)| f.to_string());
+            (file, l.1)
+        };
+        self.locations.sort_by_key(key);
+        self.locations.dedup_by(|a, b| a.2 == b.2);
+        self.locations.truncate(SHOWN_LOCATIONS);
+        self.pruned.extend(other.pruned);
+        self.pruned.sort();
+        self.pruned.dedup();
+    }
+
     /// The one warning printed at the end, or `None` when nothing was skipped:
     /// `warning: skipped 3 malformed lines (logs/x.jsonl:12, ...)`.
     pub fn warning(&self) -> Option<String> {

@@ -28,5 +28,6 @@ mod redaction_corpus;
 mod redaction_paths;
 mod reliability;
 mod rollups;
+mod rollups_rows;
 mod schemas;
 mod serve;
