@@ -9,6 +9,7 @@ use ccmon::cli::metrics::{Cli, exec};
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    ccmon::cli::tune_allocator();
     ccmon::cli::exit(
         "cc-metrics",
         exec(ccmon::cli::parse::<Cli>()).map_err(anyhow::Error::from),

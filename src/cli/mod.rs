@@ -314,6 +314,19 @@ pub fn exit_code(err: &(dyn std::error::Error + 'static)) -> Exit {
     Exit::Failure
 }
 
+/// Sets the process up before a program's work: no transparent huge pages. mimalloc
+/// asks for them on its arenas, and the kernel then zeroes and maps 2 MiB at a time:
+/// a short-lived report spent half its time clearing pages and held three times the
+/// memory it used (`cc-log stats` over a month: 90 MB, 52 MB without).
+pub fn tune_allocator() {
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and changes only this process's
+    // page policy (it fails harmlessly on kernels without it).
+    #[cfg(target_os = "linux")]
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 /// `prune` flags, the same in every program.
 #[derive(Debug, Args)]
 pub struct PruneArgs {

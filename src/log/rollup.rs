@@ -349,9 +349,16 @@ pub(super) fn quarter_day(q: i64, utc: bool) -> String {
 }
 
 /// One dimension's groups from the day section.
-pub(super) fn decode_dim(r: &Rollup, d: Dim) -> Option<Vec<(String, Group)>> {
-    let dims: Vec<&[u8]> = postcard::from_bytes(r.day()).ok()?;
-    postcard::from_bytes(dims.get(d as usize)?).ok()
+/// Groups whose distributions do not add up make the section damaged.
+pub(super) fn decode_dim(r: &Rollup, d: Dim) -> Option<Vec<(String, super::stats::StoredGroup)>> {
+    let day = r.day()?;
+    let dims: Vec<&[u8]> = postcard::from_bytes(&day).ok()?;
+    let groups: Vec<(String, super::stats::StoredGroup)> =
+        postcard::from_bytes(dims.get(d as usize)?).ok()?;
+    groups
+        .iter()
+        .all(|(_, g)| g.durations.consistent())
+        .then_some(groups)
 }
 
 pub(super) fn decode_quarters(r: &Rollup) -> Option<QuarterSection> {

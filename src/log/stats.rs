@@ -80,6 +80,26 @@ impl Group {
         self.cache_hits += o.cache_hits;
         self.durations.merge(o.durations);
     }
+
+    /// Adds a group read from a rollup (checked by `decode_dim`).
+    pub(super) fn merge_stored(&mut self, o: &StoredGroup) {
+        self.durations.merge_stored(&o.durations);
+        self.count += o.count;
+        self.successes += o.successes;
+        self.failures += o.failures;
+        self.cache_hits += o.cache_hits;
+    }
+}
+
+/// A [`Group`] as a rollup stores it (the same encoding), decoded without building its
+/// histogram: it merges into a `Group` bucket by bucket.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(super) struct StoredGroup {
+    pub(super) count: u64,
+    pub(super) successes: u64,
+    pub(super) failures: u64,
+    pub(super) cache_hits: u64,
+    pub(super) durations: crate::stats::StoredDurations,
 }
 
 /// Per-worker state: the groups, and the last day computed (time-zone lookups are
@@ -153,13 +173,32 @@ pub fn stats_many(
         dims.is_some(),
         rollup::RECIPE,
     )?;
-    let mut accs: Vec<Acc> = bys.iter().map(|_| Acc::default()).collect();
     let mut skipped = Skipped::default();
     let (mut raw, mut indexes) = (Vec::new(), Vec::new());
-    for source in sources {
-        if let (Some(r), Some(dims)) = (&source.rollup, &dims)
-            && fold_rollup(&mut accs, r, bys, dims, filter, utc)
-        {
+    // Rollups first, one accumulator per core; those the question cannot use (a cut
+    // quarter, damage) are read raw.
+    let usable = std::sync::Mutex::new(vec![false; sources.len()]);
+    let accs = match &dims {
+        Some(dims) => crate::rollup::par_fold(
+            &sources,
+            || bys.iter().map(|_| Acc::default()).collect::<Vec<_>>(),
+            |accs, k, source| {
+                if let Some(r) = &source.rollup
+                    && fold_rollup(accs, r, bys, dims, filter, utc)
+                {
+                    usable.lock().unwrap_or_else(|p| p.into_inner())[k] = true;
+                }
+            },
+        ),
+        None => Vec::new(),
+    };
+    let mut accs = accs
+        .into_iter()
+        .reduce(merge_accs)
+        .unwrap_or_else(|| bys.iter().map(|_| Acc::default()).collect());
+    let usable = usable.into_inner().unwrap_or_else(|p| p.into_inner());
+    for (source, used) in sources.into_iter().zip(usable) {
+        if let (true, Some(r)) = (used, &source.rollup) {
             r.header
                 .add_skipped(&mut skipped, source.index, &source.display);
             continue;
@@ -189,7 +228,7 @@ pub fn stats_many(
         merge_accs,
     )?;
     skipped.merge(raw_skipped);
-    let accs = merge_accs(accs, scanned);
+    accs = merge_accs(accs, scanned);
     let tables = accs
         .into_iter()
         .zip(bys)
@@ -253,7 +292,7 @@ fn fold_rollup(
                 .unwrap_or_else(|| dims.first().map_or(Dim::Total, |(d, _)| *d));
             needed.push((i, d));
         }
-        let mut decoded: Vec<(Dim, Vec<(String, Group)>)> = Vec::new();
+        let mut decoded: Vec<(Dim, Vec<(String, StoredGroup)>)> = Vec::new();
         for (_, d) in &needed {
             if decoded.iter().all(|(have, _)| have != d) {
                 let Some(groups) = rollup::decode_dim(r, *d) else {
@@ -277,7 +316,7 @@ fn fold_rollup(
                             acc.groups
                                 .entry(k.as_str().into())
                                 .or_default()
-                                .merge(g.clone());
+                                .merge_stored(g);
                         }
                     }
                 }
@@ -287,7 +326,7 @@ fn fold_rollup(
                         one_day.as_deref().filter(|k| !k.is_empty()),
                         groups_of(d).iter().find(|(k, _)| k == want),
                     ) {
-                        acc.groups.entry(key.into()).or_default().merge(g.clone());
+                        acc.groups.entry(key.into()).or_default().merge_stored(g);
                     }
                 }
             }

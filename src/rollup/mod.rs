@@ -155,21 +155,22 @@ pub fn quarter_of(t: Timestamp) -> i64 {
     t.millis().div_euclid(QUARTER_MS)
 }
 
-/// A rollup: its header and its two sections, still encoded. Loaded from disk, the
-/// quarter section (most of the size, needed by fewer questions) stays in the file,
-/// read through the open descriptor when asked for, so a rollup replaced meanwhile is
-/// never mixed with its successor.
+/// A rollup: its header and its two sections, still encoded. Loaded from disk, both
+/// sections stay in the file, read through the open descriptor when a report asks for
+/// one (a report over a month holds one day's section per core at a time, not the
+/// month's), so a rollup replaced meanwhile is never mixed with its successor.
 #[derive(Debug, Clone)]
 pub struct Rollup {
     /// What it says about its raw file.
     pub header: Header,
     bytes: Vec<u8>,
-    day: (usize, usize),
-    quarters: Quarters,
+    day: Part,
+    quarters: Part,
 }
 
+/// Where a section is.
 #[derive(Debug, Clone)]
-enum Quarters {
+enum Part {
     /// In `bytes`, at this range.
     Held(usize, usize),
     /// In the file, at this offset and length.
@@ -177,17 +178,11 @@ enum Quarters {
 }
 
 impl Rollup {
-    /// The day section.
-    pub fn day(&self) -> &[u8] {
-        &self.bytes[self.day.0..self.day.1]
-    }
-
-    /// The quarter section; `None` when it cannot be read any more.
-    pub fn quarters(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+    fn part(&self, part: &Part) -> Option<std::borrow::Cow<'_, [u8]>> {
         use std::os::unix::fs::FileExt;
-        match &self.quarters {
-            Quarters::Held(a, b) => Some(std::borrow::Cow::Borrowed(&self.bytes[*a..*b])),
-            Quarters::OnDisk(file, at, len) => {
+        match part {
+            Part::Held(a, b) => Some(std::borrow::Cow::Borrowed(&self.bytes[*a..*b])),
+            Part::OnDisk(file, at, len) => {
                 let mut buf = vec![0u8; *len];
                 file.read_exact_at(&mut buf, *at).ok()?;
                 Some(std::borrow::Cow::Owned(buf))
@@ -195,25 +190,41 @@ impl Rollup {
         }
     }
 
-    /// Reads a rollup file's header and day section, leaving its quarters on disk;
-    /// `None` when it is not one or is damaged (its length must be what its parts say).
+    /// The day section; `None` when it cannot be read any more.
+    pub fn day(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        self.part(&self.day)
+    }
+
+    /// The quarter section; `None` when it cannot be read any more.
+    pub fn quarters(&self) -> Option<std::borrow::Cow<'_, [u8]>> {
+        self.part(&self.quarters)
+    }
+
+    /// Reads a rollup file's header, leaving its sections on disk; `None` when it is
+    /// not one or is damaged (its length must be what its parts say).
     fn read(file: &std::fs::File) -> Option<Rollup> {
+        use std::os::unix::fs::FileExt;
         let mut file = file.try_clone().ok()?;
         let size = file.metadata().ok()?.len();
         let (header, head_len) = read_head(&mut file, size)?;
-        let day = read_part(&mut file, size)?;
-        let mut len = [0u8; 8];
-        file.read_exact(&mut len).ok()?;
-        let quarters_len = usize::try_from(u64::from_le_bytes(len)).ok()?;
-        let at = (MAGIC.len() + 8 + head_len + 8 + day.len() + 8) as u64;
-        if at.checked_add(quarters_len as u64)? != size {
+        let length_at = |at: u64| -> Option<u64> {
+            let mut len = [0u8; 8];
+            file.read_exact_at(&mut len, at).ok()?;
+            Some(u64::from_le_bytes(len))
+        };
+        let day_at = (MAGIC.len() + 8 + head_len + 8) as u64;
+        let day_len = length_at(day_at - 8)?;
+        let quarters_at = day_at.checked_add(day_len)?.checked_add(8)?;
+        let quarters_len = length_at(quarters_at - 8)?;
+        if quarters_at.checked_add(quarters_len)? != size {
             return None;
         }
+        let file = std::sync::Arc::new(file);
         Some(Rollup {
             header,
-            day: (0, day.len()),
-            bytes: day,
-            quarters: Quarters::OnDisk(std::sync::Arc::new(file), at, quarters_len),
+            bytes: Vec::new(),
+            day: Part::OnDisk(file.clone(), day_at, usize::try_from(day_len).ok()?),
+            quarters: Part::OnDisk(file, quarters_at, usize::try_from(quarters_len).ok()?),
         })
     }
 
@@ -253,8 +264,8 @@ impl Rollup {
         let header: Header = postcard::from_bytes(&bytes[parts[0].0..parts[0].1]).ok()?;
         Some(Rollup {
             header,
-            day: parts[1],
-            quarters: Quarters::Held(parts[2].0, parts[2].1),
+            day: Part::Held(parts[1].0, parts[1].1),
+            quarters: Part::Held(parts[2].0, parts[2].1),
             bytes,
         })
     }
@@ -557,7 +568,40 @@ pub fn plan(
     Ok(sources)
 }
 
-/// Builds the rollups of `files`, one file per core at a time.
+/// Folds every item with `f` (given its index), one accumulator per core, each worker
+/// taking the next item: the workers' accumulators, at least one.
+pub fn par_fold<T, A, I, F>(items: &[T], init: I, f: F) -> Vec<A>
+where
+    T: Sync,
+    A: Send,
+    I: Fn() -> A + Sync,
+    F: Fn(&mut A, usize, &T) + Sync,
+{
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let workers = cores.min(items.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut acc = init();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(k) else {
+                return acc;
+            };
+            f(&mut acc, k, item);
+        }
+    };
+    if workers == 1 {
+        return vec![work()];
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers).map(|_| s.spawn(work)).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
 /// Runs `build` on each of `files`, one file per core at a time; the results in the
 /// order of `files`.
 fn build_all<T: Send>(
@@ -726,7 +770,11 @@ pub fn prune(
                     what: "reading a rollup's quarters",
                     message: path.display().to_string(),
                 })?;
-                let bytes = Rollup::encode(&header, rollup.day(), &quarters);
+                let day = rollup.day().ok_or_else(|| crate::Error::Internal {
+                    what: "reading a rollup's day section",
+                    message: path.display().to_string(),
+                })?;
+                let bytes = Rollup::encode(&header, &day, &quarters);
                 save(&path, &bytes).map_err(|source| crate::Error::Write { path, source })
             }
             None => match std::fs::remove_file(&path) {
@@ -785,8 +833,9 @@ where
         }
         let path = kind_path_for(root, &file.path, kind);
         let found = match load(&path, Fingerprint::of_path(&file.path), key) {
-            Loaded::Fresh(r) => postcard::from_bytes::<A>(r.day())
-                .ok()
+            Loaded::Fresh(r) => r
+                .day()
+                .and_then(|day| postcard::from_bytes::<A>(&day).ok())
                 .map(|a| (a, r.header)),
             Loaded::Damaged => {
                 eprintln!("{}", damaged_warning(&path));
@@ -909,7 +958,7 @@ mod tests {
         let bytes = Rollup::encode(&header(), b"day", b"quarters!");
         let r = Rollup::decode(bytes.clone()).unwrap();
         assert_eq!(r.header, header());
-        assert_eq!(r.day(), b"day");
+        assert_eq!(r.day().unwrap().as_ref(), b"day");
         assert_eq!(r.quarters().unwrap().as_ref(), b"quarters!");
         // Every truncation, and any trailing garbage, is damage.
         for cut in 0..bytes.len() {

@@ -11,7 +11,6 @@
 //! while being summarized, or whose rollup turns out damaged are scanned raw.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -127,16 +126,17 @@ fn day(s: &super::Source) -> Option<String> {
     s.date.map(|d| d.format("%Y-%m-%d").to_string())
 }
 
-/// The views of every row of a rollup; `None` when it is damaged.
-fn views<S: Rows>(r: &Rollup) -> Option<Vec<S::View<'_>>> {
-    let mut rest = r.day();
-    let mut out = Vec::with_capacity(usize::try_from(r.header.records).unwrap_or(0));
+/// The views of every row of a rollup's day section (`records` of them); `None` when
+/// it is damaged.
+fn views<S: Rows>(day: &[u8], records: u64) -> Option<Vec<S::View<'_>>> {
+    let mut rest = day;
+    let mut out = Vec::with_capacity(usize::try_from(records).unwrap_or(0));
     while !rest.is_empty() {
         let (row, tail) = postcard::take_from_bytes::<S::Row<'_>>(rest).ok()?;
         out.push(S::view(row)?);
         rest = tail;
     }
-    (out.len() as u64 == r.header.records).then_some(out)
+    (out.len() as u64 == records).then_some(out)
 }
 
 /// Folds every valid record of `S` with a timestamp in `[since, until]` (unbounded sides
@@ -181,33 +181,17 @@ where
     let inside = |t: Timestamp| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u);
     // One accumulator per core; each takes the next rollup. A rollup whose rows do not
     // decode is left for the raw scan.
-    let next = AtomicUsize::new(0);
     let damaged = Mutex::new(Vec::new());
-    let work = || {
-        let mut acc = init();
-        loop {
-            let k = next.fetch_add(1, Ordering::Relaxed);
-            let Some((_, _, _, r, _)) = rolled.get(k) else {
-                return acc;
-            };
-            match views::<S>(r) {
-                Some(vs) => {
-                    for v in vs.iter().filter(|v| inside(S::timestamp(v))) {
-                        visit(&mut acc, v);
-                    }
+    let accs = super::par_fold(&rolled, &init, |acc, k, (_, _, _, r, _)| {
+        let day = r.day();
+        match day.as_deref().and_then(|d| views::<S>(d, r.header.records)) {
+            Some(vs) => {
+                for v in vs.iter().filter(|v| inside(S::timestamp(v))) {
+                    visit(acc, v);
                 }
-                None => damaged.lock().unwrap_or_else(|p| p.into_inner()).push(k),
             }
+            None => damaged.lock().unwrap_or_else(|p| p.into_inner()).push(k),
         }
-    };
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let workers = cores.min(rolled.len()).max(1);
-    let accs: Vec<A> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers).map(|_| s.spawn(work)).collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
     });
     let damaged = damaged.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut total = accs.into_iter().reduce(&merge).unwrap_or_else(&init);

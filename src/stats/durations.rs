@@ -105,6 +105,52 @@ impl DurationStats {
         }
     }
 
+    /// Adds every value of a stored distribution (check it with
+    /// [`StoredDurations::consistent`] first), recording its buckets straight into this
+    /// one's histogram: what merging its decoded form would do, without the allocation.
+    pub fn merge_stored(&mut self, s: &StoredDurations) {
+        if s.count == 0 {
+            return;
+        }
+        if self.count == 0 || s.min < self.min {
+            self.min = s.min;
+        }
+        if self.count == 0 || s.max > self.max {
+            self.max = s.max;
+        }
+        self.count += s.count;
+        self.sum.merge(&s.sum);
+        let exact = s
+            .floats
+            .iter()
+            .copied()
+            .chain(s.micros.iter().map(|&m| m as f64 / UNITS_PER_MS));
+        match &s.buckets {
+            Some(buckets) => {
+                if self.histogram.is_none() {
+                    self.spill();
+                }
+                if let Some(h) = &mut self.histogram {
+                    for &(value, n) in buckets {
+                        // Auto-resizing: in range whatever the value.
+                        let _ = h.record_n(value, n);
+                    }
+                }
+            }
+            None => {
+                for ms in exact {
+                    match &mut self.histogram {
+                        Some(h) => record_units(h, ms),
+                        None => self.exact.push(ms),
+                    }
+                }
+                if self.exact.len() > EXACT_LIMIT {
+                    self.spill();
+                }
+            }
+        }
+    }
+
     /// How many durations.
     pub fn count(&self) -> u64 {
         self.count
@@ -174,9 +220,10 @@ impl DurationStats {
 /// How a distribution is stored in a rollup: the exact values while there are few
 /// (whole microseconds as integers, others as floats), else the histogram's recorded
 /// buckets, each as the highest value it holds and its count, which record back into
-/// the same buckets.
-#[derive(Serialize, Deserialize)]
-struct Stored {
+/// the same buckets. Decoded as it is, it merges into a [`DurationStats`] without
+/// building a histogram of its own ([`DurationStats::merge_stored`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StoredDurations {
     count: u64,
     sum: super::ExactSum,
     min: f64,
@@ -184,6 +231,21 @@ struct Stored {
     micros: Vec<u64>,
     floats: Vec<f64>,
     buckets: Option<Vec<(u64, u64)>>,
+}
+
+impl StoredDurations {
+    /// Whether its parts add up to its count, as a decoded distribution must.
+    pub fn consistent(&self) -> bool {
+        let bucketed = self
+            .buckets
+            .iter()
+            .flatten()
+            .try_fold(0u64, |t, (_, n)| t.checked_add(*n));
+        let stored = (self.micros.len() as u64 + self.floats.len() as u64)
+            .checked_add(bucketed.unwrap_or(u64::MAX));
+        stored == Some(self.count)
+            && (self.buckets.is_none() || (self.micros.is_empty() && self.floats.is_empty()))
+    }
 }
 
 impl Serialize for DurationStats {
@@ -200,7 +262,7 @@ impl Serialize for DurationStats {
                 .map(|v| (v.value_iterated_to(), v.count_at_value()))
                 .collect()
         });
-        Stored {
+        StoredDurations {
             count: self.count,
             sum: self.sum.clone(),
             min: self.min,
@@ -215,7 +277,10 @@ impl Serialize for DurationStats {
 
 impl<'de> Deserialize<'de> for DurationStats {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Stored::deserialize(d)?;
+        let s = StoredDurations::deserialize(d)?;
+        if !s.consistent() {
+            return Err(serde::de::Error::custom("inconsistent distribution"));
+        }
         let mut exact = s.floats;
         exact.extend(s.micros.iter().map(|&m| m as f64 / UNITS_PER_MS));
         let histogram = match s.buckets {
@@ -230,10 +295,6 @@ impl<'de> Deserialize<'de> for DurationStats {
                 Some(h)
             }
         };
-        let stored = exact.len() as u64 + histogram.as_ref().map_or(0, Histogram::len);
-        if stored != s.count || (histogram.is_some() && !exact.is_empty()) {
-            return Err(serde::de::Error::custom("inconsistent distribution"));
-        }
         Ok(DurationStats {
             count: s.count,
             sum: s.sum,
