@@ -173,15 +173,53 @@ pub fn stats_many(
         dims.is_some(),
         rollup::RECIPE,
     )?;
+    let new = || bys.iter().map(|_| Acc::default()).collect::<Vec<_>>();
+    let test = LineFilter::new(filter);
+    let scan_raw = |raw: Vec<crate::store::DataFile>, indexes: Vec<usize>| {
+        let scan = Scan::with_indexes(raw, indexes, roots.needs_dedup());
+        scan.run(
+            new,
+            |accs, line| {
+                test.test(Some(&scan), line.bytes, |view| {
+                    for (acc, by) in accs.iter_mut().zip(bys) {
+                        acc.add(*by, view, utc);
+                    }
+                })?;
+                Ok(())
+            },
+            merge_accs,
+        )
+    };
     let mut skipped = Skipped::default();
+    let pruned = |s: &crate::rollup::Source| s.date.map(|d| d.format("%Y-%m-%d").to_string());
+    // Raw lines first (today, sealed files without a rollup), then the rollups on every
+    // core, the first worker going on with the raw scan's accumulator (one less set of
+    // histograms in memory); rollups the question cannot use after all (a cut quarter,
+    // damage) are read raw last.
+    let (rolled, plain): (Vec<_>, Vec<_>) = sources
+        .into_iter()
+        .partition(|s| dims.is_some() && s.rollup.is_some());
     let (mut raw, mut indexes) = (Vec::new(), Vec::new());
-    // Rollups first, one accumulator per core; those the question cannot use (a cut
-    // quarter, damage) are read raw.
-    let usable = std::sync::Mutex::new(vec![false; sources.len()]);
-    let accs = match &dims {
+    for source in plain {
+        match source.raw {
+            Some(file) => {
+                raw.push(file);
+                indexes.push(source.index);
+            }
+            None => skipped.pruned.extend(pruned(&source)),
+        }
+    }
+    let (accs, s) = scan_raw(raw, indexes)?;
+    skipped.merge(s);
+    let seed = std::sync::Mutex::new(Some(accs));
+    let usable = std::sync::Mutex::new(vec![false; rolled.len()]);
+    let mut accs = match &dims {
         Some(dims) => crate::rollup::par_fold(
-            &sources,
-            || bys.iter().map(|_| Acc::default()).collect::<Vec<_>>(),
+            &rolled,
+            || {
+                let seeded = seed.lock().unwrap_or_else(|p| p.into_inner()).take();
+                seeded.unwrap_or_else(new)
+            },
             |accs, k, source| {
                 if let Some(r) = &source.rollup
                     && fold_rollup(accs, r, bys, dims, filter, utc)
@@ -191,44 +229,33 @@ pub fn stats_many(
             },
         ),
         None => Vec::new(),
-    };
-    let mut accs = accs
-        .into_iter()
-        .reduce(merge_accs)
-        .unwrap_or_else(|| bys.iter().map(|_| Acc::default()).collect());
+    }
+    .into_iter()
+    .chain(seed.into_inner().unwrap_or_else(|p| p.into_inner()))
+    .reduce(merge_accs)
+    .unwrap_or_else(new);
     let usable = usable.into_inner().unwrap_or_else(|p| p.into_inner());
-    for (source, used) in sources.into_iter().zip(usable) {
-        if let (true, Some(r)) = (used, &source.rollup) {
-            r.header
-                .add_skipped(&mut skipped, source.index, &source.display);
-            continue;
-        }
-        match source.raw {
-            Some(file) => {
+    let (mut raw, mut indexes) = (Vec::new(), Vec::new());
+    for (source, used) in rolled.into_iter().zip(usable) {
+        match (used, &source.rollup, source.raw) {
+            (true, Some(r), _) => {
+                r.header
+                    .add_skipped(&mut skipped, source.index, &source.display);
+            }
+            (_, _, Some(file)) => {
                 raw.push(file);
                 indexes.push(source.index);
             }
-            None => skipped
+            (_, _, None) => skipped
                 .pruned
                 .extend(source.date.map(|d| d.format("%Y-%m-%d").to_string())),
         }
     }
-    let scan = Scan::with_indexes(raw, indexes, roots.needs_dedup());
-    let test = LineFilter::new(filter);
-    let (scanned, raw_skipped) = scan.run(
-        || bys.iter().map(|_| Acc::default()).collect::<Vec<_>>(),
-        |accs, line| {
-            test.test(Some(&scan), line.bytes, |view| {
-                for (acc, by) in accs.iter_mut().zip(bys) {
-                    acc.add(*by, view, utc);
-                }
-            })?;
-            Ok(())
-        },
-        merge_accs,
-    )?;
-    skipped.merge(raw_skipped);
-    accs = merge_accs(accs, scanned);
+    if !raw.is_empty() {
+        let (scanned, s) = scan_raw(raw, indexes)?;
+        skipped.merge(s);
+        accs = merge_accs(accs, scanned);
+    }
     let tables = accs
         .into_iter()
         .zip(bys)
