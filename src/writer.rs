@@ -163,7 +163,7 @@ impl Writer {
             *record.envelope().2 = self.redacted_host.as_deref().map(Cow::Borrowed);
         }
         let start = out.len();
-        if serde_json::to_writer(&mut *out, &record).is_err() || out.len() - start > MAX_LINE {
+        if !record.write(out) || out.len() - start > MAX_LINE {
             out.truncate(start);
             return None;
         }

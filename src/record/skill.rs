@@ -284,57 +284,117 @@ impl<'a> SkillText<'a> {
     }
 }
 
-impl Serialize for Free<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self {
-            Free::Text(raw) => raw.serialize(s),
-            Free::Value(value) => value.serialize(s),
-        }
-    }
-}
-
-/// Field for field as [`SkillInvocation`] is serialized.
-impl Serialize for SkillText<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(None)?;
+impl SkillText<'_> {
+    /// Appends the record's line (without its newline) to `out`, field for field as
+    /// serde_json writes a [`SkillInvocation`]; false (with `out` partly written) when
+    /// serde_json reports an error for a part.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut ok = true;
+        // Keys are written with the comma before them: none needs escaping.
         if let Some(t) = &self.timestamp {
-            map.serialize_entry("timestamp", t)?;
+            out.extend_from_slice(br#"{"timestamp":"#);
+            ok &= json(out, t);
+            out.extend_from_slice(br#","skill":"#);
+        } else {
+            out.extend_from_slice(br#"{"skill":"#);
         }
-        map.serialize_entry("skill", &self.skill)?;
+        text(out, &self.skill);
         if let Some(p) = &self.params {
-            map.serialize_entry("params", p)?;
+            out.extend_from_slice(br#","params":"#);
+            ok &= free(out, p);
         }
-        map.serialize_entry("result", &self.result)?;
+        out.extend_from_slice(br#","result":"#);
+        text(out, self.result.as_str());
         if let Some(d) = &self.duration {
-            map.serialize_entry("duration", d)?;
+            out.extend_from_slice(br#","duration":"#);
+            ok &= json(out, d);
         }
-        map.serialize_entry("cacheHit", &self.cache_hit)?;
+        out.extend_from_slice(if self.cache_hit {
+            br#","cacheHit":true"#
+        } else {
+            br#","cacheHit":false"#
+        });
         for (key, value) in [
-            ("agent", &self.agent),
-            ("runId", &self.run_id),
-            ("cujId", &self.cuj_id),
+            (&br#","agent":"#[..], &self.agent),
+            (br#","runId":"#, &self.run_id),
+            (br#","cujId":"#, &self.cuj_id),
         ] {
             if let Some(v) = value {
-                map.serialize_entry(key, v)?;
+                out.extend_from_slice(key);
+                text(out, v);
             }
         }
-        map.serialize_entry("error", &self.error)?;
+        match &self.error {
+            Some(e) => {
+                out.extend_from_slice(br#","error":"#);
+                text(out, e);
+            }
+            None => out.extend_from_slice(br#","error":null"#),
+        }
         if let Some(m) = &self.metadata {
-            map.serialize_entry("metadata", m)?;
+            out.extend_from_slice(br#","metadata":"#);
+            ok &= free(out, m);
         }
-        if let Some(t) = &self.tags {
-            map.serialize_entry("tags", t)?;
+        if let Some(tags) = &self.tags {
+            out.extend_from_slice(br#","tags":["#);
+            for (n, t) in tags.iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                text(out, t);
+            }
+            out.push(b']');
         }
-        for (key, value) in [("id", &self.id), ("host", &self.host)] {
+        for (key, value) in [(&br#","id":"#[..], &self.id), (br#","host":"#, &self.host)] {
             if let Some(v) = value {
-                map.serialize_entry(key, v)?;
+                out.extend_from_slice(key);
+                text(out, v);
             }
         }
         for (k, v) in &self.extra {
-            map.serialize_entry(k, v)?;
+            out.push(b',');
+            text(out, k);
+            out.push(b':');
+            out.extend_from_slice(v.get().as_bytes());
         }
-        map.end()
+        out.push(b'}');
+        ok
+    }
+}
+
+/// A JSON string as serde_json writes it: as it is between quotes when it holds nothing
+/// to escape (no control character, `"` or `\`), which is the common case, escaped by
+/// serde_json otherwise.
+fn text(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    // Without an early exit, so that the compiler checks many bytes at once.
+    let mut escape = false;
+    for &x in b {
+        escape |= (x < 0x20) | (x == b'"') | (x == b'\\');
+    }
+    if !escape {
+        out.push(b'"');
+        out.extend_from_slice(b);
+        out.push(b'"');
+    } else {
+        // Writing into a `Vec` cannot fail, and a string always serializes.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// A value serialized by serde_json.
+fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> bool {
+    serde_json::to_writer(&mut *out, value).is_ok()
+}
+
+/// A free-form field: its text as read, or its redacted value.
+fn free(out: &mut Vec<u8>, field: &Free<'_>) -> bool {
+    match field {
+        Free::Text(raw) => {
+            out.extend_from_slice(raw.get().as_bytes());
+            true
+        }
+        Free::Value(value) => json(out, value),
     }
 }
 
