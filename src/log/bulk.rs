@@ -224,23 +224,21 @@ impl<'r> Blocks<'r> {
         }
     }
 
-    /// Reads more of the input at the end of `block`; sets `eof` at the end.
+    /// Reads up to [`READ`] more bytes of the input at the end of `block` (fewer only at
+    /// the end, which sets `eof`). `read_to_end` reads into the spare capacity without
+    /// clearing all of it before every read, as a `resize` would.
     fn fill(&mut self, block: &mut Vec<u8>) -> Result<()> {
         let len = block.len();
-        block.resize(len + READ, 0);
-        let read = loop {
-            match self.input.read(&mut block[len..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    block.truncate(len);
-                    return Err(crate::Error::stdin(e));
-                }
+        match (&mut *self.input).take(READ as u64).read_to_end(block) {
+            Ok(read) => {
+                self.eof = read < READ;
+                Ok(())
             }
-        };
-        block.truncate(len + read);
-        self.eof = read == 0;
-        Ok(())
+            Err(e) => {
+                block.truncate(len);
+                Err(crate::Error::stdin(e))
+            }
+        }
     }
 }
 
