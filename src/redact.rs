@@ -357,6 +357,11 @@ fn rule_regex(index: usize) -> &'static Regex {
 pub struct Memo<'r> {
     redactor: &'r Redactor,
     slots: Box<[MemoSlot]>,
+    /// Key names and how the redactor judged them, one per slot as strings are.
+    keys: Box<[KeySlot]>,
+    /// Room for the entries of the objects being judged ([`Memo::keeps_raw`]), empty
+    /// between uses.
+    entries: Vec<(Cow<'static, str>, &'static str)>,
 }
 
 /// One remembered string: its length (0 for none) and bytes.
@@ -364,6 +369,27 @@ pub struct Memo<'r> {
 struct MemoSlot {
     len: u8,
     bytes: [u8; MEMO_TEXT],
+}
+
+/// One remembered key name (length 0 for none) and how it was judged.
+#[derive(Clone, Copy)]
+struct KeySlot {
+    len: u8,
+    bytes: [u8; MEMO_KEY],
+    judged: (KeyKind, bool),
+}
+
+/// The longest key name remembered.
+const MEMO_KEY: usize = 29;
+/// Key slots per memo.
+const MEMO_KEYS: usize = 128;
+
+/// FxHash of `bytes`; its high bits are the best mixed.
+fn memo_hash(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(bytes);
+    h.finish()
 }
 
 /// The longest string remembered (a slot is one cache line).
@@ -377,14 +403,7 @@ impl<'r> Memo<'r> {
         if text.is_empty() || text.len() > MEMO_TEXT {
             return self.redactor.redact_str(text);
         }
-        let hash = {
-            use std::hash::Hasher;
-            let mut h = rustc_hash::FxHasher::default();
-            h.write(text.as_bytes());
-            h.finish()
-        };
-        // The high bits are the best mixed.
-        let slot = &mut self.slots[(hash >> 55) as usize % MEMO_SLOTS];
+        let slot = &mut self.slots[(memo_hash(text.as_bytes()) >> 55) as usize % MEMO_SLOTS];
         if usize::from(slot.len) == text.len() && &slot.bytes[..text.len()] == text.as_bytes() {
             return Cow::Borrowed(text);
         }
@@ -395,6 +414,23 @@ impl<'r> Memo<'r> {
             slot.bytes[..text.len()].copy_from_slice(text.as_bytes());
         }
         redacted
+    }
+
+    /// How the redactor judges a key name, and whether the name holds a secret.
+    fn judged(&mut self, key: &str) -> (KeyKind, bool) {
+        if key.is_empty() || key.len() > MEMO_KEY {
+            return self.redactor.judged(key);
+        }
+        let slot = &mut self.keys[(memo_hash(key.as_bytes()) >> 57) as usize % MEMO_KEYS];
+        if usize::from(slot.len) == key.len() && &slot.bytes[..key.len()] == key.as_bytes() {
+            return slot.judged;
+        }
+        let judged = self.redactor.judged(key);
+        // In range: at most MEMO_KEY bytes.
+        slot.len = key.len() as u8;
+        slot.bytes[..key.len()].copy_from_slice(key.as_bytes());
+        slot.judged = judged;
+        judged
     }
 
     /// The redactor it remembers for.
@@ -683,6 +719,16 @@ impl Redactor {
                 MEMO_SLOTS
             ]
             .into_boxed_slice(),
+            keys: vec![
+                KeySlot {
+                    len: 0,
+                    bytes: [0; MEMO_KEY],
+                    judged: (KeyKind::Ordinary, false)
+                };
+                MEMO_KEYS
+            ]
+            .into_boxed_slice(),
+            entries: Vec::new(),
         }
     }
 

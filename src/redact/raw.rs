@@ -22,9 +22,12 @@ impl Memo<'_> {
     /// is where [`super::Redactor::redact_value`] on its parsed value and serde_json's compact
     /// serialization would otherwise be: true only when both give exactly `raw` back.
     pub fn keeps_raw(&mut self, raw: &str) -> bool {
-        let mut stack = Vec::new();
-        self.raw_value(raw, KeyKind::Ordinary, 0, &mut stack)
-            .is_some()
+        let mut stack = std::mem::take(&mut self.entries);
+        let kept = self
+            .raw_value(raw, KeyKind::Ordinary, 0, &mut stack)
+            .is_some();
+        self.entries = recycle(stack);
+        kept
     }
 
     /// [`Memo::keeps_raw`] for the entries of an object given apart (a record's
@@ -34,8 +37,11 @@ impl Memo<'_> {
         &mut self,
         entries: impl IntoIterator<Item = (Cow<'a, str>, &'a str)>,
     ) -> bool {
-        let mut stack: Vec<Entry<'a>> = entries.into_iter().collect();
-        self.raw_entries(0, false, 0, &mut stack).is_some()
+        let mut stack: Vec<Entry<'a>> = std::mem::take(&mut self.entries);
+        stack.extend(entries);
+        let kept = self.raw_entries(0, false, 0, &mut stack).is_some();
+        self.entries = recycle(stack);
+        kept
     }
 
     /// One value; `None` when it is not kept as it is.
@@ -197,7 +203,7 @@ impl Memo<'_> {
         }
         for n in base..end {
             let (key, value) = (stack[n].0.clone(), stack[n].1);
-            let (kind, holds_secret) = self.redactor.judged(&key);
+            let (kind, holds_secret) = self.judged(&key);
             if holds_secret {
                 return None;
             }
@@ -206,6 +212,14 @@ impl Memo<'_> {
         }
         Some(())
     }
+}
+
+/// `entries`, emptied, as room for entries of any lifetime: collecting an empty vector's
+/// items into the same kind of vector reuses its memory, so objects are judged without
+/// an allocation each.
+fn recycle<'b>(mut entries: Vec<Entry<'_>>) -> Vec<Entry<'b>> {
+    entries.clear();
+    entries.into_iter().filter_map(|_| None).collect()
 }
 
 /// The string starting with the quote at `i`: its contents, decoded, and the index after
@@ -399,6 +413,8 @@ mod tests {
             r#"{"t":"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlMTIz"}"#,
             r#"{"escaped":"pass\u0000word=hunter2","password":"x\"y"}"#,
         ];
+        // The room for object entries is kept from one value to the next.
+        assert!(memo.entries.capacity() >= 3);
         for raw in changed.iter().chain(&changed) {
             assert_ne!(slow(&r, raw), *raw, "the reference kept {raw}");
             assert!(!memo.keeps_raw(raw), "{raw}");
@@ -449,6 +465,27 @@ mod tests {
             }
         }
         assert_eq!(memo.redact_str(texts[5]), "[REDACTED]");
+        // Key names, many more than slots, each judged as the redactor judges it.
+        let keys = [
+            "password",
+            "max_tokens",
+            "tokenizer",
+            "apiKey",
+            "session_id",
+            "auth",
+            "url",
+            "model",
+            "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+            "a key name longer than slots",
+        ];
+        for round in 0..3 {
+            for n in 0..600 {
+                let generated = format!("field_{n}_token");
+                for key in keys.iter().copied().chain([generated.as_str()]) {
+                    assert_eq!(memo.judged(key), r.judged(key), "{round} {key}");
+                }
+            }
+        }
         // A redactor with a pattern of its own: its memo answers for it.
         let custom = Redactor::new(&[], &["claude-[a-z]+".to_string()], "test").unwrap();
         let mut theirs = custom.memo();
