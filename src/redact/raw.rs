@@ -219,7 +219,11 @@ impl Memo<'_> {
 /// an allocation each.
 fn recycle<'b>(mut entries: Vec<Entry<'_>>) -> Vec<Entry<'b>> {
     entries.clear();
-    entries.into_iter().filter_map(|_| None).collect()
+    // The vector is empty: the conversion below is never called, it only gives the type.
+    entries
+        .into_iter()
+        .map(|(key, _)| (Cow::Owned(key.into_owned()), ""))
+        .collect()
 }
 
 /// The string starting with the quote at `i`: its contents, decoded, and the index after
