@@ -151,16 +151,25 @@ impl Writer {
         }
         let (timestamp, id, host) = record.envelope();
         let ts = *timestamp.get_or_insert(now);
-        if id.is_none() {
-            *id = Some(Cow::Owned(new_id(ts)));
-        }
-        let fill_host = host.is_none();
+        let (fill_id, fill_host) = (id.is_none(), host.is_none());
         if !record.redact(memo) {
             return None;
         }
+        // Filled after the record's own fields were redacted, and redacted once: a new
+        // id never repeats, so it is not offered to the memo (it would only take the
+        // place of a string that does); the host name was redacted when the writer was
+        // made.
+        let (_, id, host) = record.envelope();
+        if fill_id {
+            let new = new_id(ts);
+            let redacted = match self.redactor.redact_str(&new) {
+                Cow::Owned(r) => Some(r),
+                Cow::Borrowed(_) => None,
+            };
+            *id = Some(Cow::Owned(redacted.unwrap_or(new)));
+        }
         if fill_host {
-            // This machine's name, redacted once for every record.
-            *record.envelope().2 = self.redacted_host.as_deref().map(Cow::Borrowed);
+            *host = self.redacted_host.as_deref().map(Cow::Borrowed);
         }
         let start = out.len();
         if !record.write(out) || out.len() - start > MAX_LINE {
