@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
 
+mod raw;
 mod rules;
 
 use rules::{Check, Keep, RULES};
@@ -348,6 +349,96 @@ fn rule_regex(index: usize) -> &'static Regex {
     })
 }
 
+/// Short strings one thread saw [`Redactor::redact_str`] leave alone, remembered for
+/// that redactor: values repeat from record to record (skill, agent and model names,
+/// commands, paths, tags), and a keyword scan costs more than a look-up. Only strings
+/// left unchanged are remembered, each in one slot chosen by its hash (a newer one
+/// takes the slot), so it holds no secret and never grows.
+pub struct Memo<'r> {
+    redactor: &'r Redactor,
+    slots: Box<[MemoSlot]>,
+    /// Key names and how the redactor judged them, one per slot as strings are.
+    keys: Box<[KeySlot]>,
+    /// Room for the entries of the objects being judged ([`Memo::keeps_raw`]), empty
+    /// between uses.
+    entries: Vec<(Cow<'static, str>, &'static str)>,
+}
+
+/// One remembered string: its length (0 for none) and bytes.
+#[derive(Clone, Copy)]
+struct MemoSlot {
+    len: u8,
+    bytes: [u8; MEMO_TEXT],
+}
+
+/// One remembered key name (length 0 for none) and how it was judged.
+#[derive(Clone, Copy)]
+struct KeySlot {
+    len: u8,
+    bytes: [u8; MEMO_KEY],
+    judged: (KeyKind, bool),
+}
+
+/// The longest key name remembered.
+const MEMO_KEY: usize = 29;
+/// Key slots per memo.
+const MEMO_KEYS: usize = 128;
+
+/// FxHash of `bytes`; its high bits are the best mixed.
+fn memo_hash(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(bytes);
+    h.finish()
+}
+
+/// The longest string remembered (a slot is one cache line).
+const MEMO_TEXT: usize = 63;
+/// Slots per memo (32 KiB).
+const MEMO_SLOTS: usize = 512;
+
+impl<'r> Memo<'r> {
+    /// [`Redactor::redact_str`] of this memo's redactor: the same result.
+    pub fn redact_str<'a>(&mut self, text: &'a str) -> Cow<'a, str> {
+        if text.is_empty() || text.len() > MEMO_TEXT {
+            return self.redactor.redact_str(text);
+        }
+        let slot = &mut self.slots[(memo_hash(text.as_bytes()) >> 55) as usize % MEMO_SLOTS];
+        if usize::from(slot.len) == text.len() && &slot.bytes[..text.len()] == text.as_bytes() {
+            return Cow::Borrowed(text);
+        }
+        let redacted = self.redactor.redact_str(text);
+        if let Cow::Borrowed(_) = redacted {
+            // In range: at most MEMO_TEXT bytes.
+            slot.len = text.len() as u8;
+            slot.bytes[..text.len()].copy_from_slice(text.as_bytes());
+        }
+        redacted
+    }
+
+    /// How the redactor judges a key name, and whether the name holds a secret.
+    fn judged(&mut self, key: &str) -> (KeyKind, bool) {
+        if key.is_empty() || key.len() > MEMO_KEY {
+            return self.redactor.judged(key);
+        }
+        let slot = &mut self.keys[(memo_hash(key.as_bytes()) >> 57) as usize % MEMO_KEYS];
+        if usize::from(slot.len) == key.len() && &slot.bytes[..key.len()] == key.as_bytes() {
+            return slot.judged;
+        }
+        let judged = self.redactor.judged(key);
+        // In range: at most MEMO_KEY bytes.
+        slot.len = key.len() as u8;
+        slot.bytes[..key.len()].copy_from_slice(key.as_bytes());
+        slot.judged = judged;
+        judged
+    }
+
+    /// The redactor it remembers for.
+    pub fn redactor(&self) -> &'r Redactor {
+        self.redactor
+    }
+}
+
 /// Which rules' keywords appear in `text`, as a bit set over rule indices.
 fn triggered(text: &str) -> u128 {
     let k = keywords();
@@ -509,13 +600,7 @@ impl Redactor {
     fn walk(&self, value: &mut Value, under: KeyKind) -> bool {
         match value {
             Value::String(s) => {
-                let hide = match under {
-                    KeyKind::Secret => !is_not_a_secret(s),
-                    KeyKind::SecretValue => !is_not_a_secret(s) && !is_plain_word(s),
-                    KeyKind::Likely => looks_like_credential(s),
-                    KeyKind::AboutSecret | KeyKind::Ordinary => false,
-                };
-                if hide {
+                if hides(under, s) {
                     let changed = s != REDACTED;
                     if changed {
                         *s = REDACTED.to_string();
@@ -550,6 +635,21 @@ impl Redactor {
         }
     }
 
+    /// How the value of an object's entry under key `k` is judged: `kind` is how the key
+    /// itself judges, `secret` whether the object sits under a secret key, `named` how
+    /// the object's `name` (or `key`) entry judges.
+    fn entry_kind(&self, k: &str, kind: KeyKind, secret: bool, named: KeyKind) -> KeyKind {
+        match kind {
+            // Inside a secret object, fields about it (`type`, `format`) stay.
+            KeyKind::Ordinary if secret && self.judge_key(k) == KeyKind::AboutSecret => {
+                KeyKind::AboutSecret
+            }
+            KeyKind::Ordinary | KeyKind::Likely if secret => KeyKind::Secret,
+            KeyKind::Ordinary if matches!(k, "value" | "Value") => named,
+            kind => kind,
+        }
+    }
+
     /// How an array element that names the next one judges it: a flag (`--password`,
     /// `--api-key`) as its key would; a bare name (`Authorization`, `password`) only
     /// when the next element looks like a credential (`["password", "email"]` is a list
@@ -573,22 +673,14 @@ impl Redactor {
         let (mut renamed, mut changed) = (false, false);
         // `{"name": "DB_PASSWORD", "value": "..."}` (Kubernetes, ECS, CI variables): the
         // value is judged by the name beside it.
-        let named = ["name", "Name", "key", "Key"]
+        let named = NAMING_KEYS
             .iter()
             .find_map(|k| map.get(*k).and_then(Value::as_str))
             .map_or(KeyKind::Ordinary, |name| self.key_kind(name));
         for (k, v) in map.iter_mut() {
             let (kind, holds_secret) = self.judged(k);
             renamed |= holds_secret;
-            let under = match kind {
-                // Inside a secret object, fields about it (`type`, `format`) stay.
-                KeyKind::Ordinary if secret && self.judge_key(k) == KeyKind::AboutSecret => {
-                    KeyKind::AboutSecret
-                }
-                KeyKind::Ordinary | KeyKind::Likely if secret => KeyKind::Secret,
-                KeyKind::Ordinary if matches!(k.as_str(), "value" | "Value") => named,
-                kind => kind,
-            };
+            let under = self.entry_kind(k, kind, secret, named);
             changed |= self.walk(v, under);
         }
         if renamed {
@@ -613,6 +705,31 @@ impl Redactor {
             && memchr::memmem::find(text.as_bytes(), b"\\u").is_none()
             && memchr::memmem::find(text.as_bytes(), b"\\/").is_none()
             && triggered(text) == 0
+    }
+
+    /// A [`Memo`] for one thread's many strings (bulk append).
+    pub fn memo(&self) -> Memo<'_> {
+        Memo {
+            redactor: self,
+            slots: vec![
+                MemoSlot {
+                    len: 0,
+                    bytes: [0; MEMO_TEXT]
+                };
+                MEMO_SLOTS
+            ]
+            .into_boxed_slice(),
+            keys: vec![
+                KeySlot {
+                    len: 0,
+                    bytes: [0; MEMO_KEY],
+                    judged: (KeyKind::Ordinary, false)
+                };
+                MEMO_KEYS
+            ]
+            .into_boxed_slice(),
+            entries: Vec::new(),
+        }
     }
 
     /// Replaces every credential found in `text` by `[REDACTED]`, keeping the rest.
@@ -746,6 +863,20 @@ impl Redactor {
             KeyKind::Likely => looks_like_credential(value),
             KeyKind::AboutSecret | KeyKind::Ordinary => false,
         }
+    }
+}
+
+/// The keys of an object whose string value names the object's `value` entry, in the
+/// order they are looked for.
+const NAMING_KEYS: [&str; 4] = ["name", "Name", "key", "Key"];
+
+/// Whether a string under a key judged `under` is replaced whole by [`REDACTED`].
+fn hides(under: KeyKind, s: &str) -> bool {
+    match under {
+        KeyKind::Secret => !is_not_a_secret(s),
+        KeyKind::SecretValue => !is_not_a_secret(s) && !is_plain_word(s),
+        KeyKind::Likely => looks_like_credential(s),
+        KeyKind::AboutSecret | KeyKind::Ordinary => false,
     }
 }
 

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use super::par;
 use crate::error::{Error, Result};
 use crate::record::{Record, SkillInvocation, Timestamp, parse_record};
+use crate::redact::Memo;
 use crate::writer::Writer;
 
 /// What [`append_ndjson`] reports while it works, in input order.
@@ -223,23 +224,21 @@ impl<'r> Blocks<'r> {
         }
     }
 
-    /// Reads more of the input at the end of `block`; sets `eof` at the end.
+    /// Reads up to [`READ`] more bytes of the input at the end of `block` (fewer only at
+    /// the end, which sets `eof`). `read_to_end` reads into the spare capacity without
+    /// clearing all of it before every read, as a `resize` would.
     fn fill(&mut self, block: &mut Vec<u8>) -> Result<()> {
         let len = block.len();
-        block.resize(len + READ, 0);
-        let read = loop {
-            match self.input.read(&mut block[len..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    block.truncate(len);
-                    return Err(crate::Error::stdin(e));
-                }
+        match (&mut *self.input).take(READ as u64).read_to_end(block) {
+            Ok(read) => {
+                self.eof = read < READ;
+                Ok(())
             }
-        };
-        block.truncate(len + read);
-        self.eof = read == 0;
-        Ok(())
+            Err(e) => {
+                block.truncate(len);
+                Err(crate::Error::stdin(e))
+            }
+        }
     }
 }
 
@@ -261,6 +260,7 @@ struct Block {
 /// Parses, checks, redacts and serializes every line of `block` (numbered from `first`).
 /// The block's buffer is given back to `buffers`, and the lines taken from them.
 fn prepare_block(block: Vec<u8>, first: usize, writer: &Writer, buffers: &Buffers) -> Block {
+    let memo = &mut writer.redactor().memo();
     let mut done = Block {
         lines: buffers.take(),
         ..Block::default()
@@ -277,7 +277,7 @@ fn prepare_block(block: Vec<u8>, first: usize, writer: &Writer, buffers: &Buffer
         if line.trim_ascii().is_empty() {
             continue;
         }
-        match prepare_line(line, this, writer, &mut done.lines) {
+        match prepare_line(line, this, writer, memo, &mut done.lines) {
             Ok(date) => done.ends.push((date, done.lines.len())),
             Err(e) => {
                 let message = e.to_string();
@@ -295,20 +295,23 @@ fn prepare_line(
     line: &[u8],
     number: usize,
     writer: &Writer,
+    memo: &mut Memo<'_>,
     out: &mut Vec<u8>,
 ) -> Result<NaiveDate> {
     let what = || format!("line {number}");
     let text = std::str::from_utf8(line)
         .map_err(|e| Error::invalid(what(), format!("not valid UTF-8: {e}")))?;
+    let now = Timestamp::now();
+    // Most lines: read borrowing, free-form fields copied as they are when redaction
+    // leaves them alone. The others, and every error, take the general path.
+    if let Some(date) = writer.prepare_skill_text(text.trim_end(), now, out, memo) {
+        return Ok(date);
+    }
     let rec = parse_record::<SkillInvocation>(text.trim_end(), &what())?;
-    writer
-        .prepare_into(rec, Timestamp::now(), out)
-        .map_err(|e| match e {
-            Error::Invalid { field, message } => {
-                Error::invalid(what(), format!("{field} {message}"))
-            }
-            other => other,
-        })
+    writer.prepare_into(rec, now, out).map_err(|e| match e {
+        Error::Invalid { field, message } => Error::invalid(what(), format!("{field} {message}")),
+        other => other,
+    })
 }
 
 /// Reports a prepared block's refused lines, appends its records (one write per daily

@@ -15,6 +15,7 @@ pub use progress::{
     CiCheck, CiStatus, OutputChunk, OutputStream, PrStatus, ProgressEvent, RunStatus,
 };
 pub use provider::ProviderCall;
+pub(crate) use skill::SkillText;
 pub use skill::{SkillInvocation, SkillResult, SkillView};
 
 use serde::Serialize;

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{
@@ -11,6 +12,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::json::scan::{Field, Scanned, parse_f64, scan_object};
+use crate::redact::Memo;
 use crate::store::Stream;
 
 /// How a skill invocation ended.
@@ -181,6 +183,358 @@ impl Record for SkillInvocation {
             r.redact_strings(tags);
         }
         r.redact_map(&mut self.extra);
+    }
+}
+
+/// A skill invocation as bulk input gives it, borrowing from its line: the free-form
+/// fields (`params`, `metadata`, unknown fields) stay JSON text, copied to disk as they
+/// are when redaction would not change them and serde_json would write them the same
+/// ([`crate::redact::Memo::keeps_raw`]). It writes exactly the line
+/// [`crate::writer::Writer::prepare_into`] writes for the same [`SkillInvocation`], or
+/// declines (`None`, `false`) and the caller takes that path, which also explains errors.
+pub(crate) struct SkillText<'a> {
+    timestamp: Option<Timestamp>,
+    skill: Cow<'a, str>,
+    params: Option<Free<'a>>,
+    result: SkillResult,
+    duration: Option<f64>,
+    cache_hit: bool,
+    agent: Option<Cow<'a, str>>,
+    run_id: Option<Cow<'a, str>>,
+    cuj_id: Option<Cow<'a, str>>,
+    /// `null` or a string; an object (made a string on write) is left to the other path.
+    error: Option<Cow<'a, str>>,
+    metadata: Option<Free<'a>>,
+    tags: Option<Vec<Cow<'a, str>>>,
+    id: Option<Cow<'a, str>>,
+    host: Option<Cow<'a, str>>,
+    extra: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+/// A free-form field: its text as read, or its value once redaction changed it.
+enum Free<'a> {
+    Text(&'a RawValue),
+    Value(Value),
+}
+
+impl<'a> SkillText<'a> {
+    /// Reads one JSON object; `None` when it is not a skill invocation this path takes.
+    pub(crate) fn parse(text: &'a str) -> Option<SkillText<'a>> {
+        if !is_object_text(text) {
+            return None;
+        }
+        serde_json::from_str(text).ok()
+    }
+
+    /// [`SkillInvocation::validate`]: false when that would refuse the record.
+    pub(crate) fn is_valid(&self) -> bool {
+        check_non_empty("skill", &self.skill).is_ok()
+            && check_non_negative("duration", self.duration).is_ok()
+    }
+
+    /// The envelope: `timestamp`, `id` and `host`.
+    pub(crate) fn envelope(
+        &mut self,
+    ) -> (
+        &mut Option<Timestamp>,
+        &mut Option<Cow<'a, str>>,
+        &mut Option<Cow<'a, str>>,
+    ) {
+        (&mut self.timestamp, &mut self.id, &mut self.host)
+    }
+
+    /// [`SkillInvocation::redact`], in place; false when the unknown fields would
+    /// change (the other path redacts those).
+    pub(crate) fn redact(&mut self, memo: &mut Memo<'_>) -> bool {
+        let text = |memo: &mut Memo<'_>, s: &mut Cow<'a, str>| {
+            if let Cow::Owned(redacted) = memo.redact_str(s) {
+                *s = Cow::Owned(redacted);
+            }
+        };
+        text(memo, &mut self.skill);
+        for field in [&mut self.params, &mut self.metadata].into_iter().flatten() {
+            if let Free::Text(raw) = field
+                && !memo.keeps_raw(raw.get())
+            {
+                let Ok(mut value) = serde_json::from_str::<Value>(raw.get()) else {
+                    return false;
+                };
+                memo.redactor().redact_value(&mut value);
+                *field = Free::Value(value);
+            }
+        }
+        for s in [
+            &mut self.error,
+            &mut self.agent,
+            &mut self.run_id,
+            &mut self.cuj_id,
+            &mut self.id,
+            &mut self.host,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            text(memo, s);
+        }
+        for tag in self.tags.iter_mut().flatten() {
+            text(memo, tag);
+        }
+        self.extra.is_empty()
+            || memo.keeps_raw_entries(self.extra.iter().map(|(k, v)| (k.clone(), v.get())))
+    }
+}
+
+impl SkillText<'_> {
+    /// Appends the record's line (without its newline) to `out`, field for field as
+    /// serde_json writes a [`SkillInvocation`]; false (with `out` partly written) when
+    /// serde_json reports an error for a part.
+    pub(crate) fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut ok = true;
+        // Keys are written with the comma before them: none needs escaping.
+        if let Some(t) = &self.timestamp {
+            out.extend_from_slice(br#"{"timestamp":"#);
+            ok &= json(out, t);
+            out.extend_from_slice(br#","skill":"#);
+        } else {
+            out.extend_from_slice(br#"{"skill":"#);
+        }
+        text(out, &self.skill);
+        if let Some(p) = &self.params {
+            out.extend_from_slice(br#","params":"#);
+            ok &= free(out, p);
+        }
+        out.extend_from_slice(br#","result":"#);
+        text(out, self.result.as_str());
+        if let Some(d) = &self.duration {
+            out.extend_from_slice(br#","duration":"#);
+            ok &= json(out, d);
+        }
+        out.extend_from_slice(if self.cache_hit {
+            br#","cacheHit":true"#
+        } else {
+            br#","cacheHit":false"#
+        });
+        for (key, value) in [
+            (&br#","agent":"#[..], &self.agent),
+            (br#","runId":"#, &self.run_id),
+            (br#","cujId":"#, &self.cuj_id),
+        ] {
+            if let Some(v) = value {
+                out.extend_from_slice(key);
+                text(out, v);
+            }
+        }
+        match &self.error {
+            Some(e) => {
+                out.extend_from_slice(br#","error":"#);
+                text(out, e);
+            }
+            None => out.extend_from_slice(br#","error":null"#),
+        }
+        if let Some(m) = &self.metadata {
+            out.extend_from_slice(br#","metadata":"#);
+            ok &= free(out, m);
+        }
+        if let Some(tags) = &self.tags {
+            out.extend_from_slice(br#","tags":["#);
+            for (n, t) in tags.iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                text(out, t);
+            }
+            out.push(b']');
+        }
+        for (key, value) in [(&br#","id":"#[..], &self.id), (br#","host":"#, &self.host)] {
+            if let Some(v) = value {
+                out.extend_from_slice(key);
+                text(out, v);
+            }
+        }
+        for (k, v) in &self.extra {
+            out.push(b',');
+            text(out, k);
+            out.push(b':');
+            out.extend_from_slice(v.get().as_bytes());
+        }
+        out.push(b'}');
+        ok
+    }
+}
+
+/// A JSON string as serde_json writes it: as it is between quotes when it holds nothing
+/// to escape (no control character, `"` or `\`), which is the common case, escaped by
+/// serde_json otherwise.
+fn text(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    // Without an early exit, so that the compiler checks many bytes at once.
+    let mut escape = false;
+    for &x in b {
+        escape |= (x < 0x20) | (x == b'"') | (x == b'\\');
+    }
+    if !escape {
+        out.push(b'"');
+        out.extend_from_slice(b);
+        out.push(b'"');
+    } else {
+        // Writing into a `Vec` cannot fail, and a string always serializes.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// A value serialized by serde_json.
+fn json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> bool {
+    serde_json::to_writer(&mut *out, value).is_ok()
+}
+
+/// A free-form field: its text as read, or its redacted value.
+fn free(out: &mut Vec<u8>, field: &Free<'_>) -> bool {
+    match field {
+        Free::Text(raw) => {
+            out.extend_from_slice(raw.get().as_bytes());
+            true
+        }
+        Free::Value(value) => json(out, value),
+    }
+}
+
+/// Text that borrows from the input when it holds no escape.
+struct Borrowed<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Borrowed<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Borrowed<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(Borrowed(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(Borrowed(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
+                Ok(Borrowed(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for SkillText<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SkillText<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a skill invocation")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                use serde::de::Error;
+                let text = |o: Option<Borrowed<'de>>| o.map(|b| b.0);
+                let mut rec = SkillText {
+                    timestamp: None,
+                    skill: Cow::Borrowed(""),
+                    params: None,
+                    result: SkillResult::Success,
+                    duration: None,
+                    cache_hit: false,
+                    agent: None,
+                    run_id: None,
+                    cuj_id: None,
+                    error: None,
+                    metadata: None,
+                    tags: None,
+                    id: None,
+                    host: None,
+                    extra: Vec::new(),
+                };
+                // Each known field at most once (`ts` is `timestamp`), as the derived
+                // reader requires; anything unusual is left to it.
+                let mut seen = 0u32;
+                let mut once = |bit: u32| {
+                    let first = seen & (1 << bit) == 0;
+                    seen |= 1 << bit;
+                    if first {
+                        Ok(())
+                    } else {
+                        Err(A::Error::custom("duplicate field"))
+                    }
+                };
+                while let Some(Borrowed(key)) = map.next_key::<Borrowed<'de>>()? {
+                    match key.as_ref() {
+                        "timestamp" | "ts" => {
+                            once(0)?;
+                            rec.timestamp = map.next_value()?;
+                        }
+                        "skill" => {
+                            once(1)?;
+                            rec.skill = map.next_value::<Borrowed<'de>>()?.0;
+                        }
+                        "params" => {
+                            once(2)?;
+                            rec.params = map.next_value::<Option<&RawValue>>()?.map(Free::Text);
+                        }
+                        "result" => {
+                            once(3)?;
+                            rec.result = map.next_value()?;
+                        }
+                        "duration" => {
+                            once(4)?;
+                            rec.duration = map.next_value()?;
+                        }
+                        "cacheHit" => {
+                            once(5)?;
+                            rec.cache_hit = map.next_value()?;
+                        }
+                        "agent" => {
+                            once(6)?;
+                            rec.agent = text(map.next_value()?);
+                        }
+                        "runId" => {
+                            once(7)?;
+                            rec.run_id = text(map.next_value()?);
+                        }
+                        "cujId" => {
+                            once(8)?;
+                            rec.cuj_id = text(map.next_value()?);
+                        }
+                        "error" => {
+                            once(9)?;
+                            rec.error = text(map.next_value()?);
+                        }
+                        "metadata" => {
+                            once(10)?;
+                            rec.metadata = map.next_value::<Option<&RawValue>>()?.map(Free::Text);
+                        }
+                        "tags" => {
+                            once(11)?;
+                            let tags: Option<Vec<Borrowed<'de>>> = map.next_value()?;
+                            rec.tags = tags.map(|t| t.into_iter().map(|b| b.0).collect());
+                        }
+                        "id" => {
+                            once(12)?;
+                            rec.id = text(map.next_value()?);
+                        }
+                        "host" => {
+                            once(13)?;
+                            rec.host = text(map.next_value()?);
+                        }
+                        _ => rec.extra.push((key, map.next_value()?)),
+                    }
+                }
+                if seen & (1 << 1) == 0 {
+                    return Err(A::Error::missing_field("skill"));
+                }
+                Ok(rec)
+            }
+        }
+        d.deserialize_map(Visitor)
     }
 }
 
