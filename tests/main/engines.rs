@@ -1113,9 +1113,9 @@ fn a_real_clickhouse_holds_two_machines_like_the_cli_over_both_roots() {
         );
         assert_eq!((code, err.as_str()), (0, ""), "{out}");
         assert!(
-            // Per stream, a first batch of a tenth, then 50 rows each: skills
-            // 5+50+50+15, journeys 5+50+5, provider calls 5+50+25.
-            out.starts_with("sent 260 records in 10 batches to database ccmon at"),
+            // Per stream, batches of 50 rows: skills 50+50+20, journeys 50+10,
+            // provider calls 50+30.
+            out.starts_with("sent 260 records in 7 batches to database ccmon at"),
             "{out}"
         );
     }
