@@ -1,13 +1,19 @@
 //! `cc-dashboard ship clickhouse` (SPEC §12): every stream's records not yet shipped,
 //! sent to ClickHouse over HTTP as `INSERT ... FORMAT JSONEachRow` in batches. The
 //! state (`analytics/ship-state.json`, per URL and database: file, inode, offset)
-//! advances only after the server acknowledged a batch, so a ship killed at any moment
-//! and run again loses nothing; the tables are ReplacingMergeTree keyed by `id`, so a
-//! batch sent twice is one record after merging (or with `FINAL`).
+//! advances only after the server acknowledged a batch (and every batch before it),
+//! so a ship killed at any moment and run again loses nothing; the tables are
+//! ReplacingMergeTree keyed by `id`, so a batch sent twice is one record after merging
+//! (or with `FINAL`).
+//!
+//! Rows are streamed to the server while they are being converted (chunked POSTs),
+//! each batch as [`LANES`] INSERTs at once and [`SLOTS`] batches at a time, since
+//! ClickHouse parses an INSERT on one thread and writes its parts only at its end.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -344,7 +350,7 @@ pub struct ShipOptions {
 pub struct ShipReport {
     /// Per table: rows.
     pub rows: BTreeMap<String, u64>,
-    /// INSERTs acknowledged.
+    /// Batches acknowledged (each sent as up to [`LANES`] concurrent INSERTs).
     pub batches: u64,
     /// Lines that were not records (skipped).
     pub skipped: u64,
@@ -352,12 +358,12 @@ pub struct ShipReport {
     pub retries: u64,
 }
 
-/// A connection to the server: POSTs with retries.
+/// A connection to the server: POSTs with retries, from several threads at once.
 struct Server<'a> {
     opts: &'a ShipOptions,
     auth: Option<String>,
     redactor: &'a Redactor,
-    retries: u64,
+    retries: AtomicU64,
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -436,7 +442,7 @@ impl Server<'_> {
 
     /// POSTs `body` (with `query` in the URL when given); retries connection errors
     /// and 5xx with doubling pauses for up to `retry_for`; a 4xx is final.
-    fn post(&mut self, query: Option<&str>, body: &[u8]) -> Result<()> {
+    fn post(&self, query: Option<&str>, body: &[u8]) -> Result<()> {
         let url = self.url(query);
         let started = Instant::now();
         let attempt = http::post(&url, &self.headers(), body, POST_TIMEOUT);
@@ -449,12 +455,18 @@ impl Server<'_> {
     /// Sends `batch` as `query`'s data, streamed while it is being converted. When
     /// that attempt fails (and is worth retrying), the batch's lines are converted
     /// again into one body, which is retried as [`Server::post`] does.
-    fn insert(&mut self, query: &str, batch: &mut Outgoing, stream: Stream) -> Result<()> {
+    fn insert(&self, query: &str, batch: &mut Outgoing, stream: Stream) -> Result<()> {
         let url = self.url(Some(query));
         let started = Instant::now();
         let attempt = http::post_reader(&url, &self.headers(), batch, POST_TIMEOUT);
-        let Some(failure) = self.judge(attempt)? else {
-            return Ok(());
+        let failure = match self.judge(attempt) {
+            Ok(None) => return Ok(()),
+            Ok(Some(failure)) => failure,
+            Err(refused) => {
+                // The rest of the batch is passed over, so that the other lanes go on.
+                batch.finish()?;
+                return Err(refused);
+            }
         };
         let end = batch.finish()?;
         let mut writer = RowWriter::new(stream, self.redactor);
@@ -480,13 +492,7 @@ impl Server<'_> {
 
     /// Retries `body` after a first attempt, started at `started`, failed with
     /// `failure`: doubling pauses for up to `retry_for`, then gives up.
-    fn retry(
-        &mut self,
-        url: &str,
-        body: &[u8],
-        started: Instant,
-        mut failure: String,
-    ) -> Result<()> {
+    fn retry(&self, url: &str, body: &[u8], started: Instant, mut failure: String) -> Result<()> {
         let mut pause = Duration::from_millis(250);
         let mut attempts = 1u32;
         loop {
@@ -504,7 +510,7 @@ impl Server<'_> {
                 "warning: ClickHouse at {}: {failure}; retrying in {pause:.1?}",
                 display_url(&self.opts.url)
             );
-            self.retries += 1;
+            self.retries.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_secs(16));
             attempts += 1;
@@ -703,8 +709,13 @@ fn convert_lines(
 fn convert(writer: &mut RowWriter, job: Job, spare: &Spare) -> Piece {
     let (mut body, mut rows, mut skipped) = (spare.body(), spare.rows(), 0);
     // A row holds its line twice (as columns, and escaped as the record): room for
-    // that at once, as growing would copy the body and leave its old buffers behind.
-    body.reserve((job.end - job.start).saturating_mul(3));
+    // that at once, as growing would copy the body into fresh memory. The same room
+    // for every piece (pieces differ by up to a line), so a reused body never grows.
+    let room = (job.end - job.start).max(PIECE).saturating_mul(3) + PIECE / 4;
+    if body.capacity() < room {
+        body.reserve_exact(room);
+    }
+    rows.reserve(PIECE / 128);
     convert_lines(
         writer,
         &job.bytes[..],
@@ -719,60 +730,121 @@ fn convert(writer: &mut RowWriter, job: Job, spare: &Spare) -> Piece {
     }
 }
 
+/// INSERTs a batch is sent as, at the same time: ClickHouse parses each INSERT on one
+/// thread, so two keep two of its cores busy, and each writes half the rows when the
+/// batch ends.
+pub const LANES: usize = 2;
+
+/// Batches sent at the same time: the next batch's rows flow while the server writes
+/// the previous one's parts. Batches are still acknowledged (and the state advanced)
+/// in order.
+pub const SLOTS: usize = 2;
+
 /// Cuts converted pieces, in order, into batches of `size` rows, across files: a
 /// batch ends with its last row's line; the lines of a file after its last row go
-/// with the next batch (or a last one without rows). Rows are handed on as soon as
-/// their piece is converted, so the server parses a batch while the rest of it is
-/// still being converted.
+/// with the next batch (or a last one without rows). A batch's pieces are dealt to
+/// `lanes` INSERTs in turn. Rows are handed on as soon as their piece is converted, so
+/// the server parses a batch while the rest of it is still being converted.
 struct Assembler<'s> {
     spare: &'s Spare,
     size: usize,
+    lanes: usize,
+    slots: usize,
+    /// Batches ended so far (batch `k` goes to the lanes of slot `k % slots`).
+    batches: usize,
+    /// Pieces fed so far (piece `n` goes to lane `n % lanes`).
+    fed: usize,
     /// Rows of the batch being assembled, handed on already.
     rows: usize,
+    /// The same, per lane.
+    lane_rows: Vec<usize>,
     /// Files read to their end since the last batch.
     done: Vec<(Arc<Source>, usize)>,
-    /// The lines of the batch so far.
-    lines: Vec<Lines>,
+    /// The lines of the batch so far, per lane.
+    lines: Vec<Vec<Lines>>,
 }
 
 impl Assembler<'_> {
+    fn new(spare: &Spare, size: usize, (lanes, slots): (usize, usize)) -> Assembler<'_> {
+        Assembler {
+            spare,
+            size,
+            lanes,
+            slots,
+            batches: 0,
+            fed: 0,
+            rows: 0,
+            lane_rows: vec![0; lanes],
+            done: Vec::new(),
+            lines: (0..lanes).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// The channel of the current batch's `lane`.
+    fn channel(&self, lane: usize) -> usize {
+        (self.batches % self.slots) * self.lanes + lane
+    }
+
+    /// Ends the batch on every lane; the first lane's end carries the marks.
+    fn end<E>(
+        &mut self,
+        mut marks: Vec<(Arc<Source>, usize)>,
+        emit: &mut impl FnMut(usize, Part) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.rows = 0;
+        for lane in 0..self.lanes {
+            emit(
+                self.channel(lane),
+                Part::End(BatchEnd {
+                    rows: std::mem::take(&mut self.lane_rows[lane]),
+                    marks: std::mem::take(&mut marks),
+                    lines: std::mem::take(&mut self.lines[lane]),
+                }),
+            )?;
+        }
+        self.batches += 1;
+        Ok(())
+    }
+
     fn feed<E>(
         &mut self,
         piece: Piece,
-        emit: &mut impl FnMut(Part) -> std::result::Result<(), E>,
+        emit: &mut impl FnMut(usize, Part) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let Piece {
             job, body, rows, ..
         } = piece;
+        let lane = self.fed % self.lanes;
+        self.fed += 1;
         let body = Arc::new(body);
         // Where the rows and lines not yet in a batch start.
         let (mut from, mut line_from, mut emitted_at) = (0, job.start, None);
         for &(row_end, line_end) in &rows {
             self.rows += 1;
+            self.lane_rows[lane] += 1;
             if self.rows == self.size {
-                emit(Part::Rows(body.clone(), from..row_end))?;
-                self.lines.push(Lines {
+                emit(self.channel(lane), Part::Rows(body.clone(), from..row_end))?;
+                self.lines[lane].push(Lines {
                     bytes: job.bytes.clone(),
                     start: line_from,
                     end: line_end,
                 });
                 let mut marks = std::mem::take(&mut self.done);
                 marks.push((job.source.clone(), line_end));
-                emit(Part::End(BatchEnd {
-                    rows: std::mem::take(&mut self.rows),
-                    marks,
-                    lines: std::mem::take(&mut self.lines),
-                }))?;
+                self.end(marks, emit)?;
                 (from, line_from, emitted_at) = (row_end, line_end, Some(line_end));
             }
         }
         self.spare.give_rows(rows);
         if from < body.len() {
-            emit(Part::Rows(body.clone(), from..body.len()))?;
+            emit(
+                self.channel(lane),
+                Part::Rows(body.clone(), from..body.len()),
+            )?;
         }
         self.spare.give_body(body);
         if line_from < job.end {
-            self.lines.push(Lines {
+            self.lines[lane].push(Lines {
                 bytes: job.bytes,
                 start: line_from,
                 end: job.end,
@@ -786,14 +858,11 @@ impl Assembler<'_> {
 
     fn finish<E>(
         mut self,
-        emit: &mut impl FnMut(Part) -> std::result::Result<(), E>,
+        emit: &mut impl FnMut(usize, Part) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         if self.rows > 0 || !self.done.is_empty() {
-            emit(Part::End(BatchEnd {
-                rows: self.rows,
-                marks: std::mem::take(&mut self.done),
-                lines: std::mem::take(&mut self.lines),
-            }))?;
+            let marks = std::mem::take(&mut self.done);
+            self.end(marks, emit)?;
         }
         Ok(())
     }
@@ -889,22 +958,34 @@ impl std::io::Read for Outgoing<'_> {
     }
 }
 
-/// Converts the unshipped lines of `files` to rows of `stream`'s table and hands
-/// them to `send` in batches of `size` rows, in file order, each batch as a reader
-/// of its rows while they are being converted. One thread reads the files, `workers`
-/// threads convert them, one assembles the batches. `send` must read its batch to the
-/// end or call [`Outgoing::finish`]. Returns the lines that were not records.
+/// A batch as every lane sent it: its rows, and the offsets the state advances to.
+struct Sent {
+    rows: usize,
+    marks: Vec<(Arc<Source>, usize)>,
+}
+
+/// Converts the unshipped lines of `files` to rows of `stream`'s table, in batches
+/// of `size` rows in file order, each dealt to `lanes` readers of its rows while they
+/// are being converted, `slots` batches at a time. One thread reads the files,
+/// `workers` threads convert them, one assembles the batches, and each of the
+/// `lanes * slots` lanes has a thread that calls `insert` on its part of a batch when
+/// it holds rows. `done` is called for each batch in order, once all its lanes are
+/// through; after an error no lane starts another batch. Returns the lines that were
+/// not records.
 fn pipeline(
     stream: Stream,
     redactor: &Redactor,
     (files, marks): (&[crate::store::DataFile], &BTreeMap<String, FileMark>),
-    size: usize,
-    workers: usize,
-    send: &mut impl FnMut(&mut Outgoing) -> Result<()>,
+    (size, workers, lanes, slots): (usize, usize, usize, usize),
+    insert: &(impl Fn(&mut Outgoing) -> Result<()> + Sync),
+    done: &mut impl FnMut(Sent) -> Result<()>,
 ) -> Result<u64> {
-    let workers = workers.max(1);
+    let (workers, lanes, slots) = (workers.max(1), lanes.max(1), slots.max(1));
     let spare = Spare::default();
     let spare = &spare;
+    // Set when the batches in order stop (a refusal): no lane starts another.
+    let stop = AtomicBool::new(false);
+    let stop = &stop;
     std::thread::scope(|s| {
         // Job j goes to worker j % workers, and its piece is read back in order.
         let (mut jobs, mut converted) = (Vec::new(), Vec::new());
@@ -952,17 +1033,13 @@ fn pipeline(
             }
             Ok(())
         });
-        // A few converted pieces wait for the sender.
-        let (part_tx, part_rx) = std::sync::mpsc::sync_channel::<Part>(4);
+        // A few converted pieces wait for each lane's sender.
+        let (part_tx, part_rx): (Vec<_>, Vec<_>) = (0..lanes * slots)
+            .map(|_| std::sync::mpsc::sync_channel::<Part>(4))
+            .unzip();
         let assembling = s.spawn(move || {
-            let mut assembler = Assembler {
-                spare,
-                size,
-                rows: 0,
-                done: Vec::new(),
-                lines: Vec::new(),
-            };
-            let mut emit = |p: Part| part_tx.send(p).map_err(drop);
+            let mut assembler = Assembler::new(spare, size, (lanes, slots));
+            let mut emit = |lane: usize, p: Part| part_tx[lane].send(p).map_err(drop);
             let mut skipped = 0;
             // Every job's piece, in order, until the workers are done.
             for j in 0.. {
@@ -975,16 +1052,82 @@ fn pipeline(
             assembler.finish(&mut emit).ok()?;
             Some(skipped)
         });
+        // Each lane sends its batches one after the other and says how each went.
+        let results: Vec<_> = part_rx
+            .into_iter()
+            .map(|parts| {
+                let (tx, rx) = std::sync::mpsc::channel::<Result<Sent>>();
+                s.spawn(move || {
+                    while let Some(mut lane) = Outgoing::next(&parts, spare) {
+                        if stop.load(Ordering::SeqCst) {
+                            // Dropping `parts` stops the assembler.
+                            return;
+                        }
+                        let inserted = if lane.has_rows {
+                            insert(&mut lane)
+                        } else {
+                            Ok(())
+                        };
+                        let end = lane.finish().map(|e| Sent {
+                            rows: e.rows,
+                            marks: e.marks.clone(),
+                        });
+                        let failed = inserted.is_err() || end.is_err();
+                        let gone = tx.send(inserted.and(end)).is_err();
+                        if failed {
+                            // After the failure is sent: a lane that stops for it
+                            // leaves it to be found.
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        if gone || failed {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
         let mut sent = Ok(());
-        while let Some(mut batch) = Outgoing::next(&part_rx, spare) {
-            sent = send(&mut batch).and_then(|()| batch.finish().map(drop));
+        for k in 0.. {
+            let slot = &results[(k % slots) * lanes..][..lanes];
+            let mut batch = Sent {
+                rows: 0,
+                marks: Vec::new(),
+            };
+            let mut ended = 0;
+            for lane in slot {
+                // A closed channel: that lane has no more batches.
+                let Ok(lane) = lane.recv() else { continue };
+                ended += 1;
+                match lane {
+                    Ok(lane) => {
+                        batch.rows += lane.rows;
+                        batch.marks.extend(lane.marks);
+                    }
+                    Err(e) if sent.is_ok() => sent = Err(e),
+                    Err(_) => {}
+                }
+            }
+            if ended == 0 && sent.is_ok() {
+                break;
+            }
+            if ended < lanes && sent.is_ok() {
+                // A lane stopped before this batch because a later one failed: that
+                // failure is the one to report.
+                sent = Err(results
+                    .iter()
+                    .find_map(|r| r.try_iter().find_map(Result::err))
+                    .unwrap_or_else(stopped_early));
+            }
+            sent = sent.and_then(|()| done(batch));
             if sent.is_err() {
                 break;
             }
         }
+        stop.store(true, Ordering::SeqCst);
+        drop(results);
         // A refusal stops the reader, the workers and the assembler at their next
         // hand-over.
-        drop(part_rx);
         let read = reading.join();
         let skipped = assembling.join();
         sent?;
@@ -1045,14 +1188,14 @@ pub fn ship(roots: &Roots, opts: &ShipOptions, redactor: &Redactor) -> Result<Sh
     let state_path: PathBuf = roots.primary().join(STATE_FILE);
     let mut state = State::load(&state_path)?;
     let key = format!("{} {}", display_url(&opts.url), opts.database);
-    let mut server = Server {
+    let server = Server {
         opts,
         auth: opts
             .credentials
             .as_ref()
             .map(|(u, p)| format!("Basic {}", base64(format!("{u}:{p}").as_bytes()))),
         redactor,
-        retries: 0,
+        retries: AtomicU64::new(0),
     };
     if !opts.dry_run {
         for ddl in schema(&opts.database) {
@@ -1066,38 +1209,43 @@ pub fn ship(roots: &Roots, opts: &ShipOptions, redactor: &Redactor) -> Result<Sh
         let insert = format!("INSERT INTO {}.{table} FORMAT JSONEachRow", opts.database);
         let files = roots.files(stream, None, None)?;
         let marks = state.destinations.get(&key).cloned().unwrap_or_default();
-        let mut send = |batch: &mut Outgoing| -> Result<()> {
-            if batch.has_rows && !opts.dry_run {
-                server.insert(&insert, batch, stream)?;
+        let server = &server;
+        let send_lane = |lane: &mut Outgoing| -> Result<()> {
+            if opts.dry_run {
+                return Ok(());
+            }
+            server.insert(&insert, lane, stream)
+        };
+        let mut done = |batch: Sent| -> Result<()> {
+            *report.rows.entry(table.to_string()).or_default() += batch.rows as u64;
+            if opts.dry_run {
+                return Ok(());
+            }
+            if batch.rows > 0 {
                 report.batches += 1;
             }
-            let end = batch.finish()?;
-            *report.rows.entry(table.to_string()).or_default() += end.rows as u64;
-            if !opts.dry_run {
-                let destination = state.destinations.entry(key.clone()).or_default();
-                for (source, offset) in &end.marks {
-                    destination.insert(
-                        source.path_key.clone(),
-                        FileMark {
-                            inode: source.inode,
-                            offset: *offset as u64,
-                        },
-                    );
-                }
-                state.save(&state_path)?;
+            let destination = state.destinations.entry(key.clone()).or_default();
+            for (source, offset) in &batch.marks {
+                destination.insert(
+                    source.path_key.clone(),
+                    FileMark {
+                        inode: source.inode,
+                        offset: *offset as u64,
+                    },
+                );
             }
-            Ok(())
+            state.save(&state_path)
         };
         report.skipped += pipeline(
             stream,
             redactor,
             (&files, &marks),
-            opts.batch,
-            workers,
-            &mut send,
+            (opts.batch, workers, LANES, SLOTS),
+            &send_lane,
+            &mut done,
         )?;
     }
-    report.retries = server.retries;
+    report.retries = server.retries.load(Ordering::Relaxed);
     Ok(report)
 }
 
@@ -1162,22 +1310,43 @@ mod tests {
     /// A batch as the tests see it: the row ids, and the marks as (file name, offset).
     type Seen = (Vec<String>, Vec<(String, usize)>);
 
-    /// What `pipeline` handed on, and the lines that were not records.
+    /// What `pipeline` handed on, and the lines that were not records, with one lane.
     fn batches(
         files: &[crate::store::DataFile],
         marks: &BTreeMap<String, FileMark>,
         size: usize,
         workers: usize,
     ) -> (Vec<Seen>, u64) {
+        batches_in(files, marks, (size, workers, 1, 1))
+    }
+
+    /// The number in a test row's id (`"r12"` is 12).
+    fn number(id: &str) -> usize {
+        id.trim_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .unwrap()
+    }
+
+    /// What `pipeline` handed on with `lanes` lanes and `slots` batches at a time: per
+    /// batch, the ids of its lanes (each lane's in file order) in file order, and the
+    /// marks. The test rows' ids are numbered in file order.
+    fn batches_in(
+        files: &[crate::store::DataFile],
+        marks: &BTreeMap<String, FileMark>,
+        (size, workers, lanes, slots): (usize, usize, usize, usize),
+    ) -> (Vec<Seen>, u64) {
         let mut got = Vec::new();
         let redactor = Redactor::default();
+        // Ids sent by lanes whose batch is not done yet (later batches may be sent
+        // before an earlier one is done).
+        let lane_ids: Mutex<Vec<String>> = Mutex::default();
         let skipped = pipeline(
             Stream::SkillInvocations,
             &redactor,
             (files, marks),
-            size,
-            workers,
-            &mut |b: &mut Outgoing| {
+            (size, workers, lanes, slots),
+            &|b: &mut Outgoing| {
+                assert!(b.has_rows);
                 let mut body = Vec::new();
                 std::io::Read::read_to_end(b, &mut body).unwrap();
                 let ids: Vec<String> = body
@@ -1185,11 +1354,10 @@ mod tests {
                     .filter(|l| !l.is_empty())
                     .map(|l| serde_json::from_slice::<Value>(l).unwrap()["id"].to_string())
                     .collect();
-                let has_rows = b.has_rows;
+                assert!(ids.windows(2).all(|w| number(&w[0]) < number(&w[1])));
                 let end = b.finish().unwrap();
                 assert_eq!(ids.len(), end.rows);
-                assert_eq!(has_rows, end.rows > 0);
-                // The batch's lines, converted again (to send it again), give the same
+                // The lane's lines, converted again (to send it again), give the same
                 // body.
                 let (mut again, mut rows, mut skipped) = (Vec::new(), Vec::new(), 0);
                 let mut writer = RowWriter::new(Stream::SkillInvocations, &redactor);
@@ -1202,7 +1370,17 @@ mod tests {
                     );
                 }
                 assert_eq!(again, body);
-                let marks = end
+                lane_ids.lock().unwrap().extend(ids);
+                Ok(())
+            },
+            &mut |batch: Sent| {
+                // This batch's ids: the `rows` first in file order (its lanes are
+                // through; later batches' ids come after them).
+                let mut pool = lane_ids.lock().unwrap();
+                pool.sort_by_key(|id| number(id));
+                assert!(pool.len() >= batch.rows);
+                let ids: Vec<String> = pool.drain(..batch.rows).collect();
+                let marks = batch
                     .marks
                     .iter()
                     .map(|(s, end)| {
@@ -1215,6 +1393,7 @@ mod tests {
             },
         )
         .unwrap();
+        assert!(lane_ids.into_inner().unwrap().is_empty());
         (got, skipped)
     }
 
@@ -1240,8 +1419,8 @@ mod tests {
         let none = BTreeMap::new();
         let id = |i: usize| format!("\"r{i}\"");
         let name = |n: &str| n.to_string();
-        for workers in [1, 2, 3] {
-            let (got, skipped) = batches(&files, &none, 2, workers);
+        for shape in [(2, 1, 1, 1), (2, 2, 1, 1), (2, 3, 1, 1), (2, 2, 2, 2)] {
+            let (got, skipped) = batches_in(&files, &none, shape);
             assert_eq!(skipped, 2, "not json, [1]");
             assert_eq!(
                 got,
@@ -1259,7 +1438,7 @@ mod tests {
                         vec![(name("b.jsonl"), 2 * line), (name("d.jsonl"), 4)]
                     ),
                 ],
-                "{workers} workers"
+                "{shape:?}"
             );
         }
         // Only a line that is not a record: a batch without rows moves the mark.
@@ -1292,8 +1471,14 @@ mod tests {
         // Many pieces; batches end inside them.
         let text: String = (0..20_000).map(skill).collect();
         let files = [data_file(dir.path(), "a.jsonl", &text)];
-        let (got, skipped) = batches(&files, &BTreeMap::new(), 7_000, 3);
-        assert_eq!(skipped, 0);
+        for (lanes, slots) in [(1, 1), (2, 1), (1, 2), (2, 2), (3, 3)] {
+            let (got, skipped) = batches_in(&files, &BTreeMap::new(), (7_000, 3, lanes, slots));
+            assert_eq!(skipped, 0);
+            check(&got, &text);
+        }
+    }
+
+    fn check(got: &[Seen], text: &str) {
         let sizes: Vec<usize> = got.iter().map(|(ids, _)| ids.len()).collect();
         assert_eq!(sizes, [7_000, 7_000, 6_000]);
         let ids: Vec<String> = got.iter().flat_map(|(ids, _)| ids.clone()).collect();
@@ -1316,16 +1501,15 @@ mod tests {
         // Enough records for many pieces and batches.
         let text: String = (0..20_000).map(skill).collect();
         let files = [data_file(dir.path(), "a.jsonl", &text)];
-        let mut sent = 0;
+        let sent = std::sync::atomic::AtomicUsize::new(0);
+        let mut done = 0;
         let result = pipeline(
             Stream::SkillInvocations,
             &Redactor::default(),
             (&files, &BTreeMap::new()),
-            100,
-            2,
-            &mut |_b: &mut Outgoing| {
-                sent += 1;
-                if sent == 3 {
+            (100, 2, 1, 1),
+            &|_b: &mut Outgoing| {
+                if sent.fetch_add(1, Ordering::SeqCst) == 2 {
                     Err(Error::Remote {
                         to: "test".into(),
                         message: "HTTP 400: refused".into(),
@@ -1334,12 +1518,33 @@ mod tests {
                     Ok(())
                 }
             },
+            &mut |_: Sent| {
+                done += 1;
+                Ok(())
+            },
         );
         assert!(
             matches!(&result, Err(Error::Remote { message, .. }) if message == "HTTP 400: refused"),
             "{result:?}"
         );
-        assert_eq!(sent, 3, "nothing is sent after a refusal");
+        assert_eq!(sent.into_inner(), 3, "nothing is sent after a refusal");
+        assert_eq!(done, 2, "the refused batch is not done");
+        // Two lanes, both refusing without reading their rows: the rows are passed
+        // over (no lane waits on the other), the error comes back, nothing is done.
+        let result = pipeline(
+            Stream::SkillInvocations,
+            &Redactor::default(),
+            (&files, &BTreeMap::new()),
+            (7_000, 2, 2, 2),
+            &|_b: &mut Outgoing| {
+                Err(Error::Remote {
+                    to: "test".into(),
+                    message: "HTTP 400: refused".into(),
+                })
+            },
+            &mut |_: Sent| panic!("a refused batch is not done"),
+        );
+        assert!(matches!(&result, Err(Error::Remote { .. })), "{result:?}");
     }
 
     #[test]
