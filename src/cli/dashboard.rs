@@ -153,9 +153,9 @@ struct ClickhouseArgs {
     /// The database.
     #[arg(long, value_name = "NAME", default_value = "ccmon")]
     database: String,
-    /// Rows per INSERT (ClickHouse makes a part of each: fewer, larger INSERTs are
-    /// faster). The first INSERT of each stream holds a tenth, so that the server
-    /// starts on it while the rest is being converted.
+    /// Rows per batch (ClickHouse makes parts of each: fewer, larger batches are
+    /// faster). A batch is streamed while it is being converted, as two INSERTs at
+    /// once, and the next batch starts while the server finishes the previous one.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     batch: usize,
     /// Count what would be sent; send nothing and leave the state unchanged.

@@ -24,6 +24,29 @@ pub fn post(
     body: &[u8],
     timeout: Duration,
 ) -> Result<Answer, Unreachable> {
+    let request = request(url, headers, timeout)?;
+    answer(request.send(body), url)
+}
+
+/// POSTs what `body` yields, sent as it comes (chunked transfer encoding), so the
+/// server starts on the first bytes while the rest are still being produced. The body
+/// ends when `body` returns 0; an error from it abandons the request
+/// ([`Unreachable`]). Otherwise as [`post`].
+pub fn post_reader(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &mut dyn std::io::Read,
+    timeout: Duration,
+) -> Result<Answer, Unreachable> {
+    let request = request(url, headers, timeout)?;
+    answer(request.send(ureq::SendBody::from_reader(body)), url)
+}
+
+fn request(
+    url: &str,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<ureq::RequestBuilder<ureq::typestate::WithBody>, Unreachable> {
     if !url.starts_with("http://") {
         return Err(Unreachable(format!(
             "{}: only http:// URLs are supported (no TLS in this build; use a local collector or proxy)",
@@ -39,9 +62,14 @@ pub fn post(
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
-    let mut response = request
-        .send(body)
-        .map_err(|e| Unreachable(scrub(&e.to_string(), url)))?;
+    Ok(request)
+}
+
+fn answer(
+    sent: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    url: &str,
+) -> Result<Answer, Unreachable> {
+    let mut response = sent.map_err(|e| Unreachable(scrub(&e.to_string(), url)))?;
     let status = response.status().as_u16();
     let text = response
         .body_mut()

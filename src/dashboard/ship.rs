@@ -1,13 +1,19 @@
 //! `cc-dashboard ship clickhouse` (SPEC §12): every stream's records not yet shipped,
 //! sent to ClickHouse over HTTP as `INSERT ... FORMAT JSONEachRow` in batches. The
 //! state (`analytics/ship-state.json`, per URL and database: file, inode, offset)
-//! advances only after the server acknowledged a batch, so a ship killed at any moment
-//! and run again loses nothing; the tables are ReplacingMergeTree keyed by `id`, so a
-//! batch sent twice is one record after merging (or with `FINAL`).
+//! advances only after the server acknowledged a batch (and every batch before it),
+//! so a ship killed at any moment and run again loses nothing; the tables are
+//! ReplacingMergeTree keyed by `id`, so a batch sent twice is one record after merging
+//! (or with `FINAL`).
+//!
+//! Rows are streamed to the server while they are being converted (chunked POSTs),
+//! each batch as [`LANES`] INSERTs at once and [`SLOTS`] batches at a time, since
+//! ClickHouse parses an INSERT on one thread and writes its parts only at its end.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -344,7 +350,7 @@ pub struct ShipOptions {
 pub struct ShipReport {
     /// Per table: rows.
     pub rows: BTreeMap<String, u64>,
-    /// INSERTs acknowledged.
+    /// Batches acknowledged (each sent as up to [`LANES`] concurrent INSERTs).
     pub batches: u64,
     /// Lines that were not records (skipped).
     pub skipped: u64,
@@ -352,12 +358,12 @@ pub struct ShipReport {
     pub retries: u64,
 }
 
-/// A connection to the server: POSTs with retries.
+/// A connection to the server: POSTs with retries, from several threads at once.
 struct Server<'a> {
     opts: &'a ShipOptions,
     auth: Option<String>,
     redactor: &'a Redactor,
-    retries: u64,
+    retries: AtomicU64,
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -393,42 +399,103 @@ fn encode_query(q: &str) -> String {
 }
 
 impl Server<'_> {
-    /// POSTs `body` (with `query` in the URL when given); retries connection errors
-    /// and 5xx with doubling pauses for up to `retry_for`; a 4xx is final.
-    fn post(&mut self, query: Option<&str>, body: &[u8]) -> Result<()> {
+    fn url(&self, query: Option<&str>) -> String {
         let base = self.opts.url.trim_end_matches('/');
-        let url = match query {
+        match query {
             Some(q) => format!("{base}/?query={}", encode_query(q)),
             None => format!("{base}/"),
-        };
+        }
+    }
+
+    fn headers(&self) -> Vec<(&'static str, &str)> {
         let mut headers = vec![("Content-Type", "text/plain; charset=utf-8")];
         if let Some(a) = &self.auth {
             headers.push(("Authorization", a.as_str()));
         }
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(250);
-        let mut attempts = 0u32;
-        loop {
-            attempts += 1;
-            let failure = match http::post(&url, &headers, body, Duration::from_secs(60)) {
-                Ok(a) if (200..300).contains(&a.status) => return Ok(()),
-                Ok(a) if (400..500).contains(&a.status) => {
-                    return Err(Error::Remote {
-                        to: format!("ClickHouse at {}", display_url(&self.opts.url)),
-                        message: format!(
-                            "HTTP {}: {}",
-                            a.status,
-                            self.redactor.redact_str(a.text.trim())
-                        ),
-                    });
-                }
-                Ok(a) => format!(
+        headers
+    }
+
+    /// How an attempt ended: `Ok(None)` acknowledged, `Ok(Some(failure))` worth
+    /// retrying (no connection, or a 5xx), `Err` a refusal (4xx), which is final.
+    fn judge(
+        &self,
+        attempt: std::result::Result<http::Answer, http::Unreachable>,
+    ) -> Result<Option<String>> {
+        match attempt {
+            Ok(a) if (200..300).contains(&a.status) => Ok(None),
+            Ok(a) if (400..500).contains(&a.status) => Err(Error::Remote {
+                to: format!("ClickHouse at {}", display_url(&self.opts.url)),
+                message: format!(
                     "HTTP {}: {}",
                     a.status,
                     self.redactor.redact_str(a.text.trim())
                 ),
-                Err(e) => e.0,
-            };
+            }),
+            Ok(a) => Ok(Some(format!(
+                "HTTP {}: {}",
+                a.status,
+                self.redactor.redact_str(a.text.trim())
+            ))),
+            Err(e) => Ok(Some(e.0)),
+        }
+    }
+
+    /// POSTs `body` (with `query` in the URL when given); retries connection errors
+    /// and 5xx with doubling pauses for up to `retry_for`; a 4xx is final.
+    fn post(&self, query: Option<&str>, body: &[u8]) -> Result<()> {
+        let url = self.url(query);
+        let started = Instant::now();
+        let attempt = http::post(&url, &self.headers(), body, POST_TIMEOUT);
+        match self.judge(attempt)? {
+            None => Ok(()),
+            Some(failure) => self.retry(&url, body, started, failure),
+        }
+    }
+
+    /// Sends `batch` as `query`'s data, streamed while it is being converted. When
+    /// that attempt fails (and is worth retrying), the batch's lines are converted
+    /// again into one body, which is retried as [`Server::post`] does.
+    fn insert(&self, query: &str, batch: &mut Outgoing, stream: Stream) -> Result<()> {
+        let url = self.url(Some(query));
+        let started = Instant::now();
+        let attempt = http::post_reader(&url, &self.headers(), batch, POST_TIMEOUT);
+        let failure = match self.judge(attempt) {
+            Ok(None) => return Ok(()),
+            Ok(Some(failure)) => failure,
+            Err(refused) => {
+                // The rest of the batch is passed over, so that the other lanes go on.
+                batch.finish()?;
+                return Err(refused);
+            }
+        };
+        let end = batch.finish()?;
+        let mut writer = RowWriter::new(stream, self.redactor);
+        let mut body = Vec::new();
+        let mut rows = Vec::new();
+        let mut skipped = 0;
+        for lines in &end.lines {
+            convert_lines(
+                &mut writer,
+                &lines.bytes[..],
+                (lines.start, lines.end),
+                (&mut body, &mut rows, &mut skipped),
+            );
+        }
+        if rows.len() != end.rows {
+            return Err(Error::Internal {
+                what: "converting a batch again for ClickHouse",
+                message: format!("{} rows where the batch held {}", rows.len(), end.rows),
+            });
+        }
+        self.retry(&url, &body, started, failure)
+    }
+
+    /// Retries `body` after a first attempt, started at `started`, failed with
+    /// `failure`: doubling pauses for up to `retry_for`, then gives up.
+    fn retry(&self, url: &str, body: &[u8], started: Instant, mut failure: String) -> Result<()> {
+        let mut pause = Duration::from_millis(250);
+        let mut attempts = 1u32;
+        loop {
             if started.elapsed() + pause > self.opts.retry_for {
                 return Err(Error::Remote {
                     to: format!("ClickHouse at {}", display_url(&self.opts.url)),
@@ -443,12 +510,21 @@ impl Server<'_> {
                 "warning: ClickHouse at {}: {failure}; retrying in {pause:.1?}",
                 display_url(&self.opts.url)
             );
-            self.retries += 1;
+            self.retries.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_secs(16));
+            attempts += 1;
+            let attempt = http::post(url, &self.headers(), body, POST_TIMEOUT);
+            match self.judge(attempt)? {
+                None => return Ok(()),
+                Some(f) => failure = f,
+            }
         }
     }
 }
+
+/// How long one POST may take, from connecting to the server's answer.
+const POST_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[cfg(unix)]
 fn inode(meta: &std::fs::Metadata) -> u64 {
@@ -503,9 +579,6 @@ fn read_file(path: &Path, gz: bool) -> Result<Option<(Vec<u8>, u64)>> {
 /// Bytes of stored lines a converting thread takes at a time.
 const PIECE: usize = 256 * 1024;
 
-/// The most room reserved ahead for one batch's body.
-const MAX_RESERVE: usize = 256 << 20;
-
 /// A file with lines not yet shipped, as the state names it.
 #[derive(Debug)]
 struct Source {
@@ -526,20 +599,37 @@ struct Job {
 /// A job's rows: the body, where each row ends in it and where its line ends in the
 /// file, and the lines that were not records.
 struct Piece {
-    source: Arc<Source>,
-    end: usize,
-    last: bool,
+    job: Job,
     body: Vec<u8>,
     rows: Vec<(usize, usize)>,
     skipped: u64,
 }
 
-/// One INSERT's rows (none when only lines that are not records are left), and the
-/// offsets the state advances to, per file, once the server acknowledged them.
-struct Batch {
-    body: Vec<u8>,
+/// Stored lines `start..end` of a file: what a batch's rows were converted from, to
+/// convert them again when the batch is sent again.
+struct Lines {
+    bytes: Arc<Vec<u8>>,
+    start: usize,
+    end: usize,
+}
+
+/// A finished batch: its rows (none when only lines that are not records are left),
+/// the offsets the state advances to, per file, once the server acknowledged it, and
+/// the lines it was converted from.
+struct BatchEnd {
     rows: usize,
     marks: Vec<(Arc<Source>, usize)>,
+    lines: Vec<Lines>,
+}
+
+/// What the assembler hands on, in order: the rows of a batch as they are converted,
+/// then its end.
+enum Part {
+    /// Rows `body[range]`; a piece's body whose rows end one batch and begin the next
+    /// is shared by both.
+    Rows(Arc<Vec<u8>>, std::ops::Range<usize>),
+    /// The batch is complete.
+    End(BatchEnd),
 }
 
 /// Where the `k`-th piece of `bytes[from..to]` (whole lines) starts: just after the
@@ -556,47 +646,50 @@ fn piece_start(bytes: &[u8], from: usize, to: usize, k: usize) -> usize {
 }
 
 /// Buffers handed back for reuse: fresh memory costs page faults (and zeroing) on
-/// every piece and batch otherwise.
+/// every piece otherwise. A piece's body comes back once its rows are on the wire.
 #[derive(Default)]
 struct Spare {
-    pieces: Mutex<Vec<PieceBuffers>>,
     bodies: Mutex<Vec<Vec<u8>>>,
+    rows: Mutex<Vec<Vec<(usize, usize)>>>,
 }
 
-/// A piece's body and row ends.
-type PieceBuffers = (Vec<u8>, Vec<(usize, usize)>);
-
 impl Spare {
-    fn piece(&self) -> PieceBuffers {
-        let mut pieces = self.pieces.lock().unwrap_or_else(|p| p.into_inner());
-        pieces.pop().unwrap_or_default()
-    }
-
-    fn give_piece(&self, (mut body, mut rows): PieceBuffers) {
-        body.clear();
-        rows.clear();
-        let mut pieces = self.pieces.lock().unwrap_or_else(|p| p.into_inner());
-        pieces.push((body, rows));
-    }
-
     fn body(&self) -> Vec<u8> {
         let mut bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
         bodies.pop().unwrap_or_default()
     }
 
-    fn give_body(&self, mut body: Vec<u8>) {
-        body.clear();
-        let mut bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
-        bodies.push(body);
+    /// Takes `body` back when no one else holds it.
+    fn give_body(&self, body: Arc<Vec<u8>>) {
+        if let Some(mut body) = Arc::into_inner(body) {
+            body.clear();
+            let mut bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
+            bodies.push(body);
+        }
+    }
+
+    fn rows(&self) -> Vec<(usize, usize)> {
+        let mut rows = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+        rows.pop().unwrap_or_default()
+    }
+
+    fn give_rows(&self, mut rows: Vec<(usize, usize)>) {
+        rows.clear();
+        let mut spare = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+        spare.push(rows);
     }
 }
 
-/// Converts a job's lines; blank lines are passed over.
-fn convert(writer: &mut RowWriter, job: Job, spare: &Spare) -> Piece {
-    let (bytes, end) = (&job.bytes[..], job.end);
-    let (mut body, mut rows) = spare.piece();
-    let mut skipped = 0;
-    let mut cursor = job.start;
+/// Converts the lines `bytes[start..end]` into `body`, noting where each row ends
+/// (in `body`) and where its line ends (in `bytes`), and counting the lines that are
+/// not records; blank lines are passed over.
+fn convert_lines(
+    writer: &mut RowWriter,
+    bytes: &[u8],
+    (start, end): (usize, usize),
+    (body, rows, skipped): (&mut Vec<u8>, &mut Vec<(usize, usize)>, &mut u64),
+) {
+    let mut cursor = start;
     while cursor < end {
         let nl = memchr::memchr(b'\n', &bytes[cursor..end]).map_or(end, |i| cursor + i);
         let line = &bytes[cursor..nl];
@@ -604,147 +697,295 @@ fn convert(writer: &mut RowWriter, job: Job, spare: &Spare) -> Piece {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if writer.write(line, &mut body) {
+        if writer.write(line, body) {
             rows.push((body.len(), cursor));
         } else {
-            skipped += 1;
+            *skipped += 1;
         }
     }
+}
+
+/// Converts a job's lines.
+fn convert(writer: &mut RowWriter, job: Job, spare: &Spare) -> Piece {
+    let (mut body, mut rows, mut skipped) = (spare.body(), spare.rows(), 0);
+    // A row holds its line twice (as columns, and escaped as the record): room for
+    // that at once, as growing would copy the body into fresh memory. The same room
+    // for every piece (pieces differ by up to a line), so a reused body never grows.
+    let room = (job.end - job.start).max(PIECE).saturating_mul(3) + PIECE / 4;
+    if body.capacity() < room {
+        body.reserve_exact(room);
+    }
+    rows.reserve(PIECE / 128);
+    convert_lines(
+        writer,
+        &job.bytes[..],
+        (job.start, job.end),
+        (&mut body, &mut rows, &mut skipped),
+    );
     Piece {
-        source: job.source,
-        end,
-        last: job.last,
+        job,
         body,
         rows,
         skipped,
     }
 }
 
+/// INSERTs a batch is sent as, at the same time: ClickHouse parses each INSERT on one
+/// thread, so two keep two of its cores busy, and each writes half the rows when the
+/// batch ends.
+pub const LANES: usize = 2;
+
+/// Batches sent at the same time: the next batch's rows flow while the server writes
+/// the previous one's parts. Batches are still acknowledged (and the state advanced)
+/// in order.
+pub const SLOTS: usize = 2;
+
 /// Cuts converted pieces, in order, into batches of `size` rows, across files: a
 /// batch ends with its last row's line; the lines of a file after its last row go
-/// with the next batch (or a last one without rows). The first batch holds a tenth of
-/// `size`: the server starts on it while the rest is being converted, instead of
-/// waiting for a whole batch.
+/// with the next batch (or a last one without rows). A batch's pieces are dealt to
+/// `lanes` INSERTs in turn. Rows are handed on as soon as their piece is converted, so
+/// the server parses a batch while the rest of it is still being converted.
 struct Assembler<'s> {
     spare: &'s Spare,
     size: usize,
-    /// Batches handed on.
-    emitted: usize,
-    body: Vec<u8>,
+    lanes: usize,
+    slots: usize,
+    /// Batches ended so far (batch `k` goes to the lanes of slot `k % slots`).
+    batches: usize,
+    /// Pieces fed so far (piece `n` goes to lane `n % lanes`).
+    fed: usize,
+    /// Rows of the batch being assembled, handed on already.
     rows: usize,
+    /// The same, per lane.
+    lane_rows: Vec<usize>,
     /// Files read to their end since the last batch.
     done: Vec<(Arc<Source>, usize)>,
+    /// The lines of the batch so far, per lane.
+    lines: Vec<Vec<Lines>>,
 }
 
 impl Assembler<'_> {
+    fn new(spare: &Spare, size: usize, (lanes, slots): (usize, usize)) -> Assembler<'_> {
+        Assembler {
+            spare,
+            size,
+            lanes,
+            slots,
+            batches: 0,
+            fed: 0,
+            rows: 0,
+            lane_rows: vec![0; lanes],
+            done: Vec::new(),
+            lines: (0..lanes).map(|_| Vec::new()).collect(),
+        }
+    }
+
+    /// The channel of the current batch's `lane`.
+    fn channel(&self, lane: usize) -> usize {
+        (self.batches % self.slots) * self.lanes + lane
+    }
+
+    /// Ends the batch on every lane; the first lane's end carries the marks.
+    fn end<E>(
+        &mut self,
+        mut marks: Vec<(Arc<Source>, usize)>,
+        emit: &mut impl FnMut(usize, Part) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        self.rows = 0;
+        for lane in 0..self.lanes {
+            emit(
+                self.channel(lane),
+                Part::End(BatchEnd {
+                    rows: std::mem::take(&mut self.lane_rows[lane]),
+                    marks: std::mem::take(&mut marks),
+                    lines: std::mem::take(&mut self.lines[lane]),
+                }),
+            )?;
+        }
+        self.batches += 1;
+        Ok(())
+    }
+
     fn feed<E>(
         &mut self,
         piece: Piece,
-        emit: &mut impl FnMut(Batch) -> std::result::Result<(), E>,
+        emit: &mut impl FnMut(usize, Part) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let (mut from, mut emitted_at) = (0, None);
-        for &(row_end, line_end) in &piece.rows {
-            if self.body.capacity() == 0 {
-                // A whole batch's room at once, from the rows seen: growing it would
-                // copy it over and over.
-                self.body = self.spare.body();
-                let per_row = piece.body.len() / piece.rows.len();
-                self.body
-                    .reserve(per_row.saturating_mul(self.size).min(MAX_RESERVE));
-            }
-            self.body.extend_from_slice(&piece.body[from..row_end]);
-            from = row_end;
+        let Piece {
+            job, body, rows, ..
+        } = piece;
+        let lane = self.fed % self.lanes;
+        self.fed += 1;
+        let body = Arc::new(body);
+        // Where the rows and lines not yet in a batch start.
+        let (mut from, mut line_from, mut emitted_at) = (0, job.start, None);
+        for &(row_end, line_end) in &rows {
             self.rows += 1;
-            let limit = if self.emitted == 0 {
-                self.size.div_ceil(10)
-            } else {
-                self.size
-            };
-            if self.rows == limit {
-                self.emitted += 1;
+            self.lane_rows[lane] += 1;
+            if self.rows == self.size {
+                emit(self.channel(lane), Part::Rows(body.clone(), from..row_end))?;
+                self.lines[lane].push(Lines {
+                    bytes: job.bytes.clone(),
+                    start: line_from,
+                    end: line_end,
+                });
                 let mut marks = std::mem::take(&mut self.done);
-                marks.push((piece.source.clone(), line_end));
-                emitted_at = Some(line_end);
-                emit(Batch {
-                    body: std::mem::take(&mut self.body),
-                    rows: std::mem::take(&mut self.rows),
-                    marks,
-                })?;
+                marks.push((job.source.clone(), line_end));
+                self.end(marks, emit)?;
+                (from, line_from, emitted_at) = (row_end, line_end, Some(line_end));
             }
         }
-        if piece.last && emitted_at != Some(piece.end) {
-            self.done.push((piece.source, piece.end));
+        self.spare.give_rows(rows);
+        if from < body.len() {
+            emit(
+                self.channel(lane),
+                Part::Rows(body.clone(), from..body.len()),
+            )?;
         }
-        self.spare.give_piece((piece.body, piece.rows));
+        self.spare.give_body(body);
+        if line_from < job.end {
+            self.lines[lane].push(Lines {
+                bytes: job.bytes,
+                start: line_from,
+                end: job.end,
+            });
+        }
+        if job.last && emitted_at != Some(job.end) {
+            self.done.push((job.source, job.end));
+        }
         Ok(())
     }
 
     fn finish<E>(
         mut self,
-        emit: &mut impl FnMut(Batch) -> std::result::Result<(), E>,
+        emit: &mut impl FnMut(usize, Part) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         if self.rows > 0 || !self.done.is_empty() {
-            emit(Batch {
-                body: std::mem::take(&mut self.body),
-                rows: self.rows,
-                marks: std::mem::take(&mut self.done),
-            })?;
+            let marks = std::mem::take(&mut self.done);
+            self.end(marks, emit)?;
         }
         Ok(())
     }
 }
 
-/// A file's bytes, and where its whole lines not yet shipped start and end.
-struct Unshipped {
-    source: Arc<Source>,
-    bytes: Arc<Vec<u8>>,
-    from: usize,
-    to: usize,
+/// One batch as the sender takes it: a reader of its rows as they are converted (the
+/// INSERT's body), then its end.
+struct Outgoing<'p> {
+    parts: &'p std::sync::mpsc::Receiver<Part>,
+    spare: &'p Spare,
+    /// Whether the batch holds rows (known from its first part).
+    has_rows: bool,
+    /// Rows being read.
+    reading: Option<(Arc<Vec<u8>>, std::ops::Range<usize>)>,
+    end: Option<BatchEnd>,
 }
 
-/// The whole lines of a file not yet shipped to the destination whose marks are
-/// `marks`: the file's bytes, inode, and where those lines start and end. `None`
-/// when there are none (or the file is gone).
-fn unshipped(
-    file: &crate::store::DataFile,
-    marks: &BTreeMap<String, FileMark>,
-) -> Result<Option<Unshipped>> {
-    let Some((bytes, inode)) = read_file(&file.path, file.gz)? else {
-        return Ok(None);
-    };
-    let path_key = file.path.to_string_lossy().into_owned();
-    let from = match marks.get(&path_key) {
-        Some(m) if m.inode == inode && m.offset <= bytes.len() as u64 => m.offset as usize,
-        _ => 0,
-    };
-    // Only whole lines: a line still being written is shipped next time.
-    let Some(last_nl) = memchr::memrchr(b'\n', &bytes[from..]) else {
-        return Ok(None);
-    };
-    Ok(Some(Unshipped {
-        source: Arc::new(Source { path_key, inode }),
-        bytes: Arc::new(bytes),
-        from,
-        to: from + last_nl + 1,
-    }))
+impl<'p> Outgoing<'p> {
+    /// The next batch, or `None` when there is none.
+    fn next(parts: &'p std::sync::mpsc::Receiver<Part>, spare: &'p Spare) -> Option<Self> {
+        let mut batch = Outgoing {
+            parts,
+            spare,
+            has_rows: false,
+            reading: None,
+            end: None,
+        };
+        match parts.recv().ok()? {
+            Part::Rows(body, range) => {
+                batch.has_rows = true;
+                batch.reading = Some((body, range));
+            }
+            Part::End(end) => {
+                batch.has_rows = end.rows > 0;
+                batch.end = Some(end);
+            }
+        }
+        Some(batch)
+    }
+
+    /// Takes the next part; false when the conversion stopped before the batch ended.
+    fn advance(&mut self) -> bool {
+        if let Some((body, _)) = self.reading.take() {
+            self.spare.give_body(body);
+        }
+        match self.parts.recv() {
+            Ok(Part::Rows(body, range)) => self.reading = Some((body, range)),
+            Ok(Part::End(end)) => self.end = Some(end),
+            Err(_) => return false,
+        }
+        true
+    }
+
+    /// The batch's end, once every row was read (those not read yet are passed over).
+    fn finish(&mut self) -> Result<&BatchEnd> {
+        while self.end.is_none() {
+            if !self.advance() {
+                return Err(stopped_early());
+            }
+        }
+        if let Some((body, _)) = self.reading.take() {
+            self.spare.give_body(body);
+        }
+        self.end.as_ref().ok_or_else(stopped_early)
+    }
 }
 
-/// Converts the unshipped lines of `files` to rows of `stream`'s table and hands
-/// them to `send` in batches of `size` rows, in file order. One thread reads the
-/// files, `workers` threads convert them, one assembles the batches: the next batch
-/// is ready while `send` is still sending the previous one. Returns the lines that
-/// were not records.
+fn stopped_early() -> Error {
+    Error::Internal {
+        what: "converting records for ClickHouse",
+        message: "a converting thread stopped early".into(),
+    }
+}
+
+impl std::io::Read for Outgoing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if let Some((body, range)) = &mut self.reading
+                && range.start < range.end
+            {
+                let n = range.len().min(buf.len());
+                buf[..n].copy_from_slice(&body[range.start..range.start + n]);
+                range.start += n;
+                return Ok(n);
+            }
+            if self.end.is_some() {
+                return Ok(0);
+            }
+            if !self.advance() {
+                return Err(std::io::Error::other(stopped_early().to_string()));
+            }
+        }
+    }
+}
+
+/// A batch as every lane sent it: its rows, and the offsets the state advances to.
+struct Sent {
+    rows: usize,
+    marks: Vec<(Arc<Source>, usize)>,
+}
+
+/// Converts the unshipped lines of `files` to rows of `stream`'s table, in batches
+/// of `size` rows in file order, each dealt to `lanes` readers of its rows while they
+/// are being converted, `slots` batches at a time. One thread reads the files,
+/// `workers` threads convert them, one assembles the batches, and each of the
+/// `lanes * slots` lanes has a thread that calls `insert` on its part of a batch when
+/// it holds rows. `done` is called for each batch in order, once all its lanes are
+/// through; after an error no lane starts another batch. Returns the lines that were
+/// not records.
 fn pipeline(
     stream: Stream,
     redactor: &Redactor,
     (files, marks): (&[crate::store::DataFile], &BTreeMap<String, FileMark>),
-    size: usize,
-    workers: usize,
-    send: &mut impl FnMut(&Batch) -> Result<()>,
+    (size, workers, lanes, slots): (usize, usize, usize, usize),
+    insert: &(impl Fn(&mut Outgoing) -> Result<()> + Sync),
+    done: &mut impl FnMut(Sent) -> Result<()>,
 ) -> Result<u64> {
-    let workers = workers.max(1);
+    let (workers, lanes, slots) = (workers.max(1), lanes.max(1), slots.max(1));
     let spare = Spare::default();
     let spare = &spare;
+    // Set when the batches in order stop (a refusal): no lane starts another.
+    let stop = AtomicBool::new(false);
+    let stop = &stop;
     std::thread::scope(|s| {
         // Job j goes to worker j % workers, and its piece is read back in order.
         let (mut jobs, mut converted) = (Vec::new(), Vec::new());
@@ -792,18 +1033,13 @@ fn pipeline(
             }
             Ok(())
         });
-        // One batch is assembled ahead of the one being sent.
-        let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<Batch>(1);
+        // A few converted pieces wait for each lane's sender.
+        let (part_tx, part_rx): (Vec<_>, Vec<_>) = (0..lanes * slots)
+            .map(|_| std::sync::mpsc::sync_channel::<Part>(4))
+            .unzip();
         let assembling = s.spawn(move || {
-            let mut assembler = Assembler {
-                spare,
-                size,
-                emitted: 0,
-                body: Vec::new(),
-                rows: 0,
-                done: Vec::new(),
-            };
-            let mut emit = |b: Batch| batch_tx.send(b).map_err(drop);
+            let mut assembler = Assembler::new(spare, size, (lanes, slots));
+            let mut emit = |lane: usize, p: Part| part_tx[lane].send(p).map_err(drop);
             let mut skipped = 0;
             // Every job's piece, in order, until the workers are done.
             for j in 0.. {
@@ -816,17 +1052,82 @@ fn pipeline(
             assembler.finish(&mut emit).ok()?;
             Some(skipped)
         });
+        // Each lane sends its batches one after the other and says how each went.
+        let results: Vec<_> = part_rx
+            .into_iter()
+            .map(|parts| {
+                let (tx, rx) = std::sync::mpsc::channel::<Result<Sent>>();
+                s.spawn(move || {
+                    while let Some(mut lane) = Outgoing::next(&parts, spare) {
+                        if stop.load(Ordering::SeqCst) {
+                            // Dropping `parts` stops the assembler.
+                            return;
+                        }
+                        let inserted = if lane.has_rows {
+                            insert(&mut lane)
+                        } else {
+                            Ok(())
+                        };
+                        let end = lane.finish().map(|e| Sent {
+                            rows: e.rows,
+                            marks: e.marks.clone(),
+                        });
+                        let failed = inserted.is_err() || end.is_err();
+                        let gone = tx.send(inserted.and(end)).is_err();
+                        if failed {
+                            // After the failure is sent: a lane that stops for it
+                            // leaves it to be found.
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        if gone || failed {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
         let mut sent = Ok(());
-        while let Ok(batch) = batch_rx.recv() {
-            sent = send(&batch);
+        for k in 0.. {
+            let slot = &results[(k % slots) * lanes..][..lanes];
+            let mut batch = Sent {
+                rows: 0,
+                marks: Vec::new(),
+            };
+            let mut ended = 0;
+            for lane in slot {
+                // A closed channel: that lane has no more batches.
+                let Ok(lane) = lane.recv() else { continue };
+                ended += 1;
+                match lane {
+                    Ok(lane) => {
+                        batch.rows += lane.rows;
+                        batch.marks.extend(lane.marks);
+                    }
+                    Err(e) if sent.is_ok() => sent = Err(e),
+                    Err(_) => {}
+                }
+            }
+            if ended == 0 && sent.is_ok() {
+                break;
+            }
+            if ended < lanes && sent.is_ok() {
+                // A lane stopped before this batch because a later one failed: that
+                // failure is the one to report.
+                sent = Err(results
+                    .iter()
+                    .find_map(|r| r.try_iter().find_map(Result::err))
+                    .unwrap_or_else(stopped_early));
+            }
+            sent = sent.and_then(|()| done(batch));
             if sent.is_err() {
                 break;
             }
-            spare.give_body(batch.body);
         }
+        stop.store(true, Ordering::SeqCst);
+        drop(results);
         // A refusal stops the reader, the workers and the assembler at their next
         // hand-over.
-        drop(batch_rx);
         let read = reading.join();
         let skipped = assembling.join();
         sent?;
@@ -841,12 +1142,44 @@ fn pipeline(
         }
         match skipped {
             Ok(Some(skipped)) => Ok(skipped),
-            _ => Err(Error::Internal {
-                what: "converting records for ClickHouse",
-                message: "a converting thread stopped early".into(),
-            }),
+            _ => Err(stopped_early()),
         }
     })
+}
+
+/// A file's bytes, and where its whole lines not yet shipped start and end.
+struct Unshipped {
+    source: Arc<Source>,
+    bytes: Arc<Vec<u8>>,
+    from: usize,
+    to: usize,
+}
+
+/// The whole lines of a file not yet shipped to the destination whose marks are
+/// `marks`: the file's bytes, inode, and where those lines start and end. `None`
+/// when there are none (or the file is gone).
+fn unshipped(
+    file: &crate::store::DataFile,
+    marks: &BTreeMap<String, FileMark>,
+) -> Result<Option<Unshipped>> {
+    let Some((bytes, inode)) = read_file(&file.path, file.gz)? else {
+        return Ok(None);
+    };
+    let path_key = file.path.to_string_lossy().into_owned();
+    let from = match marks.get(&path_key) {
+        Some(m) if m.inode == inode && m.offset <= bytes.len() as u64 => m.offset as usize,
+        _ => 0,
+    };
+    // Only whole lines: a line still being written is shipped next time.
+    let Some(last_nl) = memchr::memrchr(b'\n', &bytes[from..]) else {
+        return Ok(None);
+    };
+    Ok(Some(Unshipped {
+        source: Arc::new(Source { path_key, inode }),
+        bytes: Arc::new(bytes),
+        from,
+        to: from + last_nl + 1,
+    }))
 }
 
 /// Ships every stream of every root to ClickHouse. Creates the database and tables
@@ -855,14 +1188,14 @@ pub fn ship(roots: &Roots, opts: &ShipOptions, redactor: &Redactor) -> Result<Sh
     let state_path: PathBuf = roots.primary().join(STATE_FILE);
     let mut state = State::load(&state_path)?;
     let key = format!("{} {}", display_url(&opts.url), opts.database);
-    let mut server = Server {
+    let server = Server {
         opts,
         auth: opts
             .credentials
             .as_ref()
             .map(|(u, p)| format!("Basic {}", base64(format!("{u}:{p}").as_bytes()))),
         redactor,
-        retries: 0,
+        retries: AtomicU64::new(0),
     };
     if !opts.dry_run {
         for ddl in schema(&opts.database) {
@@ -876,37 +1209,43 @@ pub fn ship(roots: &Roots, opts: &ShipOptions, redactor: &Redactor) -> Result<Sh
         let insert = format!("INSERT INTO {}.{table} FORMAT JSONEachRow", opts.database);
         let files = roots.files(stream, None, None)?;
         let marks = state.destinations.get(&key).cloned().unwrap_or_default();
-        let mut send = |batch: &Batch| -> Result<()> {
-            if batch.rows > 0 && !opts.dry_run {
-                server.post(Some(&insert), &batch.body)?;
+        let server = &server;
+        let send_lane = |lane: &mut Outgoing| -> Result<()> {
+            if opts.dry_run {
+                return Ok(());
+            }
+            server.insert(&insert, lane, stream)
+        };
+        let mut done = |batch: Sent| -> Result<()> {
+            *report.rows.entry(table.to_string()).or_default() += batch.rows as u64;
+            if opts.dry_run {
+                return Ok(());
+            }
+            if batch.rows > 0 {
                 report.batches += 1;
             }
-            *report.rows.entry(table.to_string()).or_default() += batch.rows as u64;
-            if !opts.dry_run {
-                let destination = state.destinations.entry(key.clone()).or_default();
-                for (source, end) in &batch.marks {
-                    destination.insert(
-                        source.path_key.clone(),
-                        FileMark {
-                            inode: source.inode,
-                            offset: *end as u64,
-                        },
-                    );
-                }
-                state.save(&state_path)?;
+            let destination = state.destinations.entry(key.clone()).or_default();
+            for (source, offset) in &batch.marks {
+                destination.insert(
+                    source.path_key.clone(),
+                    FileMark {
+                        inode: source.inode,
+                        offset: *offset as u64,
+                    },
+                );
             }
-            Ok(())
+            state.save(&state_path)
         };
         report.skipped += pipeline(
             stream,
             redactor,
             (&files, &marks),
-            opts.batch,
-            workers,
-            &mut send,
+            (opts.batch, workers, LANES, SLOTS),
+            &send_lane,
+            &mut done,
         )?;
     }
-    report.retries = server.retries;
+    report.retries = server.retries.load(Ordering::Relaxed);
     Ok(report)
 }
 
@@ -971,29 +1310,77 @@ mod tests {
     /// A batch as the tests see it: the row ids, and the marks as (file name, offset).
     type Seen = (Vec<String>, Vec<(String, usize)>);
 
-    /// What `pipeline` handed on, and the lines that were not records.
+    /// What `pipeline` handed on, and the lines that were not records, with one lane.
     fn batches(
         files: &[crate::store::DataFile],
         marks: &BTreeMap<String, FileMark>,
         size: usize,
         workers: usize,
     ) -> (Vec<Seen>, u64) {
+        batches_in(files, marks, (size, workers, 1, 1))
+    }
+
+    /// The number in a test row's id (`"r12"` is 12).
+    fn number(id: &str) -> usize {
+        id.trim_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .unwrap()
+    }
+
+    /// What `pipeline` handed on with `lanes` lanes and `slots` batches at a time: per
+    /// batch, the ids of its lanes (each lane's in file order) in file order, and the
+    /// marks. The test rows' ids are numbered in file order.
+    fn batches_in(
+        files: &[crate::store::DataFile],
+        marks: &BTreeMap<String, FileMark>,
+        (size, workers, lanes, slots): (usize, usize, usize, usize),
+    ) -> (Vec<Seen>, u64) {
         let mut got = Vec::new();
+        let redactor = Redactor::default();
+        // Ids sent by lanes whose batch is not done yet (later batches may be sent
+        // before an earlier one is done).
+        let lane_ids: Mutex<Vec<String>> = Mutex::default();
         let skipped = pipeline(
             Stream::SkillInvocations,
-            &Redactor::default(),
+            &redactor,
             (files, marks),
-            size,
-            workers,
-            &mut |b: &Batch| {
-                let ids: Vec<String> = b
-                    .body
+            (size, workers, lanes, slots),
+            &|b: &mut Outgoing| {
+                assert!(b.has_rows);
+                let mut body = Vec::new();
+                std::io::Read::read_to_end(b, &mut body).unwrap();
+                let ids: Vec<String> = body
                     .split(|c| *c == b'\n')
                     .filter(|l| !l.is_empty())
                     .map(|l| serde_json::from_slice::<Value>(l).unwrap()["id"].to_string())
                     .collect();
-                assert_eq!(ids.len(), b.rows);
-                let marks = b
+                assert!(ids.windows(2).all(|w| number(&w[0]) < number(&w[1])));
+                let end = b.finish().unwrap();
+                assert_eq!(ids.len(), end.rows);
+                // The lane's lines, converted again (to send it again), give the same
+                // body.
+                let (mut again, mut rows, mut skipped) = (Vec::new(), Vec::new(), 0);
+                let mut writer = RowWriter::new(Stream::SkillInvocations, &redactor);
+                for lines in &end.lines {
+                    convert_lines(
+                        &mut writer,
+                        &lines.bytes[..],
+                        (lines.start, lines.end),
+                        (&mut again, &mut rows, &mut skipped),
+                    );
+                }
+                assert_eq!(again, body);
+                lane_ids.lock().unwrap().extend(ids);
+                Ok(())
+            },
+            &mut |batch: Sent| {
+                // This batch's ids: the `rows` first in file order (its lanes are
+                // through; later batches' ids come after them).
+                let mut pool = lane_ids.lock().unwrap();
+                pool.sort_by_key(|id| number(id));
+                assert!(pool.len() >= batch.rows);
+                let ids: Vec<String> = pool.drain(..batch.rows).collect();
+                let marks = batch
                     .marks
                     .iter()
                     .map(|(s, end)| {
@@ -1006,6 +1393,7 @@ mod tests {
             },
         )
         .unwrap();
+        assert!(lane_ids.into_inner().unwrap().is_empty());
         (got, skipped)
     }
 
@@ -1031,27 +1419,32 @@ mod tests {
         let none = BTreeMap::new();
         let id = |i: usize| format!("\"r{i}\"");
         let name = |n: &str| n.to_string();
-        for workers in [1, 2, 3] {
-            let (got, skipped) = batches(&files, &none, 2, workers);
+        for shape in [(2, 1, 1, 1), (2, 2, 1, 1), (2, 3, 1, 1), (2, 2, 2, 2)] {
+            let (got, skipped) = batches_in(&files, &none, shape);
             assert_eq!(skipped, 2, "not json, [1]");
             assert_eq!(
                 got,
                 vec![
-                    // The first batch holds a tenth of the size (at least 1 row).
-                    (vec![id(0)], vec![(name("a.jsonl"), line)]),
-                    (vec![id(1), id(2)], vec![(name("a.jsonl"), 3 * line)]),
-                    // a read to its end (a bad and a blank line), then b, whose last
+                    (vec![id(0), id(1)], vec![(name("a.jsonl"), 2 * line)]),
+                    // a read to its end (a bad and a blank line), then b, whose first
                     // row ends the batch.
                     (
-                        vec![id(3), id(4)],
-                        vec![(name("a.jsonl"), a_end), (name("b.jsonl"), 2 * line)]
+                        vec![id(2), id(3)],
+                        vec![(name("a.jsonl"), a_end), (name("b.jsonl"), line)]
                     ),
-                    // d's line that is not a record: a last batch without rows.
-                    (vec![], vec![(name("d.jsonl"), 4)]),
+                    // The last row, and d's line that is not a record.
+                    (
+                        vec![id(4)],
+                        vec![(name("b.jsonl"), 2 * line), (name("d.jsonl"), 4)]
+                    ),
                 ],
-                "{workers} workers"
+                "{shape:?}"
             );
         }
+        // Only a line that is not a record: a batch without rows moves the mark.
+        let (got, skipped) = batches(&files[2..], &none, 2, 2);
+        assert_eq!(skipped, 1);
+        assert_eq!(got, vec![(vec![], vec![(name("d.jsonl"), 4)])]);
         // One batch for everything; a mark that says b was read to 1 line.
         let mut marks = BTreeMap::new();
         let b_key = files[1].path.to_string_lossy().into_owned();
@@ -1073,21 +1466,50 @@ mod tests {
     }
 
     #[test]
+    fn pieces_split_between_batches_go_to_both_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        // Many pieces; batches end inside them.
+        let text: String = (0..20_000).map(skill).collect();
+        let files = [data_file(dir.path(), "a.jsonl", &text)];
+        for (lanes, slots) in [(1, 1), (2, 1), (1, 2), (2, 2), (3, 3)] {
+            let (got, skipped) = batches_in(&files, &BTreeMap::new(), (7_000, 3, lanes, slots));
+            assert_eq!(skipped, 0);
+            check(&got, &text);
+        }
+    }
+
+    fn check(got: &[Seen], text: &str) {
+        let sizes: Vec<usize> = got.iter().map(|(ids, _)| ids.len()).collect();
+        assert_eq!(sizes, [7_000, 7_000, 6_000]);
+        let ids: Vec<String> = got.iter().flat_map(|(ids, _)| ids.clone()).collect();
+        let expected: Vec<String> = (0..20_000).map(|i| format!("\"r{i}\"")).collect();
+        assert_eq!(ids, expected);
+        let ends: Vec<usize> = got.iter().map(|(_, marks)| marks[0].1).collect();
+        assert_eq!(
+            ends,
+            [
+                (0..7_000).map(|i| skill(i).len()).sum::<usize>(),
+                (0..14_000).map(|i| skill(i).len()).sum::<usize>(),
+                text.len()
+            ]
+        );
+    }
+
+    #[test]
     fn a_refused_batch_stops_the_pipeline_with_its_error() {
         let dir = tempfile::tempdir().unwrap();
         // Enough records for many pieces and batches.
         let text: String = (0..20_000).map(skill).collect();
         let files = [data_file(dir.path(), "a.jsonl", &text)];
-        let mut sent = 0;
+        let sent = std::sync::atomic::AtomicUsize::new(0);
+        let mut done = 0;
         let result = pipeline(
             Stream::SkillInvocations,
             &Redactor::default(),
             (&files, &BTreeMap::new()),
-            100,
-            2,
-            &mut |_b: &Batch| {
-                sent += 1;
-                if sent == 3 {
+            (100, 2, 1, 1),
+            &|_b: &mut Outgoing| {
+                if sent.fetch_add(1, Ordering::SeqCst) == 2 {
                     Err(Error::Remote {
                         to: "test".into(),
                         message: "HTTP 400: refused".into(),
@@ -1096,12 +1518,33 @@ mod tests {
                     Ok(())
                 }
             },
+            &mut |_: Sent| {
+                done += 1;
+                Ok(())
+            },
         );
         assert!(
             matches!(&result, Err(Error::Remote { message, .. }) if message == "HTTP 400: refused"),
             "{result:?}"
         );
-        assert_eq!(sent, 3, "nothing is sent after a refusal");
+        assert_eq!(sent.into_inner(), 3, "nothing is sent after a refusal");
+        assert_eq!(done, 2, "the refused batch is not done");
+        // Two lanes, both refusing without reading their rows: the rows are passed
+        // over (no lane waits on the other), the error comes back, nothing is done.
+        let result = pipeline(
+            Stream::SkillInvocations,
+            &Redactor::default(),
+            (&files, &BTreeMap::new()),
+            (7_000, 2, 2, 2),
+            &|_b: &mut Outgoing| {
+                Err(Error::Remote {
+                    to: "test".into(),
+                    message: "HTTP 400: refused".into(),
+                })
+            },
+            &mut |_: Sent| panic!("a refused batch is not done"),
+        );
+        assert!(matches!(&result, Err(Error::Remote { .. })), "{result:?}");
     }
 
     #[test]

@@ -673,3 +673,49 @@ fn every_rule_has_examples_and_keeps_to_them() {
         failures.join("\n")
     );
 }
+
+/// `is_clean` answers exactly what its definition says: no `\u` or `\/` escape and no
+/// rule triggered (the keyword search `redact_str` runs), on every rule's examples,
+/// their keywords in other cases, inside longer text and cut short, and JSON lines.
+#[test]
+fn is_clean_is_no_escape_and_no_rule_triggered() {
+    let r = r();
+    let reference = |t: &str| !t.contains("\\u") && !t.contains("\\/") && triggered(t) == 0;
+    let mut texts: Vec<String> = vec![
+        String::new(),
+        r#"{"timestamp":"2026-11-18T11:06:40.000Z","skill":"review","agent":"bench","id":"01M7Q5CQG0E2WCT87X26JAWNZT","host":"vm"}"#.into(),
+        r#"{"skill":"a\\u0070ass","x":"a\/b","y":"\\\\u"}"#.into(),
+        "agent http skill SKU nt od mt".into(),
+    ];
+    for rule in RULES {
+        for t in rule.keywords.iter().chain(rule.matches).chain(rule.ignores) {
+            for v in [
+                t.to_string(),
+                t.to_ascii_lowercase(),
+                t.to_ascii_uppercase(),
+                format!("x{t}y"),
+                format!("{{\"k\":\"{t}\"}}"),
+                t.chars().skip(1).collect(),
+                t.chars()
+                    .take(t.chars().count().saturating_sub(1))
+                    .collect(),
+            ] {
+                texts.push(v);
+            }
+        }
+    }
+    let mut clean = 0;
+    for t in &texts {
+        assert_eq!(r.is_clean(t), reference(t), "{t:?}");
+        clean += usize::from(reference(t));
+    }
+    // Both answers are represented.
+    assert!(
+        clean > 100 && clean < texts.len() - 100,
+        "{clean} of {}",
+        texts.len()
+    );
+    // Extra keys or patterns make nothing clean.
+    let extra = Redactor::new(&["x".into()], &[], "test").unwrap();
+    assert!(!extra.is_clean("plain"));
+}

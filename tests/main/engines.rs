@@ -635,7 +635,8 @@ print(host, " ".join(sorted(rows)), ",".join(errors), len(starts), min(starts))
 }
 
 /// A fake ClickHouse on 127.0.0.1: answers request `i` with `statuses[i]` (the last
-/// one from then on) and records every request's head and body. Stopped on drop.
+/// one from then on) and records every request's head and body (de-chunked when it
+/// was streamed). Stopped on drop.
 struct FakeClickHouse {
     port: u16,
     requests: Arc<Mutex<Vec<(String, String)>>>,
@@ -689,7 +690,18 @@ impl FakeClickHouse {
                         Ok(k) => seen.extend_from_slice(&buf[..k]),
                     }
                 }
+                // A streamed body (chunked) ends with its empty last chunk.
+                let chunked = head
+                    .to_ascii_lowercase()
+                    .contains("transfer-encoding: chunked");
+                while chunked && !seen[head_end..].ends_with(b"0\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(k) => seen.extend_from_slice(&buf[..k]),
+                    }
+                }
                 let body = String::from_utf8_lossy(&seen[head_end..]).into_owned();
+                let body = if chunked { dechunk(&body) } else { body };
                 r.lock().unwrap().push((head, body));
                 let (status, reply) = statuses[n.min(statuses.len() - 1)];
                 n += 1;
@@ -791,7 +803,15 @@ fn ship_retries_server_errors_and_advances_only_on_acknowledgement() {
         .filter(|(h, _)| h.contains("INSERT%20INTO%20ccmon."))
         .collect();
     assert_eq!(inserts.len(), 5);
-    // The refused batch is re-sent whole: the same row three times.
+    // An INSERT's rows are streamed while they are converted (chunked); the refused
+    // batch is converted again and re-sent whole: the same row three times.
+    let chunked = |head: &str| {
+        head.to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+    };
+    assert!(chunked(&inserts[0].0), "{}", inserts[0].0);
+    assert!(!chunked(&inserts[1].0), "{}", inserts[1].0);
+    assert!(chunked(&inserts[3].0) && chunked(&inserts[4].0));
     assert_eq!(inserts[0].1, inserts[1].1);
     assert_eq!(inserts[1].1, inserts[2].1);
     let row: Value = serde_json::from_str(inserts[2].1.trim()).unwrap();
@@ -1093,9 +1113,9 @@ fn a_real_clickhouse_holds_two_machines_like_the_cli_over_both_roots() {
         );
         assert_eq!((code, err.as_str()), (0, ""), "{out}");
         assert!(
-            // Per stream, a first batch of a tenth, then 50 rows each: skills
-            // 5+50+50+15, journeys 5+50+5, provider calls 5+50+25.
-            out.starts_with("sent 260 records in 10 batches to database ccmon at"),
+            // Per stream, batches of 50 rows: skills 50+50+20, journeys 50+10,
+            // provider calls 50+30.
+            out.starts_with("sent 260 records in 7 batches to database ccmon at"),
             "{out}"
         );
     }
