@@ -10,14 +10,18 @@
 //! `--grep`, a read over several roots) scans raw lines as before.
 //!
 //! This module is the file machinery, shared by every stream: the fingerprint, the
-//! file format, loading and saving. What a rollup holds is the stream's business (the
-//! skill stream's is in `log::rollup`); here it is two opaque sections:
+//! file format, loading and saving, planning a read ([`plan`]), `rollup` and `prune`.
+//! What a rollup holds is the stream's business; here it is two opaque sections, both
+//! left on disk until a report reads them:
 //!
-//! - the *day* section: groups over the whole file, read by reports whose window holds
-//!   every record of the file;
-//! - the *quarter* section: 15-minute buckets, read for local-time days and windows
-//!   whose edges fall on a quarter hour.
+//! - the *day* section: for the skill stream (`log::rollup`), groups over the whole
+//!   file, read by reports whose window holds every record of the file; for journeys
+//!   and provider calls, one compact row per record ([`rows`]);
+//! - the *quarter* section: the skill stream's 15-minute buckets, read for local-time
+//!   days and windows whose edges fall on a quarter hour.
 //!
+//! The exports keep each sealed file's fold of their own ([`cached_fold`],
+//! `<file name>.<kind>.rollup`).
 //! Format: the magic `ccmonRU2`, then three length-prefixed (u64 little-endian) parts:
 //! the [`Header`] (postcard), the day section, the quarter section. Files are 0600 in a
 //! 0700 folder, written to a temporary file and renamed into place, so concurrent
@@ -32,7 +36,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-mod rows;
+pub mod rows;
 pub use rows::{Rows, fold_rows, recipe as rows_recipe};
 
 use crate::store::safe::{self, PRIVATE_DIR, PRIVATE_FILE};
