@@ -202,10 +202,10 @@ where
         }
         match file {
             Some(file) => {
-                eprintln!(
-                    "{}",
-                    damaged_warning(&path_for(roots.primary(), &file.path))
-                );
+                // Removed, so the next report builds it again.
+                let path = path_for(roots.primary(), &file.path);
+                eprintln!("{}", damaged_warning(&path));
+                let _ = std::fs::remove_file(&path);
                 raw.push(file);
                 indexes.push(index);
             }

@@ -401,6 +401,10 @@ fn a_changed_or_damaged_rollup_is_rebuilt_and_the_answer_stays_right() {
         err.contains(&format!("warning: ignoring damaged rollup {name}")),
         "{err}"
     );
+    // It was removed, and the next report builds a good one again.
+    assert_eq!(question(true), raw);
+    assert!(rollup.exists());
+    assert_eq!(question(true), raw);
 }
 
 #[test]
