@@ -353,8 +353,15 @@ pub(super) fn quarter_day(q: i64, utc: bool) -> String {
 pub(super) fn decode_dim(r: &Rollup, d: Dim) -> Option<Vec<(String, super::stats::StoredGroup)>> {
     let day = r.day()?;
     let dims: Vec<&[u8]> = postcard::from_bytes(&day).ok()?;
-    let groups: Vec<(String, super::stats::StoredGroup)> =
-        postcard::from_bytes(dims.get(d as usize)?).ok()?;
+    let dim = dims.get(d as usize)?;
+    let groups: Vec<(String, super::stats::StoredGroup)> = match r.version {
+        1 => postcard::from_bytes::<Vec<(String, super::stats::StoredGroupV1)>>(dim)
+            .ok()?
+            .into_iter()
+            .map(|(k, g)| (k, g.into()))
+            .collect(),
+        _ => postcard::from_bytes(dim).ok()?,
+    };
     groups
         .iter()
         .all(|(_, g)| g.durations.consistent())
@@ -369,3 +376,80 @@ pub(super) fn decode_quarters(r: &Rollup) -> Option<QuarterSection> {
 }
 
 pub(super) use rollup::{Cover, cover};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A group as format 1 wrote it: its duration sum a plain float.
+    #[derive(Serialize)]
+    struct GroupV1 {
+        count: u64,
+        successes: u64,
+        failures: u64,
+        cache_hits: u64,
+        durations: (
+            u64,
+            f64,
+            f64,
+            f64,
+            Vec<u64>,
+            Vec<f64>,
+            Option<Vec<(u64, u64)>>,
+        ),
+    }
+
+    #[test]
+    fn a_rollup_kept_by_pruning_in_format_1_is_still_read() {
+        let group = GroupV1 {
+            count: 2,
+            successes: 1,
+            failures: 1,
+            cache_hits: 0,
+            durations: (2, 3.5, 1.5, 2.0, vec![1_500, 2_000], vec![], None),
+        };
+        let dim = postcard::to_stdvec(&vec![("review".to_string(), group)]).unwrap();
+        let empty = postcard::to_stdvec(&Vec::<(String, GroupV1)>::new()).unwrap();
+        let dims = vec![empty.clone(), dim, empty.clone(), empty.clone(), empty];
+        let day = postcard::to_stdvec(&dims).unwrap();
+        let header = Header {
+            source: Fingerprint {
+                size: 1,
+                mtime_ns: 1,
+                inode: 1,
+                dev: 1,
+            },
+            pruned: true,
+            key: 0,
+            records: 2,
+            first: Some(1_000),
+            last: Some(2_000),
+            skipped: 0,
+            skipped_lines: vec![],
+        };
+        let mut bytes = Rollup::encode(&header, &day, &[]);
+        bytes[7] = b'1';
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("skill-invocations-2026-01-01.jsonl.rollup");
+        std::fs::write(&path, &bytes).unwrap();
+        // Kept by pruning: read as format 1, never dropped.
+        let rollup::Loaded::Fresh(r) = rollup::load(&path, None, 0) else {
+            panic!("a kept format-1 rollup must load");
+        };
+        assert_eq!(r.version, 1);
+        let groups = decode_dim(&r, Dim::Skill).unwrap();
+        let mut g = Group::default();
+        g.merge_stored(&groups[0].1);
+        assert_eq!(
+            (groups[0].0.as_str(), g.count, g.failures),
+            ("review", 2, 1)
+        );
+        assert_eq!(g.durations.mean(), Some(1.75));
+        assert_eq!(g.durations.percentile(1.0), Some(2.0));
+        // With its raw file still there, it is stale and rebuilt instead.
+        assert!(matches!(
+            rollup::load(&path, Some(header.source), 0),
+            rollup::Loaded::Missing
+        ));
+    }
+}

@@ -91,6 +91,29 @@ impl Group {
     }
 }
 
+/// A [`StoredGroup`] as format 1 of rollups stored it (read for days pruned before
+/// format 2).
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct StoredGroupV1 {
+    count: u64,
+    successes: u64,
+    failures: u64,
+    cache_hits: u64,
+    durations: crate::stats::StoredDurationsV1,
+}
+
+impl From<StoredGroupV1> for StoredGroup {
+    fn from(v: StoredGroupV1) -> StoredGroup {
+        StoredGroup {
+            count: v.count,
+            successes: v.successes,
+            failures: v.failures,
+            cache_hits: v.cache_hits,
+            durations: v.durations.into(),
+        }
+    }
+}
+
 /// A [`Group`] as a rollup stores it (the same encoding), decoded without building its
 /// histogram: it merges into a `Group` bucket by bucket.
 #[derive(Debug, Clone, Default, Deserialize)]

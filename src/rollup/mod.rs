@@ -43,9 +43,13 @@ use crate::store::safe::{self, PRIVATE_DIR, PRIVATE_FILE};
 use crate::store::{DataFile, Roots, Scan, Skipped, Stream};
 use crate::time::Timestamp;
 
-/// The first bytes of every rollup file; the digit is the format's version. A rollup of
-/// another version (2: exact sums) is not damaged, only stale: it is rebuilt silently.
+/// The first bytes of every rollup file; the digit is the format's version (2: exact
+/// sums). A rollup of version 1 is stale, rebuilt silently from its raw file; one kept by
+/// pruning cannot be, and is read as it is (see [`Rollup::version`]).
 const MAGIC: &[u8; 8] = b"ccmonRU2";
+
+/// The oldest format version still read.
+const OLDEST: u8 = b'1';
 
 /// The length of a rollup bucket: every time zone's offset is a multiple of it, so local
 /// days are unions of buckets.
@@ -167,6 +171,9 @@ pub fn quarter_of(t: Timestamp) -> i64 {
 pub struct Rollup {
     /// What it says about its raw file.
     pub header: Header,
+    /// Its format version: 2, or 1 for a rollup kept by pruning before version 2 (its
+    /// day section's sums are plain floats).
+    pub version: u8,
     bytes: Vec<u8>,
     day: Part,
     quarters: Part,
@@ -210,7 +217,7 @@ impl Rollup {
         use std::os::unix::fs::FileExt;
         let mut file = file.try_clone().ok()?;
         let size = file.metadata().ok()?.len();
-        let (header, head_len) = read_head(&mut file, size)?;
+        let (header, head_len, version) = read_head(&mut file, size)?;
         let length_at = |at: u64| -> Option<u64> {
             let mut len = [0u8; 8];
             file.read_exact_at(&mut len, at).ok()?;
@@ -226,6 +233,7 @@ impl Rollup {
         let file = std::sync::Arc::new(file);
         Some(Rollup {
             header,
+            version,
             bytes: Vec::new(),
             day: Part::OnDisk(file.clone(), day_at, usize::try_from(day_len).ok()?),
             quarters: Part::OnDisk(file, quarters_at, usize::try_from(quarters_len).ok()?),
@@ -268,6 +276,7 @@ impl Rollup {
         let header: Header = postcard::from_bytes(&bytes[parts[0].0..parts[0].1]).ok()?;
         Some(Rollup {
             header,
+            version: MAGIC[7] - b'0',
             day: Part::Held(parts[1].0, parts[1].1),
             quarters: Part::Held(parts[2].0, parts[2].1),
             bytes,
@@ -320,14 +329,12 @@ pub fn load(path: &Path, source: Option<Fingerprint>, key: u64) -> Loaded {
         Err(_) => return Loaded::Damaged,
     };
     let Some(rollup) = Rollup::read(&file) else {
-        return match older_version(&file) {
-            true => Loaded::Missing,
-            false => Loaded::Damaged,
-        };
+        return Loaded::Damaged;
     };
+    let current = rollup.version == MAGIC[7] - b'0';
     let fresh = rollup.header.key == key
         && match source {
-            Some(fp) => rollup.header.source == fp,
+            Some(fp) => current && rollup.header.source == fp,
             None => rollup.header.pruned,
         };
     if fresh {
@@ -337,33 +344,27 @@ pub fn load(path: &Path, source: Option<Fingerprint>, key: u64) -> Loaded {
     }
 }
 
-/// Whether a rollup file that cannot be read is one of an older format version.
-fn older_version(file: &std::fs::File) -> bool {
-    use std::os::unix::fs::FileExt;
-    let mut magic = [0u8; 8];
-    file.read_exact_at(&mut magic, 0).is_ok()
-        && magic[..7] == MAGIC[..7]
-        && magic[7].is_ascii_digit()
-        && magic[7] < MAGIC[7]
-}
-
 /// Reads only the header of the rollup at `path`.
 fn read_header(path: &Path) -> Option<Header> {
     let mut file = safe::open_read(path).ok()?;
     let size = file.metadata().ok()?.len();
-    read_head(&mut file, size).map(|(h, _)| h)
+    read_head(&mut file, size).map(|(h, _, _)| h)
 }
 
 /// Reads the magic and the header of a rollup file of `size` bytes from its start: the
-/// header and its encoded length.
-fn read_head(file: &mut std::fs::File, size: u64) -> Option<(Header, usize)> {
+/// header, its encoded length, and the format version.
+fn read_head(file: &mut std::fs::File, size: u64) -> Option<(Header, usize, u8)> {
     let mut magic = [0u8; 8];
     file.read_exact(&mut magic).ok()?;
-    if &magic != MAGIC {
+    if magic[..7] != MAGIC[..7] || !(OLDEST..=MAGIC[7]).contains(&magic[7]) {
         return None;
     }
     let head = read_part(file, size)?;
-    Some((postcard::from_bytes(&head).ok()?, head.len()))
+    Some((
+        postcard::from_bytes(&head).ok()?,
+        head.len(),
+        magic[7] - b'0',
+    ))
 }
 
 /// Reads one length-prefixed part of a rollup file of `size` bytes.
@@ -999,11 +1000,25 @@ mod tests {
             load(&path, Some(header().source), 7),
             Loaded::Missing
         ));
-        // An older format is stale, not damaged; garbage is damaged.
-        std::fs::write(&path, b"ccmonRU1garbage").unwrap();
+        // Format 1 beside its raw file is stale (rebuilt), not damaged.
+        let mut old = Rollup::encode(&header(), b"", b"");
+        old[7] = b'1';
+        std::fs::write(&path, &old).unwrap();
         assert!(matches!(
             load(&path, Some(header().source), 0),
             Loaded::Missing
+        ));
+        // Garbage, or a version never written, is damaged.
+        std::fs::write(&path, b"ccmonRU1garbage").unwrap();
+        assert!(matches!(
+            load(&path, Some(header().source), 0),
+            Loaded::Damaged
+        ));
+        old[7] = b'9';
+        std::fs::write(&path, &old).unwrap();
+        assert!(matches!(
+            load(&path, Some(header().source), 0),
+            Loaded::Damaged
         ));
         std::fs::write(&path, b"ccmonRU2garbage").unwrap();
         assert!(matches!(

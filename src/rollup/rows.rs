@@ -130,7 +130,8 @@ fn day(s: &super::Source) -> Option<String> {
 /// it is damaged.
 fn views<S: Rows>(day: &[u8], records: u64) -> Option<Vec<S::View<'_>>> {
     let mut rest = day;
-    let mut out = Vec::with_capacity(usize::try_from(records).unwrap_or(0));
+    // The count is checked below; it only sizes the vector (a row is at least 8 bytes).
+    let mut out = Vec::with_capacity(usize::try_from(records).unwrap_or(0).min(day.len() / 8));
     while !rest.is_empty() {
         let (row, tail) = postcard::take_from_bytes::<S::Row<'_>>(rest).ok()?;
         out.push(S::view(row)?);

@@ -233,6 +233,32 @@ pub struct StoredDurations {
     buckets: Option<Vec<(u64, u64)>>,
 }
 
+/// [`StoredDurations`] as format 1 of rollups stored it: its sum a plain float.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredDurationsV1 {
+    count: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+    micros: Vec<u64>,
+    floats: Vec<f64>,
+    buckets: Option<Vec<(u64, u64)>>,
+}
+
+impl From<StoredDurationsV1> for StoredDurations {
+    fn from(v: StoredDurationsV1) -> StoredDurations {
+        StoredDurations {
+            count: v.count,
+            sum: v.sum.into(),
+            min: v.min,
+            max: v.max,
+            micros: v.micros,
+            floats: v.floats,
+            buckets: v.buckets,
+        }
+    }
+}
+
 impl StoredDurations {
     /// Whether its parts add up to its count, as a decoded distribution must.
     pub fn consistent(&self) -> bool {

@@ -6,7 +6,7 @@ pub mod patterns;
 mod sum;
 mod window;
 
-pub use durations::{DurationStats, StoredDurations, Summary, exact_micros};
+pub use durations::{DurationStats, StoredDurations, StoredDurationsV1, Summary, exact_micros};
 pub use sum::ExactSum;
 pub use window::{Bucket, Buckets, Window};
 

@@ -81,6 +81,14 @@ impl ExactSum {
     }
 }
 
+impl From<f64> for ExactSum {
+    fn from(x: f64) -> ExactSum {
+        let mut s = ExactSum::default();
+        s.add(x);
+        s
+    }
+}
+
 impl std::ops::AddAssign for ExactSum {
     fn add_assign(&mut self, other: ExactSum) {
         self.merge(&other);
