@@ -381,22 +381,26 @@ pub(super) use rollup::{Cover, cover};
 mod tests {
     use super::*;
 
-    /// A group as format 1 wrote it: its duration sum a plain float.
+    /// A distribution as format 1 wrote it: its sum a plain float.
+    #[derive(Serialize)]
+    struct DurationsV1 {
+        count: u64,
+        sum: f64,
+        min: f64,
+        max: f64,
+        micros: Vec<u64>,
+        floats: Vec<f64>,
+        buckets: Option<Vec<(u64, u64)>>,
+    }
+
+    /// A group as format 1 wrote it.
     #[derive(Serialize)]
     struct GroupV1 {
         count: u64,
         successes: u64,
         failures: u64,
         cache_hits: u64,
-        durations: (
-            u64,
-            f64,
-            f64,
-            f64,
-            Vec<u64>,
-            Vec<f64>,
-            Option<Vec<(u64, u64)>>,
-        ),
+        durations: DurationsV1,
     }
 
     #[test]
@@ -406,7 +410,15 @@ mod tests {
             successes: 1,
             failures: 1,
             cache_hits: 0,
-            durations: (2, 3.5, 1.5, 2.0, vec![1_500, 2_000], vec![], None),
+            durations: DurationsV1 {
+                count: 2,
+                sum: 3.5,
+                min: 1.5,
+                max: 2.0,
+                micros: vec![1_500, 2_000],
+                floats: vec![],
+                buckets: None,
+            },
         };
         let dim = postcard::to_stdvec(&vec![("review".to_string(), group)]).unwrap();
         let empty = postcard::to_stdvec(&Vec::<(String, GroupV1)>::new()).unwrap();
