@@ -439,8 +439,10 @@ mod tests {
             skipped: 0,
             skipped_lines: vec![],
         };
+        // Format 1: another digit, and no CRCs at the end.
         let mut bytes = Rollup::encode(&header, &day, &[]);
         bytes[7] = b'1';
+        bytes.truncate(bytes.len() - 8);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("skill-invocations-2026-01-01.jsonl.rollup");
         std::fs::write(&path, &bytes).unwrap();

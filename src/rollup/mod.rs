@@ -23,7 +23,10 @@
 //! The exports keep each sealed file's fold of their own ([`cached_fold`],
 //! `<file name>.<kind>.rollup`).
 //! Format: the magic `ccmonRU2`, then three length-prefixed (u64 little-endian) parts:
-//! the [`Header`] (postcard), the day section, the quarter section. Files are 0600 in a
+//! the [`Header`] (postcard), the day section, the quarter section; then the CRC-32 of
+//! the day section and of the quarter section (u32 little-endian), checked when a
+//! section is read, so a changed byte makes a rollup damaged, never a wrong answer.
+//! (Format 1 had no CRCs.) Files are 0600 in a
 //! 0700 folder, written to a temporary file and renamed into place, so concurrent
 //! readers see the old rollup or the new one; concurrent builders of the same file write
 //! the same content and the last rename wins.
@@ -184,8 +187,8 @@ pub struct Rollup {
 enum Part {
     /// In `bytes`, at this range.
     Held(usize, usize),
-    /// In the file, at this offset and length.
-    OnDisk(std::sync::Arc<std::fs::File>, u64, usize),
+    /// In the file, at this offset and length, with its CRC-32 (none in format 1).
+    OnDisk(std::sync::Arc<std::fs::File>, u64, usize, Option<u32>),
 }
 
 impl Rollup {
@@ -193,9 +196,12 @@ impl Rollup {
         use std::os::unix::fs::FileExt;
         match part {
             Part::Held(a, b) => Some(std::borrow::Cow::Borrowed(&self.bytes[*a..*b])),
-            Part::OnDisk(file, at, len) => {
+            Part::OnDisk(file, at, len, crc) => {
                 let mut buf = vec![0u8; *len];
                 file.read_exact_at(&mut buf, *at).ok()?;
+                if crc.is_some_and(|c| c != crc32fast::hash(&buf)) {
+                    return None;
+                }
                 Some(std::borrow::Cow::Owned(buf))
             }
         }
@@ -227,16 +233,34 @@ impl Rollup {
         let day_len = length_at(day_at - 8)?;
         let quarters_at = day_at.checked_add(day_len)?.checked_add(8)?;
         let quarters_len = length_at(quarters_at - 8)?;
-        if quarters_at.checked_add(quarters_len)? != size {
-            return None;
-        }
+        let end = quarters_at.checked_add(quarters_len)?;
+        let crcs = match version {
+            1 => (end == size).then_some((None, None))?,
+            _ => {
+                let mut trailer = [0u8; 8];
+                file.read_exact_at(&mut trailer, end).ok()?;
+                if end + 8 != size {
+                    return None;
+                }
+                let [a, b, c, d, e, f, g, h] = trailer;
+                (
+                    Some(u32::from_le_bytes([a, b, c, d])),
+                    Some(u32::from_le_bytes([e, f, g, h])),
+                )
+            }
+        };
         let file = std::sync::Arc::new(file);
         Some(Rollup {
             header,
             version,
             bytes: Vec::new(),
-            day: Part::OnDisk(file.clone(), day_at, usize::try_from(day_len).ok()?),
-            quarters: Part::OnDisk(file, quarters_at, usize::try_from(quarters_len).ok()?),
+            day: Part::OnDisk(file.clone(), day_at, usize::try_from(day_len).ok()?, crcs.0),
+            quarters: Part::OnDisk(
+                file,
+                quarters_at,
+                usize::try_from(quarters_len).ok()?,
+                crcs.1,
+            ),
         })
     }
 
@@ -250,6 +274,8 @@ impl Rollup {
             out.extend_from_slice(&(part.len() as u64).to_le_bytes());
             out.extend_from_slice(part);
         }
+        out.extend_from_slice(&crc32fast::hash(day).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(quarters).to_le_bytes());
         out
     }
 
@@ -270,7 +296,8 @@ impl Rollup {
             at += len;
             rest = &tail[len..];
         }
-        if !rest.is_empty() {
+        let crc = |(a, b): (usize, usize)| crc32fast::hash(&bytes[a..b]).to_le_bytes();
+        if rest.len() != 8 || rest[..4] != crc(parts[1]) || rest[4..] != crc(parts[2]) {
             return None;
         }
         let header: Header = postcard::from_bytes(&bytes[parts[0].0..parts[0].1]).ok()?;
@@ -312,7 +339,7 @@ pub fn sealed(file: &DataFile, now: Timestamp) -> bool {
 #[derive(Debug)]
 pub enum Loaded {
     /// A rollup that matches its raw file (or stands alone after pruning).
-    Fresh(Rollup),
+    Fresh(Box<Rollup>),
     /// None, or one for another version of the raw file: build one.
     Missing,
     /// One that cannot be read: warn, and build one.
@@ -338,7 +365,7 @@ pub fn load(path: &Path, source: Option<Fingerprint>, key: u64) -> Loaded {
             None => rollup.header.pruned,
         };
     if fresh {
-        Loaded::Fresh(rollup)
+        Loaded::Fresh(Box::new(rollup))
     } else {
         Loaded::Missing
     }
@@ -506,7 +533,7 @@ pub fn plan(
         if use_rollups && sealed(&file, now) {
             let path = path_for(root, &file.path);
             match load(&path, Fingerprint::of_path(&file.path), recipe.key) {
-                Loaded::Fresh(r) => rollup = Some(r),
+                Loaded::Fresh(r) => rollup = Some(*r),
                 Loaded::Missing => missing.push(sources.len()),
                 Loaded::Damaged => {
                     eprintln!("{}", damaged_warning(&path));
@@ -550,7 +577,7 @@ pub fn plan(
             pruned = true;
             let rollup = match use_rollups {
                 true => match load(&path, None, recipe.key) {
-                    Loaded::Fresh(r) => Some(r),
+                    Loaded::Fresh(r) => Some(*r),
                     _ => None,
                 },
                 false => None,
@@ -755,7 +782,7 @@ pub fn prune(
             Some(recipe) => {
                 let fp = Fingerprint::of_path(&file.path);
                 let rollup = match load(&path, fp, recipe.key) {
-                    Loaded::Fresh(r) => r,
+                    Loaded::Fresh(r) => *r,
                     _ => {
                         let bytes = (recipe.build)(file)?.ok_or_else(|| crate::Error::Write {
                             path: file.path.clone(),
@@ -1003,6 +1030,7 @@ mod tests {
         // Format 1 beside its raw file is stale (rebuilt), not damaged.
         let mut old = Rollup::encode(&header(), b"", b"");
         old[7] = b'1';
+        old.truncate(old.len() - 8);
         std::fs::write(&path, &old).unwrap();
         assert!(matches!(
             load(&path, Some(header().source), 0),
@@ -1025,6 +1053,17 @@ mod tests {
             load(&path, Some(header().source), 0),
             Loaded::Damaged
         ));
+        // A changed byte in a section fails its CRC when the section is read.
+        let mut flipped = Rollup::encode(&header(), b"day", b"quarters!");
+        let at = flipped.len() - 8 - 9;
+        flipped[at] ^= 1;
+        std::fs::write(&path, &flipped).unwrap();
+        let Loaded::Fresh(r) = load(&path, Some(header().source), 0) else {
+            panic!("the header is intact");
+        };
+        assert_eq!(r.day().unwrap().as_ref(), b"day");
+        assert!(r.quarters().is_none());
+        assert!(Rollup::decode(flipped).is_none());
     }
 
     #[test]

@@ -405,6 +405,21 @@ fn a_changed_or_damaged_rollup_is_rebuilt_and_the_answer_stays_right() {
     assert_eq!(question(true), raw);
     assert!(rollup.exists());
     assert_eq!(question(true), raw);
+    // One changed byte that would still decode (a letter of a journey's name) fails the
+    // section's checksum: damaged, never a different answer.
+    let mut bytes = std::fs::read(&rollup).unwrap();
+    let at = bytes
+        .windows(5)
+        .position(|w| w == b"CUJ-1")
+        .expect("a journey name in the rows");
+    bytes[at + 1] = b'X';
+    std::fs::write(&rollup, &bytes).unwrap();
+    let (out, err, _) = question(true);
+    assert_eq!(out, raw.0);
+    assert!(
+        err.contains(&format!("warning: ignoring damaged rollup {name}")),
+        "{err}"
+    );
 }
 
 #[test]
