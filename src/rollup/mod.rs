@@ -321,6 +321,26 @@ pub fn dir(root: &Path) -> PathBuf {
     root.join(".ccmon").join("rollups")
 }
 
+/// Whether a root's rollups may be used: neither `.ccmon` nor its `rollups` folder is a
+/// symbolic link (SPEC §15: no symlink is followed; writes refuse one, and reads must not
+/// take rollups from, or delete them in, another place). Said once when not.
+pub fn usable(root: &Path) -> bool {
+    let linked = [root.join(".ccmon"), dir(root)]
+        .into_iter()
+        .find(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()));
+    let Some(link) = linked else {
+        return true;
+    };
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        eprintln!(
+            "warning: ignoring rollups: {} is a symbolic link (reading raw lines)",
+            crate::store::paths::display_path(&link)
+        );
+    });
+    false
+}
+
 /// The rollup of the raw file at `raw` (in root `root`).
 pub fn path_for(root: &Path, raw: &Path) -> PathBuf {
     let name = raw
@@ -454,6 +474,9 @@ pub fn pruned_days(
     first: Option<NaiveDate>,
     last: Option<NaiveDate>,
 ) -> Vec<(NaiveDate, String, PathBuf)> {
+    if !usable(root) {
+        return Vec::new();
+    }
     let Ok(entries) = std::fs::read_dir(dir(root)) else {
         return Vec::new();
     };
@@ -523,7 +546,7 @@ pub fn plan(
     recipe: Recipe<'_>,
 ) -> crate::Result<Vec<Source>> {
     let files = roots.files(stream, since, until)?;
-    let use_rollups = use_rollups && !roots.needs_dedup() && enabled();
+    let use_rollups = use_rollups && !roots.needs_dedup() && enabled() && usable(roots.primary());
     let root = roots.primary();
     let now = Timestamp::now();
     let mut sources: Vec<Source> = Vec::with_capacity(files.len());
@@ -809,6 +832,7 @@ pub fn prune(
                 let bytes = Rollup::encode(&header, &day, &quarters);
                 save(&path, &bytes).map_err(|source| crate::Error::Write { path, source })
             }
+            None if !usable(&root) => Ok(()),
             None => match std::fs::remove_file(&path) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -849,7 +873,7 @@ where
     M: Fn(A, A) -> A + Sync,
 {
     let files = roots.files(stream, None, None)?;
-    if roots.needs_dedup() || !enabled() {
+    if roots.needs_dedup() || !enabled() || !usable(roots.primary()) {
         return Scan::new(files, roots.needs_dedup()).run(init, visit, merge);
     }
     let root = roots.primary();
@@ -938,6 +962,9 @@ fn remove_kind_rollups(root: &Path, raw: &Path) -> crate::Result<()> {
         return Ok(());
     };
     let prefix = format!("{name}.");
+    if !usable(root) {
+        return Ok(());
+    }
     let Ok(entries) = std::fs::read_dir(dir(root)) else {
         return Ok(());
     };

@@ -488,3 +488,34 @@ fn prune_keeping_rollups_keeps_every_report_over_the_pruned_days() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn a_symlinked_rollups_folder_is_neither_read_nor_emptied() {
+    let env = history(8);
+    let args = ["all".to_string(), "7d".to_string()];
+    let raw = ask(&env, "cc-metrics", &args, false, "UTC");
+    // Build the rollups, then move them out of the root and link to them.
+    assert_eq!(ask(&env, "cc-metrics", &args, true, "UTC"), raw);
+    let outside = tempfile::tempdir().unwrap();
+    let moved = outside.path().join("rollups");
+    std::fs::rename(env.root().join(".ccmon/rollups"), &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, env.root().join(".ccmon/rollups")).unwrap();
+    let count = || std::fs::read_dir(&moved).unwrap().count();
+    let before = count();
+    assert!(before > 0);
+    let (out, err, code) = ask(&env, "cc-metrics", &args, true, "UTC");
+    assert_eq!((out.as_str(), code), (raw.0.as_str(), raw.2));
+    assert_eq!(
+        err,
+        "warning: ignoring rollups: .ccmon/rollups is a symbolic link (reading raw lines)\n"
+            .to_string()
+            + &raw.1
+    );
+    // Pruning deletes raw files, and nothing in the linked folder.
+    let mut cmd = env.cmd("cc-metrics");
+    cmd.env("CC_NOW", now())
+        .args(["prune", "--older-than", "1d"]);
+    let (_, _, code) = outcome(&mut cmd);
+    assert_eq!(code, 0);
+    assert_eq!(count(), before);
+}
