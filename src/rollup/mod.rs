@@ -22,11 +22,11 @@
 //!
 //! The exports keep each sealed file's fold of their own ([`cached_fold`],
 //! `<file name>.<kind>.rollup`).
-//! Format: the magic `ccmonRU2`, then three length-prefixed (u64 little-endian) parts:
+//! Format: the magic `ccmonRU3`, then three length-prefixed (u64 little-endian) parts:
 //! the [`Header`] (postcard), the day section, the quarter section; then the CRC-32 of
 //! the day section and of the quarter section (u32 little-endian), checked when a
 //! section is read, so a changed byte makes a rollup damaged, never a wrong answer.
-//! (Format 1 had no CRCs.) Files are 0600 in a
+//! (Formats 1 and 2 had no CRCs; format 1's sums were plain floats.) Files are 0600 in a
 //! 0700 folder, written to a temporary file and renamed into place, so concurrent
 //! readers see the old rollup or the new one; concurrent builders of the same file write
 //! the same content and the last rename wins.
@@ -47,9 +47,10 @@ use crate::store::{DataFile, Roots, Scan, Skipped, Stream};
 use crate::time::Timestamp;
 
 /// The first bytes of every rollup file; the digit is the format's version (2: exact
-/// sums). A rollup of version 1 is stale, rebuilt silently from its raw file; one kept by
-/// pruning cannot be, and is read as it is (see [`Rollup::version`]).
-const MAGIC: &[u8; 8] = b"ccmonRU2";
+/// sums; 3: section checksums). A rollup of an older version is stale, rebuilt silently
+/// from its raw file; one kept by pruning cannot be, and is read as it is (see
+/// [`Rollup::version`]).
+const MAGIC: &[u8; 8] = b"ccmonRU3";
 
 /// The oldest format version still read.
 const OLDEST: u8 = b'1';
@@ -174,8 +175,8 @@ pub fn quarter_of(t: Timestamp) -> i64 {
 pub struct Rollup {
     /// What it says about its raw file.
     pub header: Header,
-    /// Its format version: 2, or 1 for a rollup kept by pruning before version 2 (its
-    /// day section's sums are plain floats).
+    /// Its format version: 3, or an older one for a rollup kept by pruning before it
+    /// (2: no checksums; 1: no checksums, and its day section's sums are plain floats).
     pub version: u8,
     bytes: Vec<u8>,
     day: Part,
@@ -235,7 +236,7 @@ impl Rollup {
         let quarters_len = length_at(quarters_at - 8)?;
         let end = quarters_at.checked_add(quarters_len)?;
         let crcs = match version {
-            1 => (end == size).then_some((None, None))?,
+            1 | 2 => (end == size).then_some((None, None))?,
             _ => {
                 let mut trailer = [0u8; 8];
                 file.read_exact_at(&mut trailer, end).ok()?;
@@ -1075,7 +1076,7 @@ mod tests {
             load(&path, Some(header().source), 0),
             Loaded::Damaged
         ));
-        std::fs::write(&path, b"ccmonRU2garbage").unwrap();
+        std::fs::write(&path, b"ccmonRU3garbage").unwrap();
         assert!(matches!(
             load(&path, Some(header().source), 0),
             Loaded::Damaged

@@ -314,7 +314,7 @@ fn a_late_record_or_damage_rebuilds_the_rollup() {
     let rollup = env
         .root()
         .join(".ccmon/rollups/skill-invocations-2026-01-12.jsonl.rollup");
-    std::fs::write(&rollup, b"ccmonRU2 not a rollup").unwrap();
+    std::fs::write(&rollup, b"ccmonRU3 not a rollup").unwrap();
     let (out, stderr, code) = run(&env, &["stats", "--by", "day", "--utc", "--json"]);
     assert_eq!(code, 0);
     assert!(
