@@ -377,7 +377,12 @@ pub fn load(path: &Path, source: Option<Fingerprint>, key: u64) -> Loaded {
         Err(_) => return Loaded::Damaged,
     };
     let Some(rollup) = Rollup::read(&file) else {
-        return Loaded::Damaged;
+        // One of an older format beside its raw file is only stale, whatever is wrong
+        // with it.
+        return match source.is_some() && older(&file) {
+            true => Loaded::Missing,
+            false => Loaded::Damaged,
+        };
     };
     let current = rollup.version == MAGIC[7] - b'0';
     let fresh = rollup.header.key == key
@@ -390,6 +395,15 @@ pub fn load(path: &Path, source: Option<Fingerprint>, key: u64) -> Loaded {
     } else {
         Loaded::Missing
     }
+}
+
+/// Whether a rollup file starts with the magic of an older format version.
+fn older(file: &std::fs::File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let mut magic = [0u8; 8];
+    file.read_exact_at(&mut magic, 0).is_ok()
+        && magic[..7] == MAGIC[..7]
+        && (OLDEST..MAGIC[7]).contains(&magic[7])
 }
 
 /// Reads only the header of the rollup at `path`.
@@ -1064,12 +1078,14 @@ mod tests {
             load(&path, Some(header().source), 0),
             Loaded::Missing
         ));
-        // Garbage, or a version never written, is damaged.
+        // So is a damaged one of an older format; without its raw file it is damaged.
         std::fs::write(&path, b"ccmonRU1garbage").unwrap();
         assert!(matches!(
             load(&path, Some(header().source), 0),
-            Loaded::Damaged
+            Loaded::Missing
         ));
+        assert!(matches!(load(&path, None, 0), Loaded::Damaged));
+        // Garbage, or a version never written, is damaged.
         old[7] = b'9';
         std::fs::write(&path, &old).unwrap();
         assert!(matches!(
