@@ -214,7 +214,6 @@ pub fn stats_many(
         )
     };
     let mut skipped = Skipped::default();
-    let pruned = |s: &crate::rollup::Source| s.date.map(|d| d.format("%Y-%m-%d").to_string());
     // Raw lines first (today, sealed files without a rollup), then the rollups on every
     // core, the first worker going on with the raw scan's accumulator (one less set of
     // histograms in memory); rollups the question cannot use after all (a cut quarter,
@@ -229,7 +228,7 @@ pub fn stats_many(
                 raw.push(file);
                 indexes.push(source.index);
             }
-            None => skipped.pruned.extend(pruned(&source)),
+            None => skipped.pruned.extend(source.day()),
         }
     }
     let (accs, s) = scan_raw(raw, indexes)?;
@@ -260,6 +259,7 @@ pub fn stats_many(
     let usable = usable.into_inner().unwrap_or_else(|p| p.into_inner());
     let (mut raw, mut indexes) = (Vec::new(), Vec::new());
     for (source, used) in rolled.into_iter().zip(usable) {
+        let day = source.day();
         match (used, &source.rollup, source.raw) {
             (true, Some(r), _) => {
                 r.header
@@ -269,9 +269,7 @@ pub fn stats_many(
                 raw.push(file);
                 indexes.push(source.index);
             }
-            (_, _, None) => skipped
-                .pruned
-                .extend(source.date.map(|d| d.format("%Y-%m-%d").to_string())),
+            (_, _, None) => skipped.pruned.extend(day),
         }
     }
     if !raw.is_empty() {

@@ -534,6 +534,13 @@ pub struct Source {
     pub rollup: Option<Rollup>,
 }
 
+impl Source {
+    /// Its day as `YYYY-MM-DD`, to say it was pruned.
+    pub fn day(&self) -> Option<String> {
+        self.date.map(|d| d.format("%Y-%m-%d").to_string())
+    }
+}
+
 /// A stream's rollup builder: the encoded rollup of one sealed file, or `None` when the
 /// file changed while it was read.
 pub type Build<'a> = dyn Fn(&DataFile) -> crate::Result<Option<Vec<u8>>> + Sync + 'a;
@@ -672,35 +679,26 @@ where
     })
 }
 
-/// Runs `build` on each of `files`, one file per core at a time; the results in the
-/// order of `files`.
+/// Runs `build` on each of `files`, one file per core at a time ([`par_fold`]); the
+/// results in the order of `files`. A worker stops at its first error, which is
+/// returned.
 fn build_all<T: Send>(
     files: &[&DataFile],
     build: &(dyn Fn(&DataFile) -> crate::Result<T> + Sync),
 ) -> crate::Result<Vec<T>> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || -> crate::Result<Vec<(usize, T)>> {
-        let mut done = Vec::new();
-        loop {
-            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(file) = files.get(k) else {
-                return Ok(done);
-            };
-            done.push((k, build(file)?));
-        }
-    };
-    let workers = cores.min(files.len()).max(1);
-    let results: Vec<crate::Result<Vec<(usize, T)>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers).map(|_| s.spawn(work)).collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
+    let done = par_fold(
+        files,
+        Vec::new,
+        |done: &mut Vec<(usize, crate::Result<T>)>, k, file| {
+            // An error is always the last result a worker keeps.
+            if done.last().is_none_or(|(_, r)| r.is_ok()) {
+                done.push((k, build(file)));
+            }
+        },
+    );
     let mut out: Vec<(usize, T)> = Vec::with_capacity(files.len());
-    for r in results {
-        out.extend(r?);
+    for (k, r) in done.into_iter().flatten() {
+        out.push((k, r?));
     }
     out.sort_by_key(|(k, _)| *k);
     Ok(out.into_iter().map(|(_, t)| t).collect())

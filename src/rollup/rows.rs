@@ -121,11 +121,6 @@ fn build<S: Rows>(file: &DataFile) -> crate::Result<Option<Vec<u8>>> {
     Ok(Some(Rollup::encode(&header, &b.rows, &[])))
 }
 
-/// A source's day as `YYYY-MM-DD`, to say it was pruned.
-fn day(s: &super::Source) -> Option<String> {
-    s.date.map(|d| d.format("%Y-%m-%d").to_string())
-}
-
 /// The views of every row of a rollup's day section (`records` of them); `None` when
 /// it is damaged.
 fn views<S: Rows>(day: &[u8], records: u64) -> Option<Vec<S::View<'_>>> {
@@ -169,7 +164,7 @@ where
     let mut skipped = Skipped::default();
     let (mut raw, mut indexes, mut rolled) = (Vec::new(), Vec::new(), Vec::new());
     for s in sources {
-        let date = day(&s);
+        let date = s.day();
         match (s.rollup, s.raw) {
             (Some(r), file) => rolled.push((s.index, date, s.display, r, file)),
             (None, Some(file)) => {
