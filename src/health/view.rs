@@ -174,10 +174,11 @@ impl crate::rollup::Rows for Calls {
     }
 
     fn view<'a>(r: Self::Row<'a>) -> Option<Self::View<'a>> {
-        let error = match r.error {
-            Some(text) => Some(serde_json::from_str::<&RawValue>(text).ok()?),
-            None => None,
-        };
+        let error = r
+            .error
+            .map(serde_json::from_str::<&RawValue>)
+            .transpose()
+            .ok()?;
         let [input, output, cache_read, cache_write, cache_write_1h] = r.tokens;
         Some(CallView {
             timestamp: Timestamp(r.timestamp),

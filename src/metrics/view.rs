@@ -209,10 +209,11 @@ impl crate::rollup::Rows for Journeys {
     }
 
     fn view<'a>(r: Self::Row<'a>) -> Option<Self::View<'a>> {
-        let error = match r.error {
-            Some(text) => Some(serde_json::from_str::<&RawValue>(text).ok()?),
-            None => None,
-        };
+        let error = r
+            .error
+            .map(serde_json::from_str::<&RawValue>)
+            .transpose()
+            .ok()?;
         Some(JourneyView {
             timestamp: Timestamp(r.timestamp),
             cuj_id: Cow::Borrowed(r.cuj_id),
