@@ -39,7 +39,32 @@ where
     M: Fn(A, A) -> A,
 {
     let files = roots.files(S::STREAM, since, until)?;
-    let scan = Scan::new(files, roots.needs_dedup());
+    fold_scan::<S, _, _, _, _>(
+        &Scan::new(files, roots.needs_dedup()),
+        since,
+        until,
+        init,
+        visit,
+        merge,
+    )
+}
+
+/// [`fold_views`] over the files of `scan` (de-duplicated by id when it does).
+pub fn fold_scan<S, A, I, F, M>(
+    scan: &Scan,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    init: I,
+    visit: F,
+    merge: M,
+) -> Result<(A, Skipped)>
+where
+    S: Views,
+    A: Send,
+    I: Fn() -> A + Sync,
+    F: Fn(&mut A, &S::View<'_>) + Sync,
+    M: Fn(A, A) -> A,
+{
     scan.run(
         init,
         |acc, line| {

@@ -8,7 +8,7 @@ mod provider;
 mod skill;
 
 pub use crate::time::Timestamp;
-pub use fold::{Views, fold_views};
+pub use fold::{Views, fold_scan, fold_views};
 pub use journey::{JourneyExecution, JourneySource, Quality, Resources};
 pub use notification::{Notification, NotificationType};
 pub use progress::{

@@ -208,16 +208,12 @@ where
             None => skipped.pruned.extend(date),
         }
     }
-    let scan = Scan::with_indexes(raw, indexes, false);
-    let (a, s) = scan.run(
+    let (a, s) = crate::record::fold_scan::<S, _, _, _, _>(
+        &Scan::with_indexes(raw, indexes, false),
+        since,
+        until,
         &init,
-        |acc, line| {
-            let v = S::parse(line.bytes).ok_or(LineError::Malformed)?;
-            if inside(S::timestamp(&v)) {
-                visit(acc, &v);
-            }
-            Ok(())
-        },
+        &visit,
         &merge,
     )?;
     skipped.merge(s);
