@@ -206,7 +206,13 @@ impl Builder {
     fn sections(self) -> (Header, DaySection, QuarterSection) {
         let mut day = DaySection::default();
         for (out, groups) in day.dims.iter_mut().zip(self.dims) {
-            *out = groups.into_iter().map(|(k, g)| (k.into(), g)).collect();
+            *out = groups
+                .into_iter()
+                .map(|(k, mut g)| {
+                    g.durations.settle();
+                    (k.into(), g)
+                })
+                .collect();
             out.sort_by(|a, b| a.0.cmp(&b.0));
         }
         let mut strings = vec![String::new(); self.strings.len()];

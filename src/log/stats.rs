@@ -423,17 +423,20 @@ fn rows_of(acc: Acc, by: GroupBy) -> Vec<StatsRow> {
     let mut rows: Vec<StatsRow> = acc
         .groups
         .into_iter()
-        .map(|(key, g)| StatsRow {
-            key: (!key.is_empty()).then(|| key.into()),
-            count: g.count,
-            successes: g.successes,
-            failures: g.failures,
-            success_rate: rate(g.successes, g.count),
-            cache_hit_rate: rate(g.cache_hits, g.count),
-            mean: g.durations.mean(),
-            p50: g.durations.percentile(0.50),
-            p95: g.durations.percentile(0.95),
-            p99: g.durations.percentile(0.99),
+        .map(|(key, mut g)| {
+            g.durations.settle();
+            StatsRow {
+                key: (!key.is_empty()).then(|| key.into()),
+                count: g.count,
+                successes: g.successes,
+                failures: g.failures,
+                success_rate: rate(g.successes, g.count),
+                cache_hit_rate: rate(g.cache_hits, g.count),
+                mean: g.durations.mean(),
+                p50: g.durations.percentile(0.50),
+                p95: g.durations.percentile(0.95),
+                p99: g.durations.percentile(0.99),
+            }
         })
         .collect();
     if by == GroupBy::Day {

@@ -32,7 +32,15 @@ pub struct DurationStats {
     max: f64,
     exact: Vec<f64>,
     histogram: Option<Histogram<u64>>,
+    /// Values (in units) not yet in `histogram`. A fold records into many groups'
+    /// histograms in turn, and each value then misses the cache; recording a group's
+    /// values a batch at a time keeps its histogram's counts in cache.
+    pending: Vec<u32>,
 }
+
+/// How many values wait before they go into the histogram (16 KiB a group): well above
+/// the few hundred cache lines a histogram's busy region spans.
+const PENDING: usize = 4096;
 
 impl DurationStats {
     /// Adds one duration (negative and non-finite values are ignored).
@@ -49,7 +57,15 @@ impl DurationStats {
         self.count += 1;
         self.sum.add(ms);
         match &mut self.histogram {
-            Some(h) => record_units(h, ms),
+            Some(h) => match u32::try_from(units(ms)) {
+                Ok(u) => {
+                    self.pending.push(u);
+                    if self.pending.len() >= PENDING {
+                        self.settle();
+                    }
+                }
+                Err(_) => record_units(h, ms),
+            },
             None => {
                 self.exact.push(ms);
                 if self.exact.len() > EXACT_LIMIT {
@@ -57,6 +73,31 @@ impl DurationStats {
                 }
             }
         }
+    }
+
+    /// Records the values still waiting into the histogram. Reading is right without
+    /// it, but copies the histogram to settle it (see [`DurationStats::settled`]).
+    pub fn settle(&mut self) {
+        if let Some(h) = &mut self.histogram {
+            for u in self.pending.drain(..) {
+                // Auto-resizing: recording cannot fail for values in range.
+                let _ = h.record(u64::from(u));
+            }
+        }
+    }
+
+    /// The histogram with every value in it: itself, or a settled copy while values
+    /// are waiting.
+    fn settled(&self) -> Option<std::borrow::Cow<'_, Histogram<u64>>> {
+        let h = self.histogram.as_ref()?;
+        if self.pending.is_empty() {
+            return Some(std::borrow::Cow::Borrowed(h));
+        }
+        let mut h = h.clone();
+        for &u in &self.pending {
+            let _ = h.record(u64::from(u));
+        }
+        Some(std::borrow::Cow::Owned(h))
     }
 
     fn spill(&mut self) {
@@ -69,10 +110,12 @@ impl DurationStats {
     }
 
     /// Adds every value of `other`.
-    pub fn merge(&mut self, other: DurationStats) {
+    pub fn merge(&mut self, mut other: DurationStats) {
         if other.count == 0 {
             return;
         }
+        self.settle();
+        other.settle();
         if self.count == 0 || other.min < self.min {
             self.min = other.min;
         }
@@ -112,6 +155,7 @@ impl DurationStats {
         if s.count == 0 {
             return;
         }
+        self.settle();
         if self.count == 0 || s.min < self.min {
             self.min = s.min;
         }
@@ -177,7 +221,7 @@ impl DurationStats {
             return None;
         }
         let q = q.clamp(0.0, 1.0);
-        match &self.histogram {
+        match self.settled() {
             Some(h) => {
                 let units = h.value_at_quantile(q);
                 let v = h.median_equivalent(units) as f64 / UNITS_PER_MS;
@@ -203,6 +247,11 @@ impl DurationStats {
     /// assert_eq!(s.mean, Some(50.5));
     /// ```
     pub fn summary(&self) -> Summary {
+        if !self.pending.is_empty() {
+            let mut settled = self.clone();
+            settled.settle();
+            return settled.summary();
+        }
         Summary {
             count: self.count,
             min: self.min(),
@@ -283,7 +332,7 @@ impl Serialize for DurationStats {
                 None => floats.push(ms),
             }
         }
-        let buckets = self.histogram.as_ref().map(|h| {
+        let buckets = self.settled().map(|h| {
             h.iter_recorded()
                 .map(|v| (v.value_iterated_to(), v.count_at_value()))
                 .collect()
@@ -328,6 +377,7 @@ impl<'de> Deserialize<'de> for DurationStats {
             max: s.max,
             exact,
             histogram,
+            pending: Vec::new(),
         })
     }
 }
@@ -344,9 +394,13 @@ pub fn exact_micros(ms: f64) -> Option<u64> {
 }
 
 fn record_units(h: &mut Histogram<u64>, ms: f64) {
-    let units = (ms * UNITS_PER_MS).round().min((u64::MAX / 4) as f64) as u64;
     // Auto-resizing: recording cannot fail for values in range.
-    let _ = h.record(units);
+    let _ = h.record(units(ms));
+}
+
+/// `ms` in histogram units.
+fn units(ms: f64) -> u64 {
+    (ms * UNITS_PER_MS).round().min((u64::MAX / 4) as f64) as u64
 }
 
 /// A distribution's figures, milliseconds; `None` when there were no values.
@@ -403,5 +457,49 @@ mod tests {
         assert_eq!(exact_micros(123.4), Some(123_400));
         assert_eq!(exact_micros(0.000_1), None);
         assert!(postcard::from_bytes::<DurationStats>(&[1, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
+    }
+
+    /// Values waiting to go into the histogram count in every figure, merge, and the
+    /// stored form, exactly as if each had gone in when recorded.
+    #[test]
+    fn waiting_values_count_everywhere() {
+        let values = |n: usize| (0..n).map(|i| (i * 7919 % 20_011) as f64 * 1.3 + 0.5);
+        for n in [
+            2049usize,
+            2050,
+            2048 + PENDING,
+            2049 + PENDING,
+            3 * PENDING + 17,
+        ] {
+            let mut d = DurationStats::default();
+            let mut direct = Histogram::<u64>::new(3).unwrap();
+            for v in values(n) {
+                d.record(v);
+                record_units(&mut direct, v);
+            }
+            let q = |h: &Histogram<u64>, q: f64| {
+                h.median_equivalent(h.value_at_quantile(q)) as f64 / UNITS_PER_MS
+            };
+            for p in [0.5, 0.9, 0.99, 1.0] {
+                assert_eq!(
+                    d.percentile(p),
+                    Some(q(&direct, p).clamp(d.min, d.max)),
+                    "n = {n}, q = {p}"
+                );
+            }
+            let waiting = d.pending.len();
+            let summary = d.summary();
+            assert_eq!(round_trip(&d).summary(), summary, "n = {n}");
+            let mut settled = d.clone();
+            settled.settle();
+            assert!(settled.pending.is_empty());
+            assert_eq!(settled.summary(), summary, "n = {n}");
+            assert_eq!(d.pending.len(), waiting, "reading does not settle");
+            let mut merged = DurationStats::default();
+            merged.merge(d.clone());
+            merged.merge(d);
+            assert_eq!(merged.count(), 2 * n as u64);
+            assert_eq!(merged.percentile(0.5), settled.percentile(0.5), "n = {n}");
+        }
     }
 }

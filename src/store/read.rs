@@ -15,8 +15,9 @@ use crate::error::{Error, Result};
 /// Lines longer than this are skipped as malformed.
 pub const MAX_LINE: usize = 16 << 20;
 
-/// Read size; also the initial line buffer.
-const CHUNK: usize = 1 << 20;
+/// Read size; also the initial line buffer. Small enough that what a read copies is
+/// still in the core's cache when the lines are scanned (1 MiB cost 8% more CPU).
+const CHUNK: usize = 1 << 17;
 
 /// Files at least this large are split between workers when there are fewer files
 /// than cores.
