@@ -22,7 +22,7 @@ use super::stats::Group;
 use crate::record::{SkillResult, SkillView, Timestamp};
 use crate::rollup::{self, Fingerprint, Header, QUARTER_MS, Rollup};
 use crate::stats::exact_micros;
-use crate::store::{DataFile, LineError, Scan};
+use crate::store::{DataFile, LineError, Scan, Span};
 
 /// The dimensions of the day section, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,6 +252,7 @@ impl Builder {
             last: self.last,
             skipped: 0,
             skipped_lines: Vec::new(),
+            prefix: None,
         };
         (header, day, QuarterSection { strings, quarters })
     }
@@ -261,15 +262,32 @@ impl Builder {
 pub const RECIPE: rollup::Recipe<'static> = rollup::Recipe {
     key: 0,
     build: &build,
+    prefix: None,
 };
 
 /// Builds the rollup of one sealed file: the encoded file, or `None` when the file
 /// changed while it was read (the answer then comes from its raw lines).
 fn build(file: &DataFile) -> crate::Result<Option<Vec<u8>>> {
+    build_span(file, None)
+}
+
+/// Builds the rollup of a file's first `end` bytes (today's file: see
+/// `rollup::prefix`, which sets its header's source); `None` when it cannot be read.
+pub fn build_prefix(file: &DataFile, end: u64) -> crate::Result<Option<Vec<u8>>> {
+    build_span(file, Some(end))
+}
+
+/// Builds the rollup of a whole sealed file, or of its first `end` bytes.
+fn build_span(file: &DataFile, end: Option<u64>) -> crate::Result<Option<Vec<u8>>> {
     let Some(before) = Fingerprint::of_path(&file.path) else {
         return Ok(None);
     };
-    let scan = Scan::new(vec![file.clone()], false);
+    let span = end.map(|end| Span {
+        start: 0,
+        lines_before: 0,
+        end: Some(end),
+    });
+    let scan = Scan::new(vec![file.clone()], false).with_spans(vec![span]);
     let (builder, skipped) = scan.run(
         Builder::default,
         |b, line| {
@@ -279,7 +297,9 @@ fn build(file: &DataFile) -> crate::Result<Option<Vec<u8>>> {
         },
         Builder::merge,
     )?;
-    if Fingerprint::of_path(&file.path) != Some(before) {
+    // A sealed file must not have changed while it was read; today's may have grown
+    // (the prefix's checksum says whether what was read changed).
+    if end.is_none() && Fingerprint::of_path(&file.path) != Some(before) {
         return Ok(None);
     }
     let (mut header, day, quarters) = builder.sections();
@@ -444,6 +464,7 @@ mod tests {
             last: Some(2_000),
             skipped: 0,
             skipped_lines: vec![],
+            prefix: None,
         };
         // Format 1: another digit, and no CRCs at the end.
         let mut bytes = Rollup::encode(&header, &day, &[]);

@@ -194,12 +194,16 @@ pub fn stats_many(
         filter.since,
         filter.until,
         dims.is_some(),
-        rollup::RECIPE,
+        // Today's file too: the lines of a rollup of its start are not read again.
+        crate::rollup::Recipe {
+            prefix: Some(&rollup::build_prefix),
+            ..rollup::RECIPE
+        },
     )?;
     let new = || bys.iter().map(|_| Acc::default()).collect::<Vec<_>>();
     let test = LineFilter::new(filter);
-    let scan_raw = |raw: Vec<crate::store::DataFile>, indexes: Vec<usize>| {
-        let scan = Scan::with_indexes(raw, indexes, roots.needs_dedup());
+    let scan_raw = |raw: Vec<crate::store::DataFile>, indexes: Vec<usize>, spans| {
+        let scan = Scan::with_indexes(raw, indexes, roots.needs_dedup()).with_spans(spans);
         scan.run(
             new,
             |accs, line| {
@@ -231,7 +235,8 @@ pub fn stats_many(
             None => skipped.pruned.extend(source.day()),
         }
     }
-    let (accs, s) = scan_raw(raw, indexes)?;
+    let spans = vec![None; raw.len()];
+    let (accs, s) = scan_raw(raw, indexes, spans)?;
     skipped.merge(s);
     let seed = std::sync::Mutex::new(Some(accs));
     let usable = std::sync::Mutex::new(vec![false; rolled.len()]);
@@ -257,23 +262,31 @@ pub fn stats_many(
     .reduce(merge_accs)
     .unwrap_or_else(new);
     let usable = usable.into_inner().unwrap_or_else(|p| p.into_inner());
-    let (mut raw, mut indexes) = (Vec::new(), Vec::new());
+    // Then the files whose rollup could not answer, and the lines of today's file
+    // after its rollup.
+    let (mut raw, mut indexes, mut spans) = (Vec::new(), Vec::new(), Vec::new());
     for (source, used) in rolled.into_iter().zip(usable) {
         let day = source.day();
         match (used, &source.rollup, source.raw) {
-            (true, Some(r), _) => {
+            (true, Some(r), file) => {
                 r.header
                     .add_skipped(&mut skipped, source.index, &source.display);
+                if let (Some(tail), Some(file)) = (source.tail, file) {
+                    raw.push(file);
+                    indexes.push(source.index);
+                    spans.push(Some(tail));
+                }
             }
             (_, _, Some(file)) => {
                 raw.push(file);
                 indexes.push(source.index);
+                spans.push(None);
             }
             (_, _, None) => skipped.pruned.extend(day),
         }
     }
     if !raw.is_empty() {
-        let (scanned, s) = scan_raw(raw, indexes)?;
+        let (scanned, s) = scan_raw(raw, indexes, spans)?;
         skipped.merge(s);
         accs = merge_accs(accs, scanned);
     }

@@ -22,11 +22,15 @@
 //!
 //! The exports keep each sealed file's fold of their own ([`cached_fold`],
 //! `<file name>.<kind>.rollup`).
-//! Format: the magic `ccmonRU3`, then three length-prefixed (u64 little-endian) parts:
+//! Today's file has a rollup of its first lines when it is large (`prefix`), for
+//! readers that then read the rest raw (`cc-log stats`).
+//!
+//! Format: the magic `ccmonRU4`, then three length-prefixed (u64 little-endian) parts:
 //! the [`Header`] (postcard), the day section, the quarter section; then the CRC-32 of
 //! the day section and of the quarter section (u32 little-endian), checked when a
 //! section is read, so a changed byte makes a rollup damaged, never a wrong answer.
-//! (Formats 1 and 2 had no CRCs; format 1's sums were plain floats.) Files are 0600 in a
+//! (Formats 1 to 3 had no [`Prefix`] in their header, 1 and 2 no CRCs; format 1's sums
+//! were plain floats.) Files are 0600 in a
 //! 0700 folder, written to a temporary file and renamed into place, so concurrent
 //! readers see the old rollup or the new one; concurrent builders of the same file write
 //! the same content and the last rename wins.
@@ -39,6 +43,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+mod prefix;
 pub mod rows;
 pub use rows::{Rows, fold_rows, recipe as rows_recipe};
 
@@ -47,10 +52,10 @@ use crate::store::{DataFile, Roots, Scan, Skipped, Stream};
 use crate::time::Timestamp;
 
 /// The first bytes of every rollup file; the digit is the format's version (2: exact
-/// sums; 3: section checksums). A rollup of an older version is stale, rebuilt silently
+/// sums; 3: section checksums; 4: rollups of today's file, [`Prefix`]). A rollup of an older version is stale, rebuilt silently
 /// from its raw file; one kept by pruning cannot be, and is read as it is (see
 /// [`Rollup::version`]).
-const MAGIC: &[u8; 8] = b"ccmonRU3";
+const MAGIC: &[u8; 8] = b"ccmonRU4";
 
 /// The oldest format version still read.
 const OLDEST: u8 = b'1';
@@ -112,6 +117,49 @@ pub struct Header {
     pub skipped: u64,
     /// See `skipped`.
     pub skipped_lines: Vec<u64>,
+    /// For a rollup of the first lines of a file still being written (today's): what
+    /// those bytes were. `source.size` is their length.
+    pub prefix: Option<Prefix>,
+}
+
+/// What a rollup of a file's first lines covers: the file's bytes `[0, size)`, which
+/// end with a newline. It is used while those bytes are unchanged (same inode, same
+/// checksum), whatever was appended since; the rest is read raw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prefix {
+    /// The CRC-32 of the bytes.
+    pub crc: u32,
+    /// The lines in them.
+    pub lines: u64,
+}
+
+/// [`Header`] as formats 1 to 3 stored it.
+#[derive(Deserialize)]
+struct HeaderV3 {
+    source: Fingerprint,
+    pruned: bool,
+    key: u64,
+    records: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+    skipped: u64,
+    skipped_lines: Vec<u64>,
+}
+
+impl From<HeaderV3> for Header {
+    fn from(h: HeaderV3) -> Header {
+        Header {
+            source: h.source,
+            pruned: h.pruned,
+            key: h.key,
+            records: h.records,
+            first: h.first,
+            last: h.last,
+            skipped: h.skipped,
+            skipped_lines: h.skipped_lines,
+            prefix: None,
+        }
+    }
 }
 
 impl Header {
@@ -175,8 +223,9 @@ pub fn quarter_of(t: Timestamp) -> i64 {
 pub struct Rollup {
     /// What it says about its raw file.
     pub header: Header,
-    /// Its format version: 3, or an older one for a rollup kept by pruning before it
-    /// (2: no checksums; 1: no checksums, and its day section's sums are plain floats).
+    /// Its format version: 4, or an older one for a rollup kept by pruning before it
+    /// (3: no prefix; 2: no checksums; 1: no checksums, and its day section's sums are
+    /// plain floats).
     pub version: u8,
     bytes: Vec<u8>,
     day: Part,
@@ -356,6 +405,11 @@ pub fn sealed(file: &DataFile, now: Timestamp) -> bool {
     file.date.is_some_and(|d| d < now.utc_date())
 }
 
+/// Whether a daily file is today's (UTC), uncompressed.
+fn is_today(file: &DataFile, now: Timestamp) -> bool {
+    file.date == Some(now.utc_date()) && !file.gz
+}
+
 /// What loading a rollup found.
 #[derive(Debug)]
 pub enum Loaded {
@@ -422,11 +476,12 @@ fn read_head(file: &mut std::fs::File, size: u64) -> Option<(Header, usize, u8)>
         return None;
     }
     let head = read_part(file, size)?;
-    Some((
-        postcard::from_bytes(&head).ok()?,
-        head.len(),
-        magic[7] - b'0',
-    ))
+    let version = magic[7] - b'0';
+    let header = match version {
+        1..=3 => postcard::from_bytes::<HeaderV3>(&head).ok()?.into(),
+        _ => postcard::from_bytes(&head).ok()?,
+    };
+    Some((header, head.len(), version))
 }
 
 /// Reads one length-prefixed part of a rollup file of `size` bytes.
@@ -530,8 +585,12 @@ pub struct Source {
     pub display: String,
     /// The raw file, unless pruned.
     pub raw: Option<DataFile>,
-    /// A fresh rollup, when the file is sealed and rollups are in use.
+    /// A fresh rollup, when the file is sealed and rollups are in use; for today's file
+    /// (when the recipe has a prefix builder), a rollup of its first lines.
     pub rollup: Option<Rollup>,
+    /// With a rollup of today's first lines: the rest of the file, read raw when the
+    /// rollup is used (the whole file is read raw when it is not).
+    pub tail: Option<crate::store::Span>,
 }
 
 impl Source {
@@ -553,7 +612,14 @@ pub struct Recipe<'a> {
     pub key: u64,
     /// The builder.
     pub build: &'a Build<'a>,
+    /// The builder of a rollup of today's file's first bytes, for a reader that reads
+    /// a [`Source::tail`]; `None`: today's file is read raw.
+    pub prefix: Option<&'a BuildPrefix<'a>>,
 }
+
+/// A stream's builder of the rollup of a file's first `n` bytes (which end with a
+/// newline); `None` when it could not be read.
+pub type BuildPrefix<'a> = dyn Fn(&DataFile, u64) -> crate::Result<Option<Vec<u8>>> + Sync + 'a;
 
 /// The sources of a read of `stream` over `[since, until]`: every raw file the dates in
 /// their names allow, each sealed one with its rollup (loaded, or built and saved when
@@ -574,8 +640,15 @@ pub fn plan(
     let mut sources: Vec<Source> = Vec::with_capacity(files.len());
     let mut missing = Vec::new();
     for file in files {
-        let mut rollup = None;
-        if use_rollups && sealed(&file, now) {
+        let (mut rollup, mut tail) = (None, None);
+        if let Some(build) = recipe
+            .prefix
+            .filter(|_| use_rollups && is_today(&file, now))
+            && let Some((r, rest)) = prefix::today(root, &file, recipe.key, build)
+        {
+            rollup = Some(r);
+            tail = Some(rest);
+        } else if use_rollups && sealed(&file, now) {
             let path = path_for(root, &file.path);
             match load(&path, Fingerprint::of_path(&file.path), recipe.key) {
                 Loaded::Fresh(r) => rollup = Some(*r),
@@ -592,6 +665,7 @@ pub fn plan(
             display: file.display.clone(),
             raw: Some(file),
             rollup,
+            tail,
         });
     }
     if !missing.is_empty() {
@@ -633,6 +707,7 @@ pub fn plan(
                 display: crate::store::paths::display_path(&stream.dir(root).join(name)),
                 raw: None,
                 rollup,
+                tail: None,
             });
         }
     }
@@ -940,6 +1015,7 @@ where
             last: None,
             skipped: s.count,
             skipped_lines: s.locations.iter().map(|(_, l, _)| *l).collect(),
+            prefix: None,
         };
         let body = postcard::to_stdvec(&a).map_err(|e| crate::Error::Internal {
             what: "encoding a rollup",
@@ -1022,6 +1098,7 @@ mod tests {
             last: Some(2_000),
             skipped: 4,
             skipped_lines: vec![2, 9, 11],
+            prefix: None,
         }
     }
 
@@ -1045,6 +1122,33 @@ mod tests {
         let mut other = bytes;
         other[7] = b'9';
         assert!(Rollup::decode(other).is_none());
+    }
+
+    /// A rollup kept by pruning in format 3 (its header without a prefix) is still
+    /// read; beside its raw file it is stale.
+    #[test]
+    fn a_format_3_rollup_kept_by_pruning_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.rollup");
+        let mut h = header();
+        h.pruned = true;
+        let mut head = postcard::to_stdvec(&h).unwrap();
+        // Format 3's header is format 4's without its last field (here `None`, one byte).
+        assert_eq!(head.pop(), Some(0));
+        let mut old = b"ccmonRU3".to_vec();
+        for part in [&head[..], b"day", b"quarters"] {
+            old.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            old.extend_from_slice(part);
+        }
+        old.extend_from_slice(&crc32fast::hash(b"day").to_le_bytes());
+        old.extend_from_slice(&crc32fast::hash(b"quarters").to_le_bytes());
+        save(&path, &old).unwrap();
+        let Loaded::Fresh(r) = load(&path, None, 0) else {
+            panic!("a kept rollup of format 3 reads");
+        };
+        assert_eq!((r.version, &r.header), (3, &h));
+        assert_eq!(r.day().unwrap().as_ref(), b"day");
+        assert!(matches!(load(&path, Some(h.source), 0), Loaded::Missing));
     }
 
     #[test]
@@ -1090,7 +1194,7 @@ mod tests {
             load(&path, Some(header().source), 0),
             Loaded::Damaged
         ));
-        std::fs::write(&path, b"ccmonRU3garbage").unwrap();
+        std::fs::write(&path, b"ccmonRU4garbage").unwrap();
         assert!(matches!(
             load(&path, Some(header().source), 0),
             Loaded::Damaged

@@ -41,6 +41,7 @@ pub fn recipe<S: Rows>() -> Recipe<'static> {
     Recipe {
         key: key::<S>(),
         build: &build::<S>,
+        prefix: None,
     }
 }
 
@@ -117,6 +118,7 @@ fn build<S: Rows>(file: &DataFile) -> crate::Result<Option<Vec<u8>>> {
         last: b.last,
         skipped: skipped.count,
         skipped_lines: skipped.locations.iter().map(|(_, l, _)| *l).collect(),
+        prefix: None,
     };
     Ok(Some(Rollup::encode(&header, &b.rows, &[])))
 }

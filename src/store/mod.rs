@@ -18,4 +18,4 @@ pub mod safe;
 
 pub use lock::StreamLock;
 pub use paths::{DataFile, Roots, Stream};
-pub use read::{LineError, Scan, Skipped};
+pub use read::{LineError, Scan, Skipped, Span};

@@ -147,7 +147,21 @@ pub struct Scan {
     /// The index each file is reported under (its position in a longer list of
     /// sources, some answered without scanning); by default its position here.
     indexes: Option<Vec<usize>>,
+    /// The part of each file read (`None`: all of it); by default all of every file.
+    spans: Option<Vec<Option<Span>>>,
     seen: Option<Mutex<HashSet<Box<str>>>>,
+}
+
+/// A part of a file to read: the lines from `start`, a line start with `lines_before`
+/// lines before it, to `end` (a line start too), or to the end of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Where reading begins: offset 0 or just past a newline.
+    pub start: u64,
+    /// Lines before `start`, so lines keep their numbers in the whole file.
+    pub lines_before: u64,
+    /// Where reading stops (`None`: at the end of the file, however long it grows).
+    pub end: Option<u64>,
 }
 
 impl Scan {
@@ -156,7 +170,17 @@ impl Scan {
         Scan {
             files,
             indexes: None,
+            spans: None,
             seen: dedup.then(|| Mutex::new(HashSet::new())),
+        }
+    }
+
+    /// This scan reading only the given part of each file (`None`: all of it).
+    pub fn with_spans(self, spans: Vec<Option<Span>>) -> Scan {
+        debug_assert_eq!(self.files.len(), spans.len());
+        Scan {
+            spans: Some(spans),
+            ..self
         }
     }
 
@@ -211,7 +235,9 @@ impl Scan {
             let (mut acc, mut skipped) = (init(), Skipped::default());
             // One buffer per worker, reused from file to file.
             let mut splitter = LineSplitter::default();
-            while let Some(&(index, range)) = tasks.get(next.fetch_add(1, Ordering::Relaxed)) {
+            while let Some(&(index, range, anchor)) =
+                tasks.get(next.fetch_add(1, Ordering::Relaxed))
+            {
                 let Some(file) = self.files.get(index) else {
                     break;
                 };
@@ -224,6 +250,7 @@ impl Scan {
                     file,
                     index: shown,
                     range,
+                    anchor,
                 };
                 scan_file(&task, &mut splitter, &mut acc, &mut skipped, &visit)?;
             }
@@ -259,24 +286,40 @@ impl Scan {
 }
 
 impl Scan {
-    /// The tasks of a scan: `(file, byte range)`, the range `None` for a whole file and
-    /// `(start, end)` for a share of one (`end` `None`: to the end, however long).
-    fn tasks(&self, cores: usize) -> Vec<(usize, Option<ByteRange>)> {
+    /// The tasks of a scan: `(file, byte range, anchor)`, the range `None` for a whole
+    /// file and `(start, end)` for a share of one (`end` `None`: to the end, however
+    /// long); the anchor is a line start at or before the range's start, and the lines
+    /// before it.
+    fn tasks(&self, cores: usize) -> Vec<(usize, Option<ByteRange>, Anchor)> {
         let mut tasks = Vec::with_capacity(self.files.len());
         let split = cores > 1 && self.files.len() < cores;
         for (i, f) in self.files.iter().enumerate() {
+            let span = self
+                .spans
+                .as_ref()
+                .and_then(|s| s.get(i).copied().flatten());
+            let anchor = span.map_or((0, 0), |s| (s.start, s.lines_before));
+            let whole = span.map(|s| (s.start, s.end));
             let size = match split && !f.gz {
                 true => std::fs::symlink_metadata(&f.path).map_or(0, |m| m.len()),
                 false => 0,
             };
-            if size < SPLIT_MIN {
-                tasks.push((i, None));
+            let (from, to) = match span {
+                Some(s) => (s.start, s.end.map_or(size, |e| e.min(size))),
+                None => (0, size),
+            };
+            let length = to.saturating_sub(from);
+            if length < SPLIT_MIN {
+                tasks.push((i, whole, anchor));
                 continue;
             }
             let n = cores as u64;
             for k in 0..n {
-                let end = (k + 1 < n).then(|| size * (k + 1) / n);
-                tasks.push((i, Some((size * k / n, end))));
+                let end = match k + 1 < n {
+                    true => Some(from + length * (k + 1) / n),
+                    false => span.and_then(|s| s.end),
+                };
+                tasks.push((i, Some((from + length * k / n, end)), anchor));
             }
         }
         tasks
@@ -286,12 +329,17 @@ impl Scan {
 /// A share of a file: from a byte offset to another, or to the end.
 type ByteRange = (u64, Option<u64>);
 
+/// A line start in a file and the number of lines before it.
+type Anchor = (u64, u64);
+
 /// One file, or a share of one, to scan.
 struct Task<'a> {
     file: &'a DataFile,
     /// The index its lines are reported under.
     index: usize,
     range: Option<ByteRange>,
+    /// Where counting lines may start, for a share.
+    anchor: Anchor,
 }
 
 /// A share of a file: the lines that start in `[start, end)`. Reading begins at the
@@ -354,15 +402,22 @@ impl Read for Share {
 }
 
 /// Opens a share of `file` starting at `start`: positioned at the first line that
-/// starts at or after it, with the number of lines before that line.
-fn open_share(mut file: std::fs::File, start: u64, end: Option<u64>) -> io::Result<(Share, u64)> {
+/// starts at or after it, with the number of lines before that line. Lines are counted
+/// from `anchor`, a line start at or before `start`.
+fn open_share(
+    mut file: std::fs::File,
+    start: u64,
+    end: Option<u64>,
+    anchor: Anchor,
+) -> io::Result<(Share, u64)> {
     use std::io::{Seek, SeekFrom};
-    let mut lines_before = 0u64;
+    let (from, mut lines_before) = anchor;
     let mut first = start;
-    if start > 0 {
+    if start > from {
         // Count the newlines before `start`, then skip the line that `start` cuts.
+        file.seek(SeekFrom::Start(from))?;
         let mut block = vec![0u8; 256 * 1024];
-        let mut at = 0u64;
+        let mut at = from;
         while at < start {
             let want = usize::try_from(start - at)
                 .unwrap_or(usize::MAX)
@@ -450,10 +505,11 @@ where
     };
     let (source, base) = match task.range {
         Some((start, end)) => {
-            let (share, base) = open_share(handle, start, end).map_err(|source| Error::Read {
-                path: file.path.clone(),
-                source,
-            })?;
+            let (share, base) =
+                open_share(handle, start, end, task.anchor).map_err(|source| Error::Read {
+                    path: file.path.clone(),
+                    source,
+                })?;
             (Source::Share(share), base)
         }
         None => (Source::Whole(handle), 0),
@@ -623,18 +679,33 @@ mod tests {
         let path = dir.path().join("x.jsonl");
         let text = b"{\"a\":1}\n\n{\"b\":22}\nxyz\n{\"c\":333}\ntorn";
         std::fs::write(&path, text).unwrap();
-        let whole = lines_of(&path, None, &mut LineSplitter::default());
+        let whole = lines_of(&path, None, (0, 0), &mut LineSplitter::default());
         assert_eq!(whole.len(), 5);
         let size = text.len() as u64;
         let mut splitter = LineSplitter::default();
-        let mut lines = |range| lines_of(&path, range, &mut splitter);
-        assert_eq!(lines(None), whole);
+        let mut lines = |range, anchor| lines_of(&path, range, anchor, &mut splitter);
+        assert_eq!(lines(None, (0, 0)), whole);
         for cut in 0..=size {
             for cut2 in cut..=size {
-                let mut got = lines(Some((0, Some(cut))));
-                got.extend(lines(Some((cut, Some(cut2)))));
-                got.extend(lines(Some((cut2, None))));
+                let mut got = lines(Some((0, Some(cut))), (0, 0));
+                got.extend(lines(Some((cut, Some(cut2))), (0, 0)));
+                got.extend(lines(Some((cut2, None)), (0, 0)));
                 assert_eq!(got, whole, "cuts at {cut} and {cut2}");
+            }
+        }
+        // Counted from a later line start (a span's), lines keep their numbers.
+        let starts = (0..=size).filter(|&i| i == 0 || text[i as usize - 1] == b'\n');
+        for (before, from) in starts.enumerate() {
+            let later: Vec<_> = whole
+                .iter()
+                .filter(|(n, _)| *n > before as u64)
+                .cloned()
+                .collect();
+            for cut in from..=size {
+                let anchor = (from, before as u64);
+                let mut got = lines(Some((from, Some(cut))), anchor);
+                got.extend(lines(Some((cut, None)), anchor));
+                assert_eq!(got, later, "from {from}, cut at {cut}");
             }
         }
     }
@@ -642,6 +713,7 @@ mod tests {
     fn lines_of(
         path: &std::path::Path,
         range: Option<ByteRange>,
+        anchor: Anchor,
         splitter: &mut LineSplitter,
     ) -> Vec<(u64, String)> {
         let file = DataFile {
@@ -655,6 +727,7 @@ mod tests {
             file: &file,
             index: 0,
             range,
+            anchor,
         };
         let mut acc = Vec::new();
         let mut skipped = Skipped::default();

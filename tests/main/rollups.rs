@@ -314,7 +314,7 @@ fn a_late_record_or_damage_rebuilds_the_rollup() {
     let rollup = env
         .root()
         .join(".ccmon/rollups/skill-invocations-2026-01-12.jsonl.rollup");
-    std::fs::write(&rollup, b"ccmonRU3 not a rollup").unwrap();
+    std::fs::write(&rollup, b"ccmonRU4 not a rollup").unwrap();
     let (out, stderr, code) = run(&env, &["stats", "--by", "day", "--utc", "--json"]);
     assert_eq!(code, 0);
     assert!(
@@ -556,4 +556,127 @@ fn fleet_exports_from_kept_folds_equal_a_raw_read() {
             assert!((v1 - v2).abs() <= v2.abs() * 1e-12, "{s1}: {v1} vs {v2}");
         }
     }
+}
+
+/// A day's worth of lines for today's file, `n` of them from line number `first`, every
+/// 257th malformed.
+fn today_lines(today: &str, first: usize, n: usize) -> String {
+    let mut text = String::new();
+    for i in first..first + n {
+        if i % 257 == 5 {
+            text.push_str("{\"timestamp\": \"torn\n");
+            continue;
+        }
+        let ms = (i as i64 * 3_137) % DAY_MS;
+        let t = Timestamp(Timestamp::parse(&format!("{today}T00:00:00Z")).unwrap().0 + ms);
+        text.push_str(&format!(
+            "{{\"timestamp\":\"{}\",\"skill\":\"{}\",\"params\":{{\"file\":\"src/module_{}/file.rs\",\"lines\":{},\"mode\":\"review\"}},\"result\":\"{}\",\"duration\":{}.{},\"cacheHit\":{},\"agent\":\"{}\",\"runId\":\"run-{}\",\"cujId\":\"{}\",\"error\":null,\"metadata\":{{\"memory_delta_mb\":1.5,\"cpu_user_ms\":{}}},\"id\":\"id-{i}\",\"host\":\"bench-host\"}}\n",
+            t,
+            SKILLS[i % 3],
+            i % 251,
+            i % 1009,
+            RESULTS[i % 6],
+            i * 7 % 20_000,
+            i % 10,
+            i % 3 == 0,
+            AGENTS[i % 2],
+            i % 977,
+            CUJS[i % 2],
+            i % 500,
+        ));
+    }
+    text
+}
+
+/// Today's file is answered from a rollup of its first lines plus a raw read of the
+/// lines after them; an append, an edit in place, a truncation or a torn line gives the
+/// raw answer every time.
+#[test]
+fn todays_file_is_read_from_a_rollup_of_its_start_and_raw_after_it() {
+    use std::os::unix::fs::{FileExt, PermissionsExt};
+    let env = Env::new();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let name = format!("skill-invocations-{today}.jsonl");
+    let path = env.path(&format!("logs/{name}"));
+    let rollup = env.path(&format!(".ccmon/rollups/{name}.rollup"));
+    let mut text = today_lines(&today, 0, 26_000);
+    assert!(text.len() as u64 > 8 << 20, "{}", text.len());
+    env.write(&format!("logs/{name}"), &text);
+    let since = format!("{today}T01:07:13Z");
+    let check = |what: &str| {
+        for args in [
+            &["--by", "skill"][..],
+            &["--by", "day"],
+            &["--by", "result", "--since", &since],
+            &[
+                "--by",
+                "agent",
+                "--skill",
+                "lint",
+                "--until",
+                &format!("{today}T12:00:00Z"),
+            ],
+        ] {
+            for tz in ["UTC", "Asia/Kolkata"] {
+                let rolled = outcome(env.log().env("TZ", tz).args(["stats", "--json"]).args(args));
+                let raw = outcome(
+                    env.log()
+                        .env("TZ", tz)
+                        .env("CC_ROLLUPS", "off")
+                        .args(["stats", "--json"])
+                        .args(args),
+                );
+                assert_eq!(rolled.2, 0, "{what}: {}", rolled.1);
+                assert!(rolled.1.contains("malformed line"), "{what}: {}", rolled.1);
+                assert_eq!(rolled, raw, "{what}: {args:?} TZ={tz}");
+            }
+        }
+    };
+    check("first read");
+    let meta = std::fs::metadata(&rollup).expect("a rollup of today's file");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let built = std::fs::read(&rollup).unwrap();
+
+    // Lines appended since are read raw; the rollup stays as it was.
+    let append = |text: &mut String, more: &str| {
+        text.push_str(more);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut file, more.as_bytes()).unwrap();
+    };
+    append(&mut text, &today_lines(&today, 26_000, 300));
+    check("appended");
+    assert_eq!(
+        std::fs::read(&rollup).unwrap(),
+        built,
+        "small appends keep the rollup"
+    );
+
+    // An edit in place, the same length: the checksum no longer matches.
+    let at = text.find("\"result\":\"success\"").unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.write_all_at(b"\"result\":\"failure\"", at as u64)
+        .unwrap();
+    text.replace_range(at..at + 18, "\"result\":\"failure\"");
+    check("edited in place");
+    assert_ne!(
+        std::fs::read(&rollup).unwrap(),
+        built,
+        "rebuilt after the edit"
+    );
+
+    // More than a quarter again appended: rebuilt, still the raw answer.
+    let rebuilt = std::fs::read(&rollup).unwrap();
+    append(&mut text, &today_lines(&today, 26_300, 7_600));
+    check("grown");
+    assert_ne!(std::fs::read(&rollup).unwrap(), rebuilt);
+
+    // Cut short in place (mid-line), then a torn line added.
+    text.truncate(text.len() - 1_000);
+    file.set_len(text.len() as u64).unwrap();
+    check("truncated");
+    append(&mut text, "{\"timestamp\":\"");
+    check("torn");
 }
