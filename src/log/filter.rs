@@ -51,6 +51,7 @@ impl<'f> LineFilter<'f> {
     /// it matched, `Ok(false)` when it did not, `Err` when it is malformed. Lines without
     /// the prefilter substring are not parsed, only checked to be a whole JSON object
     /// line, so torn lines and garbage are still reported.
+    #[inline]
     pub(crate) fn test<'a>(
         &self,
         scan: Option<&Scan>,
@@ -95,6 +96,7 @@ impl<'f> LineFilter<'f> {
     }
 }
 
+#[inline]
 fn parse(bytes: &[u8]) -> Result<SkillView<'_>, LineError> {
     SkillView::parse(bytes).ok_or(LineError::Malformed)
 }

@@ -575,6 +575,7 @@ pub struct SkillView<'a> {
 impl<'a> SkillView<'a> {
     /// Reads a stored line: the fast scanner when it can decide, serde_json when it
     /// cannot. `None` when the line is not a valid skill invocation.
+    #[inline]
     pub fn parse(bytes: &'a [u8]) -> Option<SkillView<'a>> {
         let mut view = SkillView {
             timestamp: Timestamp(0),
@@ -587,20 +588,26 @@ impl<'a> SkillView<'a> {
             cuj_id: None,
             id: None,
         };
-        // Filled in place: the view is large, and moving it around costs.
+        // Filled in place, and inlined so the caller's frame holds it: the view is
+        // large, and moving it around costs.
         match view.scan(bytes) {
             Scanned::Object => Some(view),
             Scanned::Invalid => None,
-            Scanned::Unsure => {
-                // One UTF-8 check, then serde_json reads from a `&str` without checking
-                // every string again.
-                let text = std::str::from_utf8(bytes).ok()?;
-                if is_object_text(text) {
-                    serde_json::from_str(text).ok()
-                } else {
-                    None
-                }
-            }
+            Scanned::Unsure => Self::parse_unsure(bytes),
+        }
+    }
+
+    /// A line the scanner left to serde_json (escapes, mostly).
+    #[cold]
+    #[inline(never)]
+    fn parse_unsure(bytes: &'a [u8]) -> Option<SkillView<'a>> {
+        // One UTF-8 check, then serde_json reads from a `&str` without checking every
+        // string again.
+        let text = std::str::from_utf8(bytes).ok()?;
+        if is_object_text(text) {
+            serde_json::from_str(text).ok()
+        } else {
+            None
         }
     }
 
@@ -610,18 +617,23 @@ impl<'a> SkillView<'a> {
         let mut times: [Option<Timestamp>; 2] = [None, None];
         let mut skill = None;
         let view = self;
-        let wanted = |key: &str| match key {
-            "timestamp" => Some(0),
-            "ts" => Some(1),
-            "skill" => Some(2),
-            "result" => Some(3),
-            "duration" => Some(4),
-            "cacheHit" => Some(5),
-            "agent" => Some(6),
-            "runId" => Some(7),
-            "cujId" => Some(8),
-            "id" => Some(9),
-            _ => None,
+        // By length and first byte, then one comparison of a known size (which compiles
+        // to a load or two, not a call): every key of every line goes through here.
+        let wanted = |key: &str| {
+            let k = key.as_bytes();
+            match (k.len(), k.first()) {
+                (9, Some(b't')) if k == b"timestamp" => Some(0),
+                (2, Some(b't')) if k == b"ts" => Some(1),
+                (5, Some(b's')) if k == b"skill" => Some(2),
+                (6, Some(b'r')) if k == b"result" => Some(3),
+                (8, Some(b'd')) if k == b"duration" => Some(4),
+                (8, Some(b'c')) if k == b"cacheHit" => Some(5),
+                (5, Some(b'a')) if k == b"agent" => Some(6),
+                (5, Some(b'r')) if k == b"runId" => Some(7),
+                (5, Some(b'c')) if k == b"cujId" => Some(8),
+                (2, Some(b'i')) if k == b"id" => Some(9),
+                _ => None,
+            }
         };
         let verdict = scan_object(bytes, wanted, |i, field| match (i, field) {
             (0 | 1, Field::Str(s)) => {
