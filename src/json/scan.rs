@@ -397,8 +397,10 @@ impl<'a> Scanner<'a, '_> {
         // Without backslashes, the next quote closes the string.
         let close = self.next_quote(open + 1)?;
         self.i = close + 1;
-        // SAFETY: `open < close <= len` (both are positions of quotes in the line), and
-        // quotes are ASCII, so both ends are character boundaries of the `&str`.
+        debug_assert!(self.b[open] == b'"' && self.b.get(close) == Some(&b'"'));
+        // SAFETY: `open < close < len` (both are positions of quotes in the line: the
+        // classifier's bit map marks exactly those), and quotes are ASCII, so both ends
+        // are character boundaries of the `&str`.
         Some(unsafe { self.s.get_unchecked(open + 1..close) })
     }
 

@@ -29,6 +29,16 @@ pub struct Filter {
     pub grep: Option<Regex>,
 }
 
+impl Filter {
+    /// The most selective exact value, whose JSON text (`"multi-ai-code-review"`) every
+    /// matching line contains: lines without it are not parsed.
+    pub(crate) fn exact_value(&self) -> Option<&str> {
+        [&self.skill, &self.run_id, &self.cuj_id, &self.agent]
+            .into_iter()
+            .find_map(|v| v.as_deref())
+    }
+}
+
 /// A filter prepared for scanning: the substring every matching line must contain.
 pub(crate) struct LineFilter<'f> {
     filter: &'f Filter,
@@ -37,10 +47,7 @@ pub(crate) struct LineFilter<'f> {
 
 impl<'f> LineFilter<'f> {
     pub(crate) fn new(filter: &'f Filter) -> Self {
-        // The most selective exact value, as it appears in JSON: `"multi-ai-code-review"`.
-        let exact = [&filter.skill, &filter.run_id, &filter.cuj_id, &filter.agent]
-            .into_iter()
-            .find_map(|v| v.as_deref());
+        let exact = filter.exact_value();
         let needle = exact
             .and_then(|v| serde_json::to_string(v).ok())
             .map(|json| memmem::Finder::new(json.as_bytes()).into_owned());

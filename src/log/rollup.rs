@@ -109,6 +109,8 @@ struct Builder {
     records: u64,
     first: Option<i64>,
     last: Option<i64>,
+    /// Malformed lines shaped like a whole object (see `Header::object_skipped`).
+    object_skipped: u64,
 }
 
 impl Builder {
@@ -161,14 +163,17 @@ impl Builder {
         }
     }
 
-    fn merge(mut self, other: Builder) -> Builder {
+    fn merge(mut self, mut other: Builder) -> Builder {
         // A large file is read in one share per core: their builders merge here.
         if other.records == 0 {
+            self.object_skipped += other.object_skipped;
             return self;
         }
         if self.records == 0 {
+            other.object_skipped += self.object_skipped;
             return other;
         }
+        self.object_skipped += other.object_skipped;
         // Re-key the other's strings into this builder's table.
         let names: Vec<Box<str>> = {
             let mut v: Vec<(u32, Box<str>)> =
@@ -253,6 +258,7 @@ impl Builder {
             skipped: 0,
             skipped_lines: Vec::new(),
             prefix: None,
+            object_skipped: self.object_skipped,
         };
         (header, day, QuarterSection { strings, quarters })
     }
@@ -286,12 +292,16 @@ fn build_span(file: &DataFile, end: Option<u64>) -> crate::Result<Option<Vec<u8>
         start: 0,
         lines_before: 0,
         end: Some(end),
+        identity: None,
     });
     let scan = Scan::new(vec![file.clone()], false).with_spans(vec![span]);
     let (builder, skipped) = scan.run(
         Builder::default,
         |b, line| {
-            let v = SkillView::parse(line.bytes).ok_or(LineError::Malformed)?;
+            let Some(v) = SkillView::parse(line.bytes) else {
+                b.object_skipped += u64::from(crate::record::prefilter_may_skip(line.bytes));
+                return Err(LineError::Malformed);
+            };
             b.add(&v);
             Ok(())
         },
@@ -386,6 +396,11 @@ pub(super) fn decode_dim(r: &Rollup, d: Dim) -> Option<Vec<(String, super::stats
             .into_iter()
             .map(|(k, g)| (k, g.into()))
             .collect(),
+        2 | 3 => postcard::from_bytes::<Vec<(String, super::stats::StoredGroupV3)>>(dim)
+            .ok()?
+            .into_iter()
+            .map(|(k, g)| (k, g.into()))
+            .collect(),
         _ => postcard::from_bytes(dim).ok()?,
     };
     groups
@@ -465,6 +480,7 @@ mod tests {
             skipped: 0,
             skipped_lines: vec![],
             prefix: None,
+            object_skipped: 0,
         };
         // Format 1: another digit, and no CRCs at the end.
         let mut bytes = Rollup::encode(&header, &day, &[]);

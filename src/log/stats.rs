@@ -91,6 +91,29 @@ impl Group {
     }
 }
 
+/// A [`StoredGroup`] as formats 2 and 3 of rollups stored it (read for days pruned
+/// before format 4): its buckets as pairs.
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct StoredGroupV3 {
+    count: u64,
+    successes: u64,
+    failures: u64,
+    cache_hits: u64,
+    durations: crate::stats::StoredDurationsV3,
+}
+
+impl From<StoredGroupV3> for StoredGroup {
+    fn from(v: StoredGroupV3) -> StoredGroup {
+        StoredGroup {
+            count: v.count,
+            successes: v.successes,
+            failures: v.failures,
+            cache_hits: v.cache_hits,
+            durations: v.durations.into(),
+        }
+    }
+}
+
 /// A [`StoredGroup`] as format 1 of rollups stored it (read for days pruned before
 /// format 2).
 #[derive(Debug, Clone, Deserialize)]
@@ -180,7 +203,8 @@ pub fn stats(
 /// [`stats`] for several groupings in one pass over the files: one table per `bys`.
 ///
 /// Sealed days are answered from their rollups where the question allows (see
-/// `log::rollup`), building the missing ones; the rest is read raw.
+/// `log::rollup`), building the missing ones, and a large file of today's from a rollup of
+/// its first lines plus its later lines read raw (`rollup::prefix`); the rest is read raw.
 pub fn stats_many(
     roots: &Roots,
     filter: &Filter,
@@ -218,10 +242,11 @@ pub fn stats_many(
         )
     };
     let mut skipped = Skipped::default();
-    // Raw lines first (today, sealed files without a rollup), then the rollups on every
-    // core, the first worker going on with the raw scan's accumulator (one less set of
-    // histograms in memory); rollups the question cannot use after all (a cut quarter,
-    // damage) are read raw last.
+    // Raw lines first (today's file without a rollup, sealed files without one), then the
+    // rollups on every core, the first worker going on with the raw scan's accumulator
+    // (one less set of histograms in memory); then the files whose rollup the question
+    // cannot use after all (a cut quarter, damage), and the lines of today's file after
+    // its rollup, read raw.
     let (rolled, plain): (Vec<_>, Vec<_>) = sources
         .into_iter()
         .partition(|s| dims.is_some() && s.rollup.is_some());
@@ -320,7 +345,8 @@ impl GroupBy {
     }
 }
 
-/// Folds a sealed file's rollup into the accumulators, from its day section when the
+/// Folds a file's rollup (a sealed file's, or of today's first lines) into the
+/// accumulators, from its day section when the
 /// question allows, else from its quarters; `false` (nothing folded) when the window
 /// cuts a quarter that holds records, so the file must be read raw.
 fn fold_rollup(
@@ -332,6 +358,10 @@ fn fold_rollup(
     utc: bool,
 ) -> bool {
     let h = &r.header;
+    // The raw scan would not count some of its malformed lines.
+    if h.object_skipped > 0 && filter.exact_value().is_some() {
+        return false;
+    }
     let one_day = match (h.first, h.last) {
         (Some(f), Some(l)) => {
             let day = Timestamp(f).day(true);

@@ -1,5 +1,6 @@
-//! Rollups (SPEC §13): summaries of sealed daily files, so questions over long
-//! histories read kilobytes instead of gigabytes.
+//! Rollups (SPEC §13): summaries of sealed daily files (and of the first lines of a
+//! large file of today's), so questions over long histories read kilobytes instead of
+//! gigabytes.
 //!
 //! A daily file is *sealed* once its UTC date is over. Its rollup lives at
 //! `ROOT/.ccmon/rollups/<file name>.rollup` and is tied to the file's size,
@@ -120,6 +121,10 @@ pub struct Header {
     /// For a rollup of the first lines of a file still being written (today's): what
     /// those bytes were. `source.size` is their length.
     pub prefix: Option<Prefix>,
+    /// How many of the malformed lines look like a whole object (`{...}`): a raw scan
+    /// for an exact value skips such a line without parsing it when the value is not in
+    /// it, so it does not count it; a question with such a filter reads the file raw.
+    pub object_skipped: u64,
 }
 
 /// What a rollup of a file's first lines covers: the file's bytes `[0, size)`, which
@@ -158,6 +163,7 @@ impl From<HeaderV3> for Header {
             skipped: h.skipped,
             skipped_lines: h.skipped_lines,
             prefix: None,
+            object_skipped: 0,
         }
     }
 }
@@ -410,6 +416,15 @@ fn is_today(file: &DataFile, now: Timestamp) -> bool {
     file.date == Some(now.utc_date()) && !file.gz
 }
 
+/// Whether a window edge falls inside today (UTC) off a quarter hour: today's
+/// rollup could not answer, so none is checked or built for the question.
+fn cuts_today(since: Option<Timestamp>, until: Option<Timestamp>, now: Timestamp) -> bool {
+    let day = now.millis() - now.millis().rem_euclid(crate::time::DAY_MS);
+    let today = |t: i64| (day..day + crate::time::DAY_MS).contains(&t);
+    since.is_some_and(|s| today(s.millis()) && s.millis().rem_euclid(QUARTER_MS) != 0)
+        || until.is_some_and(|u| today(u.millis()) && (u.millis() + 1).rem_euclid(QUARTER_MS) != 0)
+}
+
 /// What loading a rollup found.
 #[derive(Debug)]
 pub enum Loaded {
@@ -617,8 +632,8 @@ pub struct Recipe<'a> {
     pub prefix: Option<&'a BuildPrefix<'a>>,
 }
 
-/// A stream's builder of the rollup of a file's first `n` bytes (which end with a
-/// newline); `None` when it could not be read.
+/// A stream's builder of the rollup of a file's bytes up to `end` (just past a newline);
+/// `None` when it could not be read.
 pub type BuildPrefix<'a> = dyn Fn(&DataFile, u64) -> crate::Result<Option<Vec<u8>>> + Sync + 'a;
 
 /// The sources of a read of `stream` over `[since, until]`: every raw file the dates in
@@ -643,7 +658,7 @@ pub fn plan(
         let (mut rollup, mut tail) = (None, None);
         if let Some(build) = recipe
             .prefix
-            .filter(|_| use_rollups && is_today(&file, now))
+            .filter(|_| use_rollups && is_today(&file, now) && !cuts_today(since, until, now))
             && let Some((r, rest)) = prefix::today(root, &file, recipe.key, build)
         {
             rollup = Some(r);
@@ -1016,6 +1031,7 @@ where
             skipped: s.count,
             skipped_lines: s.locations.iter().map(|(_, l, _)| *l).collect(),
             prefix: None,
+            object_skipped: 0,
         };
         let body = postcard::to_stdvec(&a).map_err(|e| crate::Error::Internal {
             what: "encoding a rollup",
@@ -1099,6 +1115,7 @@ mod tests {
             skipped: 4,
             skipped_lines: vec![2, 9, 11],
             prefix: None,
+            object_skipped: 0,
         }
     }
 

@@ -22,7 +22,7 @@ use crate::store::safe;
 use crate::store::{DataFile, Span};
 
 /// Files smaller than this are read raw: their scan takes a few milliseconds.
-pub const MIN_BYTES: u64 = 8 << 20;
+pub(super) const MIN_BYTES: u64 = 8 << 20;
 
 /// The rollup of today's `file` (in root `root`) and the part of the file after it, or
 /// `None` when the file is read raw whole. A kept rollup is used when it still
@@ -83,6 +83,7 @@ pub(super) fn today(
         start: end,
         lines_before: lines,
         end: None,
+        identity: Some((meta.dev(), meta.ino())),
     };
     Rollup::decode(bytes).map(|r| (r, span))
 }
@@ -116,15 +117,20 @@ fn load(path: &Path, key: u64) -> Loaded {
 fn still_holds(r: &Rollup, raw: &std::fs::File, meta: &std::fs::Metadata) -> Option<Span> {
     let (source, prefix) = (r.header.source, r.header.prefix?);
     let size = meta.len();
-    let fits = source.inode == meta.ino()
-        && source.dev == meta.dev()
-        && source.size <= size
-        && size - source.size <= source.size / 4;
-    (fits && checksum(raw, source.size).ok()? == (prefix.crc, prefix.lines)).then_some(Span {
-        start: source.size,
-        lines_before: prefix.lines,
-        end: None,
-    })
+    let fits = source.inode == meta.ino() && source.dev == meta.dev() && source.size <= size;
+    // Rebuilt once it would cover a quarter as much again (not for a long torn line,
+    // which a rebuild would leave out too).
+    let grown = fits
+        && size - source.size > source.size / 4
+        && last_line_end(raw, size).is_some_and(|end| end - source.size > source.size / 4);
+    (fits && !grown && checksum(raw, source.size).ok()? == (prefix.crc, prefix.lines)).then_some(
+        Span {
+            start: source.size,
+            lines_before: prefix.lines,
+            end: None,
+            identity: Some((meta.dev(), meta.ino())),
+        },
+    )
 }
 
 /// Just past the last newline of the file's first `size` bytes; `None` when there is

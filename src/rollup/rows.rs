@@ -119,6 +119,7 @@ fn build<S: Rows>(file: &DataFile) -> crate::Result<Option<Vec<u8>>> {
         skipped: skipped.count,
         skipped_lines: skipped.locations.iter().map(|(_, l, _)| *l).collect(),
         prefix: None,
+        object_skipped: 0,
     };
     Ok(Some(Rollup::encode(&header, &b.rows, &[])))
 }

@@ -175,10 +175,11 @@ impl DurationStats {
                     self.spill();
                 }
                 if let Some(h) = &mut self.histogram {
-                    for &(value, n) in buckets {
+                    // Checked by `consistent`: every bucket is well formed.
+                    buckets.visit(|value, n| {
                         // Auto-resizing: in range whatever the value.
                         let _ = h.record_n(value, n);
-                    }
+                    });
                 }
             }
             None => {
@@ -269,8 +270,8 @@ impl DurationStats {
 /// How a distribution is stored in a rollup: the exact values while there are few
 /// (whole microseconds as integers, others as floats), else the histogram's recorded
 /// buckets, each as the highest value it holds and its count, which record back into
-/// the same buckets. Decoded as it is, it merges into a [`DurationStats`] without
-/// building a histogram of its own ([`DurationStats::merge_stored`]).
+/// the same buckets ([`Packed`]). Decoded as it is, it merges into a [`DurationStats`]
+/// without building a histogram of its own ([`DurationStats::merge_stored`]).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StoredDurations {
     count: u64,
@@ -279,7 +280,149 @@ pub struct StoredDurations {
     max: f64,
     micros: Vec<u64>,
     floats: Vec<f64>,
+    buckets: Option<Packed>,
+}
+
+/// A histogram's recorded buckets in increasing order, as bytes: for each, the LEB128 of
+/// its value's distance from the previous bucket's (the first's from 0), then the LEB128
+/// of its count. Neighbouring buckets are close, so most take two or three bytes, and
+/// reading them is a short loop rather than a deserializer's call per number.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Packed(Vec<u8>);
+
+impl Packed {
+    fn pack(buckets: impl Iterator<Item = (u64, u64)>) -> Packed {
+        let mut out = Vec::new();
+        let mut previous = 0u64;
+        for (value, count) in buckets {
+            leb128(&mut out, value.wrapping_sub(previous));
+            leb128(&mut out, count);
+            previous = value;
+        }
+        Packed(out)
+    }
+
+    /// Hands each bucket to `f` in order; `false` at the first malformed one (a
+    /// truncated number, a value that does not increase or overflows), after which
+    /// nothing more is handed over.
+    #[inline]
+    fn visit(&self, mut f: impl FnMut(u64, u64)) -> bool {
+        let mut bytes = &self.0[..];
+        let mut previous: Option<u64> = None;
+        while !bytes.is_empty() {
+            let (Some(delta), Some(count)) = (read_leb128(&mut bytes), read_leb128(&mut bytes))
+            else {
+                return false;
+            };
+            let value = match previous {
+                None => delta,
+                Some(p) if delta > 0 => match p.checked_add(delta) {
+                    Some(v) => v,
+                    None => return false,
+                },
+                Some(_) => return false,
+            };
+            previous = Some(value);
+            f(value, count);
+        }
+        true
+    }
+
+    /// The buckets, or `None` when one is malformed.
+    #[cfg(test)]
+    fn buckets(&self) -> Option<Vec<(u64, u64)>> {
+        let mut out = Vec::new();
+        self.visit(|v, n| out.push((v, n))).then_some(out)
+    }
+}
+
+fn leb128(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// One LEB128 number; nearly all take one to three bytes (a bucket's distance from
+/// the previous one, in microseconds, and its count).
+#[inline(always)]
+fn read_leb128(bytes: &mut &[u8]) -> Option<u64> {
+    let low = |b: u8| u64::from(b & 0x7f);
+    let (v, rest) = match **bytes {
+        [a, ref rest @ ..] if a < 0x80 => (u64::from(a), rest),
+        [a, b, ref rest @ ..] if b < 0x80 => (low(a) | u64::from(b) << 7, rest),
+        [a, b, c, ref rest @ ..] if c < 0x80 => (low(a) | low(b) << 7 | u64::from(c) << 14, rest),
+        _ => return read_leb128_long(bytes),
+    };
+    *bytes = rest;
+    Some(v)
+}
+
+#[cold]
+fn read_leb128_long(bytes: &mut &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&b, rest) = bytes.split_first()?;
+        *bytes = rest;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            // The tenth byte may only hold the top bit.
+            return (shift < 63 || b <= 1).then_some(v);
+        }
+    }
+    None
+}
+
+impl Serialize for Packed {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Packed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Packed;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("packed histogram buckets")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Packed, E> {
+                Ok(Packed(v.to_vec()))
+            }
+            fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Packed, E> {
+                Ok(Packed(v))
+            }
+        }
+        d.deserialize_bytes(Visitor)
+    }
+}
+
+/// [`StoredDurations`] as formats 2 and 3 of rollups stored it: its buckets as pairs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredDurationsV3 {
+    count: u64,
+    sum: super::ExactSum,
+    min: f64,
+    max: f64,
+    micros: Vec<u64>,
+    floats: Vec<f64>,
     buckets: Option<Vec<(u64, u64)>>,
+}
+
+impl From<StoredDurationsV3> for StoredDurations {
+    fn from(v: StoredDurationsV3) -> StoredDurations {
+        StoredDurations {
+            count: v.count,
+            sum: v.sum,
+            min: v.min,
+            max: v.max,
+            micros: v.micros,
+            floats: v.floats,
+            buckets: v.buckets.map(|b| Packed::pack(b.into_iter())),
+        }
+    }
 }
 
 /// [`StoredDurations`] as format 1 of rollups stored it: its sum a plain float.
@@ -303,19 +446,26 @@ impl From<StoredDurationsV1> for StoredDurations {
             max: v.max,
             micros: v.micros,
             floats: v.floats,
-            buckets: v.buckets,
+            buckets: v.buckets.map(|b| Packed::pack(b.into_iter())),
         }
     }
 }
 
 impl StoredDurations {
-    /// Whether its parts add up to its count, as a decoded distribution must.
+    /// Whether its parts add up to its count, as a decoded distribution must (its
+    /// buckets well formed, none empty).
     pub fn consistent(&self) -> bool {
-        let bucketed = self
-            .buckets
-            .iter()
-            .flatten()
-            .try_fold(0u64, |t, (_, n)| t.checked_add(*n));
+        let bucketed = match &self.buckets {
+            None => Some(0),
+            Some(p) => {
+                let (mut total, mut empty) = (Some(0u64), false);
+                let whole = p.visit(|_, n| {
+                    total = total.and_then(|t| t.checked_add(n));
+                    empty |= n == 0;
+                });
+                total.filter(|_| whole && !empty)
+            }
+        };
         let stored = (self.micros.len() as u64 + self.floats.len() as u64)
             .checked_add(bucketed.unwrap_or(u64::MAX));
         stored == Some(self.count)
@@ -333,9 +483,10 @@ impl Serialize for DurationStats {
             }
         }
         let buckets = self.settled().map(|h| {
-            h.iter_recorded()
-                .map(|v| (v.value_iterated_to(), v.count_at_value()))
-                .collect()
+            Packed::pack(
+                h.iter_recorded()
+                    .map(|v| (v.value_iterated_to(), v.count_at_value())),
+            )
         });
         StoredDurations {
             count: self.count,
@@ -363,9 +514,12 @@ impl<'de> Deserialize<'de> for DurationStats {
             Some(buckets) => {
                 let mut h = Histogram::<u64>::new(3)
                     .map_err(|_| serde::de::Error::custom("histogram precision"))?;
-                for (value, count) in buckets {
-                    h.record_n(value, count)
-                        .map_err(|_| serde::de::Error::custom("histogram value out of range"))?;
+                let mut in_range = true;
+                let whole = buckets.visit(|value, count| {
+                    in_range &= h.record_n(value, count).is_ok();
+                });
+                if !whole || !in_range {
+                    return Err(serde::de::Error::custom("malformed histogram buckets"));
                 }
                 Some(h)
             }
@@ -501,5 +655,78 @@ mod tests {
             assert_eq!(merged.count(), 2 * n as u64);
             assert_eq!(merged.percentile(0.5), settled.percentile(0.5), "n = {n}");
         }
+    }
+
+    /// Packed buckets read back as written; malformed ones are never read as buckets;
+    /// buckets stored as pairs (formats 2 and 3) merge as the packed ones do.
+    #[test]
+    fn packed_buckets() {
+        let buckets = [
+            (0u64, 3u64),
+            (1, 1),
+            (127, 200),
+            (128, 1),
+            (20_128, 70_000),
+            (1 << 40, 7),
+            (u64::MAX, 1),
+        ];
+        let packed = Packed::pack(buckets.iter().copied());
+        assert_eq!(packed.buckets().unwrap(), buckets);
+        let bytes: &[&[u8]] = &[
+            &[0x80],       // a truncated number
+            &[5, 1, 0, 1], // a value that does not increase
+            &[0x80; 11],   // eleven bytes
+            &[
+                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 1,
+            ], // past 64 bits
+            &[5],          // a value without its count
+        ];
+        for bad in bytes {
+            let p = Packed(bad.to_vec());
+            assert_eq!(p.buckets(), None, "{bad:?}");
+            let stored = StoredDurations {
+                count: 1,
+                buckets: Some(p),
+                ..Default::default()
+            };
+            assert!(!stored.consistent(), "{bad:?}");
+        }
+        // An empty bucket is not consistent either.
+        let empty = StoredDurations {
+            count: 0,
+            buckets: Some(Packed::pack([(5, 0)].into_iter())),
+            ..Default::default()
+        };
+        assert!(!empty.consistent());
+
+        let mut d = DurationStats::default();
+        for i in 0..5_000 {
+            d.record(f64::from(i) * 3.7 + 0.25);
+        }
+        d.settle();
+        let h = d.histogram.as_ref().unwrap();
+        let pairs: Vec<(u64, u64)> = h
+            .iter_recorded()
+            .map(|v| (v.value_iterated_to(), v.count_at_value()))
+            .collect();
+        let v3 = StoredDurationsV3 {
+            count: d.count,
+            sum: d.sum.clone(),
+            min: d.min,
+            max: d.max,
+            micros: vec![],
+            floats: vec![],
+            buckets: Some(pairs),
+        };
+        let stored: StoredDurations =
+            postcard::from_bytes(&postcard::to_stdvec(&d).unwrap()).unwrap();
+        assert!(stored.consistent());
+        let from_v3 = StoredDurations::from(v3);
+        assert_eq!(from_v3.buckets, stored.buckets);
+        let (mut a, mut b) = (DurationStats::default(), DurationStats::default());
+        a.merge_stored(&stored);
+        b.merge_stored(&from_v3);
+        assert_eq!(a.summary(), d.summary());
+        assert_eq!(b.summary(), d.summary());
     }
 }

@@ -6,7 +6,10 @@ pub mod patterns;
 mod sum;
 mod window;
 
-pub use durations::{DurationStats, StoredDurations, StoredDurationsV1, Summary, exact_micros};
+pub use durations::{
+    DurationStats, Packed, StoredDurations, StoredDurationsV1, StoredDurationsV3, Summary,
+    exact_micros,
+};
 pub use sum::ExactSum;
 pub use window::{Bucket, Buckets, Window};
 

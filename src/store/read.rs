@@ -162,6 +162,9 @@ pub struct Span {
     pub lines_before: u64,
     /// Where reading stops (`None`: at the end of the file, however long it grows).
     pub end: Option<u64>,
+    /// The device and inode of the file the span was taken from: a file found replaced
+    /// when opened is an error (the span's lines would be another file's).
+    pub identity: Option<(u64, u64)>,
 }
 
 impl Scan {
@@ -235,7 +238,7 @@ impl Scan {
             let (mut acc, mut skipped) = (init(), Skipped::default());
             // One buffer per worker, reused from file to file.
             let mut splitter = LineSplitter::default();
-            while let Some(&(index, range, anchor)) =
+            while let Some(&(index, range, anchor, identity)) =
                 tasks.get(next.fetch_add(1, Ordering::Relaxed))
             {
                 let Some(file) = self.files.get(index) else {
@@ -251,6 +254,7 @@ impl Scan {
                     index: shown,
                     range,
                     anchor,
+                    identity,
                 };
                 scan_file(&task, &mut splitter, &mut acc, &mut skipped, &visit)?;
             }
@@ -290,7 +294,7 @@ impl Scan {
     /// file and `(start, end)` for a share of one (`end` `None`: to the end, however
     /// long); the anchor is a line start at or before the range's start, and the lines
     /// before it.
-    fn tasks(&self, cores: usize) -> Vec<(usize, Option<ByteRange>, Anchor)> {
+    fn tasks(&self, cores: usize) -> Vec<(usize, Option<ByteRange>, Anchor, Identity)> {
         let mut tasks = Vec::with_capacity(self.files.len());
         let split = cores > 1 && self.files.len() < cores;
         for (i, f) in self.files.iter().enumerate() {
@@ -298,6 +302,9 @@ impl Scan {
                 .spans
                 .as_ref()
                 .and_then(|s| s.get(i).copied().flatten());
+            // Offsets in a compressed file are not its lines'.
+            debug_assert!(span.is_none() || !f.gz, "a span of a compressed file");
+            let identity = span.and_then(|s| s.identity);
             let anchor = span.map_or((0, 0), |s| (s.start, s.lines_before));
             let whole = span.map(|s| (s.start, s.end));
             let size = match split && !f.gz {
@@ -310,7 +317,7 @@ impl Scan {
             };
             let length = to.saturating_sub(from);
             if length < SPLIT_MIN {
-                tasks.push((i, whole, anchor));
+                tasks.push((i, whole, anchor, identity));
                 continue;
             }
             let n = cores as u64;
@@ -319,7 +326,7 @@ impl Scan {
                     true => Some(from + length * (k + 1) / n),
                     false => span.and_then(|s| s.end),
                 };
-                tasks.push((i, Some((from + length * k / n, end)), anchor));
+                tasks.push((i, Some((from + length * k / n, end)), anchor, identity));
             }
         }
         tasks
@@ -332,6 +339,9 @@ type ByteRange = (u64, Option<u64>);
 /// A line start in a file and the number of lines before it.
 type Anchor = (u64, u64);
 
+/// The device and inode a file must have, if any.
+type Identity = Option<(u64, u64)>;
+
 /// One file, or a share of one, to scan.
 struct Task<'a> {
     file: &'a DataFile,
@@ -340,6 +350,8 @@ struct Task<'a> {
     range: Option<ByteRange>,
     /// Where counting lines may start, for a share.
     anchor: Anchor,
+    /// The device and inode the opened file must have.
+    identity: Identity,
 }
 
 /// A share of a file: the lines that start in `[start, end)`. Reading begins at the
@@ -503,6 +515,20 @@ where
             });
         }
     };
+    if let Some((dev, ino)) = task.identity {
+        use std::os::unix::fs::MetadataExt;
+        let same = handle
+            .metadata()
+            .is_ok_and(|m| (m.dev(), m.ino()) == (dev, ino));
+        if !same {
+            return Err(Error::Read {
+                path: file.path.clone(),
+                source: io::Error::other(
+                    "it was replaced while it was read; run the command again",
+                ),
+            });
+        }
+    }
     let (source, base) = match task.range {
         Some((start, end)) => {
             let (share, base) =
@@ -710,6 +736,51 @@ mod tests {
         }
     }
 
+    /// A span taken from one file is never read from another put in its place.
+    #[test]
+    fn a_span_of_a_replaced_file_is_an_error() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.jsonl");
+        std::fs::write(&path, "{\"a\":1}\n{\"b\":2}\n").unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        let file = DataFile {
+            path: path.clone(),
+            display: "x".into(),
+            date: None,
+            gz: false,
+            root_index: 0,
+        };
+        let span = |identity| Span {
+            start: 8,
+            lines_before: 1,
+            end: None,
+            identity,
+        };
+        let lines = |identity| {
+            Scan::new(vec![file.clone()], false)
+                .with_spans(vec![Some(span(identity))])
+                .run(
+                    Vec::new,
+                    |acc: &mut Vec<u64>, l| {
+                        acc.push(l.line);
+                        Ok(())
+                    },
+                    |mut a, b| {
+                        a.extend(b);
+                        a
+                    },
+                )
+                .map(|(lines, _)| lines)
+        };
+        assert_eq!(lines(Some((meta.dev(), meta.ino()))).unwrap(), vec![2]);
+        let err = lines(Some((meta.dev(), meta.ino() + 1))).unwrap_err();
+        assert!(
+            err.to_string().contains("replaced while it was read"),
+            "{err}"
+        );
+    }
+
     fn lines_of(
         path: &std::path::Path,
         range: Option<ByteRange>,
@@ -728,6 +799,7 @@ mod tests {
             index: 0,
             range,
             anchor,
+            identity: None,
         };
         let mut acc = Vec::new();
         let mut skipped = Skipped::default();

@@ -559,12 +559,17 @@ fn fleet_exports_from_kept_folds_equal_a_raw_read() {
 }
 
 /// A day's worth of lines for today's file, `n` of them from line number `first`, every
-/// 257th malformed.
+/// 257th torn and every 1000th a whole object that is not an invocation (which a raw
+/// scan for an exact value skips unparsed when the value is not in it).
 fn today_lines(today: &str, first: usize, n: usize) -> String {
     let mut text = String::new();
     for i in first..first + n {
         if i % 257 == 5 {
             text.push_str("{\"timestamp\": \"torn\n");
+            continue;
+        }
+        if i % 1000 == 7 {
+            text.push_str("{\"note\":\"hello\"}\n");
             continue;
         }
         let ms = (i as i64 * 3_137) % DAY_MS;
@@ -614,8 +619,9 @@ fn todays_file_is_read_from_a_rollup_of_its_start_and_raw_after_it() {
                 "--skill",
                 "lint",
                 "--until",
-                &format!("{today}T12:00:00Z"),
+                &format!("{today}T11:59:59.999Z"),
             ],
+            &["--by", "result", "--agent", "developer"],
         ] {
             for tz in ["UTC", "Asia/Kolkata"] {
                 let rolled = outcome(env.log().env("TZ", tz).args(["stats", "--json"]).args(args));
@@ -633,6 +639,9 @@ fn todays_file_is_read_from_a_rollup_of_its_start_and_raw_after_it() {
         }
     };
     check("first read");
+    // Across UTC midnight the file is sealed and its rollup is another: the answers
+    // are still checked, the rollup's bytes only within the day.
+    let same_day = || chrono::Utc::now().format("%Y-%m-%d").to_string() == today;
     let meta = std::fs::metadata(&rollup).expect("a rollup of today's file");
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     let built = std::fs::read(&rollup).unwrap();
@@ -648,11 +657,13 @@ fn todays_file_is_read_from_a_rollup_of_its_start_and_raw_after_it() {
     };
     append(&mut text, &today_lines(&today, 26_000, 300));
     check("appended");
-    assert_eq!(
-        std::fs::read(&rollup).unwrap(),
-        built,
-        "small appends keep the rollup"
-    );
+    if same_day() {
+        assert_eq!(
+            std::fs::read(&rollup).unwrap(),
+            built,
+            "small appends keep the rollup"
+        );
+    }
 
     // An edit in place, the same length: the checksum no longer matches.
     let at = text.find("\"result\":\"success\"").unwrap();
@@ -661,9 +672,8 @@ fn todays_file_is_read_from_a_rollup_of_its_start_and_raw_after_it() {
         .unwrap();
     text.replace_range(at..at + 18, "\"result\":\"failure\"");
     check("edited in place");
-    assert_ne!(
-        std::fs::read(&rollup).unwrap(),
-        built,
+    assert!(
+        !same_day() || std::fs::read(&rollup).unwrap() != built,
         "rebuilt after the edit"
     );
 
@@ -671,7 +681,7 @@ fn todays_file_is_read_from_a_rollup_of_its_start_and_raw_after_it() {
     let rebuilt = std::fs::read(&rollup).unwrap();
     append(&mut text, &today_lines(&today, 26_300, 7_600));
     check("grown");
-    assert_ne!(std::fs::read(&rollup).unwrap(), rebuilt);
+    assert!(!same_day() || std::fs::read(&rollup).unwrap() != rebuilt);
 
     // Cut short in place (mid-line), then a torn line added.
     text.truncate(text.len() - 1_000);
