@@ -185,7 +185,7 @@ impl ProviderAcc {
     /// The status row of `provider` under `th`.
     pub fn row(&self, provider: &str, th: &Thresholds) -> StatusRow {
         let availability = rate(self.calls - self.failures, self.calls);
-        let p95 = self.latencies.percentile(0.95);
+        let [p50, p95, p99] = self.latencies.percentiles([0.50, 0.95, 0.99]);
         let (status, reason) = decide(self, availability, p95, th);
         StatusRow {
             provider: provider.to_string(),
@@ -194,9 +194,9 @@ impl ProviderAcc {
             availability,
             calls: self.calls,
             failures: self.failures,
-            p50: self.latencies.percentile(0.50),
+            p50,
             p95,
-            p99: self.latencies.percentile(0.99),
+            p99,
             last_error: self.last_error.as_ref().and_then(|(_, e)| e.clone()),
             last_error_at: self.last_error.as_ref().map(|(t, _)| *t),
         }

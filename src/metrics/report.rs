@@ -45,14 +45,15 @@ impl Tally {
     }
 
     fn figures(&self) -> WindowFigures {
+        let [p50, p95, p99] = self.durations.percentiles([0.50, 0.95, 0.99]);
         WindowFigures {
             total: self.total,
             successes: self.successes,
             failures: self.total - self.successes,
             success_rate: rate(self.successes, self.total),
-            p50: self.durations.percentile(0.50),
-            p95: self.durations.percentile(0.95),
-            p99: self.durations.percentile(0.99),
+            p50,
+            p95,
+            p99,
         }
     }
 }
@@ -361,13 +362,16 @@ pub fn trend_report(
     let buckets = buckets
         .iter()
         .zip(tallies)
-        .map(|(b, t)| TrendBucket {
-            start: b.start,
-            total: t.total,
-            successes: t.successes,
-            success_rate: rate(t.successes, t.total),
-            p50: t.durations.percentile(0.50),
-            p95: t.durations.percentile(0.95),
+        .map(|(b, t)| {
+            let [p50, p95] = t.durations.percentiles([0.50, 0.95]);
+            TrendBucket {
+                start: b.start,
+                total: t.total,
+                successes: t.successes,
+                success_rate: rate(t.successes, t.total),
+                p50,
+                p95,
+            }
         })
         .collect();
     let report = TrendReport {

@@ -237,6 +237,17 @@ impl DurationStats {
         }
     }
 
+    /// Several nearest-rank percentiles at once (values still waiting for the histogram
+    /// are settled once, not for each).
+    pub fn percentiles<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
+        if self.pending.is_empty() {
+            return qs.map(|q| self.percentile(q));
+        }
+        let mut settled = self.clone();
+        settled.settle();
+        qs.map(|q| settled.percentile(q))
+    }
+
     /// Count, mean, min, p50, p75, p90, p95, p99 and max in one value.
     ///
     /// ```
@@ -641,6 +652,10 @@ mod tests {
                     "n = {n}, q = {p}"
                 );
             }
+            assert_eq!(
+                d.percentiles([0.5, 0.99]),
+                [d.percentile(0.5), d.percentile(0.99)]
+            );
             let waiting = d.pending.len();
             let summary = d.summary();
             assert_eq!(round_trip(&d).summary(), summary, "n = {n}");
