@@ -434,16 +434,41 @@ pub enum Loaded {
     Missing,
     /// One that cannot be read: warn, and build one.
     Damaged,
+    /// Something other than a regular file is at its place (a symbolic link, a FIFO, a
+    /// folder): never read or replaced; warn, and read the raw file.
+    NotAFile,
+}
+
+/// Opens the rollup file at `path`, or says why there is none to read.
+fn open(path: &Path) -> Result<std::fs::File, Loaded> {
+    match safe::open_read(path) {
+        Ok(f) => Ok(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Loaded::Missing),
+        Err(e)
+            if e.kind() == std::io::ErrorKind::InvalidInput
+                || e.raw_os_error() == Some(libc::ELOOP) =>
+        {
+            Err(Loaded::NotAFile)
+        }
+        Err(_) => Err(Loaded::Damaged),
+    }
+}
+
+/// The one warning for a rollup path that holds something other than a regular file.
+pub fn not_a_file_warning(path: &Path) -> String {
+    format!(
+        "warning: ignoring {}: not a regular file (reading raw lines)",
+        crate::store::paths::display_path(path)
+    )
 }
 
 /// Reads the rollup at `path` and checks it against the raw file's fingerprint (`None`
 /// when the raw file is gone: only a rollup kept by pruning is then fresh) and the key
 /// of the settings it was built under.
 pub fn load(path: &Path, source: Option<Fingerprint>, key: u64) -> Loaded {
-    let file = match safe::open_read(path) {
+    let file = match open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
-        Err(_) => return Loaded::Damaged,
+        Err(why) => return why,
     };
     let Some(rollup) = Rollup::read(&file) else {
         // One of an older format beside its raw file is only stale, whatever is wrong
@@ -672,6 +697,7 @@ pub fn plan(
                     eprintln!("{}", damaged_warning(&path));
                     missing.push(sources.len());
                 }
+                Loaded::NotAFile => eprintln!("{}", not_a_file_warning(&path)),
             }
         }
         sources.push(Source {
@@ -839,7 +865,8 @@ pub fn refresh(
                     eprintln!("{}", damaged_warning(&path));
                     false
                 }
-                Loaded::Missing => false,
+                // Saving over it fails and names it.
+                Loaded::NotAFile | Loaded::Missing => false,
             };
             if !fresh {
                 todo.push((actions.len(), file.clone()));
@@ -1000,7 +1027,13 @@ where
                 eprintln!("{}", damaged_warning(&path));
                 None
             }
-            _ => None,
+            Loaded::NotAFile => {
+                eprintln!("{}", not_a_file_warning(&path));
+                raw.push(file);
+                indexes.push(index);
+                continue;
+            }
+            Loaded::Missing => None,
         };
         match found {
             Some((a, header)) => {

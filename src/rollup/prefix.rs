@@ -16,7 +16,8 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
 use super::{
-    BuildPrefix, Fingerprint, Loaded, MAGIC, Prefix, Rollup, damaged_warning, older, path_for, save,
+    BuildPrefix, Fingerprint, Loaded, MAGIC, Prefix, Rollup, damaged_warning, not_a_file_warning,
+    older, open, path_for, save,
 };
 use crate::store::safe;
 use crate::store::{DataFile, Span};
@@ -49,6 +50,10 @@ pub(super) fn today(
             }
         }
         Loaded::Damaged => eprintln!("{}", damaged_warning(&path)),
+        Loaded::NotAFile => {
+            eprintln!("{}", not_a_file_warning(&path));
+            return None;
+        }
         Loaded::Missing => {}
     }
     let end = last_line_end(&raw, size)?;
@@ -91,10 +96,9 @@ pub(super) fn today(
 /// Reads the rollup at `path` if it is a prefix rollup of the current format built under
 /// `key`.
 fn load(path: &Path, key: u64) -> Loaded {
-    let file = match safe::open_read(path) {
+    let file = match open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
-        Err(_) => return Loaded::Damaged,
+        Err(why) => return why,
     };
     match Rollup::read(&file) {
         Some(r) => {

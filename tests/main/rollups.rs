@@ -690,3 +690,41 @@ fn todays_file_is_read_from_a_rollup_of_its_start_and_raw_after_it() {
     append(&mut text, "{\"timestamp\":\"");
     check("torn");
 }
+
+/// A symbolic link (or anything but a regular file) where a rollup belongs is neither
+/// read nor replaced: the day is read raw, with one warning a run.
+#[test]
+fn a_link_in_place_of_a_rollup_is_neither_read_nor_replaced() {
+    let env = history_env();
+    assert_eq!(run(&env, &["rollup"]).2, 0);
+    let rollup = env
+        .root()
+        .join(".ccmon/rollups/skill-invocations-2026-01-11.jsonl.rollup");
+    let elsewhere = env.root().join("elsewhere");
+    std::fs::write(&elsewhere, b"not a rollup").unwrap();
+    std::fs::remove_file(&rollup).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &rollup).unwrap();
+    let raw = outcome(
+        env.log()
+            .env("CC_ROLLUPS", "off")
+            .args(["stats", "--json", "--by", "day", "--utc"]),
+    );
+    for _ in 0..2 {
+        let (out, err, code) = run(&env, &["stats", "--json", "--by", "day", "--utc"]);
+        assert_eq!((code, out.as_str()), (0, raw.0.as_str()));
+        assert_eq!(
+            err,
+            format!(
+                "warning: ignoring .ccmon/rollups/skill-invocations-2026-01-11.jsonl.rollup: not a regular file (reading raw lines)\n{}",
+                raw.1
+            )
+        );
+    }
+    assert!(
+        std::fs::symlink_metadata(&rollup)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), b"not a rollup");
+}
