@@ -126,7 +126,8 @@ fn still_holds(r: &Rollup, raw: &std::fs::File, meta: &std::fs::Metadata) -> Opt
     // which a rebuild would leave out too).
     let grown = fits
         && size - source.size > source.size / 4
-        && last_line_end(raw, size).is_some_and(|end| end - source.size > source.size / 4);
+        && last_line_end(raw, size)
+            .is_some_and(|end| end.saturating_sub(source.size) > source.size / 4);
     (fits && !grown && checksum(raw, source.size).ok()? == (prefix.crc, prefix.lines)).then_some(
         Span {
             start: source.size,
