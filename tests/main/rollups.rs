@@ -689,6 +689,13 @@ fn todays_file_is_read_from_a_rollup_of_its_start_and_raw_after_it() {
     check("truncated");
     append(&mut text, "{\"timestamp\":\"");
     check("torn");
+
+    // Rewritten in place, longer, its last newline now well before the rollup's end.
+    let cut = text[..text.len() / 2].rfind('\n').unwrap() + 1;
+    text = format!("{}{}", &text[..cut], "x".repeat(text.len()));
+    file.set_len(0).unwrap();
+    file.write_all_at(text.as_bytes(), 0).unwrap();
+    check("rewritten with a long torn line");
 }
 
 /// A symbolic link (or anything but a regular file) where a rollup belongs is neither
