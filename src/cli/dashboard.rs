@@ -713,14 +713,14 @@ fn exec_merge(settings: &Settings, args: &MergeArgs) -> Result<Exit> {
 }
 
 fn exec_notifications(settings: &Settings, args: NotificationsArgs) -> Result<Exit> {
-    let mut out = output::stdout();
-    match args.action {
+    let marked = match args.action {
         Some(NotificationAction::Read { id, all }) => {
             let writer = settings.writer()?;
             let target = if all { None } else { id.as_deref() };
             let n = notifications::mark(&settings.roots, &writer, target, NotificationType::Read)?;
-            if !settings.quiet {
-                writeln!(out, "marked {n} read")?;
+            output::Marked {
+                action: "read",
+                count: n,
             }
         }
         Some(NotificationAction::Dismiss { id }) => {
@@ -731,8 +731,9 @@ fn exec_notifications(settings: &Settings, args: NotificationsArgs) -> Result<Ex
                 Some(&id),
                 NotificationType::Dismissed,
             )?;
-            if !settings.quiet {
-                writeln!(out, "dismissed {n}")?;
+            output::Marked {
+                action: "dismissed",
+                count: n,
             }
         }
         None => {
@@ -748,7 +749,9 @@ fn exec_notifications(settings: &Settings, args: NotificationsArgs) -> Result<Ex
             settings.emit(&dashboard::NotificationsReport { rows: shown })?;
             return Ok(settings.finish(&skipped));
         }
+    };
+    if settings.style.json || !settings.quiet {
+        settings.emit(&marked)?;
     }
-    out.flush()?;
     Ok(Exit::Success)
 }

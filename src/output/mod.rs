@@ -12,7 +12,7 @@ use crate::time::Timestamp;
 
 mod render;
 pub use render::{
-    Align, Block, Column, Pruned, Render, RollupReport, Span, TableModel, Tone, Written,
+    Align, Block, Column, Marked, Pruned, Render, RollupReport, Span, TableModel, Tone, Written,
     compact_lines, human_bytes,
 };
 

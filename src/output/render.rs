@@ -214,6 +214,24 @@ impl Render for Written {
     }
 }
 
+/// What `notifications read|dismiss` did: `{"action": "read", "count": 2}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Marked {
+    /// `read` or `dismissed`.
+    pub action: &'static str,
+    /// How many notifications were marked.
+    pub count: usize,
+}
+
+impl Render for Marked {
+    fn human(&self, _: &Style) -> Vec<Block> {
+        vec![Block::text(match self.action {
+            "read" => format!("marked {} read", self.count),
+            other => format!("{other} {}", self.count),
+        })]
+    }
+}
+
 /// What `prune` did (or, dry, would do) to the daily files older than a cutoff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

@@ -428,6 +428,17 @@ fn notifications_read_and_dismiss() {
     let (out, _, _) = at_now(&env, &["notifications", "dismiss", "n-2"]);
     assert_eq!(out, "dismissed 1\n");
     assert_eq!(list(&[]), [row("n-1", true, false)]);
+    // With --json, what was marked is JSON too (and only JSON).
+    let (out, _, code) = at_now(&env, &["notifications", "read", "--all", "--json"]);
+    assert_eq!(
+        (
+            serde_json::from_str::<serde_json::Value>(&out).unwrap(),
+            code
+        ),
+        (serde_json::json!({"action": "read", "count": 0}), 0)
+    );
+    let (out, _, _) = at_now(&env, &["notifications", "read", "--all", "--quiet"]);
+    assert_eq!(out, "");
     // Unknown ids are refused and nothing is written.
     let before = env.read(&today_notifications());
     let (out, err, code) = at_now(&env, &["notifications", "read", "n-404"]);
