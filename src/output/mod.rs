@@ -413,7 +413,7 @@ pub fn emit<R: Render>(out: &mut dyn Write, style: &Style, report: &R) -> crate:
         return Ok(());
     }
     if let Some(sentence) = report.empty() {
-        return writeln!(out, "{sentence}").map_err(crate::Error::stdout);
+        return writeln!(out, "{}", clean(&sentence)).map_err(crate::Error::stdout);
     }
     for block in report.human(style) {
         match block {
@@ -486,11 +486,16 @@ pub fn table_lines(model: &TableModel, style: Style) -> Vec<String> {
 pub fn line_text(spans: &[Span], color: bool) -> String {
     spans
         .iter()
-        .map(|span| match span.tone {
-            Tone::Plain => span.text.clone(),
-            Tone::Status => paint(&span.text, status_color(&span.text), color),
-            Tone::Like(word) => paint(&span.text, status_color(word), color),
-            Tone::Warning => paint(&span.text, status_color("cancelled"), color),
+        .map(|span| {
+            // Lines quote data and arguments (a journey's name in a title): no control
+            // character of theirs reaches the terminal.
+            let text = clean(&span.text);
+            match span.tone {
+                Tone::Plain => text.into_owned(),
+                Tone::Status => paint(&text, status_color(&span.text), color),
+                Tone::Like(word) => paint(&text, status_color(word), color),
+                Tone::Warning => paint(&text, status_color("cancelled"), color),
+            }
         })
         .collect()
 }

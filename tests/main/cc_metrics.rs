@@ -366,6 +366,14 @@ fn workflows_and_quality() {
         out,
         "no quality scores in workflow deploy in the last 24h\n"
     );
+    // A name with control characters is shown escaped, in a title as in a table.
+    let (out, _, _) = at_now(&env, &["quality", "--workflow", "de\x1b[2Jploy"]);
+    assert_eq!(
+        out,
+        "no quality scores in workflow de\\e[2Jploy in the last 24h\n"
+    );
+    let (out, _, _) = at_now(&env, &["quality", "--cuj", "CUJ-005\r"]);
+    assert!(!out.contains('\r') && !out.contains('\x1b'), "{out:?}");
 }
 
 fn stored(env: &Env) -> Vec<Value> {
