@@ -71,7 +71,10 @@ impl<'f> LineFilter<'f> {
         {
             return Ok(false);
         }
-        let view = parse(bytes)?;
+        let mut view = SkillView::empty();
+        if !view.fill(bytes) {
+            return Err(LineError::Malformed);
+        }
         if !self.matches(&view, bytes) {
             return Ok(false);
         }
@@ -101,11 +104,6 @@ impl<'f> LineFilter<'f> {
                 .as_ref()
                 .is_none_or(|re| std::str::from_utf8(bytes).is_ok_and(|s| re.is_match(s)))
     }
-}
-
-#[inline]
-fn parse(bytes: &[u8]) -> Result<SkillView<'_>, LineError> {
-    SkillView::parse(bytes).ok_or(LineError::Malformed)
 }
 
 /// A test of single lines (from a followed file) against `filter`, prepared once:

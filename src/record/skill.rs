@@ -37,10 +37,18 @@ pub enum SkillResult {
 impl std::str::FromStr for SkillResult {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("{s:?} is not a result; expected one of success, failure, partial, timeout, skipped"))
+        // Every stored line's result comes through here: comparisons of a known length,
+        // not a call to compare each name in turn.
+        match s.as_bytes() {
+            b"success" => Ok(SkillResult::Success),
+            b"failure" => Ok(SkillResult::Failure),
+            b"partial" => Ok(SkillResult::Partial),
+            b"timeout" => Ok(SkillResult::Timeout),
+            b"skipped" => Ok(SkillResult::Skipped),
+            _ => Err(format!(
+                "{s:?} is not a result; expected one of success, failure, partial, timeout, skipped"
+            )),
+        }
     }
 }
 
@@ -577,7 +585,13 @@ impl<'a> SkillView<'a> {
     /// cannot. `None` when the line is not a valid skill invocation.
     #[inline]
     pub fn parse(bytes: &'a [u8]) -> Option<SkillView<'a>> {
-        let mut view = SkillView {
+        let mut view = SkillView::empty();
+        view.fill(bytes).then_some(view)
+    }
+
+    /// A view with nothing read into it yet (see [`SkillView::fill`]).
+    pub fn empty() -> SkillView<'a> {
+        SkillView {
             timestamp: Timestamp(0),
             skill: Cow::Borrowed(""),
             result: SkillResult::Success,
@@ -587,13 +601,25 @@ impl<'a> SkillView<'a> {
             run_id: None,
             cuj_id: None,
             id: None,
-        };
-        // Filled in place, and inlined so the caller's frame holds it: the view is
-        // large, and moving it around costs.
-        match view.scan(bytes) {
-            Scanned::Object => Some(view),
-            Scanned::Invalid => None,
-            Scanned::Unsure => Self::parse_unsure(bytes),
+        }
+    }
+
+    /// [`SkillView::parse`] in place: the view is large, and moving it around costs, so
+    /// a reader of many lines fills one view held where it is used. `false` when the
+    /// line is not a valid skill invocation (the view is then unspecified).
+    #[inline]
+    pub fn fill(&mut self, bytes: &'a [u8]) -> bool {
+        *self = SkillView::empty();
+        match self.scan(bytes) {
+            Scanned::Object => true,
+            Scanned::Invalid => false,
+            Scanned::Unsure => match Self::parse_unsure(bytes) {
+                Some(view) => {
+                    *self = view;
+                    true
+                }
+                None => false,
+            },
         }
     }
 
@@ -691,6 +717,16 @@ fn null_as_false<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<
 mod tests {
     use super::*;
     use crate::record::parse_record;
+
+    #[test]
+    fn results_read_back_by_name() {
+        for r in SkillResult::ALL {
+            assert_eq!(r.as_str().parse::<SkillResult>(), Ok(r));
+        }
+        for bad in ["Success", "succes", "successs", "", "timeout "] {
+            assert!(bad.parse::<SkillResult>().is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn unknown_fields_round_trip() {
