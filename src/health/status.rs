@@ -149,12 +149,22 @@ impl ProviderAcc {
                 .as_ref()
                 .is_none_or(|(t, _)| v.timestamp >= *t)
         {
-            self.last_error = Some((v.timestamp, v.error_message()));
+            self.keep_error((v.timestamp, v.error_message()));
+        }
+    }
+
+    /// Keeps `error` as the last one if it is later, or as late and greater (so calls in
+    /// the same millisecond give the same answer in any order: workers' and rollups'
+    /// folds meet them in different orders).
+    fn keep_error(&mut self, error: (Timestamp, Option<String>)) {
+        if self.last_error.as_ref().is_none_or(|mine| error > *mine) {
+            self.last_error = Some(error);
         }
     }
 
     fn remember(&mut self, t: Timestamp, ok: bool, keep: usize) {
-        let at = self.latest.partition_point(|(x, _)| *x <= t);
+        // Calls in the same millisecond in one order whatever the fold's: failures first.
+        let at = self.latest.partition_point(|&(x, o)| (x, o) <= (t, ok));
         self.latest.insert(at, (t, ok));
         if self.latest.len() > keep {
             let extra = self.latest.len() - keep;
@@ -170,10 +180,8 @@ impl ProviderAcc {
         for (t, ok) in o.latest {
             self.remember(t, ok, keep);
         }
-        if let Some((t, e)) = o.last_error
-            && self.last_error.as_ref().is_none_or(|(mine, _)| t >= *mine)
-        {
-            self.last_error = Some((t, e));
+        if let Some(error) = o.last_error {
+            self.keep_error(error);
         }
     }
 
@@ -488,4 +496,65 @@ pub fn recent_errors(
     let mut rows: Vec<ErrorRow> = heap.into_iter().map(|Reverse(r)| r).collect();
     rows.sort_by(|a, b| b.cmp(a));
     Ok((rows, skipped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::view::CallView;
+
+    /// Calls in the same millisecond give one answer whatever order they are folded in,
+    /// one by one or by workers merged: the last error and the failing streak.
+    #[test]
+    fn ties_give_one_answer_in_any_order() {
+        let lines = [
+            r#"{"timestamp":"2026-11-20T10:00:00.000Z","provider":"p","success":false,"error":"b"}"#,
+            r#"{"timestamp":"2026-11-20T10:00:00.000Z","provider":"p","success":false,"error":"c"}"#,
+            r#"{"timestamp":"2026-11-20T10:00:00.000Z","provider":"p","success":true}"#,
+            r#"{"timestamp":"2026-11-20T10:00:00.000Z","provider":"p","success":false,"error":"a"}"#,
+            r#"{"timestamp":"2026-11-20T09:59:59.999Z","provider":"p","success":false,"error":"z"}"#,
+        ];
+        let views: Vec<CallView<'_>> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let th = Thresholds {
+            window_ms: 3_600_000,
+            degraded_below: 0.9,
+            down_below: 0.5,
+            degraded_after: 2,
+            down_after: 5,
+            p95_limit_ms: None,
+        };
+        let mut answers = Vec::new();
+        for order in [
+            [0, 1, 2, 3, 4],
+            [4, 3, 2, 1, 0],
+            [2, 0, 4, 1, 3],
+            [3, 1, 0, 4, 2],
+        ] {
+            let mut one = ProviderAcc::default();
+            for &i in &order {
+                one.add(&views[i], 3);
+            }
+            let (mut a, mut b) = (ProviderAcc::default(), ProviderAcc::default());
+            for (k, &i) in order.iter().enumerate() {
+                if k % 2 == 0 {
+                    a.add(&views[i], 3)
+                } else {
+                    b.add(&views[i], 3)
+                }
+            }
+            b.merge(a, 3);
+            let rows = [one.row("p", &th), b.row("p", &th)];
+            answers.push(format!("{:?}", rows[0]));
+            answers.push(format!("{:?}", rows[1]));
+        }
+        assert!(answers.iter().all(|a| a == &answers[0]), "{answers:#?}");
+        assert!(
+            answers[0].contains("last_error: Some(\"c\")"),
+            "{}",
+            answers[0]
+        );
+    }
 }
