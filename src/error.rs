@@ -237,6 +237,14 @@ fn is_flag_name(name: &str) -> bool {
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
 }
 
+/// Writes one line to standard error, as `eprintln!` does, but never panics: a warning
+/// that cannot be written (standard error closed or full) is dropped, and the exit code
+/// still tells what happened. Every warning goes through here.
+pub fn warn(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// What kind of value `input` is, for an error message that must not echo it (SPEC
 /// §15): `an empty value`, `a negative number`, `a number` or `text`.
 ///

@@ -515,7 +515,7 @@ fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<Exit> {
     };
     let open = args.open;
     crate::serve::run(opts, |addr| {
-        eprintln!("listening on http://{addr}");
+        crate::error::warn(format_args!("listening on http://{addr}"));
         if open {
             let url = format!("http://{addr}/");
             if let Err(e) = std::process::Command::new("xdg-open")
@@ -524,7 +524,9 @@ fn exec_serve(settings: &Settings, args: &ServeArgs) -> Result<Exit> {
                 .stderr(std::process::Stdio::null())
                 .spawn()
             {
-                eprintln!("warning: could not open a browser (xdg-open: {e}); open {url}");
+                crate::error::warn(format_args!(
+                    "warning: could not open a browser (xdg-open: {e}); open {url}"
+                ));
             }
         }
     })?;
@@ -568,7 +570,10 @@ fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<Exit> {
     if let Some(endpoint) = &args.endpoint {
         export::send_otlp(endpoint, text.as_bytes(), &settings.redactor()?)?;
         if !settings.quiet {
-            eprintln!("sent to {}", crate::dashboard::http::display_url(endpoint));
+            crate::error::warn(format_args!(
+                "sent to {}",
+                crate::dashboard::http::display_url(endpoint)
+            ));
         }
         if args.output.is_none() {
             return Ok(code);
@@ -584,7 +589,7 @@ fn exec_export(settings: &Settings, args: &ExportArgs) -> Result<Exit> {
                     source,
                 })?;
             if !settings.quiet {
-                eprintln!("wrote {}", path.display());
+                crate::error::warn(format_args!("wrote {}", path.display()));
             }
         }
         None => {
@@ -664,7 +669,9 @@ fn exec_ship_clickhouse(settings: &Settings, args: &ClickhouseArgs) -> Result<Ex
         url: opts.url,
     })?;
     if skipped > 0 {
-        eprintln!("warning: skipped {skipped} lines that are not valid records");
+        crate::error::warn(format_args!(
+            "warning: skipped {skipped} lines that are not valid records"
+        ));
     }
     Ok(Exit::Success)
 }

@@ -347,7 +347,7 @@ fn exec_record(settings: &Settings, args: RecordArgs) -> Result<Exit> {
         .and_then(Value::as_str)
         && !settings.quiet
     {
-        eprintln!("cc-health: {}", output::clean(m));
+        crate::error::warn(format_args!("cc-health: {}", output::clean(m)));
     }
     settings.emit(&output::Written(vec![recorded.call]))?;
     Ok(Exit::Success)

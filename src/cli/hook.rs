@@ -67,7 +67,7 @@ pub fn exec_hook(common: &CommonArgs, args: &HookArgs) -> Result<Exit> {
     match &args.action {
         None => {
             if let Err(e) = run_payload(common) {
-                eprintln!("cc-log hook: {e}");
+                crate::error::warn(format_args!("cc-log hook: {e}"));
             }
             Ok(Exit::Success)
         }

@@ -94,7 +94,7 @@ pub fn exec_import(settings: &Settings, args: &ImportArgs) -> Result<Exit> {
     if let Some(w) = &warning
         && (!settings.quiet || settings.strict)
     {
-        eprintln!("{w}");
+        crate::error::warn(format_args!("{w}"));
     }
     Ok(if settings.strict && warning.is_some() {
         Exit::Failure

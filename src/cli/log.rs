@@ -370,7 +370,7 @@ fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<Ex
     let report = log::append_ndjson(&mut std::io::stdin().lock(), writer, &mut |event| {
         match event {
             log::BulkEvent::Invalid { message, .. } => {
-                eprintln!("error: {}", output::clean(message));
+                crate::error::warn(format_args!("error: {}", output::clean(message)));
             }
             log::BulkEvent::Written(lines) if settings.style.json => {
                 out.write_all(lines)?;
@@ -381,7 +381,7 @@ fn exec_log_bulk(settings: &Settings, writer: &Writer, input: &str) -> Result<Ex
         Ok(())
     })?;
     if let Some(summary) = report.summary() {
-        eprintln!("{summary}");
+        crate::error::warn(format_args!("{summary}"));
         return Ok(Exit::Failure);
     }
     Ok(Exit::Success)
@@ -488,7 +488,7 @@ fn exec_tail(settings: &Settings, args: TailArgs) -> Result<Exit> {
         let arrived = follow.wait()?;
         if !settings.quiet {
             for file in &arrived.malformed {
-                eprintln!("warning: skipped a malformed line in {file}");
+                crate::error::warn(format_args!("warning: skipped a malformed line in {file}"));
             }
         }
         settings.emit(&arrived.report)?;
@@ -502,7 +502,7 @@ fn exec_sanitize(settings: &Settings) -> Result<Exit> {
     if let Some(warning) = report.warning()
         && !settings.quiet
     {
-        eprintln!("{warning}");
+        crate::error::warn(format_args!("{warning}"));
     }
     Ok(if settings.strict && report.not_json > 0 {
         Exit::Failure

@@ -372,10 +372,10 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<Exit> {
     // command's exit code still passes through.
     if let Err(e) = &report.recording {
         let message = e.to_string();
-        eprintln!(
+        crate::error::warn(format_args!(
             "cc-metrics: error: the run was not fully recorded: {}",
             crate::redact::shared().redact_str(&message)
-        );
+        ));
         return Ok(if child == Exit::Child(0) {
             Exit::Failure
         } else {
@@ -383,7 +383,7 @@ fn exec_run(settings: &Settings, args: RunArgs) -> Result<Exit> {
         });
     }
     if !settings.quiet {
-        eprintln!("{}", report.summary());
+        crate::error::warn(format_args!("{}", report.summary()));
     }
     Ok(child)
 }

@@ -197,7 +197,7 @@ impl Settings {
     pub fn finish(&self, skipped: &Skipped) -> Exit {
         if let Some(w) = skipped.warning() {
             if !self.quiet || self.strict {
-                eprintln!("{w}");
+                crate::error::warn(format_args!("{w}"));
             }
             if self.strict {
                 return Exit::Failure;

@@ -788,7 +788,7 @@ fn exec_stream(settings: &Settings, args: StreamArgs) -> Result<Exit> {
     let mut out = std::io::stdout();
     let summary = progress::stream::stream(&settings.roots, &writer, &opts, &mut out)?;
     if !settings.quiet {
-        eprintln!(
+        crate::error::warn(format_args!(
             "cc-progress: {}: {} output chunks, {} tool calls, {} provider calls recorded{}",
             opts.run,
             summary.chunks,
@@ -799,7 +799,7 @@ fn exec_stream(settings: &Settings, args: StreamArgs) -> Result<Exit> {
             } else {
                 String::new()
             }
-        );
+        ));
     }
     settings.finish(&summary.skipped);
     Ok(Exit::Child(summary.outcome.code))

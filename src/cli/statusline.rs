@@ -121,13 +121,13 @@ pub fn exec_statusline(common: &CommonArgs) -> crate::Exit {
                 if let Err(e) =
                     agents::import(&writer, &[source], Options::default(), SystemTime::now())
                 {
-                    eprintln!("cc-health statusline: {e}");
+                    crate::error::warn(format_args!("cc-health statusline: {e}"));
                 }
             }
             line(&input, &settings)
         }
         Err(e) => {
-            eprintln!("cc-health statusline: {e}");
+            crate::error::warn(format_args!("cc-health statusline: {e}"));
             "claude".to_string()
         }
     };

@@ -506,10 +506,10 @@ impl Server<'_> {
                     ),
                 });
             }
-            eprintln!(
+            crate::error::warn(format_args!(
                 "warning: ClickHouse at {}: {failure}; retrying in {pause:.1?}",
                 display_url(&self.opts.url)
-            );
+            ));
             self.retries.fetch_add(1, Ordering::Relaxed);
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_secs(16));
@@ -544,7 +544,7 @@ fn read_file(path: &Path, gz: bool) -> Result<Option<(Vec<u8>, u64)>> {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-            eprintln!("warning: skipped {}: {e}", path.display());
+            crate::error::warn(format_args!("warning: skipped {}: {e}", path.display()));
             return Ok(None);
         }
         Err(source) => {

@@ -389,10 +389,10 @@ pub fn usable(root: &Path) -> bool {
     };
     static SAID: std::sync::Once = std::sync::Once::new();
     SAID.call_once(|| {
-        eprintln!(
+        crate::error::warn(format_args!(
             "warning: ignoring rollups: {} is a symbolic link (reading raw lines)",
             crate::store::paths::display_path(&link)
-        );
+        ));
     });
     false
 }
@@ -694,10 +694,12 @@ pub fn plan(
                 Loaded::Fresh(r) => rollup = Some(*r),
                 Loaded::Missing => missing.push(sources.len()),
                 Loaded::Damaged => {
-                    eprintln!("{}", damaged_warning(&path));
+                    crate::error::warn(format_args!("{}", damaged_warning(&path)));
                     missing.push(sources.len());
                 }
-                Loaded::NotAFile => eprintln!("{}", not_a_file_warning(&path)),
+                Loaded::NotAFile => {
+                    crate::error::warn(format_args!("{}", not_a_file_warning(&path)))
+                }
             }
         }
         sources.push(Source {
@@ -862,7 +864,7 @@ pub fn refresh(
             let fresh = match load(&path, fp, recipe.key) {
                 Loaded::Fresh(_) => !rebuild,
                 Loaded::Damaged => {
-                    eprintln!("{}", damaged_warning(&path));
+                    crate::error::warn(format_args!("{}", damaged_warning(&path)));
                     false
                 }
                 // Saving over it fails and names it.
@@ -1024,11 +1026,11 @@ where
                 .and_then(|day| postcard::from_bytes::<A>(&day).ok())
                 .map(|a| (a, r.header)),
             Loaded::Damaged => {
-                eprintln!("{}", damaged_warning(&path));
+                crate::error::warn(format_args!("{}", damaged_warning(&path)));
                 None
             }
             Loaded::NotAFile => {
-                eprintln!("{}", not_a_file_warning(&path));
+                crate::error::warn(format_args!("{}", not_a_file_warning(&path)));
                 raw.push(file);
                 indexes.push(index);
                 continue;

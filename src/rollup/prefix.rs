@@ -49,9 +49,9 @@ pub(super) fn today(
                 return Some((*r, span));
             }
         }
-        Loaded::Damaged => eprintln!("{}", damaged_warning(&path)),
+        Loaded::Damaged => crate::error::warn(format_args!("{}", damaged_warning(&path))),
         Loaded::NotAFile => {
-            eprintln!("{}", not_a_file_warning(&path));
+            crate::error::warn(format_args!("{}", not_a_file_warning(&path)));
             return None;
         }
         Loaded::Missing => {}

@@ -203,7 +203,7 @@ where
             Some(file) => {
                 // Removed, so the next report builds it again.
                 let path = path_for(roots.primary(), &file.path);
-                eprintln!("{}", damaged_warning(&path));
+                crate::error::warn(format_args!("{}", damaged_warning(&path)));
                 let _ = std::fs::remove_file(&path);
                 raw.push(file);
                 indexes.push(index);

@@ -109,7 +109,7 @@ where
 
 fn warn(skipped: &crate::store::Skipped) {
     if let Some(w) = skipped.warning() {
-        eprintln!("{w}");
+        crate::error::warn(format_args!("{w}"));
     }
 }
 

@@ -90,10 +90,10 @@ fn publish(state: &AppState, stream: Stream, lines: Vec<NewLine>) {
     if !bad.is_empty() {
         // Named by file: the follower does not number lines.
         let s = if skipped == 1 { "" } else { "s" };
-        eprintln!(
+        crate::error::warn(format_args!(
             "warning: skipped {skipped} malformed line{s} ({})",
             bad.join(", ")
-        );
+        ));
     }
     if sent > 0 {
         state.version.fetch_add(1, Ordering::AcqRel);
@@ -118,7 +118,10 @@ pub fn start_followers(state: Arc<AppState>) -> Result<()> {
                         Ok(lines) if lines.is_empty() => {}
                         Ok(lines) => publish(&state, stream, lines),
                         Err(e) => {
-                            eprintln!("warning: following {}: {e}", stream.stem());
+                            crate::error::warn(format_args!(
+                                "warning: following {}: {e}",
+                                stream.stem()
+                            ));
                             std::thread::sleep(Duration::from_secs(1));
                         }
                     }

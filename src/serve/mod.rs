@@ -132,7 +132,7 @@ impl AppState {
         let (d, skipped) =
             dashboard::generate(&self.opts.roots, &self.opts.config, now, self.opts.utc)?;
         if let Some(w) = skipped.warning() {
-            eprintln!("{w}");
+            crate::error::warn(format_args!("{w}"));
         }
         let d = Arc::new(d);
         if let Ok(mut cache) = self.cache.lock() {
@@ -315,7 +315,7 @@ fn warm_dashboard(state: Arc<AppState>) -> Result<()> {
                     break;
                 }
                 if let Err(e) = state.dashboard(state.now()) {
-                    eprintln!("warning: computing the dashboard: {e}");
+                    crate::error::warn(format_args!("warning: computing the dashboard: {e}"));
                 }
                 // Wait for a change; take everything already queued with it.
                 match rx.blocking_recv() {

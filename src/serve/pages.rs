@@ -252,7 +252,7 @@ pub async fn runs(State(state): State<Arc<AppState>>, Query(p): Params) -> Respo
         let prices = crate::health::PriceTable::new(&s.opts.config.pricing);
         let (rows, total, skipped) = progress::chain::run_list(&s.opts.roots, None, &q, &prices)?;
         if let Some(w) = skipped.warning() {
-            eprintln!("{w}");
+            crate::error::warn(format_args!("{w}"));
         }
         let pages = if q.limit == 0 { 1 } else { total.div_ceil(q.limit).max(1) };
         let link = |page: usize| {
@@ -476,7 +476,7 @@ pub async fn run(State(state): State<Arc<AppState>>, Path(run): Path<String>) ->
     render(&state, title, "/runs", move |s| {
         let (st, skipped) = progress::run_state(&s.opts.roots, &run, s.now())?;
         if let Some(w) = skipped.warning() {
-            eprintln!("{w}");
+            crate::error::warn(format_args!("{w}"));
         }
         let chunks = output_chunks(s, &run)?;
         let Some(st) = st else {

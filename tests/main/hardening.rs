@@ -530,6 +530,41 @@ fn a_failed_write_on_standard_output_names_the_stream_and_exits_1() {
     }
 }
 
+/// A warning that cannot be written (standard error full) is dropped: the answer is
+/// still printed and the exit code still tells, never a panic (101).
+#[test]
+fn a_warning_on_a_full_standard_error_is_dropped_not_a_panic() {
+    let env = Env::new();
+    env.record(REC);
+    let day = std::fs::read_dir(env.path("logs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut text = std::fs::read_to_string(&day).unwrap();
+    text.push_str("not json\n");
+    std::fs::write(&day, text).unwrap();
+    for (args, want) in [(&["stats"][..], 0), (&["stats", "--strict"], 1)] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = StdCommand::new(env!("CARGO_BIN_EXE_cc-log"))
+            .args(args)
+            .current_dir(env.root())
+            .env_remove("CC_ROOT")
+            .stderr(full)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(want), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with("SKILL"),
+            "{args:?}"
+        );
+    }
+}
+
 #[test]
 fn a_closed_standard_output_ends_quietly_with_0() {
     let env = Env::new();
