@@ -1018,6 +1018,11 @@ fn free_port() -> u16 {
 
 /// One WebDriver command: JSON in, the answer's `value` out.
 fn wd(addr: &str, method: &str, path: &str, body: Option<Value>) -> Value {
+    wd_try(addr, method, path, body).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`wd`], with a WebDriver error as `Err`.
+fn wd_try(addr: &str, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
     let mut s = TcpStream::connect(addr).expect("connect chromedriver");
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -1034,9 +1039,9 @@ fn wd(addr: &str, method: &str, path: &str, body: Option<Value>) -> Value {
         )
     });
     if let Some(err) = v["value"].get("error") {
-        panic!("{method} {path}: {err}: {}", v["value"]["message"]);
+        return Err(format!("{method} {path}: {err}: {}", v["value"]["message"]));
     }
-    v["value"].clone()
+    Ok(v["value"].clone())
 }
 
 impl Browser {
@@ -1069,7 +1074,20 @@ impl Browser {
             addr,
             session: String::new(),
         };
-        let v = wd(&b.addr, "POST", "/session", Some(caps));
+        // Chromium now and then dies while starting on a loaded machine ("session not
+        // created: DevToolsActivePort file doesn't exist"): that is the host, not the
+        // page, so a start is tried three times.
+        let mut tries = 0;
+        let v = loop {
+            tries += 1;
+            match wd_try(&b.addr, "POST", "/session", Some(caps.clone())) {
+                Ok(v) => break v,
+                Err(e) if tries < 3 && e.contains("session not created") => {
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
         b.session = v["sessionId"].as_str().unwrap().to_string();
         b.cmd(
             "POST",
