@@ -346,9 +346,9 @@ impl GroupBy {
 }
 
 /// Folds a file's rollup (a sealed file's, or of today's first lines) into the
-/// accumulators, from its day section when the
-/// question allows, else from its quarters; `false` (nothing folded) when the window
-/// cuts a quarter that holds records, so the file must be read raw.
+/// accumulators, from its day section when the question allows, else from its quarters;
+/// `false` (nothing folded) when the window cuts a quarter that holds records, or when
+/// the raw scan would count its malformed lines otherwise, so the file must be read raw.
 fn fold_rollup(
     accs: &mut [Acc],
     r: &crate::rollup::Rollup,
