@@ -390,17 +390,18 @@ pub(super) fn decode_dim(r: &Rollup, d: Dim) -> Option<Vec<(String, super::stats
     let day = r.day()?;
     let dims: Vec<&[u8]> = postcard::from_bytes(&day).ok()?;
     let dim = dims.get(d as usize)?;
-    let groups: Vec<(String, super::stats::StoredGroup)> = match r.version {
-        1 => postcard::from_bytes::<Vec<(String, super::stats::StoredGroupV1)>>(dim)
-            .ok()?
-            .into_iter()
-            .map(|(k, g)| (k, g.into()))
-            .collect(),
-        2 | 3 => postcard::from_bytes::<Vec<(String, super::stats::StoredGroupV3)>>(dim)
-            .ok()?
-            .into_iter()
-            .map(|(k, g)| (k, g.into()))
-            .collect(),
+    // Formats 1 to 3 stored buckets as pairs; format 1's sums were plain floats.
+    fn pairs<S>(dim: &[u8]) -> Option<Vec<(String, super::stats::StoredGroup)>>
+    where
+        S: serde::de::DeserializeOwned + Into<crate::stats::ExactSum>,
+    {
+        let groups: Vec<(String, super::stats::StoredGroupPairs<S>)> =
+            postcard::from_bytes(dim).ok()?;
+        Some(groups.into_iter().map(|(k, g)| (k, g.into())).collect())
+    }
+    let groups = match r.version {
+        1 => pairs::<f64>(dim)?,
+        2 | 3 => pairs::<crate::stats::ExactSum>(dim)?,
         _ => postcard::from_bytes(dim).ok()?,
     };
     groups

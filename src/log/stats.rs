@@ -91,42 +91,20 @@ impl Group {
     }
 }
 
-/// A [`StoredGroup`] as formats 2 and 3 of rollups stored it (read for days pruned
-/// before format 4): its buckets as pairs.
+/// A [`StoredGroup`] as formats 1 to 3 of rollups stored it (read for days pruned before
+/// format 4): its durations' buckets as pairs, their sum an `S` (see
+/// [`crate::stats::StoredDurationsPairs`]).
 #[derive(Debug, Clone, Deserialize)]
-pub(super) struct StoredGroupV3 {
+pub(super) struct StoredGroupPairs<S> {
     count: u64,
     successes: u64,
     failures: u64,
     cache_hits: u64,
-    durations: crate::stats::StoredDurationsV3,
+    durations: crate::stats::StoredDurationsPairs<S>,
 }
 
-impl From<StoredGroupV3> for StoredGroup {
-    fn from(v: StoredGroupV3) -> StoredGroup {
-        StoredGroup {
-            count: v.count,
-            successes: v.successes,
-            failures: v.failures,
-            cache_hits: v.cache_hits,
-            durations: v.durations.into(),
-        }
-    }
-}
-
-/// A [`StoredGroup`] as format 1 of rollups stored it (read for days pruned before
-/// format 2).
-#[derive(Debug, Clone, Deserialize)]
-pub(super) struct StoredGroupV1 {
-    count: u64,
-    successes: u64,
-    failures: u64,
-    cache_hits: u64,
-    durations: crate::stats::StoredDurationsV1,
-}
-
-impl From<StoredGroupV1> for StoredGroup {
-    fn from(v: StoredGroupV1) -> StoredGroup {
+impl<S: Into<crate::stats::ExactSum>> From<StoredGroupPairs<S>> for StoredGroup {
+    fn from(v: StoredGroupPairs<S>) -> StoredGroup {
         StoredGroup {
             count: v.count,
             successes: v.successes,

@@ -410,11 +410,12 @@ impl<'de> Deserialize<'de> for Packed {
     }
 }
 
-/// [`StoredDurations`] as formats 2 and 3 of rollups stored it: its buckets as pairs.
+/// [`StoredDurations`] as formats 1 to 3 of rollups stored it: its buckets as pairs, its
+/// sum an `S` (a plain float in format 1, an [`super::ExactSum`] in formats 2 and 3).
 #[derive(Debug, Clone, Deserialize)]
-pub struct StoredDurationsV3 {
+pub struct StoredDurationsPairs<S> {
     count: u64,
-    sum: super::ExactSum,
+    sum: S,
     min: f64,
     max: f64,
     micros: Vec<u64>,
@@ -422,34 +423,8 @@ pub struct StoredDurationsV3 {
     buckets: Option<Vec<(u64, u64)>>,
 }
 
-impl From<StoredDurationsV3> for StoredDurations {
-    fn from(v: StoredDurationsV3) -> StoredDurations {
-        StoredDurations {
-            count: v.count,
-            sum: v.sum,
-            min: v.min,
-            max: v.max,
-            micros: v.micros,
-            floats: v.floats,
-            buckets: v.buckets.map(|b| Packed::pack(b.into_iter())),
-        }
-    }
-}
-
-/// [`StoredDurations`] as format 1 of rollups stored it: its sum a plain float.
-#[derive(Debug, Clone, Deserialize)]
-pub struct StoredDurationsV1 {
-    count: u64,
-    sum: f64,
-    min: f64,
-    max: f64,
-    micros: Vec<u64>,
-    floats: Vec<f64>,
-    buckets: Option<Vec<(u64, u64)>>,
-}
-
-impl From<StoredDurationsV1> for StoredDurations {
-    fn from(v: StoredDurationsV1) -> StoredDurations {
+impl<S: Into<super::ExactSum>> From<StoredDurationsPairs<S>> for StoredDurations {
+    fn from(v: StoredDurationsPairs<S>) -> StoredDurations {
         StoredDurations {
             count: v.count,
             sum: v.sum.into(),
@@ -724,7 +699,7 @@ mod tests {
             .iter_recorded()
             .map(|v| (v.value_iterated_to(), v.count_at_value()))
             .collect();
-        let v3 = StoredDurationsV3 {
+        let v3 = StoredDurationsPairs {
             count: d.count,
             sum: d.sum.clone(),
             min: d.min,

@@ -7,8 +7,7 @@ mod sum;
 mod window;
 
 pub use durations::{
-    DurationStats, Packed, StoredDurations, StoredDurationsV1, StoredDurationsV3, Summary,
-    exact_micros,
+    DurationStats, Packed, StoredDurations, StoredDurationsPairs, Summary, exact_micros,
 };
 pub use sum::ExactSum;
 pub use window::{Bucket, Buckets, Window};
