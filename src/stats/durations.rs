@@ -218,34 +218,31 @@ impl DurationStats {
 
     /// The nearest-rank percentile `q` (0 < q ≤ 1), or `None` when empty.
     pub fn percentile(&self, q: f64) -> Option<f64> {
+        let [p] = self.percentiles([q]);
+        p
+    }
+
+    /// Several nearest-rank percentiles at once: values still waiting for the histogram
+    /// are settled once, and a small set is sorted once, not for each.
+    pub fn percentiles<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
         if self.count == 0 {
-            return None;
+            return [None; N];
         }
-        let q = q.clamp(0.0, 1.0);
+        let qs = qs.map(|q| q.clamp(0.0, 1.0));
         match self.settled() {
-            Some(h) => {
-                let units = h.value_at_quantile(q);
-                let v = h.median_equivalent(units) as f64 / UNITS_PER_MS;
-                Some(v.clamp(self.min, self.max))
-            }
+            Some(h) => qs.map(|q| {
+                let units = h.median_equivalent(h.value_at_quantile(q));
+                Some((units as f64 / UNITS_PER_MS).clamp(self.min, self.max))
+            }),
             None => {
                 let mut sorted = self.exact.clone();
                 sorted.sort_by(f64::total_cmp);
-                let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-                Some(sorted[rank - 1])
+                qs.map(|q| {
+                    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+                    Some(sorted[rank - 1])
+                })
             }
         }
-    }
-
-    /// Several nearest-rank percentiles at once (values still waiting for the histogram
-    /// are settled once, not for each).
-    pub fn percentiles<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
-        if self.pending.is_empty() {
-            return qs.map(|q| self.percentile(q));
-        }
-        let mut settled = self.clone();
-        settled.settle();
-        qs.map(|q| settled.percentile(q))
     }
 
     /// Count, mean, min, p50, p75, p90, p95, p99 and max in one value.
@@ -259,19 +256,15 @@ impl DurationStats {
     /// assert_eq!(s.mean, Some(50.5));
     /// ```
     pub fn summary(&self) -> Summary {
-        if !self.pending.is_empty() {
-            let mut settled = self.clone();
-            settled.settle();
-            return settled.summary();
-        }
+        let [p50, p75, p90, p95, p99] = self.percentiles([0.50, 0.75, 0.90, 0.95, 0.99]);
         Summary {
             count: self.count,
             min: self.min(),
-            p50: self.percentile(0.50),
-            p75: self.percentile(0.75),
-            p90: self.percentile(0.90),
-            p95: self.percentile(0.95),
-            p99: self.percentile(0.99),
+            p50,
+            p75,
+            p90,
+            p95,
+            p99,
             max: self.max(),
             mean: self.mean(),
         }
