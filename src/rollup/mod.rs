@@ -439,18 +439,26 @@ pub enum Loaded {
     NotAFile,
 }
 
-/// Opens the rollup file at `path`, or says why there is none to read.
-fn open(path: &Path) -> Result<std::fs::File, Loaded> {
-    match safe::open_read(path) {
-        Ok(f) => Ok(f),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Loaded::Missing),
+/// Reads the rollup file at `path`, fresh when `fresh` says so of it. One of an older
+/// format that cannot be read is only stale (`Missing`) when `rebuildable` (its raw
+/// file is there to rebuild it from), else damaged, whatever is wrong with it.
+fn load_if(path: &Path, rebuildable: bool, fresh: impl FnOnce(&Rollup) -> bool) -> Loaded {
+    let file = match safe::open_read(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
         Err(e)
             if e.kind() == std::io::ErrorKind::InvalidInput
                 || e.raw_os_error() == Some(libc::ELOOP) =>
         {
-            Err(Loaded::NotAFile)
+            return Loaded::NotAFile;
         }
-        Err(_) => Err(Loaded::Damaged),
+        Err(_) => return Loaded::Damaged,
+    };
+    match Rollup::read(&file) {
+        Some(rollup) if fresh(&rollup) => Loaded::Fresh(Box::new(rollup)),
+        Some(_) => Loaded::Missing,
+        None if rebuildable && older(&file) => Loaded::Missing,
+        None => Loaded::Damaged,
     }
 }
 
@@ -466,29 +474,14 @@ pub fn not_a_file_warning(path: &Path) -> String {
 /// when the raw file is gone: only a rollup kept by pruning is then fresh) and the key
 /// of the settings it was built under.
 pub fn load(path: &Path, source: Option<Fingerprint>, key: u64) -> Loaded {
-    let file = match open(path) {
-        Ok(f) => f,
-        Err(why) => return why,
-    };
-    let Some(rollup) = Rollup::read(&file) else {
-        // One of an older format beside its raw file is only stale, whatever is wrong
-        // with it.
-        return match source.is_some() && older(&file) {
-            true => Loaded::Missing,
-            false => Loaded::Damaged,
-        };
-    };
-    let current = rollup.version == MAGIC[7] - b'0';
-    let fresh = rollup.header.key == key
-        && match source {
-            Some(fp) => current && rollup.header.source == fp,
-            None => rollup.header.pruned,
-        };
-    if fresh {
-        Loaded::Fresh(Box::new(rollup))
-    } else {
-        Loaded::Missing
-    }
+    load_if(path, source.is_some(), |rollup| {
+        let current = rollup.version == MAGIC[7] - b'0';
+        rollup.header.key == key
+            && match source {
+                Some(fp) => current && rollup.header.source == fp,
+                None => rollup.header.pruned,
+            }
+    })
 }
 
 /// Whether a rollup file starts with the magic of an older format version.

@@ -16,8 +16,8 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
 use super::{
-    BuildPrefix, Fingerprint, Loaded, MAGIC, Prefix, Rollup, damaged_warning, not_a_file_warning,
-    older, open, path_for, save,
+    BuildPrefix, Fingerprint, Loaded, MAGIC, Prefix, Rollup, damaged_warning, load_if,
+    not_a_file_warning, path_for, save,
 };
 use crate::store::safe;
 use crate::store::{DataFile, Span};
@@ -96,24 +96,12 @@ pub(super) fn today(
 /// Reads the rollup at `path` if it is a prefix rollup of the current format built under
 /// `key`.
 fn load(path: &Path, key: u64) -> Loaded {
-    let file = match open(path) {
-        Ok(f) => f,
-        Err(why) => return why,
-    };
-    match Rollup::read(&file) {
-        Some(r) => {
-            let usable = r.version == MAGIC[7] - b'0'
-                && r.header.key == key
-                && !r.header.pruned
-                && r.header.prefix.is_some();
-            match usable {
-                true => Loaded::Fresh(Box::new(r)),
-                false => Loaded::Missing,
-            }
-        }
-        None if older(&file) => Loaded::Missing,
-        None => Loaded::Damaged,
-    }
+    load_if(path, true, |r| {
+        r.version == MAGIC[7] - b'0'
+            && r.header.key == key
+            && !r.header.pruned
+            && r.header.prefix.is_some()
+    })
 }
 
 /// The part of the file after the bytes rollup `r` covers, when they are unchanged in
