@@ -244,6 +244,7 @@ struct Scanner<'a, 'q> {
 
 impl<'a> Scanner<'a, '_> {
     /// The position of the next `"` at or after `from`.
+    #[inline(always)]
     fn next_quote(&self, from: usize) -> Option<usize> {
         let mut word = from / 64;
         let mut bits = self.quotes.get(word)? & (!0u64 << (from % 64));
@@ -335,16 +336,19 @@ impl<'a> Scanner<'a, '_> {
         c
     }
 
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
 
+    #[inline(always)]
     fn next(&mut self) -> Option<u8> {
         let c = self.peek();
         self.i += 1;
         c
     }
 
+    #[inline(always)]
     fn eat(&mut self, c: u8) -> bool {
         if self.peek() == Some(c) {
             self.i += 1;
@@ -379,6 +383,7 @@ impl<'a> Scanner<'a, '_> {
         }
     }
 
+    #[inline(always)]
     fn literal(&mut self, word: &[u8]) -> bool {
         if self.b[self.i..].starts_with(word) {
             self.i += word.len();
@@ -389,6 +394,7 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// The string whose opening quote is at the cursor.
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         if self.peek() != Some(b'"') {
             return None;
@@ -405,6 +411,7 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// A wanted value.
+    #[inline(always)]
     fn field(&mut self) -> Option<Field<'a>> {
         let start = self.i;
         Some(match self.peek()? {
@@ -425,6 +432,7 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    #[inline(always)]
     fn number(&mut self) -> Option<()> {
         self.eat(b'-');
         match self.next()? {
@@ -445,12 +453,14 @@ impl<'a> Scanner<'a, '_> {
         Some(())
     }
 
+    #[inline(always)]
     fn digits(&mut self) {
         while matches!(self.peek(), Some(b'0'..=b'9')) {
             self.i += 1;
         }
     }
 
+    #[inline(always)]
     fn some_digits(&mut self) -> Option<()> {
         let start = self.i;
         self.digits();
@@ -460,6 +470,7 @@ impl<'a> Scanner<'a, '_> {
     /// Skips any value, checking its grammar. The same grammar as [`Self::field`],
     /// without building what it read: writing this as `field().map(|_| ())` costs
     /// about 5% more instructions on the read path (callgrind, `stats`).
+    #[inline(always)]
     fn value(&mut self) -> Option<()> {
         match self.peek()? {
             b'"' => self.string().map(|_| ()),

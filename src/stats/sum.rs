@@ -7,20 +7,41 @@
 //! from the `fsum` crate because reports need two things it does not offer: merging
 //! two accumulators exactly (per-worker folds) and storing one (rollups).
 
-use serde::{Deserialize, Serialize};
+//!
+//! Most values (durations, costs) are added faster, and just as exactly, as integers:
+//! a float whose last bit is worth at least 2^-64 and that is below 2^62 is an exact
+//! multiple of 2^-64, so it goes into one 128-bit integer of such units. Only values
+//! outside that range, or a sum that would overflow it, go through the partials; the
+//! integer joins them when the sum is read, merged or stored.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The exact sum of the finite floats added so far.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Default)]
 pub struct ExactSum {
-    /// Non-overlapping, increasing in magnitude; their exact sum is the sum.
+    /// Non-overlapping, increasing in magnitude; their exact sum, plus `fixed`, is the
+    /// sum.
     partials: Vec<f64>,
+    /// A sum of values in units of 2^-[`FIXED_BITS`].
+    fixed: i128,
 }
+
+/// The fraction bits of [`ExactSum::fixed`].
+const FIXED_BITS: i32 = 64;
 
 impl ExactSum {
     /// Adds `x` exactly (non-finite values are ignored: sums of stored figures never
     /// hold them).
-    pub fn add(&mut self, mut x: f64) {
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        match fixed_units(x).and_then(|v| self.fixed.checked_add(v)) {
+            Some(sum) => self.fixed = sum,
+            None => self.add_partial(x),
+        }
+    }
+
+    /// Adds `x` to the partials (Shewchuk's algorithm).
+    fn add_partial(&mut self, mut x: f64) {
         if !x.is_finite() {
             return;
         }
@@ -44,16 +65,59 @@ impl ExactSum {
         }
     }
 
+    /// Moves the integer sum into the partials, as three floats that each hold their
+    /// part of it exactly (43 bits or fewer, scaled by a power of two).
+    fn settle(&mut self) {
+        const PART: i32 = 43;
+        const MASK: i128 = (1 << PART) - 1;
+        let fixed = std::mem::take(&mut self.fixed);
+        if fixed == 0 {
+            return;
+        }
+        let parts = [fixed & MASK, (fixed >> PART) & MASK, fixed >> (2 * PART)];
+        for (k, part) in (0i32..).zip(parts) {
+            if part != 0 {
+                // `part` fits in 53 bits and the scale is a power of two in range, so
+                // both conversions are exact.
+                self.add_partial(part as f64 * 2f64.powi(k * PART - FIXED_BITS));
+            }
+        }
+    }
+
+    /// The sum with every value in the partials.
+    fn settled(&self) -> std::borrow::Cow<'_, ExactSum> {
+        if self.fixed == 0 {
+            std::borrow::Cow::Borrowed(self)
+        } else {
+            let mut s = self.clone();
+            s.settle();
+            std::borrow::Cow::Owned(s)
+        }
+    }
+
     /// Adds every value of `other`.
     pub fn merge(&mut self, other: &ExactSum) {
         for &x in &other.partials {
-            self.add(x);
+            self.add_partial(x);
+        }
+        if let Some(sum) = self.fixed.checked_add(other.fixed) {
+            self.fixed = sum;
+        } else {
+            let mut rest = ExactSum {
+                partials: Vec::new(),
+                fixed: other.fixed,
+            };
+            rest.settle();
+            for x in rest.partials {
+                self.add_partial(x);
+            }
         }
     }
 
     /// The exact sum, correctly rounded to the nearest float (ties to even).
     pub fn value(&self) -> f64 {
-        let p = &self.partials;
+        let settled = self.settled();
+        let p = &settled.partials;
         let Some((&top, rest)) = p.split_last() else {
             return 0.0;
         };
@@ -78,6 +142,54 @@ impl ExactSum {
             }
         }
         total
+    }
+}
+
+/// `x` in units of 2^-[`FIXED_BITS`], when it is a whole number of them and far
+/// enough below the integer's limit; `None` for zeros (whose sign the partials keep),
+/// subnormals, non-finite values and values beyond that range.
+#[inline]
+fn fixed_units(x: f64) -> Option<i128> {
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    // x = mantissa * 2^(biased - 1075) for normal floats.
+    let shift = biased - 1075 + FIXED_BITS;
+    if biased == 0 || !(0..=61 + FIXED_BITS - 52).contains(&shift) {
+        return None;
+    }
+    let mantissa = i128::from((bits & ((1 << 52) - 1)) | (1 << 52));
+    let units = mantissa << shift;
+    Some(if x.is_sign_negative() { -units } else { units })
+}
+
+/// Stored as the partials alone (the integer sum settled into them), as before there
+/// was an integer sum.
+impl Serialize for ExactSum {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.settled().partials.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ExactSum {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(ExactSum {
+            partials: Vec::deserialize(d)?,
+            fixed: 0,
+        })
+    }
+}
+
+/// Equal when the exact sums are equal, however each was reached.
+impl PartialEq for ExactSum {
+    fn eq(&self, other: &ExactSum) -> bool {
+        let mut difference = self.clone();
+        difference.settle();
+        let mut minus = other.clone();
+        minus.settle();
+        for x in minus.partials {
+            difference.add_partial(-x);
+        }
+        difference.partials.iter().all(|&x| x == 0.0)
     }
 }
 
@@ -144,5 +256,68 @@ mod tests {
         let plain: f64 = values.iter().sum();
         let plain_reversed: f64 = reversed.iter().sum();
         assert_ne!(plain.to_bits(), plain_reversed.to_bits());
+    }
+
+    /// The same values through the partials alone: the sum before the integer path.
+    fn partials_only(values: &[f64]) -> ExactSum {
+        let mut s = ExactSum::default();
+        values.iter().for_each(|&v| s.add_partial(v));
+        s
+    }
+
+    #[test]
+    fn the_integer_path_is_exact() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        // Scales inside and outside the integer range, both signs, near its limits.
+        let scales = [1e-30, 1e-4, 0.37, 1.0, 1e3, 1e11, 1e17, 4.6e18, 1e300];
+        for round in 0..50 {
+            let values: Vec<f64> = (0..400)
+                .map(|_| {
+                    let r = next();
+                    let v = (r >> 11) as f64 / (1u64 << 53) as f64 * scales[(r % 9) as usize];
+                    if r & 1 << 10 != 0 { -v } else { v }
+                })
+                .collect();
+            let mut fast = ExactSum::default();
+            values.iter().for_each(|&v| fast.add(v));
+            let slow = partials_only(&values);
+            assert_eq!(
+                fast.value().to_bits(),
+                slow.value().to_bits(),
+                "round {round}"
+            );
+            assert_eq!(fast, slow);
+            // Stored and read back: the partials alone carry the whole sum.
+            let text = serde_json::to_string(&fast).unwrap();
+            let back: ExactSum = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.value().to_bits(), slow.value().to_bits());
+            let mut merged = ExactSum::default();
+            merged.merge(&fast);
+            merged.merge(&back);
+            let mut twice = values.clone();
+            twice.extend(&values);
+            assert_eq!(
+                merged.value().to_bits(),
+                partials_only(&twice).value().to_bits()
+            );
+        }
+        // A sum past the integer's range (2^127 units, 2^63) overflows into the
+        // partials, and merging two such integers does too.
+        let big = [2f64.powi(61) * 1.5; 8];
+        let mut s = ExactSum::default();
+        big.iter().for_each(|&v| s.add(v));
+        assert_eq!(s.value(), 2f64.powi(61) * 12.0);
+        let mut m = s.clone();
+        m.merge(&s);
+        assert_eq!(m.value(), 2f64.powi(61) * 24.0);
+        // Zeros keep their sign, as before.
+        assert_eq!(sum(&[-0.0]).to_bits(), (-0.0f64).to_bits());
+        assert_ne!(ExactSum::from(0.1), ExactSum::from(0.1 + 1e-17));
     }
 }
