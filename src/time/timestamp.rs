@@ -178,30 +178,46 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+thread_local! {
+    /// The last date [`fast_parse`] read (its ten bytes, little-endian) and its day
+    /// number: lines come in time order, so nearly every line repeats it.
+    static LAST_DATE: std::cell::Cell<(u64, u16, i64)> = const { std::cell::Cell::new((0, 0, 0)) };
+}
+
 /// `YYYY-MM-DDTHH:MM:SS[.fff]Z` without chrono: the form every ccmon writer uses.
 fn fast_parse(b: &[u8]) -> Option<Timestamp> {
     let head: &[u8; 19] = b.get(..19)?.try_into().ok()?;
-    if b.len() < 20
-        || head[4] != b'-'
-        || head[7] != b'-'
-        || !matches!(head[10], b'T' | b't')
-        || head[13] != b':'
-        || head[16] != b':'
-    {
+    if b.len() < 20 || !matches!(head[10], b'T' | b't') || head[13] != b':' || head[16] != b':' {
         return None;
     }
-    // Every digit checked at once, without a branch each (this runs for every line read).
-    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
     let digit = |i: usize| head[i].wrapping_sub(b'0');
-    if DIGITS
-        .iter()
-        .fold(0u8, |bad, &i| bad | u8::from(digit(i) > 9))
-        != 0
-    {
+    // Every digit checked at once, without a branch each (this runs for every line read).
+    let digits = |at: &[usize]| at.iter().fold(0u8, |bad, &i| bad | u8::from(digit(i) > 9)) == 0;
+    let two = |i: usize| i64::from(digit(i)) * 10 + i64::from(digit(i + 1));
+    let (date8, date2) = (
+        u64::from_le_bytes([
+            head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7],
+        ]),
+        u16::from_le_bytes([head[8], head[9]]),
+    );
+    let days = match LAST_DATE.get() {
+        (d8, d2, days) if d8 == date8 && d2 == date2 && date8 != 0 => days,
+        _ => {
+            if head[4] != b'-' || head[7] != b'-' || !digits(&[0, 1, 2, 3, 5, 6, 8, 9]) {
+                return None;
+            }
+            let (year, month, day) = (two(0) * 100 + two(2), two(5), two(8));
+            if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+                return None;
+            }
+            let days = days_from_civil(year, month, day);
+            LAST_DATE.set((date8, date2, days));
+            days
+        }
+    };
+    if !digits(&[11, 12, 14, 15, 17, 18]) {
         return None;
     }
-    let two = |i: usize| i64::from(digit(i)) * 10 + i64::from(digit(i + 1));
-    let (year, month, day) = (two(0) * 100 + two(2), two(5), two(8));
     let (hour, min, sec) = (two(11), two(14), two(17));
     let millis = match &b[19..] {
         [b'Z' | b'z'] => 0,
@@ -222,16 +238,9 @@ fn fast_parse(b: &[u8]) -> Option<Timestamp> {
         }
         _ => return None,
     };
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || min > 59
-        || sec > 60
-    {
+    if hour > 23 || min > 59 || sec > 60 {
         return None;
     }
-    let days = days_from_civil(year, month, day);
     Some(Timestamp(
         ((days * 24 + hour) * 60 + min) * 60_000 + sec * 1000 + millis,
     ))
