@@ -153,13 +153,16 @@ fn classify_swar(bytes: &[u8], quotes: &mut Vec<u64>) -> Class {
 #[target_feature(enable = "avx2")]
 fn classify_avx2(bytes: &[u8], quotes: &mut Vec<u64>) -> Class {
     use std::arch::x86_64::{
-        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8, _mm256_movemask_epi8,
-        _mm256_set1_epi8,
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set1_epi8, _mm256_setzero_si256,
     };
     let quote = _mm256_set1_epi8(b'"' as i8);
     let backslash = _mm256_set1_epi8(b'\\' as i8);
-    let space = _mm256_set1_epi8(b' ' as i8);
-    let (mut special, mut high) = (false, false);
+    let below_space = _mm256_set1_epi8(0x1f);
+    // Only the quotes are needed per block; the rest is gathered in two vectors and
+    // looked at once per line: `special` has a byte set wherever a backslash or a
+    // control byte was, `high` the sign bit of every byte at or above 0x80.
+    let (mut special, mut high) = (_mm256_setzero_si256(), _mm256_setzero_si256());
     let mut classify_block = |block: &[u8; 64]| {
         let mut bits = 0u64;
         for half in 0..2 {
@@ -168,12 +171,13 @@ fn classify_avx2(bytes: &[u8], quotes: &mut Vec<u64>) -> Class {
             let v = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * half).cast::<__m256i>()) };
             bits |=
                 u64::from(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, quote)) as u32) << (32 * half);
-            // The sign bit of each byte: set for bytes at or above 0x80.
-            high |= _mm256_movemask_epi8(v) != 0;
-            // max(v, 0x20) == v exactly when v >= 0x20 (unsigned): not a control byte.
-            let printable = _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(v, space), v));
-            special |=
-                printable != -1 || _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, backslash)) != 0;
+            high = _mm256_or_si256(high, v);
+            // min(v, 0x1f) == v exactly when v <= 0x1f (unsigned): a control byte.
+            let control = _mm256_cmpeq_epi8(_mm256_min_epu8(v, below_space), v);
+            special = _mm256_or_si256(
+                special,
+                _mm256_or_si256(control, _mm256_cmpeq_epi8(v, backslash)),
+            );
         }
         quotes.push(bits);
     };
@@ -197,8 +201,8 @@ fn classify_avx2(bytes: &[u8], quotes: &mut Vec<u64>) -> Class {
         _ => classify_block(&padded_tail(blocks.remainder())),
     }
     Class {
-        special,
-        ascii: !high,
+        special: _mm256_movemask_epi8(special) != 0,
+        ascii: _mm256_movemask_epi8(high) == 0,
     }
 }
 
