@@ -235,7 +235,8 @@ pub fn parse_f64(n: &str) -> Option<f64> {
     if count == 0 {
         return n.parse().ok();
     }
-    let v = mantissa as f64 / POW10[scale];
+    // Below 10^15, so the signed conversion (one instruction) is exact.
+    let v = mantissa as i64 as f64 / POW10[scale];
     Some(if negative { -v } else { v })
 }
 
