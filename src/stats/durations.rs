@@ -101,7 +101,7 @@ impl DurationStats {
     }
 
     fn spill(&mut self) {
-        let mut h = Histogram::<u64>::new(3).expect("3 significant digits is a valid precision");
+        let mut h = histogram_up_to(units(self.max));
         for &ms in &self.exact {
             record_units(&mut h, ms);
         }
@@ -491,8 +491,7 @@ impl<'de> Deserialize<'de> for DurationStats {
         let histogram = match s.buckets {
             None => None,
             Some(buckets) => {
-                let mut h = Histogram::<u64>::new(3)
-                    .map_err(|_| serde::de::Error::custom("histogram precision"))?;
+                let mut h = histogram_up_to(units(s.max));
                 let mut in_range = true;
                 let whole = buckets.visit(|value, count| {
                     in_range &= h.record_n(value, count).is_ok();
@@ -524,6 +523,19 @@ pub fn exact_micros(ms: f64) -> Option<u64> {
     }
     let m = units as u64;
     (m as f64 / UNITS_PER_MS == ms).then_some(m)
+}
+
+/// An empty histogram (3 significant digits, growing as needed) already wide enough
+/// for values up to `highest` units: growing from the smallest one doubles its range,
+/// reallocating and copying, once per power of two.
+fn histogram_up_to(highest: u64) -> Histogram<u64> {
+    Histogram::<u64>::new_with_bounds(1, highest.max(2), 3)
+        .map(|mut h| {
+            h.auto(true);
+            h
+        })
+        .or_else(|_| Histogram::new(3))
+        .expect("3 significant digits is a valid precision")
 }
 
 fn record_units(h: &mut Histogram<u64>, ms: f64) {
