@@ -95,13 +95,16 @@ pub fn record_provider_call(root: &Path, call: ProviderCall) -> Result<Value> {
     Ok(crate::health::record_call(&roots, &writer, call, &th)?.call)
 }
 
-/// Computes the dashboard of `root` as of now (local days), saves it atomically to
+/// Computes the dashboard of `root` as of now (local days), every string through the
+/// root's redactor as `cc-dashboard generate` does, saves it atomically to
 /// `analytics/metrics-dashboard.json`, and returns it.
 pub fn generate_dashboard(root: &Path) -> Result<Dashboard> {
     let config = Config::load(root)?;
+    let redactor = Redactor::from_config(&config.redact)?;
     let roots = Roots::new(vec![root.to_path_buf()]);
-    let (dashboard, _) = crate::dashboard::generate(&roots, &config, Timestamp::now(), false)?;
-    crate::dashboard::save(root, &dashboard)?;
+    let (dashboard, skipped) =
+        crate::dashboard::compute(&roots, &config, Timestamp::now(), false, &redactor)?;
+    crate::dashboard::save(root, &dashboard, &skipped)?;
     Ok(dashboard)
 }
 

@@ -13,6 +13,7 @@ use crate::error::{Error, Exit, Result};
 use crate::notifications::{self, Listing};
 use crate::output::{self, Style};
 use crate::record::NotificationType;
+use crate::store::Skipped;
 use crate::store::Stream;
 use crate::timespec;
 
@@ -299,7 +300,7 @@ pub fn exec(cli: Cli) -> Result<Exit> {
     }
 }
 
-fn compute(settings: &Settings) -> Result<(Dashboard, Exit)> {
+fn compute(settings: &Settings) -> Result<(Dashboard, Skipped, Exit)> {
     let (d, skipped) = dashboard::compute(
         &settings.roots,
         &settings.config,
@@ -307,18 +308,19 @@ fn compute(settings: &Settings) -> Result<(Dashboard, Exit)> {
         settings.style.utc,
         &settings.redactor()?,
     )?;
-    Ok((d, settings.finish(&skipped)))
+    let code = settings.finish(&skipped);
+    Ok((d, skipped, code))
 }
 
 fn exec_generate(settings: &Settings) -> Result<Exit> {
-    let (d, code) = compute(settings)?;
-    let path = dashboard::save(settings.roots.primary(), &d)?;
+    let (d, skipped, code) = compute(settings)?;
+    let path = dashboard::save(settings.roots.primary(), &d, &skipped)?;
     settings.emit(&dashboard::Generated::new(path, &d))?;
     Ok(code)
 }
 
 fn exec_json(settings: &Settings) -> Result<Exit> {
-    let (d, code) = compute(settings)?;
+    let (d, _, code) = compute(settings)?;
     let mut out = output::stdout();
     output::write_document(out.writer(), &d)?;
     out.flush()?;
@@ -445,7 +447,7 @@ fn program_command(name: &str) -> String {
 }
 
 fn exec_html(settings: &Settings, args: &HtmlArgs) -> Result<Exit> {
-    let (d, code) = compute(settings)?;
+    let (d, _, code) = compute(settings)?;
     let redactor = settings.redactor()?;
     let extra = dashboard::html::gather(&settings.roots, &settings.config, &d, &redactor)?;
     let page = dashboard::html::render(&d, &extra, settings.style.utc);

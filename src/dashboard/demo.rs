@@ -178,8 +178,8 @@ pub fn run_demo(
     crate::notifications::mark_where(roots, writer, crate::record::NotificationType::Read, |r| {
         r.timestamp.0 < cutoff
     })?;
-    let (d, _) = super::live::compute(roots, config, now, utc, redactor)?;
-    super::save(root, &d)?;
+    let (d, skipped) = super::live::compute(roots, config, now, utc, redactor)?;
+    super::save(root, &d, &skipped)?;
     Ok((d, counts))
 }
 

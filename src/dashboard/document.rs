@@ -639,8 +639,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Saves the dashboard (pretty JSON) atomically to `analytics/metrics-dashboard.json`.
-pub fn save(root: &Path, dashboard: &Dashboard) -> Result<PathBuf> {
+/// Saves the dashboard (pretty JSON) atomically to `analytics/metrics-dashboard.json`,
+/// and what its read skipped (malformed lines, pruned days) beside it in `.ccmon/`, so
+/// that `view` showing the saved dashboard says the same warnings and exits as the read
+/// did. A sidecar that cannot be written is removed: `view` then reads afresh.
+pub fn save(root: &Path, dashboard: &Dashboard, skipped: &Skipped) -> Result<PathBuf> {
     let path = dashboard_path(root);
     let mut bytes = serde_json::to_vec_pretty(dashboard).map_err(|e| Error::Internal {
         what: "serializing the dashboard",
@@ -648,13 +651,78 @@ pub fn save(root: &Path, dashboard: &Dashboard) -> Result<PathBuf> {
     })?;
     bytes.push(b'\n');
     write_atomic(&path, &bytes)?;
+    let side = SavedSkipped {
+        generated_at: dashboard.generated_at,
+        count: skipped.count,
+        locations: skipped
+            .locations
+            .iter()
+            .map(|(_, line, at)| (*line, at.clone()))
+            .collect(),
+        pruned: skipped.pruned.clone(),
+    };
+    let written = crate::rollup::usable(root)
+        && serde_json::to_vec(&side)
+            .ok()
+            .is_some_and(|bytes| write_atomic(&skipped_path(root), &bytes).is_ok());
+    if !written {
+        let _ = std::fs::remove_file(skipped_path(root));
+    }
     Ok(path)
 }
 
-/// The saved dashboard, if there is one and it parses.
-pub fn load_saved(root: &Path) -> Option<Dashboard> {
-    let text = std::fs::read(dashboard_path(root)).ok()?;
-    serde_json::from_slice(&text).ok()
+/// What a saved dashboard's read skipped (see [`save`]).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedSkipped {
+    /// The dashboard it belongs to.
+    generated_at: Timestamp,
+    count: u64,
+    /// Line numbers and `file:line` texts of the first few.
+    locations: Vec<(u64, String)>,
+    pruned: Vec<String>,
+}
+
+fn skipped_path(root: &Path) -> PathBuf {
+    root.join(".ccmon").join("dashboard-skipped.json")
+}
+
+/// Reads a small file of ccmon's own without following a symbolic link.
+fn read_own(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    crate::store::safe::open_read(path)
+        .ok()?
+        .take(MAX_SAVED_BYTES)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(bytes)
+}
+
+/// Larger than any saved dashboard (a few tens of KiB): a bigger file is not ours.
+const MAX_SAVED_BYTES: u64 = 64 << 20;
+
+/// The saved dashboard and what its read skipped, if both are there, parse and belong
+/// together.
+pub fn load_saved(root: &Path) -> Option<(Dashboard, Skipped)> {
+    let dashboard: Dashboard = serde_json::from_slice(&read_own(&dashboard_path(root))?).ok()?;
+    if !crate::rollup::usable(root) {
+        return None;
+    }
+    let side: SavedSkipped = serde_json::from_slice(&read_own(&skipped_path(root))?).ok()?;
+    if side.generated_at != dashboard.generated_at {
+        return None;
+    }
+    let skipped = Skipped {
+        count: side.count,
+        locations: side
+            .locations
+            .into_iter()
+            .map(|(line, at)| (0, line, at))
+            .collect(),
+        pruned: side.pruned,
+    };
+    Some((dashboard, skipped))
 }
 
 /// The document as a JSON value.

@@ -40,15 +40,16 @@ fn newest_data(roots: &Roots) -> Option<SystemTime> {
 
 /// Saves `d` beside data that exists: a read never creates analytics/, and a
 /// read-only root still gets its view (a failed save is not an error).
-fn save_beside_data(roots: &Roots, d: &Dashboard) {
+fn save_beside_data(roots: &Roots, d: &Dashboard, skipped: &Skipped) {
     let root = roots.primary();
     if Stream::CujMetrics.dir(root).is_dir() {
-        let _ = save(root, d);
+        let _ = save(root, d, skipped);
     }
 }
 
 /// The dashboard for `view`: the saved one when it is newer than every stream file and
-/// under a minute old (unless `refresh`), otherwise a new one, saved.
+/// under a minute old (unless `refresh`), with what its read skipped; otherwise a new
+/// one, saved.
 pub fn current(
     roots: &Roots,
     config: &Config,
@@ -59,15 +60,15 @@ pub fn current(
 ) -> Result<(Dashboard, Skipped)> {
     let root = roots.primary();
     if !refresh
-        && let Some(saved) = load_saved(root)
+        && let Some((saved, skipped)) = load_saved(root)
         && let Ok(written) = std::fs::metadata(dashboard_path(root)).and_then(|m| m.modified())
         && newest_data(roots).is_none_or(|n| n <= written)
         && now.0 - saved.generated_at.0 < MINUTE_MS
     {
-        return Ok((super::redacted(saved, redactor), Skipped::default()));
+        return Ok((super::redacted(saved, redactor), skipped));
     }
     let (d, skipped) = compute(roots, config, now, utc, redactor)?;
-    save_beside_data(roots, &d);
+    save_beside_data(roots, &d, &skipped);
     Ok((d, skipped))
 }
 
@@ -110,8 +111,8 @@ impl LiveView {
         let mut last_change = Instant::now();
         while !stop.load(Ordering::Relaxed) {
             if dirty && last_change.elapsed() >= interval {
-                let (d, _) = compute(roots, config, Timestamp::now(), utc, redactor)?;
-                save_beside_data(roots, &d);
+                let (d, skipped) = compute(roots, config, Timestamp::now(), utc, redactor)?;
+                save_beside_data(roots, &d, &skipped);
                 draw(&d)?;
                 dirty = false;
             }

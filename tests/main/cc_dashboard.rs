@@ -1486,3 +1486,49 @@ fn sandboxes_workflows_and_failures_of_every_source() {
         "failure row"
     );
 }
+
+/// `view` showing the saved dashboard (fresh: under a minute old, newer than the data)
+/// says what the read that made it skipped, and `--strict` fails the same way; without
+/// the record of what was skipped beside it, `view` reads afresh rather than stay silent.
+#[test]
+fn view_of_the_saved_dashboard_repeats_the_reads_warnings() {
+    let env = history();
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(env.path("logs/skill-invocations-2026-11-20.jsonl"))
+        .unwrap();
+    std::io::Write::write_all(&mut log, b"{\"timestamp\":\n").unwrap();
+    let warning = "warning: skipped 1 malformed line (logs/skill-invocations-2026-11-20.jsonl:5)\n";
+    let (first, err, code) = at_now(&env, &["view", "--strict"]);
+    assert_eq!((code, err.as_str()), (1, warning));
+    let saved = env.path("analytics/metrics-dashboard.json");
+    let modified = || std::fs::metadata(&saved).unwrap().modified().unwrap();
+    let made = modified();
+    let sidecar = env.path(".ccmon/dashboard-skipped.json");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&sidecar).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    // The saved one, not a new one: the file is untouched, and the warning is the same.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let (again, err, code) = at_now(&env, &["view", "--strict"]);
+    assert_eq!((code, err.as_str()), (1, warning));
+    assert_eq!(again, first);
+    assert_eq!(modified(), made);
+    let (_, err, code) = at_now(&env, &["view"]);
+    assert_eq!((code, err.as_str()), (0, warning));
+    assert_eq!(modified(), made);
+    // Without the sidecar, the saved dashboard is not trusted to be clean.
+    std::fs::remove_file(&sidecar).unwrap();
+    let (_, err, code) = at_now(&env, &["view", "--strict"]);
+    assert_eq!((code, err.as_str()), (1, warning));
+    assert_ne!(modified(), made);
+    // `generate` saves it too.
+    std::fs::remove_file(&sidecar).unwrap();
+    let (_, err, code) = at_now(&env, &["generate"]);
+    assert_eq!((code, err.as_str()), (0, warning));
+    let made = modified();
+    let (_, err, code) = at_now(&env, &["view", "--strict"]);
+    assert_eq!((code, err.as_str()), (1, warning));
+    assert_eq!(modified(), made);
+}
