@@ -22,6 +22,11 @@ use signal_hook::low_level::siginfo::Cause;
 /// How much of the child's standard error is kept for the record's `error`.
 const STDERR_TAIL_BYTES: usize = 2048;
 
+/// How much of the child's standard error is read before that tail is cut: the
+/// redactor sees this much, so a secret that began before the tail (a private key's
+/// header) is still recognised, and the tail is cut from the redacted text.
+const STDERR_KEPT_BYTES: usize = 64 * 1024;
+
 /// How long to wait for standard error to close once the child has exited (a daemon
 /// it started may hold the pipe open).
 const STDERR_GRACE: Duration = Duration::from_millis(200);
@@ -47,7 +52,8 @@ pub struct RunOutcome {
     pub duration_ms: f64,
     /// Resource usage (`None` when the command never ran).
     pub usage: Option<Usage>,
-    /// The end of its standard error (at most 2 KiB, whole lines when possible).
+    /// The end of its standard error (at most 2 KiB, whole lines when possible),
+    /// redacted.
     pub stderr_tail: String,
     /// Why it could not be started, if it could not.
     pub spawn_error: Option<String>,
@@ -236,7 +242,7 @@ fn run_with(
         (handle, thread)
     });
 
-    let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL_BYTES)));
+    let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_KEPT_BYTES)));
     let (done_tx, done_rx) = mpsc::channel::<()>();
     if let Some(err) = child.stderr.take() {
         let tail = Arc::clone(&tail);
@@ -297,8 +303,8 @@ fn tee_stderr(mut err: impl Read, tail: &Mutex<VecDeque<u8>>, echo: bool) {
                     let _ = ours.write_all(&buf[..n]);
                 }
                 let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
-                let keep = &buf[n.saturating_sub(STDERR_TAIL_BYTES)..n];
-                let overflow = (tail.len() + keep.len()).saturating_sub(STDERR_TAIL_BYTES);
+                let keep = &buf[n.saturating_sub(STDERR_KEPT_BYTES)..n];
+                let overflow = (tail.len() + keep.len()).saturating_sub(STDERR_KEPT_BYTES);
                 tail.drain(..overflow);
                 tail.extend(keep);
             }
@@ -321,16 +327,30 @@ fn read_stdout(mut out: impl Read, f: &mut (dyn FnMut(&[u8]) + Send)) {
     }
 }
 
-/// The kept tail as text, cut at a line start when it was truncated.
+/// The kept bytes as text, redacted, then cut to the last [`STDERR_TAIL_BYTES`] at a
+/// line start when longer. Redacting before cutting matters: a cut through a private
+/// key drops its header, and the body alone is not recognisable.
 fn tail_text(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes).into_owned();
-    if bytes.len() == STDERR_TAIL_BYTES
+    let mut text = String::from_utf8_lossy(bytes);
+    if bytes.len() == STDERR_KEPT_BYTES
         && let Some(nl) = text.find('\n')
-        && nl + 1 < text.len()
     {
-        return text[nl + 1..].to_string();
+        // The first line was cut by the window: drop it.
+        text = std::borrow::Cow::Owned(text[nl + 1..].to_string());
     }
-    text
+    let redacted = crate::redact::shared().redact_str(&text).into_owned();
+    if redacted.len() <= STDERR_TAIL_BYTES {
+        return redacted;
+    }
+    let mut start = redacted.len() - STDERR_TAIL_BYTES;
+    while !redacted.is_char_boundary(start) {
+        start += 1;
+    }
+    let tail = &redacted[start..];
+    match tail.find('\n') {
+        Some(nl) if nl + 1 < tail.len() => tail[nl + 1..].to_string(),
+        _ => tail.to_string(),
+    }
 }
 
 /// Waits for the child with `wait4`, which also reports the resources used by it and
@@ -426,5 +446,24 @@ mod tests {
         );
         assert!(out.stderr_tail.starts_with("line-"));
         assert!(out.stderr_tail.len() <= STDERR_TAIL_BYTES);
+    }
+
+    /// A private key longer than the tail: redacted whole before the tail is cut, so its
+    /// body (without the header the cut would drop) is not kept.
+    #[test]
+    fn stderr_tail_is_cut_after_redaction() {
+        let body = "MIIJKAIBAAKCAgEAu7Qx9Lk2PpZ0aW3nT5vR8sY1cE4fH6jD2gK0mN9bV3xC7zQ1wE5";
+        let out = sh(&format!(
+            "{{ echo starting; echo '-----BEGIN RSA PRIVATE KEY-----'; i=0; \
+             while [ $i -lt 60 ]; do echo {body}; i=$((i+1)); done; \
+             echo '-----END RSA PRIVATE KEY-----'; echo 'fatal: bad key'; }} >&2; exit 1"
+        ));
+        assert_eq!(out.stderr_tail, "starting\n[REDACTED]\nfatal: bad key\n");
+        // Cut in the middle of a key that never ends: nothing of it is kept either.
+        let out = sh(&format!(
+            "{{ echo '-----BEGIN PRIVATE KEY-----'; i=0; \
+             while [ $i -lt 60 ]; do echo {body}; i=$((i+1)); done; }} >&2; exit 1"
+        ));
+        assert_eq!(out.stderr_tail, "[REDACTED]");
     }
 }

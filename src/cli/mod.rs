@@ -30,8 +30,33 @@ use crate::writer::Writer;
 /// `--help`; exits with clap's message (and code 2) on a usage error.
 pub fn parse<C: clap::Parser>() -> C {
     let cmd = examples::add_to(C::command());
-    let matches = cmd.get_matches();
-    C::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    match cmd
+        .try_get_matches()
+        .and_then(|matches| C::from_arg_matches(&matches))
+    {
+        Ok(parsed) => parsed,
+        Err(e) => usage_error(e),
+    }
+}
+
+/// Prints clap's message and exits: help and version as clap does; a usage error
+/// through the redactor, its control characters escaped (SPEC §15: the value a user
+/// mistyped may be a secret, or hold escape sequences), exit code 2.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit()
+    }
+    let text = e.render().to_string();
+    let redacted = crate::redact::shared().redact_str(&text);
+    let cleaned: Vec<_> = redacted.split('\n').map(output::clean).collect();
+    crate::error::warn(format_args!("{}", cleaned.join("\n").trim_end()));
+    std::process::exit(2)
 }
 
 /// What every program's `--help` says about the environment, after its examples.

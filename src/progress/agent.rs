@@ -88,6 +88,11 @@ fn cut(text: &str, max: usize) -> String {
 /// of colour codes only are left out) and hands each stored event to `stored`, as it is
 /// written, so that a follower sees output while the producer still runs. `input` is
 /// the producer's pipe on standard input: a failed read is [`crate::Error::Stdio`].
+///
+/// The lines of a private key (from its `-----BEGIN ... PRIVATE KEY-----` line to its
+/// `END` line, or to the end of the input) go into one chunk, so that the redactor
+/// sees the whole key: line by line, only the `BEGIN` line would be recognised, and
+/// the key's body would be stored. A body longer than a chunk is left out, not split.
 pub fn append_output_lines(
     writer: &crate::writer::Writer,
     run_id: &str,
@@ -96,20 +101,44 @@ pub fn append_output_lines(
     mut stored: impl FnMut(serde_json::Value) -> crate::Result<()>,
 ) -> crate::Result<()> {
     let mut line = Vec::new();
+    // The private key being gathered, if one has begun.
+    let mut key: Option<String> = None;
     loop {
         line.clear();
-        if input
+        let read = input
             .read_until(b'\n', &mut line)
-            .map_err(crate::Error::stdin)?
-            == 0
-        {
-            return Ok(());
-        }
+            .map_err(crate::Error::stdin)?;
         let text = String::from_utf8_lossy(&line);
-        if let Some(e) = output_chunk(run_id, stream, text.trim_end_matches(['\n', '\r'])) {
+        let text = text.trim_end_matches(['\n', '\r']);
+        let chunk = match key.as_mut() {
+            _ if read == 0 => key.take(),
+            Some(block) => {
+                let ends = is_key_marker(text, "-----END");
+                if ends || block.len() + text.len() < MAX_CHUNK_BYTES {
+                    block.push('\n');
+                    block.push_str(text);
+                }
+                if ends { key.take() } else { None }
+            }
+            None if is_key_marker(text, "-----BEGIN") && !is_key_marker(text, "-----END") => {
+                key = Some(text.to_string());
+                None
+            }
+            None => Some(text.to_string()),
+        };
+        if let Some(e) = chunk.and_then(|c| output_chunk(run_id, stream, &c)) {
             stored(writer.append(e)?)?;
         }
+        if read == 0 {
+            return Ok(());
+        }
     }
+}
+
+/// Whether `line` holds a private key's `marker` (`-----BEGIN` or `-----END`) line.
+fn is_key_marker(line: &str, marker: &str) -> bool {
+    line.find(marker)
+        .is_some_and(|at| line[at..].contains("PRIVATE KEY"))
 }
 
 /// An output chunk of `run_id`, colour codes stripped and cut to [`MAX_CHUNK_BYTES`];

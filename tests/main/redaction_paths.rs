@@ -193,6 +193,33 @@ fn error_messages_never_quote_a_secret() {
             vec!["query".into(), "--since".into(), dsn.clone()],
             "invalid --since",
         ),
+        // The parser's own errors quote the value too: through the redactor.
+        (
+            vec![
+                "log".into(),
+                "--skill".into(),
+                "s".into(),
+                "--result".into(),
+                TOKEN.into(),
+            ],
+            "error: invalid value '[REDACTED]' for '--result <R>'",
+        ),
+        (
+            vec!["stats".into(), "--by".into(), TOKEN.into()],
+            "error: invalid value '[REDACTED]' for '--by <FIELD>'",
+        ),
+        (
+            vec!["query".into(), "--limit".into(), dsn.clone()],
+            "for '--limit <N>'",
+        ),
+        (
+            vec![TOKEN.into()],
+            "error: unrecognized subcommand '[REDACTED]'",
+        ),
+        (
+            vec!["--color".into(), format!("x\u{7}{TOKEN}"), "query".into()],
+            "error: invalid value 'x[REDACTED]' for '--color <WHEN>'",
+        ),
     ];
     for (args, want) in &cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -204,6 +231,7 @@ fn error_messages_never_quote_a_secret() {
         );
         clean(&format!("cc-log {args:?}"), &err);
         clean(&format!("cc-log {args:?}"), &out);
+        assert!(!err.contains('\u{7}'), "{err:?}");
     }
     assert!(
         env.files().iter().all(|f| !f.starts_with("logs/")),
@@ -321,4 +349,31 @@ fn dashboard_watch_redacts_what_it_draws_and_saves() {
         "the saved dashboard",
         &std::fs::read_to_string(&saved).unwrap(),
     );
+}
+
+/// `cc-progress output RUN -` stores its input line by line; a private key's lines go
+/// into one chunk, so the redactor sees the whole key and none of its body is stored.
+#[test]
+fn progress_output_keeps_a_private_key_whole_for_the_redactor() {
+    let env = Env::new();
+    let body = [
+        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW",
+        "QyNTUxOQAAACDpZ3nT5vR8sY1cE4fH6jD2gK0mN9bV3xC7zQ1wE5u7QwAAAJh0aW3n",
+    ];
+    let input = format!(
+        "before\n-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n{}\n-----END OPENSSH PRIVATE KEY-----\nafter\nkey: -----BEGIN PRIVATE KEY-----\n{}\n",
+        body[0], body[1], body[0]
+    );
+    let (_, err, code) = common::outcome(
+        env.progress()
+            .args(["output", "run-1", "-"])
+            .write_stdin(input),
+    );
+    assert_eq!(code, 0, "{err}");
+    let texts: Vec<String> = env
+        .records("analytics/progress-")
+        .iter()
+        .map(|r| r["output"]["text"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(texts, ["before", "[REDACTED]", "after", "key: [REDACTED]"]);
 }
