@@ -533,10 +533,7 @@ impl Redactor {
         if self.extra_keys.contains(&k) {
             return KeyKind::Secret;
         }
-        let about = NOT_SECRET_SUFFIXES.iter().any(|s| k.ends_with(s))
-            || NOT_SECRET_PREFIXES
-                .iter()
-                .any(|p| k.starts_with(p) && k.len() > p.len());
+        let about = NOT_SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) || counts_something(key);
         if about {
             return KeyKind::AboutSecret;
         }
@@ -1215,6 +1212,83 @@ fn is_record_field(key: &str) -> bool {
 }
 
 /// Lower-cases a key and drops `_`, `-`, `.` and spaces: `API_Key` → `apikey`.
+/// Whether a key name is a count or limit (`max_tokens`, `inputTokens`, `MIN_LENGTH`,
+/// `maxtokens`): its first word is one of [`NOT_SECRET_PREFIXES`] and no later word
+/// names a secret. Words, not letters: `MINIO_ROOT_PASSWORD`, `MAXMIND_LICENSE_KEY` and
+/// `PROMPTLAYER_API_KEY` only begin with such letters, and `INPUT_GITHUB_TOKEN` (an
+/// Actions input) names a token, not a count of them.
+fn counts_something(key: &str) -> bool {
+    // Beginnings of more than one word, unambiguous however they are written.
+    const COMPOUND: &[&str] = &["cacheread", "cachewrite", "cachecreation"];
+    let k = normalize_key(key);
+    if COMPOUND
+        .iter()
+        .any(|p| k.starts_with(p) && k.len() > p.len())
+    {
+        return true;
+    }
+    let words = key_words(key);
+    let Some((first, rest)) = words.split_first() else {
+        return false;
+    };
+    if rest.is_empty() {
+        // One word: a prefix run into a plural count (`maxtokens`, `numretries`).
+        return NOT_SECRET_PREFIXES.iter().any(|p| {
+            first
+                .strip_prefix(p)
+                .is_some_and(|tail| tail.len() > 1 && tail.ends_with('s') && !tail.ends_with("ss"))
+        });
+    }
+    const SECRET_WORDS_AFTER: &[&str] = &[
+        "token",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "secret",
+        "key",
+        "credential",
+        "credentials",
+        "auth",
+        "cookie",
+        "session",
+        "signature",
+        "sig",
+        "dsn",
+        "apikey",
+    ];
+    NOT_SECRET_PREFIXES.contains(&first.as_str())
+        && !rest
+            .iter()
+            .any(|w| SECRET_WORDS_AFTER.contains(&w.as_str()))
+}
+
+/// A key name's words, lower-cased: split at separators and at camelCase humps
+/// (`maxTokens`, `max_tokens`, `MAX-TOKENS` and `max.tokens` all give `max`, `tokens`).
+fn key_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if !c.is_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        word.extend(c.to_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
 fn normalize_key(key: &str) -> String {
     key.chars()
         .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))

@@ -719,3 +719,42 @@ fn is_clean_is_no_escape_and_no_rule_triggered() {
     let extra = Redactor::new(&["x".into()], &[], "test").unwrap();
     assert!(!extra.is_clean("plain"));
 }
+
+/// Count and limit names are judged by their first word, not their first letters: a
+/// vendor whose name begins with `min`, `max`, `prompt` or `count` keeps its secrets.
+#[test]
+fn count_names_are_words_not_letters() {
+    let r = r();
+    for key in [
+        "MINIO_ROOT_PASSWORD",
+        "MINIO_SECRET_KEY",
+        "MAXMIND_LICENSE_KEY",
+        "PROMPTLAYER_API_KEY",
+        "INPUT_GITHUB_TOKEN",
+        "countly_app_key",
+        "input_password",
+    ] {
+        assert_ne!(r.key_kind(key), KeyKind::AboutSecret, "{key}");
+        let mut v = json!({ key: "9f8e7d6c5b4aQ9281706" });
+        r.redact_value(&mut v);
+        assert_eq!(v[key], REDACTED, "{key}");
+    }
+    for key in [
+        "max_tokens",
+        "maxTokens",
+        "MAX_TOKENS",
+        "maxtokens",
+        "inputTokens",
+        "cacheReadTokens",
+        "cache_read_input_tokens",
+        "cachecreationinputtokens",
+        "num_retries",
+        "min_length",
+        "total_cost",
+        "prompt_tokens",
+        "completionTokens",
+        "reasoning_tokens",
+    ] {
+        assert_eq!(r.key_kind(key), KeyKind::AboutSecret, "{key}");
+    }
+}
