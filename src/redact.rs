@@ -954,9 +954,12 @@ fn is_not_a_secret(value: &str) -> bool {
         || NOT_SECRET_VALUES.iter().any(|w| v.eq_ignore_ascii_case(w))
         || REFERENCE_PREFIXES.iter().any(|p| v.starts_with(p))
         || is_constant_name(v);
+    // A path, not base64 that happens to begin with `/` (one AWS secret key or Azure
+    // account key in 64 does): no `+` or `=`, and no long random run between slashes.
     let path =
         (v.starts_with('/') || v.starts_with("~/") || v.starts_with("./") || v.starts_with("../"))
-            && !v.contains(char::is_whitespace);
+            && !v.contains(|c: char| c.is_whitespace() || c == '+' || c == '=')
+            && !has_random_run(v, 16);
     // `sk-...abcd`, `ghp_****`: shown masked already.
     let masked = v.contains("...") || v.contains('…') || v.contains("***");
     reference || path || masked || is_one_char_run(v)

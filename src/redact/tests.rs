@@ -758,3 +758,32 @@ fn count_names_are_words_not_letters() {
         assert_eq!(r.key_kind(key), KeyKind::AboutSecret, "{key}");
     }
 }
+
+/// Base64 that begins with `/` is not a path: one AWS secret key or Azure account key in
+/// 64 does. Real paths after a secret's name are still left alone.
+#[test]
+fn base64_beginning_with_a_slash_is_not_a_path() {
+    let r = r();
+    for (text, want) in [
+        (
+            "AccountName=a;AccountKey=/82D9hUkVMLfUmq/iaUjLjDPkI4iJLxYQQT2bmVO+9Q+vpWt8jSYEo6NmWLGFD73J7x3DjB3uzoGl71N3h+1fK==;EndpointSuffix=core.windows.net",
+            "AccountName=a;AccountKey=[REDACTED];EndpointSuffix=core.windows.net",
+        ),
+        (
+            "aws_secret_access_key = /82D9hUkVMLfUmqiaUjLjDPkI4iJLxYQQT2bmVO9",
+            "aws_secret_access_key = [REDACTED]",
+        ),
+        (
+            "PASSWORD=/home/ci/.config/pass.txt and --password ./secrets/pw.txt",
+            "PASSWORD=/home/ci/.config/pass.txt and --password ./secrets/pw.txt",
+        ),
+    ] {
+        assert_eq!(r.redact_str(text), want);
+    }
+    let mut v = json!({"password": "/run/secrets/db_password", "aws_secret_access_key": "/82D9hUkVMLfUmq/iaUjLjDPkI4iJLxYQQT2bmVO"});
+    r.redact_value(&mut v);
+    assert_eq!(
+        v,
+        json!({"password": "/run/secrets/db_password", "aws_secret_access_key": REDACTED})
+    );
+}
