@@ -29,6 +29,9 @@ pub struct Follower {
     offsets: HashMap<PathBuf, u64>,
     events: Receiver<notify::Result<notify::Event>>,
     watch: DirWatch,
+    /// How many times a file was opened to look for new lines (for the tests: reading
+    /// must not wake the follower again).
+    reads: u64,
 }
 
 impl Follower {
@@ -53,6 +56,7 @@ impl Follower {
             offsets,
             events,
             watch,
+            reads: 0,
         })
     }
 
@@ -71,6 +75,9 @@ impl Follower {
                     .recv_timeout(d.saturating_duration_since(Instant::now())),
             };
             let mut changed: Vec<PathBuf> = match event {
+                // Opening and reading a file is not a change: reading one after a
+                // change reports an open, and waking for it would read again, for ever.
+                Ok(Ok(e)) if e.kind.is_access() => continue,
                 Ok(Ok(e)) => e.paths,
                 Ok(Err(e)) => {
                     return Err(Error::Watch {
@@ -88,7 +95,9 @@ impl Follower {
             };
             // Take every event already queued: one read per file per wake-up.
             while let Ok(Ok(e)) = self.events.try_recv() {
-                changed.extend(e.paths);
+                if !e.kind.is_access() {
+                    changed.extend(e.paths);
+                }
             }
             changed.sort();
             changed.dedup();
@@ -114,6 +123,7 @@ impl Follower {
             Some((_, false)) => {}
             _ => return Ok(()),
         }
+        self.reads += 1;
         let mut file = match super::safe::open_read(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -268,4 +278,44 @@ fn roots_files(dir: &Path, stream: Stream) -> Result<Vec<PathBuf>> {
         })
         .map(|e| e.path())
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reading the new lines opens the file, which inotify reports; that report must
+    /// not wake the follower to read again (it did, for ever: a core spun while idle).
+    #[test]
+    fn reading_does_not_wake_the_follower() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        let file = logs.join("skill-invocations-2026-11-20.jsonl");
+        std::fs::write(&file, b"{\"a\":1}\n").unwrap();
+        let roots = Roots::new(vec![dir.path().to_path_buf()]);
+        let mut f = Follower::start(&roots, Stream::SkillInvocations).unwrap();
+        let mut out = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        std::io::Write::write_all(&mut out, b"{\"b\":2}\n").unwrap();
+        drop(out);
+        let lines = f.next_lines(Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].bytes, b"{\"b\":2}");
+        let before = f.reads;
+        assert!(
+            f.next_lines(Some(Duration::from_millis(300)))
+                .unwrap()
+                .is_empty()
+        );
+        // The write's own events may still arrive; the reads they cause must not
+        // feed themselves.
+        assert!(
+            f.reads - before <= 3,
+            "{} reads while idle",
+            f.reads - before
+        );
+    }
 }
