@@ -547,7 +547,12 @@ impl Redactor {
             KeyKind::Secret
         } else if SECRET_ENDINGS.iter().any(|w| core.ends_with(w)) {
             KeyKind::SecretValue
-        } else if core.ends_with("key") || core.ends_with("keys") {
+        } else if core.ends_with("key")
+            || core.ends_with("keys")
+            || key_words(key).last().is_some_and(|w| w == "pat")
+        {
+            // `GITHUB_PAT`, `AZURE_DEVOPS_PAT`: a personal access token, when it looks
+            // like one (`compat` only ends with the letters).
             KeyKind::Likely
         } else {
             KeyKind::Ordinary
