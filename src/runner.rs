@@ -208,12 +208,19 @@ fn run_with(
             } else {
                 126
             };
+            let why = format!("cannot run {program}: {e}");
+            // Said here, as a shell says `command not found`: the record keeps it too,
+            // but a person at the terminal would otherwise see only the exit code.
+            crate::error::warn(format_args!(
+                "error: {}",
+                crate::output::clean(&crate::redact::shared().redact_str(&why))
+            ));
             return RunOutcome {
                 code,
                 duration_ms: elapsed_ms(started),
                 usage: None,
                 stderr_tail: String::new(),
-                spawn_error: Some(format!("cannot run {program}: {e}")),
+                spawn_error: Some(why),
                 killed_by: None,
                 interrupted_by: None,
             };

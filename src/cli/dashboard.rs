@@ -1,5 +1,6 @@
 //! `cc-dashboard`: flags and subcommands, and `exec`, which turns them into library calls.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -365,8 +366,14 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<Exit> {
     }
     let style = screen(settings);
     let mut out = output::stdout();
-    // The alternate screen, cursor hidden; both restored however the loop ends.
-    write!(out, "\x1b[?1049h\x1b[?25l")?;
+    // On a terminal: the alternate screen, cursor hidden, both restored however the
+    // loop ends. Into a pipe or a file: each dashboard in turn, plain, a blank line
+    // between them (no screen control codes in a log).
+    let screen = std::io::stdout().is_terminal();
+    if screen {
+        write!(out, "\x1b[?1049h\x1b[?25l")?;
+    }
+    let mut first = true;
     let result = live.run(
         &settings.roots,
         &settings.config,
@@ -375,14 +382,21 @@ fn exec_watch(settings: &Settings, args: &WatchArgs) -> Result<Exit> {
         interval,
         &stop,
         |d| {
-            write!(out, "\x1b[H\x1b[2J")?;
+            if screen {
+                write!(out, "\x1b[H\x1b[2J")?;
+            } else if !first {
+                writeln!(out)?;
+            }
+            first = false;
             let view = dashboard::DashboardView::new(d.clone(), output::terminal_width())?;
             output::emit(out.writer(), &style, &view)?;
             out.flush()?;
             Ok(())
         },
     );
-    write!(out, "\x1b[?25h\x1b[?1049l")?;
+    if screen {
+        write!(out, "\x1b[?25h\x1b[?1049l")?;
+    }
     out.flush()?;
     result.map(|()| Exit::Success)
 }

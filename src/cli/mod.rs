@@ -144,6 +144,24 @@ impl Settings {
     /// primary root, colour from `--color`/`NO_COLOR`/`FORCE_COLOR`/TTY.
     pub fn from_args(args: &CommonArgs) -> Result<Settings> {
         let roots = Roots::resolve(&args.root, std::env::var("CC_ROOT").ok().as_deref());
+        // A root that is a file (or anything but a folder) is a mistyped --root, for
+        // reads and writes alike.
+        for root in roots.all() {
+            if std::fs::metadata(root).is_ok_and(|m| !m.is_dir()) {
+                let flag = if args.root.is_empty() {
+                    "CC_ROOT"
+                } else {
+                    "--root"
+                };
+                return Err(crate::Error::flag(
+                    flag,
+                    format!(
+                        "{} is not a folder",
+                        crate::store::paths::display_path(root)
+                    ),
+                ));
+            }
+        }
         let config = Config::load(roots.primary())?;
         let choice = match args.color {
             ColorArg::Auto => output::ColorChoice::Auto,

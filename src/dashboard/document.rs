@@ -661,7 +661,10 @@ pub fn save(root: &Path, dashboard: &Dashboard, skipped: &Skipped) -> Result<Pat
             .collect(),
         pruned: skipped.pruned.clone(),
     };
-    let written = crate::rollup::usable(root)
+    // Nothing under .ccmon when rollups are off (`CC_ROLLUPS=off` builds nothing
+    // there); `view` then reads afresh each time.
+    let written = crate::rollup::enabled()
+        && crate::rollup::usable(root)
         && serde_json::to_vec(&side)
             .ok()
             .is_some_and(|bytes| write_atomic(&skipped_path(root), &bytes).is_ok());

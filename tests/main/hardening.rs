@@ -668,3 +668,58 @@ fn a_log_input_other_than_stdin_is_refused_without_repeating_it() {
     );
     assert!(env.files().is_empty(), "{:?}", env.files());
 }
+
+/// Found by a newcomer's pass over the README: a file given as the root, a command
+/// that cannot start, and the dashboard's watch into a pipe.
+#[test]
+fn a_file_as_root_a_missing_command_and_watch_into_a_pipe() {
+    let env = Env::new();
+    let file = env.path("afile");
+    std::fs::write(&file, b"").unwrap();
+    let file = file.to_str().unwrap();
+    for (bin, args) in [
+        ("cc-log", &["query"][..]),
+        ("cc-log", &["log", "--skill", "x"][..]),
+        ("cc-metrics", &["all"][..]),
+        ("cc-dashboard", &["view"][..]),
+    ] {
+        let (out, err, code) = outcome(env.cmd(bin).args(args).args(["--root", file]));
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (
+                2,
+                "",
+                format!("{bin}: error: invalid --root: {file} is not a folder\n").as_str()
+            )
+        );
+    }
+    assert_eq!(std::fs::read(env.path("afile")).unwrap(), b"");
+
+    // Said at once, as a shell says "command not found"; the record keeps it too.
+    let (_, err, code) = outcome(
+        env.log()
+            .args(["run", "--skill", "x", "--", "/no/such/cmd"]),
+    );
+    assert_eq!(code, 127);
+    assert_eq!(
+        err,
+        "error: cannot run /no/such/cmd: No such file or directory (os error 2)\n"
+    );
+    let records = env.records("logs/");
+    assert_eq!(
+        records[0]["error"],
+        "cannot run /no/such/cmd: No such file or directory (os error 2)"
+    );
+
+    // Into a pipe: dashboards as plain text, no screen control codes.
+    let watched = StdCommand::new("timeout")
+        .args(["2", env!("CARGO_BIN_EXE_cc-dashboard"), "watch"])
+        .current_dir(env.root())
+        .env_remove("CC_ROOT")
+        .env_remove("FORCE_COLOR")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&watched.stdout);
+    assert!(out.starts_with("ccmon dashboard"), "{out:?}");
+    assert!(!out.contains('\x1b'), "{out:?}");
+}
