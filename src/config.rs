@@ -205,7 +205,11 @@ impl Config {
                 p if p == "." => "(document)".to_string(),
                 p => p,
             };
-            config_error(path, &field, e.inner().to_string())
+            config_error(
+                path,
+                &field,
+                crate::error::without_value(&e.inner().to_string()),
+            )
         })?;
         config.validate(path)?;
         Ok(config)
@@ -290,9 +294,10 @@ mod tests {
         )
         .unwrap_err();
         let msg = err.to_string();
-        assert!(
-            msg.starts_with("/r/ccmon.json: health.downBelow: invalid type"),
-            "{msg}"
+        // The kind of value, never the value (it may be a secret in the wrong place).
+        assert_eq!(
+            msg,
+            "/r/ccmon.json: health.downBelow: expected f64, found string at line 1 column 31"
         );
         assert_eq!(err.exit_code(), 2);
 

@@ -245,6 +245,38 @@ pub fn warn(line: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
+/// A serde message without the value it quotes (SPEC §15: an error names the field,
+/// what was expected and the kind of value found, never the value, which may be a
+/// secret typed in the wrong place): `invalid type: string "hunter2", expected a
+/// boolean` becomes `expected a boolean, found string`, and `unknown variant
+/// `hunter2`, expected one of ...` becomes `unknown variant, expected one of ...`.
+/// The position (` at line 1 column 9`) is kept.
+pub fn without_value(message: &str) -> String {
+    let (body, position) = match message.rfind(" at line ") {
+        Some(i) => message.split_at(i),
+        None => (message, ""),
+    };
+    let body = match body
+        .strip_prefix("invalid type: ")
+        .or_else(|| body.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.split_once(", expected "))
+    {
+        Some((found, expected)) => {
+            // `string "..."`, `integer `5``, `map`: the kind is what precedes the value.
+            let kind = found.split(['"', '`']).next().unwrap_or(found).trim();
+            format!("expected {expected}, found {kind}")
+        }
+        None => match body.split_once('`') {
+            Some((head, rest)) if head.starts_with("unknown variant") => {
+                let tail = rest.split_once('`').map_or("", |(_, tail)| tail);
+                format!("{}{tail}", head.trim_end())
+            }
+            _ => body.to_string(),
+        },
+    };
+    format!("{body}{position}")
+}
+
 /// What kind of value `input` is, for an error message that must not echo it (SPEC
 /// §15): `an empty value`, `a negative number`, `a number` or `text`.
 ///

@@ -39,6 +39,49 @@ pub fn parse<C: clap::Parser>() -> C {
     }
 }
 
+/// clap's message without the value it quotes (SPEC §15: never the value, which may be
+/// a secret typed in the wrong place): `invalid value 'hunter2' for '--result <R>'`
+/// becomes `invalid value for '--result <R>'`; an unexpected argument is named only
+/// when it is a flag (`--bx`), without what follows its `=`.
+fn without_argument_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let cut = [
+            ("invalid value '", "' for '", "invalid value for '"),
+            ("unrecognized subcommand '", "'", "unrecognized subcommand"),
+            (
+                "unexpected argument '",
+                "' found",
+                "unexpected argument found",
+            ),
+        ]
+        .iter()
+        .find_map(|(open, close, plain)| {
+            let start = line.find(open)?;
+            let rest = &line[start + open.len()..];
+            let end = rest.rfind(close)?;
+            let value = &rest[..end];
+            let shown = match *plain {
+                "unexpected argument found" if value.starts_with('-') => {
+                    let flag = value.split('=').next().unwrap_or(value);
+                    format!("unexpected argument '{flag}' found")
+                }
+                _ => plain.to_string(),
+            };
+            Some(format!(
+                "{}{shown}{}",
+                &line[..start],
+                &rest[end + close.len()..]
+            ))
+        });
+        out.push_str(cut.as_deref().unwrap_or(line));
+    }
+    out
+}
+
 /// Prints clap's message and exits: help and version as clap does; a usage error
 /// through the redactor, its control characters escaped (SPEC §15: the value a user
 /// mistyped may be a secret, or hold escape sequences), exit code 2.
@@ -52,7 +95,7 @@ fn usage_error(e: clap::Error) -> ! {
     ) {
         e.exit()
     }
-    let text = e.render().to_string();
+    let text = without_argument_value(&e.render().to_string());
     let redacted = crate::redact::shared().redact_str(&text);
     let cleaned: Vec<_> = redacted.split('\n').map(output::clean).collect();
     crate::error::warn(format_args!("{}", cleaned.join("\n").trim_end()));

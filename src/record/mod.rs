@@ -117,39 +117,15 @@ pub fn from_value<R: Record>(value: Value, what: &str) -> Result<R> {
 /// field, what was expected and the kind of value found, never the value (SPEC §15).
 fn field_error(what: &str, path: &str, message: &str) -> Error {
     let redactor = crate::redact::shared();
-    let (body, position) = match message.rfind(" at line ") {
-        Some(i) => message.split_at(i),
-        None => (message, ""),
-    };
-    let body = match body
-        .strip_prefix("invalid type: ")
-        .or_else(|| body.strip_prefix("invalid value: "))
-        .and_then(|rest| rest.split_once(", expected "))
-    {
-        Some((found, expected)) => {
-            // `string "..."`, `integer `5``, `map`: the kind is what precedes the value.
-            let kind = found.split(['"', '`']).next().unwrap_or(found).trim();
-            format!("expected {expected}, found {kind}")
-        }
-        None => match body.split_once('`') {
-            // `unknown variant `X`, expected ...`, `unknown field `X``: X is shown only
-            // when it holds nothing the redactor would hide.
-            Some((head, rest)) if head.starts_with("unknown ") => {
-                let (name, tail) = rest.split_once('`').unwrap_or((rest, ""));
-                if redactor.redact_str(name) == name {
-                    body.to_string()
-                } else {
-                    format!("{}{}", head.trim_end(), tail)
-                }
-            }
-            _ => redactor.redact_str(body).into_owned(),
-        },
-    };
+    let body = crate::error::without_value(message);
+    // Whatever serde said beyond the value (an unknown field's name) may still hold a
+    // secret the redactor knows.
+    let body = redactor.redact_str(&body);
     let path = redactor.redact_str(path);
     if path == "." {
-        Error::invalid(what, format!("{body}{position}"))
+        Error::invalid(what, body)
     } else {
-        Error::invalid(what, format!("field {path}: {body}{position}"))
+        Error::invalid(what, format!("field {path}: {body}"))
     }
 }
 

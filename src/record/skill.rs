@@ -747,7 +747,7 @@ mod tests {
             .unwrap_err();
         assert!(
             e.to_string()
-                .starts_with("invalid --record: field result: unknown variant `great`"),
+                .starts_with("invalid --record: field result: unknown variant, expected one of"),
             "{e}"
         );
         let e = parse_record::<SkillInvocation>(r#"{"result":"success"}"#, "--record").unwrap_err();

@@ -144,7 +144,7 @@ fn bulk_stdin_writes_valid_lines_and_reports_invalid_ones() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid line 3: not valid JSON"), "{err}");
     assert!(
-        err.contains("invalid line 4: field result: unknown variant `bogus`"),
+        err.contains("invalid line 4: field result: unknown variant, expected one of"),
         "{err}"
     );
     assert!(
@@ -739,7 +739,7 @@ fn bad_arguments_exit_2_and_write_nothing() {
         ),
         (
             &["log", "--skill", "s", "--result", "great"],
-            "invalid value 'great' for '--result <R>'",
+            "invalid value for '--result <R>'",
         ),
         (
             &["log", "--skill", ""],
@@ -768,7 +768,7 @@ fn bad_arguments_exit_2_and_write_nothing() {
         (&["query", "--limit", "-1"], "--limit"),
         (
             &["stats", "--by", "planet"],
-            "invalid value 'planet' for '--by <FIELD>'",
+            "invalid value for '--by <FIELD>'",
         ),
         (&["prune", "--older-than", "-3d"], "invalid --older-than"),
         (
@@ -781,7 +781,7 @@ fn bad_arguments_exit_2_and_write_nothing() {
         ),
         (
             &["query", "--color", "sometimes"],
-            "invalid value 'sometimes' for '--color <WHEN>'",
+            "invalid value for '--color <WHEN>'",
         ),
     ];
     for (args, message) in cases {
@@ -800,7 +800,7 @@ fn malformed_config_is_a_usage_error() {
     let (_, stderr, code) = env.run(&["log", "--skill", "s"]);
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("ccmon.json: host: invalid type: string \"yes\", expected a boolean"),
+        stderr.contains("ccmon.json: host: expected a boolean, found string"),
         "{stderr}"
     );
     assert_eq!(env.files(), ["ccmon.json"]);

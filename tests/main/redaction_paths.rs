@@ -202,23 +202,20 @@ fn error_messages_never_quote_a_secret() {
                 "--result".into(),
                 TOKEN.into(),
             ],
-            "error: invalid value '[REDACTED]' for '--result <R>'",
+            "error: invalid value for '--result <R>'",
         ),
         (
             vec!["stats".into(), "--by".into(), TOKEN.into()],
-            "error: invalid value '[REDACTED]' for '--by <FIELD>'",
+            "error: invalid value for '--by <FIELD>'",
         ),
         (
             vec!["query".into(), "--limit".into(), dsn.clone()],
             "for '--limit <N>'",
         ),
-        (
-            vec![TOKEN.into()],
-            "error: unrecognized subcommand '[REDACTED]'",
-        ),
+        (vec![TOKEN.into()], "error: unrecognized subcommand\n"),
         (
             vec!["--color".into(), format!("x\u{7}{TOKEN}"), "query".into()],
-            "error: invalid value 'x[REDACTED]' for '--color <WHEN>'",
+            "error: invalid value for '--color <WHEN>'",
         ),
     ];
     for (args, want) in &cases {
