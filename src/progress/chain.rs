@@ -171,6 +171,8 @@ pub struct Sprint {
     pub started_at: Option<Timestamp>,
     /// When its (latest) run ended.
     pub ended_at: Option<Timestamp>,
+    /// Its (latest) run's last error: why the chain stopped, when it failed here.
+    pub error: Option<String>,
     /// Earlier runs of the same sprint, oldest first (failed attempts are kept).
     pub attempts: Vec<Attempt>,
 }
@@ -221,6 +223,7 @@ pub fn chain_report(states: &[RunState], chain_id: &str) -> Option<ChainReport> 
             pr_url: None,
             started_at: None,
             ended_at: None,
+            error: None,
             attempts: Vec::new(),
         })
         .collect();
@@ -247,6 +250,7 @@ pub fn chain_report(states: &[RunState], chain_id: &str) -> Option<ChainReport> 
         sprint.pr_url.clone_from(&s.pr_url);
         sprint.started_at = Some(s.started_at);
         sprint.ended_at = s.is_done().then_some(s.updated_at);
+        sprint.error = s.errors.last().map(|e| e.message.clone());
     }
     let completed = sprints
         .iter()

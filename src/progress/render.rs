@@ -518,7 +518,11 @@ impl Render for ChainView {
                 time(s.started_at).into(),
                 time(s.ended_at).into(),
                 output::human_opt_duration(s.duration_ms).into(),
-                output::clean(s.pr_url.as_deref().unwrap_or("-")).into(),
+                match (&s.pr_url, &s.error) {
+                    (Some(pr), _) => output::clean(pr).into(),
+                    (None, Some(e)) => one_line(e, 40).into(),
+                    (None, None) => "-".into(),
+                },
             ]);
             for a in &s.attempts {
                 t.push(vec![

@@ -362,13 +362,13 @@ fn chains_report_sprints_and_end_with_a_notification() {
         v["sprints"][0],
         json!({"index": 1, "runId": "run-s1", "status": "completed", "durationMs": 1_800_000.0,
                "prUrl": "https://github.com/o/r/pull/1", "startedAt": "2026-11-20T11:00:00.000Z",
-               "endedAt": "2026-11-20T11:30:00.000Z", "attempts": []})
+               "endedAt": "2026-11-20T11:30:00.000Z", "error": null, "attempts": []})
     );
     assert_eq!(v["sprints"][1]["status"], "running");
     assert_eq!(
         v["sprints"][2],
         json!({"index": 3, "runId": null, "status": "pending", "durationMs": null, "prUrl": null,
-               "startedAt": null, "endedAt": null, "attempts": []})
+               "startedAt": null, "endedAt": null, "error": null, "attempts": []})
     );
     let out = ok(&env, &["chain", "chain-7"]);
     assert!(
@@ -408,7 +408,16 @@ fn chains_report_sprints_and_end_with_a_notification() {
     );
     ok(&other, &["fail", "run-a", "boom"]);
     assert_eq!(kinds(&other), ["run_failed", "sprint_failed"]);
-    assert_eq!(json_of(&other, &["chain", "chain-8"])["status"], "failed");
+    let failed = json_of(&other, &["chain", "chain-8"]);
+    assert_eq!(failed["status"], "failed");
+    // Why it stopped, on the sprint that stopped it (not only on earlier attempts).
+    assert_eq!(failed["sprints"][0]["error"], "boom");
+    let out = ok(&other, &["chain", "chain-8"]);
+    assert!(
+        out.lines()
+            .any(|l| l.contains("run-a") && l.ends_with("boom")),
+        "{out}"
+    );
     assert_eq!(
         ok(&other, &["chain", "nope"]),
         "no runs belong to chain nope\n"
