@@ -1115,7 +1115,7 @@ pub(super) const RULES: &[Rule] = &[
     labelled(
         "secret-assignment",
         KEY_WORDS,
-        r#"(?i)\b([a-z0-9_.\-]*(?:pass|pwd|secret|token|key|auth|credential|cookie|sig|signature|session|creds|jwt)[a-z0-9_.\-]*\\?["']?\s*(?:=>|:=|=|:)\s*)("[^"]*"|'[^']*'|[^\s;&,"'}\]\\]+)()"#,
+        r#"(?i)\b([a-z0-9_.\-]*(?:pass|pwd|secret|token|key|auth|credential|cookie|sig|signature|session|creds|jwt)[a-z0-9_.\-]*\\?["']?[ \t]*(?:=>|:=|=|:)[ \t]*)("[^"]*"|'[^']*'|[^\s;&,"'}\]\\]+)()"#,
         Check::SecretKey,
         &[
             "export GITHUB_TOKEN=1XG5p19itBdbwDCQfcGX",
@@ -1136,6 +1136,10 @@ pub(super) const RULES: &[Rule] = &[
             "api_key = os.environ[\"API_KEY\"]",
             "secret_name=prod-db",
             "password=********",
+            // A key holding a nested block: the next line's key is not its value.
+            "password:\n  minLength: 12\n  requireUppercase: true",
+            "auth:\n  type: oidc",
+            "secrets:\n  - DATABASE_URL\n  - API_KEY",
         ],
     )
     .needing(b"=:"),
