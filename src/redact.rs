@@ -763,10 +763,18 @@ impl Redactor {
 
     /// One rule over `text`.
     fn apply<'t>(&self, index: usize, keep: Keep, check: Check, text: &'t str) -> Cow<'t, str> {
-        rule_regex(index).replace_all(text, |caps: &Captures| self.replace(caps, keep, check))
+        rule_regex(index).replace_all(text, |caps: &Captures| {
+            let after_letter = caps.get(0).is_some_and(|m| {
+                text[..m.start()]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+            });
+            self.replace(caps, keep, check, after_letter)
+        })
     }
 
-    fn replace(&self, caps: &Captures, keep: Keep, check: Check) -> String {
+    fn replace(&self, caps: &Captures, keep: Keep, check: Check, after_letter: bool) -> String {
         let whole = caps.get(0).map_or("", |m| m.as_str());
         let (label, secret, tail) = match keep {
             Keep::Nothing => ("", whole, ""),
@@ -789,6 +797,14 @@ impl Redactor {
                 Check::Always => true,
                 Check::Random => looks_random(bare),
                 Check::RandomRun => has_random_run(bare, 16),
+                Check::RandomRunAfterWord => {
+                    // The body after the rule's prefix (`sk-`).
+                    let body = bare.get(3..).unwrap_or("");
+                    has_random_run(bare, 16)
+                        && (!after_letter
+                            || (body.bytes().any(|b| b.is_ascii_uppercase())
+                                && body.bytes().any(|b| b.is_ascii_lowercase())))
+                }
                 Check::Credential => looks_like_credential(bare),
                 Check::UrlPassword => !is_port_and_path(bare),
                 Check::SecretKey => self.is_secret_assignment(label, bare, quoted),

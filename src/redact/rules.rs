@@ -30,6 +30,10 @@ pub(super) enum Check {
     /// The secret must hold a run of 16 or more letters and digits that looks random
     /// (`sk-` keys, which share their prefix with words such as `task-` and `risk-`).
     RandomRun,
+    /// [`Check::RandomRun`], and when a letter comes right before the match (`task-`,
+    /// `disk-`, `kiosk-` end in `sk-`), letters of both cases too: ids that follow
+    /// such words are hex or one case, keys are not.
+    RandomRunAfterWord,
     /// A token used as the user of a URL (`https://TOKEN@host`): long and random, and
     /// not an identifier such as a UUID.
     Credential,
@@ -282,7 +286,7 @@ pub(super) const RULES: &[Rule] = &[
         "sk-dash-key",
         &["sk-"],
         r"sk-(?:(?:proj|svcacct|admin|None|lf|or-v1|ant-(?:api|admin|sid|oat)\d\d|[a-z]{2,10})-)?[A-Za-z0-9][A-Za-z0-9_\-]{19,}",
-        Check::RandomRun,
+        Check::RandomRunAfterWord,
         &[
             "sk-OONywonsJouueyl3ci5Im96QND98ERqcfdNRSeRr6EgEP5TN",
             "sk-proj-SG8dqPLwLXGS17ZvBiv7E2tsfPsRn5RUaAb1MXtGG2cdLATou1khdhNU6ESl",
@@ -297,6 +301,10 @@ pub(super) const RULES: &[Rule] = &[
             "risk-assessment-framework-for-models",
             "task-0123456789-abcdefghij",
             "desk-booking-system-2024-edition",
+            "task-65a1f0c2e4b0a1b2c3d4e5f6 completed",
+            "created disk-0a1b2c3d4e5f6a7b8c9d0e in zone us-east1",
+            "kiosk-A1B2C3D4E5F6G7H8I9J0 online",
+            "flask-5f8e2c1a9b7d4e3f8a6b5c4d3e2f1a0b9c8d7e6f",
         ],
     ),
     whole(
