@@ -389,7 +389,7 @@ pub(super) const RULES: &[Rule] = &[
             "EAAG",
             "shippo_",
         ],
-        r"(?:shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}|EAAA[A-Za-z0-9_\-]{60,}|access_token\$production\$[a-z0-9]{16}\$[a-f0-9]{32}|EAA[CG][A-Za-z0-9]{50,}|shippo_(?:live|test)_[a-f0-9]{40})",
+        r"(?:shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}|sq0(?:atp|csp)-[A-Za-z0-9_\-]{22,}|\bEAAA[A-Za-z0-9_\-]{60,}|access_token\$production\$[a-z0-9]{16}\$[a-f0-9]{32}|\bEAA[CG][A-Za-z0-9]{50,}|shippo_(?:live|test)_[a-f0-9]{40})",
         &[
             "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",
             "sq0csp-hLOvQ9pxJ1XdoCM7UffdbcamWCovA018XMCp5UhWpcV",
@@ -397,7 +397,13 @@ pub(super) const RULES: &[Rule] = &[
             "access_token$production$r4uysulhepims4z3$5292e18366344c9681955fced3c26730",
             "EAAGwf4j6kSmz9FnRyd6dNx8GB9EC2L3F0sMTdfHPWUE9Mn05qZH03FD5ratNoSA",
         ],
-        &["shpat_", "EAAA", "sq0idp-abc"],
+        &[
+            "shpat_",
+            "EAAA",
+            "sq0idp-abc",
+            // Base64 image data: runs of A hold EAAA in the middle of a word.
+            "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+        ],
     ),
     whole(
         "ai-provider-key",
