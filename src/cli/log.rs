@@ -419,7 +419,15 @@ fn filter(settings: &Settings, f: FilterArgs) -> Result<Filter> {
     let grep = f
         .grep
         .as_deref()
-        .map(|g| regex::Regex::new(g).map_err(|e| Error::invalid("--grep", e.to_string())))
+        .map(|g| {
+            // The regex crate's message spans lines (the pattern, a caret, the reason):
+            // its last line says what is wrong, without repeating the pattern.
+            regex::Regex::new(g).map_err(|e| {
+                let text = e.to_string();
+                let reason = text.lines().last().unwrap_or("not a regular expression");
+                Error::invalid("--grep", reason.trim_start_matches("error: ").to_string())
+            })
+        })
         .transpose()?;
     Ok(Filter {
         skill: f.skill,

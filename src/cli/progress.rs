@@ -851,6 +851,17 @@ fn exec_wait(settings: &Settings, args: WaitArgs) -> Result<Exit> {
             Ok::<_, Error>(Duration::from_secs_f64(ms / 1000.0))
         })
         .transpose()?;
+    // A run with no events yet may be about to start; a mistyped one never will.
+    if !settings.quiet
+        && progress::run_state(&settings.roots, &args.run, settings.now)?
+            .0
+            .is_none()
+    {
+        crate::error::warn(format_args!(
+            "cc-progress: {} has no events yet; waiting for it to start",
+            output::clean(&args.run)
+        ));
+    }
     let opts = WatchOptions {
         run: Some(args.run),
         since: None,

@@ -120,15 +120,22 @@ pub fn rules_file(path: &Path) -> Result<Vec<AlertRule>> {
     struct File {
         alerts: Vec<AlertRule>,
     }
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
+    // A rules file the user named that cannot be read is bad input (exit 2).
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::flag(
+            "--rules",
+            format!(
+                "cannot read {}: {}",
+                crate::store::paths::display_path(path),
+                e
+            ),
+        )
     })?;
     let de = &mut serde_json::Deserializer::from_str(&text);
     let file: File = serde_path_to_error::deserialize(de).map_err(|e| Error::Config {
         path: path.to_path_buf(),
         field: e.path().to_string(),
-        message: e.inner().to_string(),
+        message: crate::error::without_value(&e.inner().to_string()),
     })?;
     Ok(file.alerts)
 }

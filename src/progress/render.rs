@@ -457,8 +457,14 @@ impl Render for RunsReport {
         let mut blocks = vec![Block::Table(t)];
         if self.limit > 0 && self.total > self.rows.len() {
             let pages = self.total.div_ceil(self.limit);
+            let more = if self.page < pages {
+                "; --page N for more"
+            } else {
+                ""
+            };
+            let noun = if self.total == 1 { "run" } else { "runs" };
             blocks.push(Block::text(format!(
-                "page {} of {pages} ({} runs; --page N for more)",
+                "page {} of {pages} ({} {noun}{more})",
                 self.page, self.total
             )));
         }

@@ -723,3 +723,51 @@ fn a_file_as_root_a_missing_command_and_watch_into_a_pipe() {
     assert!(out.starts_with("ccmon dashboard"), "{out:?}");
     assert!(!out.contains('\x1b'), "{out:?}");
 }
+
+/// Small things a newcomer tripped on: a missing rules file is bad input, a bad
+/// `--grep` says what is wrong on one line, `wait` on a run with no events says so, and
+/// the last page of runs does not offer more.
+#[test]
+fn small_usage_errors_say_what_is_wrong() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("analytics")).unwrap();
+    let (_, err, code) =
+        outcome(
+            env.cmd("cc-dashboard")
+                .args(["alerts", "--rules", "missing.json"]),
+        );
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            2,
+            "cc-dashboard: error: invalid --rules: cannot read missing.json: No such file or directory (os error 2)\n"
+        )
+    );
+    let (_, err, code) = outcome(env.log().args(["query", "--grep", "["]));
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            2,
+            "cc-log: error: invalid --grep: unclosed character class\n"
+        )
+    );
+    let (_, err, code) = outcome(env.progress().args(["wait", "nope", "--timeout", "100ms"]));
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            124,
+            "cc-progress: nope has no events yet; waiting for it to start\n"
+        )
+    );
+    for run in ["run-1", "run-2"] {
+        let (_, err, code) = outcome(env.progress().args(["start", run, "--steps", "1"]));
+        assert_eq!(code, 0, "{err}");
+    }
+    let (out, _, _) = outcome(env.progress().args(["runs", "--limit", "1", "--page", "2"]));
+    assert!(out.ends_with("page 2 of 2 (2 runs)\n"), "{out}");
+    let (out, _, _) = outcome(env.progress().args(["runs", "--limit", "1"]));
+    assert!(
+        out.ends_with("page 1 of 2 (2 runs; --page N for more)\n"),
+        "{out}"
+    );
+}
