@@ -44,8 +44,11 @@ impl Render for ImportReport {
             s.files - s.files_read - s.unreadable.min(s.files - s.files_read)
         )));
         blocks.push(Block::text(format!(
-            "{verb} {} provider calls ({} API errors) and {} tool calls; {} already held",
-            s.calls, s.errors, s.tool_calls, s.already_held
+            "{verb} {} ({}) and {}; {} already held",
+            crate::output::count(s.calls, "provider call", "provider calls"),
+            crate::output::count(s.errors, "API error", "API errors"),
+            crate::output::count(s.tool_calls, "tool call", "tool calls"),
+            s.already_held
         )));
         let c = &s.counts;
         let notes: Vec<String> = [

@@ -789,11 +789,15 @@ fn exec_stream(settings: &Settings, args: StreamArgs) -> Result<Exit> {
     let summary = progress::stream::stream(&settings.roots, &writer, &opts, &mut out)?;
     if !settings.quiet {
         crate::error::warn(format_args!(
-            "cc-progress: {}: {} output chunks, {} tool calls, {} provider calls recorded{}",
+            "cc-progress: {}: {}, {}, {} recorded{}",
             opts.run,
-            summary.chunks,
-            summary.tool_calls,
-            summary.provider_calls,
+            output::count(summary.chunks as u64, "output chunk", "output chunks"),
+            output::count(summary.tool_calls as u64, "tool call", "tool calls"),
+            output::count(
+                summary.provider_calls as u64,
+                "provider call",
+                "provider calls"
+            ),
             if summary.already_held > 0 {
                 format!(" ({} already held)", summary.already_held)
             } else {

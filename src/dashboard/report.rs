@@ -242,9 +242,18 @@ impl Render for Shipped {
             .iter()
             .map(|(t, n)| format!("{t} {n}"))
             .collect();
+        // A dry run sends no batch: how many there would be depends on the server.
+        let batches = if self.dry_run {
+            String::new()
+        } else {
+            format!(
+                " in {}",
+                output::count(self.report.batches, "batch", "batches")
+            )
+        };
         vec![Block::text(format!(
-            "{verb} {total} records in {} batches to database {} at {} ({})",
-            self.report.batches,
+            "{verb} {}{batches} to database {} at {} ({})",
+            output::count(total, "record", "records"),
             self.database,
             super::http::display_url(&self.url),
             if parts.is_empty() {

@@ -17,9 +17,7 @@ fn time(t: Option<Timestamp>, style: &Style) -> String {
     t.map_or_else(|| "-".into(), |t| output::human_time(t, style.utc))
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+use output::count as plural;
 
 fn no_executions(cuj: &str, window_ms: i64) -> String {
     format!(

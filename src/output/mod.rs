@@ -119,6 +119,12 @@ pub fn clean_value(value: &mut serde_json::Value) {
     }
 }
 
+/// `n` and its noun, plural unless `n` is 1: `1 run`, `3 runs` (`count(2, "batch",
+/// "batches")`).
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A JSON value from a record as a person reads it: strings without quotes, whole
 /// numbers without `.0`, anything else as compact JSON; terminal-safe (see [`clean`]).
 pub fn human_json(value: &serde_json::Value) -> String {

@@ -931,7 +931,7 @@ fn default_claude_folders_and_config_dir() {
     ]));
     assert_eq!(code, 0);
     assert!(
-        out.contains("would write 7 provider calls (1 API errors) and 4 tool calls"),
+        out.contains("would write 7 provider calls (1 API error) and 4 tool calls"),
         "{out}"
     );
     assert!(env3.files().is_empty(), "{:?}", env3.files());

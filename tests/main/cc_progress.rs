@@ -1285,7 +1285,7 @@ fn stream_records_a_claude_session_once() {
     // Passed through byte for byte.
     assert_eq!(stdout, CLAUDE_STREAM.as_bytes());
     assert!(
-        err.contains("run-s: 4 output chunks, 1 tool calls, 2 provider calls recorded"),
+        err.contains("run-s: 4 output chunks, 1 tool call, 2 provider calls recorded"),
         "{err}"
     );
     let events = env.records(PROGRESS);
@@ -1369,7 +1369,7 @@ fn stream_records_a_codex_session_and_fails_the_run_with_the_exit_code() {
     env.write("codex.jsonl", CODEX_STREAM);
     let (stdout, err) = stream_run(&env, "run-x", "codex.jsonl", &["--model", "gpt-5-codex"], 3);
     assert_eq!(stdout, CODEX_STREAM.as_bytes());
-    assert!(err.contains("2 tool calls, 1 provider calls"), "{err}");
+    assert!(err.contains("2 tool calls, 1 provider call"), "{err}");
     let tools = env.records("logs/skill-invocations-");
     let got: Vec<(&str, &str)> = tools
         .iter()

@@ -764,7 +764,7 @@ fn ship_retries_server_errors_and_advances_only_on_acknowledgement() {
     assert_eq!(
         out,
         format!(
-            "would send 3 records in 0 batches to database ccmon at {} (provider_health 2, skill_invocations 1)\n",
+            "would send 3 records to database ccmon at {} (provider_health 2, skill_invocations 1)\n",
             server.url()
         )
     );

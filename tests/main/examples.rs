@@ -59,7 +59,7 @@ fn agents_import_example_runs() {
     assert!(
         stdout.starts_with(
             "read 3 of 3 transcript files (16.4 KiB; 0 unchanged)\n\
-             wrote 14 provider calls (1 API errors) and 9 tool calls; 0 already held\n\
+             wrote 14 provider calls (1 API error) and 9 tool calls; 0 already held\n\
              read 0 of 3 transcript files (0 B; 3 unchanged)\n"
         ),
         "{stdout}"
