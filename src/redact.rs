@@ -630,7 +630,7 @@ impl Redactor {
                         },
                     );
                 }
-                changed
+                changed | self.redact_argv(items)
             }
             Value::Object(map) => self.walk_map(map, under == KeyKind::Secret),
             _ => false,
@@ -650,6 +650,60 @@ impl Redactor {
             KeyKind::Ordinary if matches!(k, "value" | "Value") => named,
             kind => kind,
         }
+    }
+
+    /// An argument vector read as the command line it is: the rules that need the
+    /// program before the secret (`["mysql", "-pX"]`, `["sshpass", "-p", X]`,
+    /// `["curl", "-u", "user:pass"]`) see each element after the ones before it, and
+    /// what they change in it is kept. Only short vectors of strings whose first
+    /// element could be a program.
+    fn redact_argv(&self, items: &mut [Value]) -> bool {
+        let args: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+        let Some(changes) = args.and_then(|a| self.argv_changes(&a)) else {
+            return false;
+        };
+        for (i, arg) in &changes {
+            items[*i] = Value::String(arg.clone());
+        }
+        !changes.is_empty()
+    }
+
+    /// The elements of the argument vector `args` that [`Redactor::redact_argv`]
+    /// changes, with their new text; `None` when `args` is not taken for one.
+    fn argv_changes(&self, args: &[&str]) -> Option<Vec<(usize, String)>> {
+        const MAX_ARGS: usize = 32;
+        const MAX_LINE: usize = 4096;
+        let program = args.first()?;
+        if args.len() < 2
+            || args.len() > MAX_ARGS
+            || program.is_empty()
+            || program.len() > 64
+            || program.contains(char::is_whitespace)
+            || args.iter().map(|a| a.len()).sum::<usize>() > MAX_LINE
+        {
+            return None;
+        }
+        let mut changes = Vec::new();
+        // Nearly always nothing in the whole line is a secret: one look says so.
+        if matches!(self.redact_str(&args.join(" ")), Cow::Borrowed(_)) {
+            return Some(changes);
+        }
+        let mut line = program.to_string();
+        for (i, arg) in args.iter().enumerate().skip(1) {
+            let prefix = format!("{line} ");
+            let full = format!("{prefix}{arg}");
+            let mut kept: &str = arg;
+            let redacted = self.redact_str(&full);
+            if let Cow::Owned(r) = &redacted
+                && let Some(tail) = r.strip_prefix(&prefix)
+                && tail != *arg
+            {
+                changes.push((i, tail.to_string()));
+                kept = tail;
+            }
+            line = format!("{prefix}{kept}");
+        }
+        Some(changes)
     }
 
     /// How an array element that names the next one judges it: a flag (`--password`,

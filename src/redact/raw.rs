@@ -97,6 +97,9 @@ impl Memo<'_> {
         if b.get(i) == Some(&b']') {
             return (i + 1 == b.len()).then_some(());
         }
+        // The strings so far, for the argument-vector reading (`walk`'s `redact_argv`);
+        // `None` once an element is not a string.
+        let mut args: Option<Vec<Cow<'a, str>>> = Some(Vec::new());
         loop {
             let named = std::mem::replace(&mut next, KeyKind::Ordinary);
             let kind = if named == KeyKind::Ordinary {
@@ -111,13 +114,28 @@ impl Memo<'_> {
                 (after == end).then_some(())?;
                 next = self.redactor.argument_name(&s);
                 self.raw_string(&s, kind)?;
+                if let Some(list) = args.as_mut() {
+                    list.push(s);
+                }
             } else {
+                args = None;
                 self.raw_value(item, kind, depth, stack)?;
             }
             i = end;
             match b.get(i)? {
                 b',' => i += 1,
-                b']' => return (i + 1 == b.len()).then_some(()),
+                b']' => {
+                    let strs: Vec<&str> = args.iter().flatten().map(|a| a.as_ref()).collect();
+                    if args.is_some()
+                        && self
+                            .redactor
+                            .argv_changes(&strs)
+                            .is_some_and(|c| !c.is_empty())
+                    {
+                        return None;
+                    }
+                    return (i + 1 == b.len()).then_some(());
+                }
                 _ => return None,
             }
         }

@@ -787,3 +787,28 @@ fn base64_beginning_with_a_slash_is_not_a_path() {
         json!({"password": "/run/secrets/db_password", "aws_secret_access_key": REDACTED})
     );
 }
+
+/// An argument vector is read as its command line: the rules that need the program
+/// before the secret see it, and only the secret's element changes.
+#[test]
+fn argument_vectors_are_read_as_command_lines() {
+    let r = r();
+    let mut v = json!({
+        "mysql": ["mysql", "-uroot", "-pS3cretPw9", "orders"],
+        "sshpass": ["sshpass", "-p", "hunter2pass", "ssh", "host"],
+        "curl": ["curl", "-u", "admin:Pa55w0rdX", "https://x"],
+        "tags": ["alpha", "beta", "-p", "gamma"],
+        "mixed": ["mysql", 5, "-pS3cretPw9"]
+    });
+    r.redact_value(&mut v);
+    assert_eq!(
+        v,
+        json!({
+            "mysql": ["mysql", "-uroot", "-p[REDACTED]", "orders"],
+            "sshpass": ["sshpass", "-p", REDACTED, "ssh", "host"],
+            "curl": ["curl", "-u", "admin:[REDACTED]", "https://x"],
+            "tags": ["alpha", "beta", "-p", "gamma"],
+            "mixed": ["mysql", 5, "-pS3cretPw9"]
+        })
+    );
+}
