@@ -533,7 +533,9 @@ impl Redactor {
         if self.extra_keys.contains(&k) {
             return KeyKind::Secret;
         }
-        let about = NOT_SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) || counts_something(key);
+        let words = key_words(key);
+        let about =
+            NOT_SECRET_SUFFIXES.iter().any(|s| k.ends_with(s)) || counts_something(&k, &words);
         if about {
             return KeyKind::AboutSecret;
         }
@@ -549,7 +551,7 @@ impl Redactor {
             KeyKind::SecretValue
         } else if core.ends_with("key")
             || core.ends_with("keys")
-            || key_words(key).last().is_some_and(|w| w == "pat")
+            || words.last().is_some_and(|w| w == "pat")
         {
             // `GITHUB_PAT`, `AZURE_DEVOPS_PAT`: a personal access token, when it looks
             // like one (`compat` only ends with the letters).
@@ -1289,23 +1291,21 @@ fn is_record_field(key: &str) -> bool {
     )
 }
 
-/// Lower-cases a key and drops `_`, `-`, `.` and spaces: `API_Key` → `apikey`.
 /// Whether a key name is a count or limit (`max_tokens`, `inputTokens`, `MIN_LENGTH`,
-/// `maxtokens`): its first word is one of [`NOT_SECRET_PREFIXES`] and no later word
+/// `maxtokens`), given normalized (`k`, see [`normalize_key`]) and as words (see
+/// [`key_words`]): its first word is one of [`NOT_SECRET_PREFIXES`] and no later word
 /// names a secret. Words, not letters: `MINIO_ROOT_PASSWORD`, `MAXMIND_LICENSE_KEY` and
 /// `PROMPTLAYER_API_KEY` only begin with such letters, and `INPUT_GITHUB_TOKEN` (an
 /// Actions input) names a token, not a count of them.
-fn counts_something(key: &str) -> bool {
+fn counts_something(k: &str, words: &[String]) -> bool {
     // Beginnings of more than one word, unambiguous however they are written.
     const COMPOUND: &[&str] = &["cacheread", "cachewrite", "cachecreation"];
-    let k = normalize_key(key);
     if COMPOUND
         .iter()
         .any(|p| k.starts_with(p) && k.len() > p.len())
     {
         return true;
     }
-    let words = key_words(key);
     let Some((first, rest)) = words.split_first() else {
         return false;
     };
@@ -1317,28 +1317,13 @@ fn counts_something(key: &str) -> bool {
                 .is_some_and(|tail| tail.len() > 1 && tail.ends_with('s') && !tail.ends_with("ss"))
         });
     }
-    const SECRET_WORDS_AFTER: &[&str] = &[
-        "token",
-        "password",
-        "passwd",
-        "pwd",
-        "pass",
-        "secret",
-        "key",
-        "credential",
-        "credentials",
-        "auth",
-        "cookie",
-        "session",
-        "signature",
-        "sig",
-        "dsn",
-        "apikey",
-    ];
-    NOT_SECRET_PREFIXES.contains(&first.as_str())
-        && !rest
-            .iter()
-            .any(|w| SECRET_WORDS_AFTER.contains(&w.as_str()))
+    // A later word that is a secret word (whole: `tokens` counts, `token` does not).
+    let names_secret = |w: &str| {
+        SECRET_WORDS.contains(&w)
+            || SECRET_ENDINGS.contains(&w)
+            || matches!(w, "key" | "credentials" | "dsn")
+    };
+    NOT_SECRET_PREFIXES.contains(&first.as_str()) && !rest.iter().any(|w| names_secret(w))
 }
 
 /// A key name's words, lower-cased: split at separators and at camelCase humps
@@ -1367,6 +1352,7 @@ fn key_words(key: &str) -> Vec<String> {
     words
 }
 
+/// Lower-cases a key and drops `_`, `-`, `.` and spaces: `API_Key` → `apikey`.
 fn normalize_key(key: &str) -> String {
     key.chars()
         .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
