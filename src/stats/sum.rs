@@ -100,16 +100,12 @@ impl ExactSum {
         for &x in &other.partials {
             self.add_partial(x);
         }
-        if let Some(sum) = self.fixed.checked_add(other.fixed) {
-            self.fixed = sum;
-        } else {
-            let mut rest = ExactSum {
-                partials: Vec::new(),
-                fixed: other.fixed,
-            };
-            rest.settle();
-            for x in rest.partials {
-                self.add_partial(x);
+        match self.fixed.checked_add(other.fixed) {
+            Some(sum) => self.fixed = sum,
+            // Too large together: ours moves into the partials, and theirs takes its place.
+            None => {
+                self.settle();
+                self.fixed = other.fixed;
             }
         }
     }
